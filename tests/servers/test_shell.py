@@ -43,7 +43,9 @@ def test_it_refuses_nul_in_env_values():
 def test_it_passes_hostile_values_literally_to_a_real_shell(tmp_path):
     hostile = "$(id) `id` 'q\" ; echo pwned\nline2 \\ *"
     text = command_line(
-        ["printf", "%s|%s|%s", hostile, "$HOSTILE", "x"], cwd=str(tmp_path), env={"HOSTILE": hostile}
+        ["printf", "%s|%s|%s", hostile, "$HOSTILE", "x"],
+        cwd=str(tmp_path),
+        env={"HOSTILE": hostile},
     )
     out = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=True).stdout
     assert out == f"{hostile}|$HOSTILE|x"
