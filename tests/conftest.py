@@ -1,6 +1,76 @@
-"""Shared fixtures. Service-backed fixtures live in tests/fixtures/*.py as plugins."""
+"""Shared fixtures: the cast (one member per role in one organization, plus an outsider).
+
+Service-backed fixtures (sshd, nginx + php-fpm, …) live in tests/fixtures/*.py as plugins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from deploynix.audit import Actor
+from deploynix.models import Membership, Organization, User
+from deploynix.roles import Role
+from deploynix.services.orgs import organization_create
 
 pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.web",
 ]
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Cast:
+    org: Organization
+    owner: User
+    admin: User
+    manager: User
+    developer: User
+    viewer: User
+    outsider: User  # owns another organization
+    other_org: Organization
+
+    def user(self, role_name: str) -> User | None:
+        """'owner'…'viewer', 'outsider', or 'anonymous' (None)."""
+        return None if role_name == "anonymous" else getattr(self, role_name)
+
+    def membership(self, user: User) -> Membership:
+        return Membership.objects.get(user=user, organization=self.org)
+
+
+def make_user(email: str) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, name=email.split("@")[0].title())
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    owner = make_user("owner@acme.test")
+    org = organization_create(name="Acme", owner=owner, actor=Actor(user=owner), slug="acme")
+    users = {}
+    for role in (Role.ADMIN, Role.MANAGER, Role.DEVELOPER, Role.VIEWER):
+        user = make_user(f"{role.label.lower()}@acme.test")
+        Membership.objects.create(user=user, organization=org, role=role)
+        users[role.label.lower()] = user
+    outsider = make_user("outsider@other.test")
+    other = organization_create(name="Other", owner=outsider, actor=Actor(user=outsider), slug="other")
+    return Cast(org=org, owner=owner, outsider=outsider, other_org=other, **users)
+
+
+ROLES = ("owner", "admin", "manager", "developer", "viewer")
+EVERYONE = ROLES + ("outsider", "anonymous")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the Django test client in as `user` (None = anonymous) and return it."""
+
+    def _login(user: User | None):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _login

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DeploynixConfig(AppConfig):
+    name = "deploynix"
+    verbose_name = "Deploynix"

@@ -1,0 +1,238 @@
+"""Django settings. Every value comes from the environment through deploynix.env.
+
+Modes (DEPLOYNIX_ENV): `development` (default; generates its own secret and encryption keys
+under var/), `test` (same, used by `make test`) and `production` (refuses to start unless the
+variables listed in .env.example are set, and passes `manage.py check --deploy`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from deploynix.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    require,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DEPLOYNIX_VAR_DIR") or BASE_DIR / "var")
+ENV = env_choice("DEPLOYNIX_ENV", ("development", "test", "production"), "development")
+PRODUCTION = ENV == "production"
+
+
+def _local_secret(filename: str, make) -> str:
+    """Read a development-only secret from var/, creating it on first use."""
+    path = VAR_DIR / filename
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+if PRODUCTION:
+    _why = "required when DEPLOYNIX_ENV=production"
+    SECRET_KEY = require("DEPLOYNIX_SECRET_KEY", env_secret("DEPLOYNIX_SECRET_KEY"), _why)
+    _keys = require("DEPLOYNIX_ENCRYPTION_KEYS", env_secret("DEPLOYNIX_ENCRYPTION_KEYS"), _why)
+    ALLOWED_HOSTS = env_list("DEPLOYNIX_ALLOWED_HOSTS")
+    require("DEPLOYNIX_ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS), _why)
+    DATABASE_URL = require("DATABASE_URL", env_secret("DATABASE_URL"), _why)
+    REDIS_URL = require("REDIS_URL", env_secret("REDIS_URL"), _why)
+else:
+    SECRET_KEY = env_secret("DEPLOYNIX_SECRET_KEY") or _local_secret(
+        "secret_key", lambda: secrets.token_urlsafe(50)
+    )
+    _keys = env_secret("DEPLOYNIX_ENCRYPTION_KEYS") or _local_secret(
+        "encryption.keys", lambda: Fernet.generate_key().decode()
+    )
+    ALLOWED_HOSTS = env_list("DEPLOYNIX_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+    DATABASE_URL = env_secret("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'deploynix.sqlite3'}"
+    REDIS_URL = env_secret("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+# Secrets at rest: a list so keys can rotate (first encrypts, all decrypt). Never derived
+# from SECRET_KEY, so rotating the session key does not destroy stored secrets.
+ENCRYPTION_KEYS = [k.strip() for k in _keys.split(",") if k.strip()]
+DEBUG = env_bool("DEPLOYNIX_DEBUG", default=not PRODUCTION)
+REDIS_PREFIX = env_str("DEPLOYNIX_REDIS_PREFIX", "deploynix")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "deploynix",
+    "servers",
+    "sites",
+    "deployments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "deploynix.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "deploynix.urls"
+WSGI_APPLICATION = "deploynix.wsgi.application"
+ASGI_APPLICATION = "deploynix.asgi.application"
+AUTH_USER_MODEL = "deploynix.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "deploynix.context_processors.organizations",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
+    }
+}
+RATELIMIT_USE_CACHE = "default"
+LOGIN_RATE_LIMIT = env_str("DEPLOYNIX_LOGIN_RATE", "10/5m")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": f"{REDIS_PREFIX}:asgi",
+            # Defaults (100 messages, 60 s) are too small for a burst of log batches.
+            "capacity": 2000,
+            "expiry": 30,
+        },
+    }
+}
+
+# Celery: JSON only, ids as arguments, the row in the database is the truth.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"deployments.tasks.run_deployment": {"queue": "deploy"}}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = False
+
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only; never in production
+    if ENV == "test"
+    else ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+EMAIL_BACKEND = env_str("DEPLOYNIX_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DEPLOYNIX_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DEPLOYNIX_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DEPLOYNIX_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("DEPLOYNIX_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("DEPLOYNIX_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEPLOYNIX_FROM_EMAIL", "Deploynix <deploynix@localhost>")
+PUBLIC_URL = env_str("DEPLOYNIX_PUBLIC_URL", "http://127.0.0.1:8000")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Deploynix API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+}
+
+# Deployment behaviour (defaults that a site can override where noted).
+DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
+DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
+DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
+DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("DEPLOYNIX_SSL_REDIRECT", True)
+    if env_bool("DEPLOYNIX_BEHIND_TLS_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DEPLOYNIX_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = env_list("DEPLOYNIX_CSRF_TRUSTED_ORIGINS")
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DEPLOYNIX_LOG_LEVEL", "INFO")},
+    "loggers": {"asyncssh": {"level": "WARNING"}},
+}

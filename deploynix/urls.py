@@ -1,0 +1,24 @@
+"""URL configuration. Everything tenant-scoped lives under /o/<org>/ so links are shareable."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from deploynix.views import auth, orgs
+
+org_patterns = [
+    path("", orgs.dashboard, name="dashboard"),
+    path("", include("deploynix.team_urls")),
+    path("servers/", include("servers.urls")),
+    path("sites/", include("sites.urls")),
+    path("deployments/", include("deployments.urls")),
+]
+
+urlpatterns = [
+    path("", orgs.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("signup/", auth.signup, name="signup"),
+    path("orgs/new/", orgs.org_create, name="org-create"),
+    path("o/<slug:org>/", include(org_patterns)),
+]
