@@ -33,7 +33,12 @@ class HostKeyChanged(SSHError):
     kind = "host_key_changed"
 
     def __init__(
-        self, message: str, *, expected_fingerprint: str, presented_fingerprint: str, presented_key: str
+        self,
+        message: str,
+        *,
+        expected_fingerprint: str,
+        presented_fingerprint: str,
+        presented_key: str,
     ) -> None:
         super().__init__(message)
         self.expected_fingerprint = expected_fingerprint

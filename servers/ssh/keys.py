@@ -35,14 +35,18 @@ class HostKeyPolicy(asyncssh.SSHClient):
         self.pinned = pinned
         self.presented: asyncssh.SSHKey | None = None
 
-    def known_hosts(self) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
+    def known_hosts(
+        self,
+    ) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
         """Trusted host keys, trusted CA keys, revoked keys: nothing from ~/.ssh or /etc/ssh.
 
         Listing the pinned key also makes the server offer that key type first.
         """
         return ([self.pinned] if self.pinned else [], [], [])
 
-    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
         # Only called for keys not already trusted through known_hosts().
         self.presented = key
         return self.pinned is None

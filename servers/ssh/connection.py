@@ -1,0 +1,152 @@
+"""An open, authenticated SSH connection: run commands, upload and read files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import posixpath
+import secrets
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+import asyncssh
+
+from servers.shell import command_line, join
+from servers.ssh.errors import CommandTimeout, SSHError
+from servers.ssh.job import CommandResult, OnLine, RemoteJob, in_own_process_group
+from servers.ssh.keys import fingerprint, public_key_line
+
+# After SIGTERM a process group gets this long to exit before SIGKILL.
+TERM_GRACE_SECONDS = 3.0
+# How long we wait for a just-started command to announce its process group.
+PGID_WAIT_SECONDS = 5.0
+
+
+class RemoteConnection:
+    """One SSH connection to one server, reused for every command of a deployment.
+
+    Use as `async with await connect(target) as conn:` or call `close()`.
+    """
+
+    def __init__(self, conn: asyncssh.SSHClientConnection, label: str) -> None:
+        self._conn = conn
+        self.label = label
+        server_key = conn.get_server_host_key()
+        assert server_key is not None  # asyncssh always has one after key exchange
+        self.host_key: str = public_key_line(server_key)
+        self.host_key_fingerprint: str = fingerprint(self.host_key)
+        self._sftp: asyncssh.SFTPClient | None = None
+        self._sftp_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> RemoteConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: OnLine | None = None,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        """Run `argv` remotely, streaming each stdout/stderr line to `on_line` as it arrives.
+
+        On timeout (CommandTimeout) or cancellation (CancelledError re-raised) the
+        command's whole process group is killed before this returns.
+        """
+        text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
+        job = RemoteJob(await self._start(text), on_line)
+        job.start(stdin)
+        try:
+            async with asyncio.timeout(timeout):
+                return await job.finish()
+        except BaseException as exc:
+            await _unless_cancelled_again(self._stop(job))
+            if isinstance(exc, TimeoutError):
+                raise CommandTimeout(f"timeout: {join(argv)} ran longer than {timeout}s") from None
+            raise
+
+    async def upload(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Write `data` to `path` atomically: temp file in the same directory, chmod, rename.
+
+        A concurrent reader sees the old file or the new one, never a partial one.
+        """
+        sftp = await self._sftp_client()
+        directory, name = posixpath.split(path)
+        temp = posixpath.join(directory, f".{name}.deploynix-{secrets.token_hex(6)}.tmp")
+        try:
+            async with sftp.open(temp, "wb", asyncssh.SFTPAttrs(permissions=0o600)) as handle:
+                await handle.write(data)
+            await sftp.chmod(temp, mode)
+            # posix-rename@openssh.com replaces the target atomically (rename(2)).
+            await sftp.posix_rename(temp, path)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await sftp.remove(temp)
+            if isinstance(exc, asyncssh.Error | OSError):
+                raise SSHError(f"upload of {path} to {self.label} failed: {exc}") from exc
+            raise
+
+    async def read_file(self, path: str) -> bytes:
+        """Return the exact bytes of the remote file `path`."""
+        sftp = await self._sftp_client()
+        try:
+            async with sftp.open(path, "rb") as handle:
+                return await handle.read()
+        except (asyncssh.Error, OSError) as exc:
+            raise SSHError(f"reading {path} on {self.label} failed: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._sftp is not None:
+            self._sftp.exit()
+            self._sftp = None
+        self._conn.close()
+        await self._conn.wait_closed()
+
+    async def _start(self, text: str) -> asyncssh.SSHClientProcess[bytes]:
+        try:
+            return await self._conn.create_process(text, encoding=None)
+        except (asyncssh.Error, OSError) as exc:
+            raise SSHError(f"could not start a command on {self.label}: {exc}") from exc
+
+    async def _stop(self, job: RemoteJob) -> None:
+        """Kill the job's process group (TERM, then KILL) and close its channel."""
+        try:
+            pgid = await job.wait_pgid(PGID_WAIT_SECONDS)
+            if pgid is not None:
+                await self._signal_group(pgid, "TERM")
+                if not await job.wait_readers(TERM_GRACE_SECONDS):
+                    await self._signal_group(pgid, "KILL")
+        finally:
+            job.close()
+
+    async def _signal_group(self, pgid: int, signal_name: str) -> None:
+        text = command_line(["kill", f"-{signal_name}", "--", f"-{pgid}"])
+        with contextlib.suppress(asyncssh.Error, OSError):
+            await self._conn.run(text, check=False)
+
+    async def _sftp_client(self) -> asyncssh.SFTPClient:
+        async with self._sftp_lock:
+            if self._sftp is None:
+                try:
+                    self._sftp = await self._conn.start_sftp_client()
+                except (asyncssh.Error, OSError) as exc:
+                    raise SSHError(f"SFTP unavailable on {self.label}: {exc}") from exc
+            return self._sftp
+
+
+async def _unless_cancelled_again(coro: object) -> None:
+    """Run cleanup to the end even if the caller is cancelled while it runs."""
+    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    await asyncio.shield(task)
