@@ -161,18 +161,22 @@ clear_env = no
 """
 
 
-PHP_INI = """; php.ini for Deploynix test hosts (extensions still load from the distro's conf.d)
-; OPcache on, and never stat files: every deploy is a new releases/<ts>/ path
-; (thanks to $realpath_root) and the pipeline reloads php-fpm, which empties the cache.
+OPCACHE_INI = """; OPcache on, and never stat files: every deploy is a new releases/<ts>/ path
+; (thanks to $realpath_root) and the deploy reloads php-fpm, which empties the cache.
 opcache.enable = 1
-opcache.enable_cli = 0
 opcache.validate_timestamps = 0
 opcache.memory_consumption = 128
 opcache.max_accelerated_files = 10000
-expose_php = Off
+"""
+
+# Our own php.ini replaces the distro's; extensions still load from its conf.d scan dir.
+PHP_INI = (
+    OPCACHE_INI
+    + """expose_php = Off
 display_errors = Off
 log_errors = On
 """
+)
 
 
 # --------------------------------------------------------------------------- the stack

@@ -159,3 +159,15 @@ def test_it_serves_from_the_command_line_until_sigterm(tmp_path):
     assert server.wait(timeout=30) == 0
     assert (directory / "fpm.pidfile").read_text().strip() == str(directory / "fpm.pid")
     assert port > 0 and not any(_running(pid) for pid in stack_pids)
+
+
+def test_it_hands_php_the_resolved_document_root(tmp_path, web_stack_factory):
+    site = _site_with_release(tmp_path, "20260101000000")
+    probe = site.deploy_path / "releases/20260101000000/public/probe.php"
+    probe.write_text('<?php echo $_SERVER["DOCUMENT_ROOT"], "|", $_SERVER["SCRIPT_FILENAME"];')
+    stack = web_stack_factory([site])
+
+    root, script = stack.get("/probe.php")[1].decode().split("|")
+
+    assert root == str(site.deploy_path / "releases/20260101000000/public")
+    assert script == f"{root}/probe.php"
