@@ -56,7 +56,7 @@ Subsystem sftp internal-sftp
 # .bashrc runs `pyenv init` (~100 processes, ~110 ms per command); a test host
 # should not pay for the developer's shell setup on every command.
 SetEnv SHLVL=1
-LogLevel ERROR
+LogLevel VERBOSE
 """
 
 
@@ -135,6 +135,11 @@ class SshdHost:
         _signal_all(_session_processes(self.host, self.port), signal.SIGKILL)
 
     @property
+    def log_path(self) -> Path:
+        """sshd's log (LogLevel VERBOSE: logins, offered keys, sessions)."""
+        return self.base / "sshd.log"
+
+    @property
     def pid(self) -> int | None:
         """The sshd listener's pid while it runs."""
         return self._process.pid if self._process else None
@@ -153,7 +158,7 @@ class SshdHost:
             self._process = None
             if fixed_port:
                 break
-        log = (self.base / "sshd.log").read_text(errors="replace")
+        log = self.log_path.read_text(errors="replace")
         raise RuntimeError(f"sshd did not start on {self.host}:{self.port}: {log[-2000:]}")
 
     def _write_config(self) -> None:
@@ -171,7 +176,7 @@ class SshdHost:
         if os.getuid() == 0:
             # sshd refuses to start as root without its privilege separation directory.
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        with open(self.base / "sshd.log", "ab") as log:
+        with open(self.log_path, "ab") as log:
             return subprocess.Popen(
                 [SSHD, "-D", "-e", "-f", str(self.base / "sshd_config")],
                 stdin=subprocess.DEVNULL,
