@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, migrate, seed the demo, run the panel with its worker.
+source "$(dirname "$0")/lib.sh"
+
+apt_ensure /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git
+# nginx + php-fpm serve the demo site's live release; optional when not root.
+apt_ensure /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
+  || echo "(the demo site will deploy but not be served over HTTP without nginx and php-fpm)"
+venv_ensure
+redis_ensure
+export DEPLOYNIX_ENV="${DEPLOYNIX_ENV:-development}"
+PORT="${DEPLOYNIX_PORT:-8000}"
+DEMO="$ROOT/var/demo"
+mkdir -p "$DEMO"
+port_for() {  # a port chosen once and kept, so pinned keys and URLs stay valid across runs
+  [ -s "$DEMO/$1.port" ] || python3 scripts/devenv.py free-port > "$DEMO/$1.port"
+  cat "$DEMO/$1.port"
+}
+SSH_PORT="$(port_for ssh)"
+WEB_PORT="$(port_for web)"
+
+say "Migrating the database"
+"$VENV/bin/python" manage.py migrate --noinput -v0
+say "Seeding the demo organization"
+"$VENV/bin/python" manage.py seed_demo --demo-dir "$DEMO" --ssh-port "$SSH_PORT" --web-port "$WEB_PORT"
+
+{
+  echo "web: $VENV/bin/daphne -b 127.0.0.1 -p $PORT deploynix.asgi:application"
+  echo "worker: $VENV/bin/celery -A deploynix worker -Q default,deploy --pool threads --concurrency 32 -l info"
+  echo "beat: $VENV/bin/celery -A deploynix beat -l info -s $ROOT/var/celerybeat-schedule"
+  echo "demo-ssh: $VENV/bin/python -m testbed.sshd serve --dir $DEMO/sshd --port $SSH_PORT --authorized-keys $DEMO/authorized_keys"
+  if ls /usr/sbin/php-fpm* >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; then
+    echo "demo-web: $VENV/bin/python -m testbed.web serve --dir $DEMO/web --deploy-path $DEMO/srv/demo --port $WEB_PORT"
+  fi
+} > "$ROOT/var/Procfile"
+
+say "Deploynix: http://127.0.0.1:$PORT/   demo site: http://127.0.0.1:$WEB_PORT/   (Ctrl-C stops everything)"
+exec "$VENV/bin/honcho" -f "$ROOT/var/Procfile" -d "$ROOT" start
