@@ -1,0 +1,68 @@
+"""Timeouts and cancellation kill the whole remote process group."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+import pytest
+
+from servers.ssh import CommandTimeout
+
+pytestmark = pytest.mark.ssh
+
+
+def running(pattern: str) -> bool:
+    """Whether a process whose full command line matches `pattern` still runs (zombies excluded)."""
+    pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
+async def test_it_kills_the_remote_command_on_timeout(ssh_connection):
+    with pytest.raises(CommandTimeout) as caught:
+        await ssh_connection.run(["sleep", "987.5"], timeout=0.5)
+    assert caught.value.kind == "timeout"
+    assert not running("^sleep 987.5$")
+
+
+async def test_it_kills_background_children_of_the_command_too(ssh_connection):
+    script = "sleep 987.25 & sleep 987.25 & wait"
+    with pytest.raises(CommandTimeout):
+        await ssh_connection.run(["sh", "-c", script], timeout=0.5)
+    assert not running("^sleep 987.25$")
+
+
+async def test_it_kills_the_remote_command_when_cancelled(ssh_connection):
+    started = asyncio.Event()
+    run = asyncio.create_task(
+        ssh_connection.run(
+            ["sh", "-c", "echo started; exec sleep 987.75"], on_line=lambda line: started.set()
+        )
+    )
+    await asyncio.wait_for(started.wait(), timeout=5)
+    assert running("^sleep 987.75$")
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert not running("^sleep 987.75$")
+
+
+async def test_it_keeps_the_connection_usable_after_a_timeout(ssh_connection):
+    with pytest.raises(CommandTimeout):
+        await ssh_connection.run(["sleep", "987.125"], timeout=0.2)
+    result = await ssh_connection.run(["true"])
+    assert result.exit_status == 0
+
+
+async def test_it_kills_a_command_that_ignores_sigterm(ssh_connection):
+    script = "trap '' TERM; sleep 987.375 & wait; wait"
+    with pytest.raises(CommandTimeout):
+        await ssh_connection.run(["sh", "-c", script], timeout=0.3)
+    assert not running("987.375")
