@@ -8,9 +8,11 @@ global config is read and none is changed.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -135,3 +137,21 @@ class AppRepo:
         if self.work_tree.resolve() not in target.parents:
             raise ValueError(f"{name!r} is outside the work tree")
         return target
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m testbed.gitrepo create --dir D [--template demo]`: print the bare repo's path."""
+    parser = argparse.ArgumentParser(prog="python -m testbed.gitrepo")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="create a bare repository of an app template")
+    create.add_argument("--dir", required=True, type=Path)
+    create.add_argument("--template", default="demo", choices=["demo", "laravelish"])
+    create.add_argument("--branch", default="main")
+    args = parser.parse_args(argv)
+    repo = AppRepo.create(args.dir, args.template, branch=args.branch)
+    print(repo.path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from testbed.gitrepo import AppRepo, git
+from testbed.gitrepo import AppRepo, git, main
 
 
 def _ls_remote(repo: AppRepo) -> str:
@@ -65,3 +65,12 @@ def test_it_uses_a_branch_of_your_choice(tmp_path):
 
     assert f"{repo.head()}\trefs/heads/production" in _ls_remote(repo)
     assert repo.ssh_url("root", "127.0.0.1", 2222) == f"ssh://root@127.0.0.1:2222{repo.path}"
+
+
+def test_it_creates_a_repo_from_the_command_line(tmp_path, capsys):
+    assert main(["create", "--dir", str(tmp_path), "--template", "demo"]) == 0
+
+    path = capsys.readouterr().out.strip()
+
+    assert path == str(tmp_path.resolve() / "demo.git")
+    assert "refs/heads/main" in git("ls-remote", path)
