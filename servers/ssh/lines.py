@@ -32,18 +32,20 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Consume `data` and return the lines it completed."""
+        if not data:
+            return []
         if self._after_cr and data[:1] == b"\n":
             data = data[1:]
         self._after_cr = data.endswith(b"\r")
         lines = []
         for piece in data.splitlines(keepends=True):
-            if piece.endswith((b"\n", b"\r")):
-                lines.append(bytes(self._partial) + piece.rstrip(b"\r\n"))
+            body = piece.rstrip(b"\r\n")
+            self._partial += body
+            if len(body) < len(piece):  # the piece ended with a line break
+                lines.extend(self._take_overlong())
+                lines.append(bytes(self._partial))
                 self._partial.clear()
-            else:
-                self._partial += piece
-        while len(self._partial) > self._max:
-            lines.append(self._take_prefix())
+        lines.extend(self._take_overlong())
         return lines
 
     def flush(self) -> list[bytes]:
@@ -52,14 +54,17 @@ class LineSplitter:
         self._partial.clear()
         return [rest] if rest else []
 
-    def _take_prefix(self) -> bytes:
-        cut = self._max
-        # Back up to a UTF-8 character boundary so a split never invents a U+FFFD.
-        while cut > self._max - 4 and self._partial[cut] & 0xC0 == 0x80:
-            cut -= 1
-        prefix = bytes(self._partial[:cut])
-        del self._partial[:cut]
-        return prefix
+    def _take_overlong(self) -> list[bytes]:
+        """Cut pieces of at most max bytes off the front while the partial line is longer."""
+        pieces = []
+        while len(self._partial) > self._max:
+            cut = self._max
+            # Back up to a UTF-8 character boundary so a split never invents a U+FFFD.
+            while cut > self._max - 4 and self._partial[cut] & 0xC0 == 0x80:
+                cut -= 1
+            pieces.append(bytes(self._partial[:cut]))
+            del self._partial[:cut]
+        return pieces
 
 
 def decode(line: bytes) -> str:
