@@ -1,5 +1,15 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class ServersConfig(AppConfig):
     name = "servers"
+
+    def ready(self) -> None:
+        from deploynix.services.orgs import ORGANIZATION_CREATED_HOOKS
+        from servers.services import organization_key_create
+
+        # Every new organization gets its SSH key pair inside the creating transaction.
+        if organization_key_create not in ORGANIZATION_CREATED_HOOKS:
+            ORGANIZATION_CREATED_HOOKS.append(organization_key_create)
