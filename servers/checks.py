@@ -93,13 +93,14 @@ async def gather_facts(conn: RemoteConnection) -> dict[str, str | None]:
     """The OS name and the version of each tool found (None when missing)."""
     facts: dict[str, str | None] = {"os": os_name(await _output(conn, ("cat", "/etc/os-release")))}
     for name, (candidates, pattern) in PROBES.items():
-        facts[name] = await _probe(conn, candidates, pattern)
+        facts[name] = await probe(conn, candidates, pattern)
     return facts
 
 
-async def _probe(
+async def probe(
     conn: RemoteConnection, candidates: Sequence[Sequence[str]], pattern: str
 ) -> str | None:
+    """The version the first candidate command that succeeds reports; None if none does."""
     for argv in candidates:
         lines = await _output(conn, argv)
         if lines is not None:

@@ -1,0 +1,46 @@
+"""Fixtures for the servers app: servers of the cast organization on real sshd hosts."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import pytest
+
+from deploynix.audit import Actor
+from servers.models import OrganizationKey, Server
+from servers.services import server_create
+from testbed.sshd import SshdHost
+
+
+@pytest.fixture
+def org_key(cast) -> OrganizationKey:
+    """The cast organization's active SSH key."""
+    return OrganizationKey.objects.get(organization=cast.org, superseded_at__isnull=True)
+
+
+@pytest.fixture
+def org_host(make_sshd_host, org_key) -> SshdHost:
+    """A private sshd host that authorizes the cast organization's key (restartable)."""
+    return make_sshd_host(authorized_keys=[org_key.public_key])
+
+
+@pytest.fixture
+def add_server(cast) -> Callable[..., Server]:
+    """Create a server of the cast organization through the service (as the manager)."""
+
+    def add(host: SshdHost | None = None, *, name: str = "web-1", **fields) -> Server:
+        if host is not None:
+            fields.update(host=host.host, port=host.port, user=host.user)
+        fields.setdefault("host", "127.0.0.1")
+        return server_create(org=cast.org, actor=Actor(user=cast.manager), name=name, **fields)
+
+    return add
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
