@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 
 from servers.ssh import CommandTimeout
+from tests.fixtures.sshd import process_running as running
 
 pytestmark = pytest.mark.ssh
-
-
-def running(pattern: str) -> bool:
-    """Whether a process whose full command line matches `pattern` still runs (zombies excluded)."""
-    pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
-                    return True
-        except FileNotFoundError:
-            continue
-    return False
 
 
 async def test_it_kills_the_remote_command_on_timeout(ssh_connection):
