@@ -1,0 +1,80 @@
+"""Turn a claimed Deployment row into the pipeline's DeployContext (plain data, secrets decrypted).
+
+The only place where site secrets are decrypted for a deploy; the context is handed to the
+runner and never stored or logged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+
+from deployments.models import Deployment
+from deployments.pipeline.context import DeployContext, ServerSpec
+from servers.services import server_ssh_target
+from sites.models import Site
+
+_PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
+
+
+def build_context(deployment: Deployment) -> DeployContext:
+    """Everything the pipeline needs for `deployment`, read once from the database."""
+    site = deployment.site
+    env = site.env
+    return DeployContext(
+        deployment_id=deployment.pk,
+        kind=deployment.kind,
+        deploy_path=site.deploy_path,
+        release=deployment.release,
+        servers=_server_specs(site),
+        repository_url=site.repository_url,
+        branch=deployment.branch,
+        commit=deployment.commit_sha or None,
+        deploy_key=site.deploy_key_private or None,
+        repository_host_keys=tuple(l for l in site.repository_host_keys.splitlines() if l.strip()),
+        https_token=site.https_token or None,
+        web_dir=site.web_dir,
+        shared_dirs=tuple(site.shared_dirs),
+        shared_files=tuple(site.shared_files),
+        env_file=render_env_file(env) if env else None,
+        secrets=context_secrets(site),
+        preset=site.preset,
+        run_migrations=site.run_migrations,
+        build_commands=tuple(site.build_commands),
+        deploy_script=site.deploy_script,
+        reload_method=site.reload_method,
+        reload_command=tuple(site.reload_command),
+        releases_to_keep=site.releases_to_keep,
+        step_timeout=float(settings.DEPLOY_STEP_TIMEOUT),
+        total_timeout=float(settings.DEPLOY_TOTAL_TIMEOUT),
+        min_free_mb=settings.DEPLOY_MIN_FREE_MB,
+    )
+
+
+def context_secrets(site: Site) -> tuple[str, ...]:
+    """Values the sink must redact: every environment value and the HTTPS token."""
+    values = [value for value in site.env.values() if value]
+    if site.https_token:
+        values.append(site.https_token)
+    return tuple(values)
+
+
+def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
+    servers = site.servers.select_related("organization").order_by("name", "id")
+    return tuple(ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers)
+
+
+def render_env_file(env: dict[str, str]) -> str:
+    """A .env file phpdotenv reads back to exactly `env` (values were validated: no newlines)."""
+    return "".join(f"{name}={_env_value(value)}\n" for name, value in env.items())
+
+
+def _env_value(value: str) -> str:
+    if _PLAIN_ENV_VALUE.fullmatch(value):
+        return value
+    if "'" not in value:
+        # Single quotes are literal in phpdotenv: no escapes, no ${VAR} expansion.
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'

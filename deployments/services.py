@@ -1,0 +1,141 @@
+"""Writes to deployments: request, cancel, roll back. Every trigger ends here.
+
+Shape of each service: one transaction, the change, the audit event in the same transaction,
+then (after commit only) the Celery task and the live status broadcast. The worker side
+(claim, finish, watchdog) lives in deployments.lifecycle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from deploynix.audit import Actor, audit_record
+from deployments import selectors
+from deployments.events import send_status_sync
+from deployments.models import Deployment, Kind, Status
+from sites.models import Site
+
+
+FULL_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+class DeploymentError(Exception):
+    """A request that cannot be honoured; the message is shown to the user as is."""
+
+
+def deployment_request(
+    *, site: Site, actor: Actor, trigger: str, commit: str | None = None
+) -> Deployment:
+    """Queue a deploy of `site` (branch head, or exactly `commit`).
+
+    While another deployment of the site runs, the new one waits in the queue (FIFO). A
+    queued request for the same commit (or branch head) is returned instead of a new one.
+    Audited; enqueues run_deployment after commit.
+    """
+    requested = (commit or "").strip().lower()
+    if requested and not FULL_SHA.fullmatch(requested):
+        raise DeploymentError("A commit must be given as its full 40-character SHA.")
+    with transaction.atomic():
+        # Serialize requests per site so two identical triggers cannot both miss each other.
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        duplicate = _queued_duplicate(site, requested)
+        if duplicate is not None:
+            return duplicate
+        deployment = Deployment.objects.create(
+            site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
+            triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
+            commit_sha=requested,
+        )
+        audit_record(
+            actor=actor, organization=site.organization, verb="deployment.requested",
+            target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested},
+        )
+        _after_commit_enqueue(deployment)
+    return deployment
+
+
+def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) -> Deployment:
+    """Queue a rollback of `site` to `release`, a retained successful release that is not live.
+
+    Raises DeploymentError otherwise. Audited; enqueues run_deployment after commit.
+    """
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        source = _rollback_source(site, release)
+        deployment = Deployment.objects.create(
+            site=site, organization_id=site.organization_id, kind=Kind.ROLLBACK, trigger=trigger,
+            triggered_by=actor.user, triggered_by_name=actor.name, branch=source.branch,
+            commit_sha=source.commit_sha, commit_message=source.commit_message,
+            commit_author=source.commit_author, release=release,
+        )
+        audit_record(
+            actor=actor, organization=site.organization, verb="deployment.rollback_requested",
+            target=deployment, after={"site": site.name, "release": release},
+        )
+        _after_commit_enqueue(deployment)
+    return deployment
+
+
+def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
+    """Cancel a queued deployment at once, or ask the running one to stop (within ~1 s).
+
+    Raises DeploymentError for a finished deployment. Audited.
+    """
+    with transaction.atomic():
+        row = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        now = timezone.now()
+        if row.status == Status.QUEUED:
+            row.status, row.finished_at = Status.CANCELLED, now
+            row.save(update_fields=["status", "finished_at"])
+        elif row.status == Status.RUNNING:
+            row.cancel_requested_at = row.cancel_requested_at or now
+            row.save(update_fields=["cancel_requested_at"])
+        else:
+            raise DeploymentError(f"This deployment has already {row.status}.")
+        audit_record(
+            actor=actor, organization=row.site.organization, verb="deployment.cancelled",
+            target=row, after={"status": row.status},
+        )
+        transaction.on_commit(lambda: send_status_sync(row), robust=True)
+    return row
+
+
+def _queued_duplicate(site: Site, requested: str) -> Deployment | None:
+    return (
+        Deployment.objects.filter(
+            site=site, kind=Kind.DEPLOY, status=Status.QUEUED, commit_sha=requested
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def _rollback_source(site: Site, release: str) -> Deployment:
+    if release not in selectors.retained_releases(site=site):
+        raise DeploymentError(
+            f"Release {release} is not a retained successful release of {site.name}."
+        )
+    live = selectors.deployment_live(site=site)
+    if live is not None and live.release == release:
+        raise DeploymentError(f"Release {release} is already live.")
+    source = selectors.deployment_for_release(site=site, release=release)
+    if source is None:
+        raise DeploymentError(f"Release {release} was not built by a successful deploy.")
+    return source
+
+
+def _after_commit_enqueue(deployment: Deployment) -> None:
+    """Enqueue the task and announce the row, once the row is visible to other processes."""
+
+    def go() -> None:
+        from deployments.lifecycle import enqueue
+
+        enqueue(deployment.pk)
+        send_status_sync(deployment)
+
+    # robust: a broker outage must not turn a committed request into an error page;
+    # the watchdog re-sends queued deployments whose task never arrived.
+    transaction.on_commit(go, robust=True)

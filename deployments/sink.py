@@ -1,0 +1,203 @@
+"""DeploymentSink: where the pipeline's output becomes numbered, redacted, stored, broadcast lines.
+
+Order of duties for every line: number it (`seq`, gapless per deployment), redact secret
+values, buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
+boundaries) persist with one bulk INSERT and only then broadcast the batch. A browser that
+reconnects asks for `seq > last` and finds every line it missed in the database.
+
+The same background loop keeps the deployment alive for the watchdog (heartbeat) and
+watches the row for a cancel request, setting the runner's cancel Event within ~1 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from deployments import events
+from deployments.models import Deployment, DeploymentStep, LogLine, Status
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "********"
+# Shorter values (flags like "1", "true") would shred every line and protect nothing.
+MIN_SECRET_LENGTH = 4
+NOT_SECRET = frozenset({"true", "false", "null", "none"})
+MAX_LINE_CHARS = 16_384
+
+
+def secrets_to_redact(values) -> tuple[str, ...]:
+    """The values worth redacting, longest first (so a secret containing another wins)."""
+    kept = {
+        value for value in values
+        if value and len(value) >= MIN_SECRET_LENGTH and value.lower() not in NOT_SECRET
+    }
+    return tuple(sorted(kept, key=len, reverse=True))
+
+
+class DeploymentSink:
+    """The contract's Sink for one deployment. Use `start()` before the run, `close()` after."""
+
+    FLUSH_INTERVAL = 0.1
+    FLUSH_LINES = 500
+    POLL_INTERVAL = 0.5
+    HEARTBEAT_INTERVAL = 2.0
+
+    def __init__(self, *, deployment_id: int, secrets=()) -> None:
+        self.deployment_id = deployment_id
+        self.group = events.deployment_group(deployment_id)
+        self._secrets = secrets_to_redact(secrets)
+        self._seq = 0
+        self._pending: list[LogLine] = []
+        self._flush_lock = asyncio.Lock()
+        self._open_steps: dict[tuple[str, str], int] = {}
+        self._order = 0
+        self._last_heartbeat = 0.0
+        self._background: asyncio.Task | None = None
+
+    # -- the contract --------------------------------------------------------------------
+
+    async def line(self, server: str, stream: str, text: str, ts: float) -> None:
+        """Number, redact and buffer one line; flush inline when the buffer is full."""
+        self._seq += 1
+        self._pending.append(LogLine(
+            deployment_id=self.deployment_id, seq=self._seq, server=server[:100],
+            stream=stream[:4], text=self.redact(_storable(text)),
+            ts=datetime.fromtimestamp(ts, UTC),
+        ))
+        if len(self._pending) >= self.FLUSH_LINES:
+            await self.flush()
+
+    async def step_started(self, step: str, server: str) -> None:
+        """Record a running DeploymentStep (after flushing the previous step's lines)."""
+        await self.flush()
+        self._order += 1
+        row = await DeploymentStep.objects.acreate(
+            deployment_id=self.deployment_id, name=step[:100], server=server[:100],
+            status="running", order=self._order, started_at=timezone.now(),
+        )
+        self._open_steps[(step, server)] = row.pk
+        await self._send_step(step, server, "running", None)
+
+    async def step_finished(
+        self, step: str, server: str, status: str, exit_code: int | None, error: str = ""
+    ) -> None:
+        """Close the step's row (or record it whole, for a step that never started)."""
+        await self.flush()
+        now, error = timezone.now(), self.redact(error or "")
+        pk = self._open_steps.pop((step, server), None)
+        if pk is None:
+            self._order += 1
+            await DeploymentStep.objects.acreate(
+                deployment_id=self.deployment_id, name=step[:100], server=server[:100],
+                status=status, order=self._order, started_at=now, finished_at=now,
+                exit_code=exit_code, error=error,
+            )
+        else:
+            await DeploymentStep.objects.filter(pk=pk).aupdate(
+                status=status, finished_at=now, exit_code=exit_code, error=error
+            )
+        await self._send_step(step, server, status, exit_code)
+
+    async def commit_resolved(self, sha: str, message: str, author: str) -> None:
+        """Store the exact commit being deployed, as soon as the pipeline knows it."""
+        await Deployment.objects.filter(pk=self.deployment_id).aupdate(
+            commit_sha=sha[:64], commit_message=self.redact(message), commit_author=author[:254]
+        )
+
+    # -- batching ------------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """Replace every occurrence of every secret value with ********."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    async def flush(self) -> None:
+        """Persist the buffered lines in one INSERT, then broadcast them (in that order)."""
+        async with self._flush_lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await LogLine.objects.abulk_create(batch)
+            except Exception:
+                # Keep the lines (in order) for the next attempt rather than lose them.
+                self._pending[:0] = batch
+                raise
+            await events.send(self.group, _batch_event(self.deployment_id, batch))
+
+    async def start(self, cancel: asyncio.Event) -> None:
+        """Start the background loop: periodic flush, heartbeat, cancel polling."""
+        self._background = asyncio.create_task(self._run_background(cancel))
+
+    async def close(self) -> None:
+        """Stop the background loop and persist whatever is left."""
+        if self._background is not None:
+            self._background.cancel()
+            await asyncio.gather(self._background, return_exceptions=True)
+        await self.flush()
+
+    async def _run_background(self, cancel: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
+        while True:
+            await asyncio.sleep(self.FLUSH_INTERVAL)
+            try:
+                await self.flush()
+                if loop.time() >= next_poll:
+                    next_poll = loop.time() + self.POLL_INTERVAL
+                    if await self._should_stop():
+                        cancel.set()
+                    await self._heartbeat(loop.time())
+            except Exception:
+                logger.exception("deployment %s: sink background work failed", self.deployment_id)
+
+    async def _should_stop(self) -> bool:
+        """True once someone asked to cancel, or the row is no longer running (watchdog)."""
+        status, cancel_requested_at = await Deployment.objects.filter(
+            pk=self.deployment_id
+        ).values_list("status", "cancel_requested_at").aget()
+        return cancel_requested_at is not None or status != Status.RUNNING
+
+    async def _heartbeat(self, now: float) -> None:
+        if now - self._last_heartbeat < self.HEARTBEAT_INTERVAL:
+            return
+        self._last_heartbeat = now
+        await Deployment.objects.filter(
+            pk=self.deployment_id, status=Status.RUNNING
+        ).aupdate(heartbeat_at=timezone.now())
+
+    async def _send_step(self, step: str, server: str, status: str, exit_code: int | None) -> None:
+        await events.send(self.group, events.StepStatusEvent(
+            type="step.status", deployment_id=self.deployment_id, step=step, server=server,
+            status=status, exit_code=exit_code,
+        ))
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL or lone surrogates; very long lines are cut."""
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + " …(line truncated)"
+    return text
+
+
+def _batch_event(deployment_id: int, batch: list[LogLine]) -> events.LogBatchEvent:
+    return events.LogBatchEvent(
+        type="log.batch",
+        deployment_id=deployment_id,
+        lines=[
+            events.LogLinePayload(
+                seq=line.seq, server=line.server, stream=line.stream, text=line.text,
+                ts=line.ts.timestamp(),
+            )
+            for line in batch
+        ],
+    )

@@ -1,0 +1,139 @@
+"""A Site: one application, its repository, how to build it and which servers run it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from deploynix.crypto import EncryptedTextField
+from deploynix.models import Organization
+from sites import validators as v
+
+DEFAULT_RELOAD_COMMAND = ["sudo", "-n", "systemctl", "reload", "php8.2-fpm"]
+
+
+def default_shared_dirs() -> list[str]:
+    return ["storage"]
+
+
+def default_shared_files() -> list[str]:
+    return [".env"]
+
+
+def default_reload_command() -> list[str]:
+    return list(DEFAULT_RELOAD_COMMAND)
+
+
+class SiteQuerySet(models.QuerySet):
+    def for_org(self, org: Organization) -> SiteQuerySet:
+        """Only the sites of `org`: every read of sites starts here."""
+        return self.filter(organization=org)
+
+
+class Site(models.Model):
+    class Preset(models.TextChoices):
+        LARAVEL = "laravel", "Laravel"
+        PHP = "php", "Plain PHP"
+        NONE = "none", "None (custom script only)"
+
+    class ReloadMethod(models.TextChoices):
+        PHP_FPM = "php-fpm", "Reload PHP-FPM"
+        OCTANE = "octane", "Reload Laravel Octane"
+        NONE = "none", "None"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=100)
+    domain = models.CharField(max_length=253, blank=True)
+    repository_url = models.CharField(max_length=500)
+    branch = models.CharField(max_length=200, default="main")
+    deploy_path = models.CharField(max_length=500)
+    web_dir = models.CharField(max_length=200, default="public")
+    shared_dirs = models.JSONField(default=default_shared_dirs, blank=True)
+    shared_files = models.JSONField(default=default_shared_files, blank=True)
+    # JSON object {NAME: value}, Fernet-encrypted as a whole.
+    environment = EncryptedTextField(default="{}", blank=True)
+    releases_to_keep = models.PositiveSmallIntegerField(default=5)
+    preset = models.CharField(max_length=10, choices=Preset.choices, default=Preset.LARAVEL)
+    run_migrations = models.BooleanField(default=True)
+    build_commands = models.JSONField(default=list, blank=True)
+    deploy_script = models.TextField(blank=True)
+    reload_method = models.CharField(
+        max_length=10, choices=ReloadMethod.choices, default=ReloadMethod.PHP_FPM
+    )
+    reload_command = models.JSONField(default=default_reload_command, blank=True)
+    servers = models.ManyToManyField("servers.Server", related_name="sites")
+    webhook_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    auto_deploy = models.BooleanField(default=False)
+    deploy_key_public = models.TextField(editable=False)
+    deploy_key_private = EncryptedTextField(editable=False)
+    repository_host_keys = models.TextField(blank=True)
+    https_token = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="site_name_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The decrypted environment as a dict (names in the order they were entered)."""
+        return json.loads(self.environment or "{}")
+
+    @env.setter
+    def env(self, values: dict[str, str]) -> None:
+        self.environment = json.dumps(values)
+
+    @property
+    def env_names(self) -> list[str]:
+        return list(self.env)
+
+    def clean(self) -> None:
+        """Normalize every user-supplied setting through sites.validators (also cross-field)."""
+        errors: dict[str, list[str]] = {}
+
+        def normalized(field: str, value, clean, **options):
+            try:
+                return clean(value, **options)
+            except ValidationError as exc:
+                errors[field] = exc.messages
+                return value
+
+        self.repository_url = normalized("repository_url", self.repository_url, v.clean_repository_url)
+        self.branch = normalized("branch", self.branch, v.clean_branch)
+        self.deploy_path = normalized("deploy_path", self.deploy_path, v.clean_deploy_path)
+        self.web_dir = normalized(
+            "web_dir", self.web_dir, v.clean_relative_path, what="web directory", allow_root=True
+        )
+        self.env = normalized("environment", self.env, v.clean_environment)
+        self.build_commands = normalized(
+            "build_commands", self.build_commands or [], v.clean_build_commands
+        )
+        self.repository_host_keys = normalized(
+            "repository_host_keys", self.repository_host_keys, v.clean_known_hosts
+        )
+        self.releases_to_keep = normalized(
+            "releases_to_keep", self.releases_to_keep, v.clean_releases_to_keep
+        )
+        if self.reload_method == self.ReloadMethod.PHP_FPM:
+            self.reload_command = normalized(
+                "reload_command", self.reload_command or [], v.clean_reload_command
+            )
+        try:
+            self.shared_dirs, self.shared_files = v.clean_shared_paths(
+                self.shared_dirs or [], self.shared_files or []
+            )
+        except ValidationError as exc:
+            errors["shared_dirs"] = exc.messages
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,109 @@
+"""Writes to sites: create, update, delete. Atomic, validated, audited (never with secret values)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from deploynix.audit import Actor, audit_record
+from deploynix.models import Organization
+from servers.models import Server
+from servers.ssh import generate_keypair
+from sites.models import Site
+
+# Fields a caller may set; everything else (keys, webhook uuid, organization) is ours.
+EDITABLE_FIELDS = frozenset({
+    "name", "domain", "repository_url", "branch", "deploy_path", "web_dir", "shared_dirs",
+    "shared_files", "env", "releases_to_keep", "preset", "run_migrations", "build_commands",
+    "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
+    "https_token",
+})
+# Changes to these are audited by name only: their values are secrets.
+SECRET_FIELDS = frozenset({"env", "https_token"})
+
+
+def site_create(
+    *, organization: Organization, actor: Actor, servers: Iterable[Server], **fields: Any
+) -> Site:
+    """Create a site with its own ed25519 deploy key. Raises ValidationError. Audited."""
+    site = Site(organization=organization)
+    _assign(site, fields)
+    private, public = generate_keypair(f"deploynix-site-{organization.slug}")
+    site.deploy_key_private, site.deploy_key_public = private, public
+    with transaction.atomic():
+        _validate(site)
+        site.save()
+        site.servers.set(_servers_of(organization, servers))
+        audit_record(
+            actor=actor, organization=organization, verb="site.created", target=site,
+            after=_public_view(site, fields),
+        )
+    return site
+
+
+def site_update(
+    *, site: Site, actor: Actor, servers: Iterable[Server] | None = None, **fields: Any
+) -> Site:
+    """Change a site's settings (and servers, when given). Raises ValidationError. Audited."""
+    before = _public_view(site, fields)
+    _assign(site, fields)
+    with transaction.atomic():
+        _validate(site)
+        site.save()
+        if servers is not None:
+            site.servers.set(_servers_of(site.organization, servers))
+        audit_record(
+            actor=actor, organization=site.organization, verb="site.updated", target=site,
+            before=before, after=_public_view(site, fields),
+        )
+    return site
+
+
+def site_delete(*, site: Site, actor: Actor) -> None:
+    """Delete a site and its deployment history (the servers keep their files). Audited."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor, organization=site.organization, verb="site.deleted", target=site,
+            before={"name": site.name, "repository_url": site.repository_url},
+        )
+        site.delete()
+
+
+def _assign(site: Site, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(site, name, value)
+
+
+def _validate(site: Site) -> None:
+    # full_clean runs Site.clean(), which normalizes through sites.validators, and checks
+    # the per-organization name uniqueness; the M2M is checked separately.
+    site.full_clean()
+
+
+def _servers_of(organization: Organization, servers: Iterable[Server]) -> list[Server]:
+    chosen = list(servers)
+    if not chosen:
+        raise ValidationError({"servers": ["Choose at least one server."]})
+    if any(server.organization_id != organization.id for server in chosen):
+        # Same message as a missing server: do not confirm another organization's ids.
+        raise ValidationError({"servers": ["Choose servers of this organization."]})
+    return chosen
+
+
+def _public_view(site: Site, fields: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log may keep about `fields`: values, except secrets (names only)."""
+    view: dict[str, Any] = {}
+    for name in sorted(fields):
+        if name == "env":
+            view["env_names"] = site.env_names
+        elif name in SECRET_FIELDS:
+            view[name] = "********" if getattr(site, name) else ""
+        else:
+            view[name] = getattr(site, name)
+    return view

@@ -1,0 +1,229 @@
+"""Validation of every user-supplied site setting that ends up on a server.
+
+These values reach git, the remote filesystem and the deploy shell, so each validator
+is a whitelist, not a blacklist: anything we cannot prove harmless is refused. The same
+functions back the model fields, the form and the services (`site_create`, `site_update`).
+Each `clean_*` function returns the normalized value or raises ValidationError.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+import asyncssh
+from django.core.exceptions import ValidationError
+
+# scp-like `git@github.com:owner/repo.git`: user and host may not start with "-".
+_SCP_URL = re.compile(
+    r"(?P<user>[A-Za-z0-9_][A-Za-z0-9._-]*)@(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)"
+    r":(?P<path>[A-Za-z0-9_~][A-Za-z0-9._~/-]*)"
+)
+_URL_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]")
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~/+-]*")
+_URL_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+_BRANCH_CHARS = re.compile(r"[A-Za-z0-9._/+-]+")
+_PATH_CHARS = re.compile(r"[A-Za-z0-9._/@+-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Trees that belong to the operating system: nothing may be deployed in or under them.
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
+                "/proc", "/run", "/sbin", "/sys", "/usr")
+# Directories that hold other things: deploying INTO them is fine, AS them is not.
+SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/root", "/srv", "/tmp", "/var",
+               "/var/lib", "/var/log", "/var/www")
+
+# Variables that change how the shell, the dynamic linker or git behave: a site's env
+# must not be able to run code before the deploy script does.
+DANGEROUS_ENV_NAMES = frozenset({
+    "BASH_ENV", "BASHOPTS", "CDPATH", "ENV", "GLOBIGNORE", "HOME", "IFS", "PATH",
+    "PROMPT_COMMAND", "PS1", "PS2", "PS4", "SHELL", "SHELLOPTS", "SSH_AUTH_SOCK",
+    "PERL5OPT", "PERL5LIB", "PYTHONPATH", "PYTHONSTARTUP", "NODE_OPTIONS", "RUBYOPT",
+    "PHPRC", "PHP_INI_SCAN_DIR",
+})
+DANGEROUS_ENV_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "SSH_")
+
+
+def _has_control_or_space(value: str) -> bool:
+    return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+def clean_repository_url(value: str) -> str:
+    """`git@host:owner/repo.git`, `ssh://[user@]host[:port]/path` or `https://host/path`.
+
+    Refused: leading "-" (git would read an option such as -oProxyCommand), `ext::` and
+    `file://` transports, whitespace and control characters, credentials inside the URL.
+    """
+    value = (value or "").strip()
+    if not value or value.startswith("-") or _has_control_or_space(value):
+        raise ValidationError("Enter a git repository URL (git@host:owner/repo.git, ssh:// or https://).")
+    if _SCP_URL.fullmatch(value):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("ssh", "https"):
+        raise ValidationError("Only git@host:path, ssh:// and https:// repository URLs are allowed.")
+    _check_url_parts(parts)
+    return value
+
+
+def _check_url_parts(parts) -> None:
+    netloc = parts.netloc
+    user, _, hostport = netloc.rpartition("@")
+    if parts.scheme == "https" and user:
+        raise ValidationError("Put the access token in the token field, not in the URL.")
+    if user and not _URL_USER.fullmatch(user):
+        raise ValidationError("The user name in the repository URL is not valid.")
+    host, port = hostport, ""
+    if not hostport.endswith("]") and ":" in hostport:
+        host, _, port = hostport.rpartition(":")
+    if not _URL_HOST.fullmatch(host) or (port and not port.isdigit()):
+        raise ValidationError("The host in the repository URL is not valid.")
+    if not _URL_PATH.fullmatch(parts.path) or parts.path == "/" or parts.query or parts.fragment:
+        raise ValidationError("The repository path in the URL is not valid.")
+
+
+def clean_branch(value: str) -> str:
+    """A branch name by `git check-ref-format --branch` rules, restricted to a safe alphabet."""
+    value = (value or "").strip()
+    if not value or not _BRANCH_CHARS.fullmatch(value):
+        raise ValidationError("Branch names may use letters, digits and . _ / + - only.")
+    components = value.split("/")
+    bad = (
+        value.startswith("-")
+        or value.endswith((".", "/", ".lock"))
+        or ".." in value
+        or value == "@"
+        or any(not part or part.startswith(".") or part.endswith(".lock") for part in components)
+    )
+    if bad:
+        raise ValidationError("This is not a valid git branch name.")
+    return value
+
+
+def clean_deploy_path(value: str) -> str:
+    """An absolute, normalized directory outside the operating system's own trees."""
+    value = (value or "").strip()
+    if not value.startswith("/") or not _PATH_CHARS.fullmatch(value):
+        raise ValidationError("Use an absolute path of letters, digits and . _ - @ + /.")
+    parts = value.split("/")
+    if ".." in parts or any(part.startswith("-") for part in parts):
+        raise ValidationError("The deploy path may not contain '..' or parts starting with '-'.")
+    path = posixpath.normpath(value)
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    if path in SYSTEM_DIRS or any(path == t or path.startswith(t + "/") for t in SYSTEM_TREES):
+        raise ValidationError(f"{path} is a system directory; deploy into a directory of its own.")
+    return path
+
+
+def clean_relative_path(value: str, *, what: str = "path", allow_root: bool = False) -> str:
+    """A normalized path inside the release: no leading '/', no '..', no '-' parts."""
+    value = (value or "").strip()
+    if not value and allow_root:
+        return "."
+    if not value or value.startswith("/") or not _PATH_CHARS.fullmatch(value):
+        raise ValidationError(f"The {what} must be relative, using letters, digits and . _ - @ + /.")
+    parts = value.split("/")
+    if ".." in parts or any(part.startswith("-") for part in parts):
+        raise ValidationError(f"The {what} may not contain '..' or parts starting with '-'.")
+    path = posixpath.normpath(value)
+    if path == "." and not allow_root:
+        raise ValidationError(f"The {what} must name something inside the release.")
+    return path
+
+
+def clean_shared_paths(dirs: Iterable[str], files: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Normalize shared directories and files; refuse duplicates and nesting (`a` and `a/b`)."""
+    clean_dirs = [clean_relative_path(d, what="shared directory") for d in dirs if d.strip()]
+    clean_files = [clean_relative_path(f, what="shared file") for f in files if f.strip()]
+    every = sorted(clean_dirs + clean_files)
+    for first, second in zip(every, every[1:], strict=False):
+        if first == second or second.startswith(first + "/"):
+            raise ValidationError(f"Shared paths overlap: {first} and {second}.")
+    return clean_dirs, clean_files
+
+
+def clean_env_name(name: str) -> str:
+    """An environment variable name that cannot change how shells or linkers behave."""
+    if not _ENV_NAME.fullmatch(name or ""):
+        raise ValidationError(f"{name!r} is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*).")
+    upper = name.upper()
+    if upper in DANGEROUS_ENV_NAMES or upper.startswith(DANGEROUS_ENV_PREFIXES):
+        raise ValidationError(f"{name} changes how programs run on the server and is not allowed.")
+    return name
+
+
+def clean_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """Validate names and values; a value may not contain a newline (it would add a variable)."""
+    cleaned: dict[str, str] = {}
+    for name, value in env.items():
+        clean_env_name(name)
+        if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
+            raise ValidationError(f"The value of {name} may not contain line breaks or NUL.")
+        cleaned[name] = value
+    return cleaned
+
+
+def parse_env_text(text: str) -> dict[str, str]:
+    """Parse `NAME=value` lines (blank lines and `#` comments ignored) into a dict."""
+    env: dict[str, str] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise ValidationError(f"Line {number}: expected NAME=value.")
+        name = name.strip()
+        if name in env:
+            raise ValidationError(f"Line {number}: {name} is set twice.")
+        env[name] = value
+    return clean_environment(env)
+
+
+def clean_releases_to_keep(value: int) -> int:
+    if not isinstance(value, int) or not 1 <= value <= 50:
+        raise ValidationError("Keep between 1 and 50 releases.")
+    return value
+
+
+def clean_reload_command(argv: Iterable[str]) -> list[str]:
+    """An argv list (never shell text): non-empty, no control characters, no leading '-'."""
+    items = [item for item in argv]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValidationError("The reload command needs at least a program name.")
+    if items[0].startswith("-") or any(_has_control(item) for item in items):
+        raise ValidationError("The reload command contains characters that are not allowed.")
+    return items
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+def clean_build_commands(commands: Iterable[str]) -> list[str]:
+    """Extra build commands: each one line of shell (run as `bash -eo pipefail -c`)."""
+    cleaned = [c.strip() for c in commands if c.strip()]
+    if any("\0" in c for c in cleaned):
+        raise ValidationError("Build commands may not contain NUL bytes.")
+    return cleaned
+
+
+def clean_known_hosts(text: str) -> str:
+    """known_hosts lines (`host[,host] keytype base64`); each key must parse."""
+    lines = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) < 3 or fields[0].startswith(("-", "@")):
+            raise ValidationError(f"Line {number}: expected 'host keytype key'.")
+        try:
+            asyncssh.import_public_key(f"{fields[1]} {fields[2]}")
+        except (asyncssh.KeyImportError, ValueError):
+            raise ValidationError(f"Line {number}: the host key cannot be read.") from None
+        lines.append(" ".join(fields[:3]))
+    return "\n".join(lines)
