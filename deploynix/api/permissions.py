@@ -1,0 +1,63 @@
+"""The one API permission: the token carries the ability AND its user's role has the capability."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from deploynix.audit import Actor, audit_record
+from deploynix.models import AuditEvent
+from deploynix.roles import Cap, can
+from deploynix.tokens import ABILITY_CAPS, TokenGrant
+
+SAFE = ("GET", "HEAD", "OPTIONS")
+
+
+def required_ability(view, method: str):
+    """The ability `view` declares for `method` (HEAD/OPTIONS read like GET)."""
+    abilities = getattr(view, "abilities", {})
+    return abilities.get("GET" if method in ("HEAD", "OPTIONS") else method)
+
+
+class TokenAbility(BasePermission):
+    """Views declare `abilities = {"GET": Ability.SITE_READ, ...}` and optionally
+    `extra_caps = {"DELETE": Cap.MANAGE_SERVERS}` for actions the table maps too generously
+    (deleting a site needs more than editing one). A method not declared is refused.
+    """
+
+    message = "This token may not do that."
+
+    def has_permission(self, request: Request, view) -> bool:
+        grant = request.auth
+        if not isinstance(grant, TokenGrant):
+            return False  # DRF turns this into 401 when no authenticator succeeded
+        ability = required_ability(view, request.method)
+        extra: Cap | None = getattr(view, "extra_caps", {}).get(request.method)
+        allowed = ability is not None and grant.allows(ability)
+        if allowed and extra is not None:
+            allowed = can(grant.membership.role, extra)
+        if not allowed:
+            self.message = _refusal(grant, ability, extra)
+            if request.method not in SAFE:
+                _audit_refusal(request, grant, ability, extra)
+        return allowed
+
+
+def _refusal(grant: TokenGrant, ability, extra: Cap | None) -> str:
+    if ability is None:
+        return "Method not allowed for API tokens."
+    if ability not in grant.token.abilities:
+        return f"This token lacks the '{ability}' ability."
+    cap = extra or ABILITY_CAPS[ability]
+    return f"Your role ({grant.membership.role_label}) cannot do this ({cap})."
+
+
+def _audit_refusal(request: Request, grant: TokenGrant, ability, extra: Cap | None) -> None:
+    audit_record(
+        actor=Actor(user=grant.membership.user, source=AuditEvent.Source.API,
+                    ip=request.META.get("REMOTE_ADDR") or None),
+        organization=grant.organization,
+        verb="permission.denied",
+        after={"ability": str(ability), "capability": str(extra or ""), "path": request.path,
+               "token": grant.token.prefix},
+    )

@@ -1,0 +1,86 @@
+"""/api/v1/servers/: list, create, read, update, delete and check, through servers.services."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from deploynix.api.base import OrgAPIView
+from deploynix.api.serializers import ServerInputSerializer, ServerSerializer
+from deploynix.models_tokens import Ability
+from servers.models import Server
+from servers.selectors import server_get, server_list
+from servers.services import server_check_request, server_create, server_delete, server_update
+
+
+class ServerObjectMixin:
+    def get_server(self) -> Server:
+        """The server in the token's organization, or 404 (another org's id looks missing)."""
+        server = server_get(org=self.org, pk=self.kwargs["pk"])
+        if server is None:
+            raise Http404("No such server.")
+        return server
+
+
+class ServerListView(OrgAPIView):
+    abilities = {"GET": Ability.SERVER_READ, "POST": Ability.SERVER_WRITE}
+    serializer_class = ServerSerializer
+
+    def get_queryset(self):
+        return server_list(org=self.org)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ServerSerializer(page, many=True).data)
+
+    @extend_schema(request=ServerInputSerializer, responses={201: ServerSerializer})
+    def post(self, request):
+        data = _input(request, partial=False)
+        server = server_create(org=self.org, actor=self.actor, **data)
+        return Response(ServerSerializer(server).data, status=status.HTTP_201_CREATED)
+
+
+class ServerDetailView(ServerObjectMixin, OrgAPIView):
+    abilities = {"GET": Ability.SERVER_READ, "PATCH": Ability.SERVER_WRITE,
+                 "PUT": Ability.SERVER_WRITE, "DELETE": Ability.SERVER_WRITE}
+    serializer_class = ServerSerializer
+
+    def get(self, request, pk: int):
+        return Response(ServerSerializer(self.get_server()).data)
+
+    @extend_schema(request=ServerInputSerializer)
+    def patch(self, request, pk: int):
+        data = _input(request, partial=True)
+        server = server_update(server=self.get_server(), actor=self.actor, **data)
+        return Response(ServerSerializer(server).data)
+
+    @extend_schema(request=ServerInputSerializer)
+    def put(self, request, pk: int):
+        data = _input(request, partial=False)
+        server = server_update(server=self.get_server(), actor=self.actor, **data)
+        return Response(ServerSerializer(server).data)
+
+    def delete(self, request, pk: int):
+        server_delete(server=self.get_server(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ServerCheckView(ServerObjectMixin, OrgAPIView):
+    abilities = {"POST": Ability.SERVER_WRITE}
+    serializer_class = ServerSerializer
+
+    @extend_schema(request=None, responses={202: ServerSerializer})
+    def post(self, request, pk: int):
+        server = self.get_server()
+        server_check_request(server=server, actor=self.actor)
+        return Response(ServerSerializer(server).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _input(request, *, partial: bool) -> dict:
+    """The submitted writable fields only (unknown keys are ignored, never passed through)."""
+    serializer = ServerInputSerializer(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    # A partial serializer leaves out what was not sent, so PATCH changes only those fields.
+    return dict(serializer.validated_data)
