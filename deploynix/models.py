@@ -141,3 +141,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.verb} {self.target_repr}"
+
+
+from deploynix.models_tokens import ApiToken  # noqa: E402,F401  (API tokens)
