@@ -1,5 +1,22 @@
-"""Team, invitations and audit pages (filled in by the team work)."""
+"""Team, invitations and audit pages, mounted under /o/<org>/ (the invitation link is top-level)."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from deploynix.views import audit, team
+
+urlpatterns = [
+    path("team/", team.team, name="team"),
+    path("team/invite/", team.team_invite, name="team-invite"),
+    path("team/leave/", team.team_leave, name="team-leave"),
+    path("team/transfer/", team.team_transfer, name="team-transfer"),
+    path("team/<int:member_id>/role/", team.team_role, name="team-role"),
+    path("team/<int:member_id>/remove/", team.team_remove, name="team-remove"),
+    path(
+        "team/invitations/<int:invitation_id>/revoke/",
+        team.team_invite_revoke,
+        name="team-invite-revoke",
+    ),
+    path("audit/", audit.audit_log, name="audit"),
+]

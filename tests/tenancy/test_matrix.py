@@ -1,0 +1,129 @@
+"""The role matrix: every team/organization action × every kind of visitor.
+
+Allowed → the effect happens. Refused → 403 inside the organization, 404 outside it, a log-in
+redirect for anonymous visitors, and no change in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from deploynix.audit import Actor
+from deploynix.models import Invitation, Membership
+from deploynix.roles import Role
+from deploynix.services.invitations import invitation_create
+from tests.conftest import EVERYONE, ROLES, Cast
+from tests.tenancy.conftest import team_state
+
+NEWCOMER = "newcomer@elsewhere.test"
+MEMBERS = frozenset(ROLES)
+MEMBER_ADMINS = frozenset({"owner", "admin"})
+AUDITORS = frozenset({"owner", "admin", "manager"})
+
+
+def _role_of(cast: Cast, user) -> int | None:
+    memberships = Membership.objects.filter(organization=cast.org, user=user)
+    return memberships.values_list("role", flat=True).first()
+
+
+def _page_shown(cast: Cast, ctx: dict, who: str) -> bool:
+    return True  # a page has no effect beyond its 200
+
+
+def _invited(cast: Cast, ctx: dict, who: str) -> bool:
+    return Invitation.objects.filter(email=NEWCOMER, role=Role.VIEWER).exists()
+
+
+def _revoked(cast: Cast, ctx: dict, who: str) -> bool:
+    return Invitation.objects.get(pk=ctx["invitation"]).revoked_at is not None
+
+
+def _viewer_promoted(cast: Cast, ctx: dict, who: str) -> bool:
+    return _role_of(cast, cast.viewer) == Role.DEVELOPER
+
+
+def _viewer_removed(cast: Cast, ctx: dict, who: str) -> bool:
+    return _role_of(cast, cast.viewer) is None
+
+
+def _actor_left(cast: Cast, ctx: dict, who: str) -> bool:
+    return _role_of(cast, cast.user(who)) is None
+
+
+def _ownership_moved(cast: Cast, ctx: dict, who: str) -> bool:
+    return (_role_of(cast, cast.admin), _role_of(cast, cast.owner)) == (Role.OWNER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    method: str
+    path: str  # formatted with the context: {viewer}, {admin} (membership ids), {invitation}
+    allowed: frozenset[str]
+    data: dict = field(default_factory=dict)
+    effect: Callable[[Cast, dict, str], bool] = _page_shown
+
+
+# fmt: off
+ACTIONS = [
+    Action("view dashboard", "get", "/o/acme/", MEMBERS),
+    Action("view team", "get", "/o/acme/team/", MEMBERS),
+    Action("invite", "post", "/o/acme/team/invite/", MEMBER_ADMINS,
+           {"email": NEWCOMER, "role": "20"}, _invited),
+    Action("revoke invitation", "post", "/o/acme/team/invitations/{invitation}/revoke/",
+           MEMBER_ADMINS, {}, _revoked),
+    Action("change role", "post", "/o/acme/team/{viewer}/role/", MEMBER_ADMINS,
+           {"role": "40"}, _viewer_promoted),
+    Action("remove member", "post", "/o/acme/team/{viewer}/remove/", MEMBER_ADMINS,
+           {}, _viewer_removed),
+    Action("leave", "post", "/o/acme/team/leave/", MEMBERS - {"owner"}, {}, _actor_left),
+    Action("transfer ownership", "post", "/o/acme/team/transfer/", frozenset({"owner"}),
+           {"member": "{admin}"}, _ownership_moved),
+    Action("view audit", "get", "/o/acme/audit/", AUDITORS),
+]
+# fmt: on
+
+CASES = [(action, who) for action in ACTIONS for who in EVERYONE]
+ALLOWED = [pytest.param(a, w, id=f"{a.name}-{w}") for a, w in CASES if w in a.allowed]
+REFUSED = [pytest.param(a, w, id=f"{a.name}-{w}") for a, w in CASES if w not in a.allowed]
+
+
+@pytest.fixture
+def ctx(cast: Cast) -> dict:
+    """Ids the paths refer to, including one pending invitation to revoke."""
+    pending = invitation_create(
+        actor=Actor(user=cast.owner), organization=cast.org, email="pending@x.test", role=20
+    )
+    memberships = {"viewer": cast.membership(cast.viewer), "admin": cast.membership(cast.admin)}
+    return {"invitation": pending.pk, **{name: m.pk for name, m in memberships.items()}}
+
+
+def _send(client_for, cast: Cast, ctx: dict, action: Action, who: str):
+    client = client_for(cast.user(who))
+    data = {key: value.format(**ctx) for key, value in action.data.items()}
+    return getattr(client, action.method)(action.path.format(**ctx), data)
+
+
+@pytest.mark.parametrize("action,who", ALLOWED)
+def test_it_lets_allowed_roles_act(cast, ctx, client_for, action, who):
+    response = _send(client_for, cast, ctx, action, who)
+    assert response.status_code == (200 if action.method == "get" else 302)
+    assert action.effect(cast, ctx, who)
+
+
+@pytest.mark.parametrize("action,who", REFUSED)
+def test_it_refuses_everyone_else_without_effect(cast, ctx, client_for, action, who):
+    before = team_state()
+    response = _send(client_for, cast, ctx, action, who)
+    expected = {"outsider": 404, "anonymous": 302}.get(who, 403)
+    assert response.status_code == expected
+    if who == "anonymous":
+        assert response["Location"].startswith("/login/?next=/o/acme/")
+    assert team_state() == before
+
+
+def test_it_covers_every_visitor_for_every_action():
+    assert len(ALLOWED) + len(REFUSED) == len(ACTIONS) * len(EVERYONE) == 9 * 7
