@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from deploynix.views import auth, orgs
+from deploynix.views import auth, orgs, team
 
 org_patterns = [
     path("", orgs.dashboard, name="dashboard"),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     path("signup/", auth.signup, name="signup"),
     path("orgs/new/", orgs.org_create, name="org-create"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),
 ]
