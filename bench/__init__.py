@@ -1,0 +1,1 @@
+"""`make bench`: measure what Deploynix promises (zero dropped requests, fast deploys/rollbacks)."""

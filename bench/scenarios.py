@@ -1,0 +1,191 @@
+"""The measurements: zero downtime under load, deploy and rollback speed, the shell-script floor."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bench.load import LoadGenerator, LoadStats
+from bench.testbed import Bed, Site
+from deployments.pipeline.runner import run_deploy, run_rollback
+
+
+class TimingSink:
+    """Records step durations (and the activate/reload window) of one pipeline run."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.durations: dict[str, float] = {}
+        self.switch_window: tuple[float, float] | None = None
+
+    async def step_started(self, step: str, server: str) -> None:
+        self.started[step] = time.monotonic()
+
+    async def step_finished(self, step, server, status, exit_code, error="") -> None:
+        end = time.monotonic()
+        self.durations[step] = end - self.started.get(step, end)
+        if step in ("activate", "activate_release"):
+            self.switch_window = (self.started[step], end)
+        if step == "reload" and self.switch_window:
+            self.switch_window = (self.switch_window[0], end)
+
+    async def line(self, server, stream, text, ts) -> None:
+        pass
+
+    async def commit_resolved(self, sha, message, author) -> None:
+        pass
+
+
+@dataclass
+class Run:
+    seconds: float
+    sink: TimingSink
+    status: str
+    error: str = ""
+
+
+async def deploy(bed: Bed, site: Site) -> tuple[str, Run]:
+    ctx = bed.context(site)
+    sink = TimingSink()
+    started = time.monotonic()
+    result = await run_deploy(ctx, sink)
+    return ctx.release, Run(time.monotonic() - started, sink, result.status, result.error)
+
+
+async def rollback(bed: Bed, site: Site, release: str) -> Run:
+    ctx = bed.context(site, kind="rollback", release=release)
+    sink = TimingSink()
+    started = time.monotonic()
+    result = await run_rollback(ctx, sink)
+    return Run(time.monotonic() - started, sink, result.status, result.error)
+
+
+@dataclass
+class ZeroDowntime:
+    label: str
+    switches: int
+    stats: LoadStats
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    stale: int = 0  # 2xx answers from a release other than the live one, >50 ms after a switch
+    failures: list[str] = field(default_factory=list)
+
+
+async def zero_downtime(bed: Bed, site: Site, *, pairs: int, label: str) -> ZeroDowntime:
+    """`pairs` deploys and `pairs` rollbacks under steady load; every response is checked."""
+    live, first = await deploy(bed, site)
+    live_log: list[tuple[float, str]] = [(time.monotonic(), live)]
+    windows: list[tuple[float, float]] = []
+    failures = [] if first.status == "succeeded" else [first.error]
+    async with LoadGenerator("127.0.0.1", site.stack.http_port) as load:
+        await asyncio.sleep(1.0)
+        for _ in range(pairs):
+            previous = live
+            live, run = await deploy(bed, site)
+            _note(run, windows, live_log, live, failures)
+            run = await rollback(bed, site, previous)
+            live = previous
+            _note(run, windows, live_log, live, failures)
+        await asyncio.sleep(1.0)
+    result = ZeroDowntime(label, 2 * pairs, load.stats, windows, failures=failures)
+    result.stale = _count_stale(load.stats, live_log)
+    return result
+
+
+def _note(run: Run, windows, live_log, live: str, failures: list[str]) -> None:
+    if run.status != "succeeded":
+        failures.append(run.error)
+    if run.sink.switch_window:
+        windows.append(run.sink.switch_window)
+        live_log.append((run.sink.switch_window[1], live))
+
+
+def _count_stale(stats: LoadStats, live_log: list[tuple[float, str]]) -> int:
+    """Responses that came from an old release well after the switch had completed."""
+    stale = 0
+    for moment, _, release, ok in stats.samples:
+        if not ok:
+            continue
+        expected = [name for switched, name in live_log if switched + 0.05 <= moment]
+        before = [name for switched, name in live_log if moment < switched + 0.05]
+        if expected and release != expected[-1] and (not before or release != before[0]):
+            stale += 1
+    return stale
+
+
+@dataclass
+class Speed:
+    deploys: list[Run]
+    rollbacks: list[Run]
+    floor_deploy: list[float]
+    floor_rollback: list[float]
+
+    @staticmethod
+    def median(runs) -> float:
+        return statistics.median(r.seconds if isinstance(r, Run) else r for r in runs)
+
+    def step_medians(self) -> dict[str, float]:
+        steps: dict[str, list[float]] = defaultdict(list)
+        for run in self.deploys:
+            for step, seconds in run.sink.durations.items():
+                steps[step].append(seconds)
+        return {step: statistics.median(values) for step, values in steps.items()}
+
+
+async def speed(bed: Bed, site: Site, *, runs: int) -> Speed:
+    deploys, rollbacks, releases = [], [], []
+    for _ in range(runs):
+        release, run = await deploy(bed, site)
+        deploys.append(run)
+        releases.append(release)
+    for index in range(runs):
+        rollbacks.append(await rollback(bed, site, releases[-2 if index % 2 == 0 else -1]))
+    floor_deploy = [_shell_floor(bed, site, bed.next_release()) for _ in range(runs)]
+    floor_rollback = [_shell_rollback(bed, site, releases[-1 - (i % 2)]) for i in range(runs)]
+    return Speed(deploys, rollbacks, floor_deploy, floor_rollback)
+
+
+def _ssh(bed: Bed, script: str, *args: str) -> float:
+    """Run `script` over ONE OpenSSH connection (the hand-written floor) and time it."""
+    key = bed.base / "floor_key"
+    if not key.exists():
+        key.write_text(bed.client_key)
+        key.chmod(0o600)
+        (bed.base / "floor_known_hosts").write_text(
+            f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n")
+    argv = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", f"UserKnownHostsFile={bed.base / 'floor_known_hosts'}", "-p", str(bed.host.port),
+            f"{bed.host.user}@{bed.host.host}", "bash", "-s", "--", *args]
+    started = time.monotonic()
+    subprocess.run(argv, input=script.encode(), check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+FLOOR_DEPLOY = r"""set -eo pipefail
+deploy=$1; release=$2; repo=$3; reload_pid=$4
+git --git-dir "$deploy/repo" remote update --prune >/dev/null 2>&1
+sha=$(git --git-dir "$deploy/repo" rev-parse main)
+mkdir "$deploy/releases/$release"
+git --git-dir "$deploy/repo" archive "$sha" | tar -x -C "$deploy/releases/$release"
+echo "$sha" > "$deploy/releases/$release/REVISION"
+ln -s "releases/$release" "$deploy/current.tmp" && mv -T "$deploy/current.tmp" "$deploy/current"
+kill -USR2 "$(cat "$reload_pid")"
+"""
+
+FLOOR_ROLLBACK = r"""set -eo pipefail
+deploy=$1; release=$2; reload_pid=$3
+test -d "$deploy/releases/$release"
+ln -s "releases/$release" "$deploy/current.tmp" && mv -T "$deploy/current.tmp" "$deploy/current"
+kill -USR2 "$(cat "$reload_pid")"
+"""
+
+
+def _shell_floor(bed: Bed, site: Site, release: str) -> float:
+    return _ssh(bed, FLOOR_DEPLOY, str(site.deploy_path), release, "", str(site.stack.fpm_pid_file))
+
+
+def _shell_rollback(bed: Bed, site: Site, release: str) -> float:
+    return _ssh(bed, FLOOR_ROLLBACK, str(site.deploy_path), release, str(site.stack.fpm_pid_file))

@@ -1,0 +1,81 @@
+"""The benchmark's real hosts: one sshd, nginx + php-fpm stacks, the demo app as a git repository."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from deployments.pipeline.context import DeployContext, ServerSpec
+from servers.ssh import SSHTarget, generate_keypair
+from testbed.gitrepo import AppRepo
+from testbed.sshd import SshdHost
+from testbed.web import SiteRoot, WebStack
+
+
+@dataclass
+class Site:
+    name: str
+    deploy_path: Path
+    stack: WebStack
+
+
+@dataclass
+class Bed:
+    base: Path
+    host: SshdHost
+    repo: AppRepo
+    client_key: str
+    deploy_key: str
+    sites: dict[str, Site] = field(default_factory=dict)
+    _releases: int = 0
+    _ids: int = 0
+
+    @property
+    def target(self) -> SSHTarget:
+        return SSHTarget(host=self.host.host, port=self.host.port, username=self.host.user,
+                         client_keys=(self.client_key,), host_key=self.host.host_key_line)
+
+    def add_site(self, name: str, *, misconfigured: bool = False) -> Site:
+        deploy_path = self.base / "srv" / name
+        stack = WebStack.start(self.base / f"web-{name}", sites=[SiteRoot(deploy_path)],
+                               misconfigured=misconfigured)
+        self.sites[name] = Site(name, deploy_path, stack)
+        return self.sites[name]
+
+    def next_release(self) -> str:
+        """Unique 14-digit names without waiting a second between deploys."""
+        self._releases += 1
+        moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self._releases)
+        return moment.strftime("%Y%m%d%H%M%S")
+
+    def context(self, site: Site, *, kind: str = "deploy", release: str | None = None) -> DeployContext:
+        self._ids += 1
+        return DeployContext(
+            deployment_id=self._ids, kind=kind, deploy_path=str(site.deploy_path),
+            release=release or self.next_release(),
+            servers=(ServerSpec(site.name, self.target),),
+            repository_url=self.repo.ssh_url(self.host.user, self.host.host, self.host.port),
+            branch=self.repo.branch, deploy_key=self.deploy_key,
+            repository_host_keys=(f"[{self.host.host}]:{self.host.port} {self.host.host_key_line}",),
+            preset="php", run_migrations=False, shared_dirs=(), shared_files=(),
+            reload_method="php-fpm", reload_command=tuple(site.stack.reload_command),
+            releases_to_keep=5, min_free_mb=10,
+        )
+
+    def close(self) -> None:
+        for site in self.sites.values():
+            site.stack.stop()
+        self.host.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def build() -> Bed:
+    base = Path(tempfile.mkdtemp(prefix="deploynix-bench-"))
+    client_private, client_public = generate_keypair("bench-client")
+    deploy_private, deploy_public = generate_keypair("bench-deploy")
+    host = SshdHost.start(base / "sshd", authorized_keys=[client_public, deploy_public])
+    repo = AppRepo.create(base / "git", "demo")
+    return Bed(base=base, host=host, repo=repo, client_key=client_private, deploy_key=deploy_private)
