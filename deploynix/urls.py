@@ -22,4 +22,6 @@ urlpatterns = [
     path("orgs/new/", orgs.org_create, name="org-create"),
     path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),
+    path("api/v1/", include("deploynix.api.urls")),
+    path("tokens/", include("deploynix.views.tokens")),
 ]
