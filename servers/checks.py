@@ -34,6 +34,17 @@ PROBES: dict[str, tuple[tuple[tuple[str, ...], ...], str]] = {
     "node": ((("node", "--version"),), r"^v?(\d+\.\d+\S*)"),
 }
 
+# How the facts are labelled on the server page, in display order.
+FACT_LABELS = (
+    ("os", "Operating system"),
+    ("git", "git"),
+    ("php", "PHP (CLI)"),
+    ("php_fpm", "PHP-FPM"),
+    ("nginx", "nginx"),
+    ("composer", "Composer"),
+    ("node", "Node.js"),
+)
+
 
 @dataclass(frozen=True)
 class CheckOutcome:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from deploynix.crypto import EncryptedTextField
 from deploynix.models import Organization, User
+from servers.shell import join
 
 
 class ServerStatus(models.TextChoices):
@@ -131,3 +132,8 @@ class OrganizationKey(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.retired_at is None
+
+    @property
+    def authorize_command(self) -> str:
+        """The shell line a person runs on a server to authorize this key (quoted by shlex)."""
+        return "mkdir -p ~/.ssh && " + join(["echo", self.public_key]) + " >> ~/.ssh/authorized_keys"

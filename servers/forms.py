@@ -1,0 +1,47 @@
+"""Forms of the servers app. Field rules live in servers.validators, shared with the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from servers.models import Server
+from servers.validators import clean_host, clean_name, clean_port, clean_user
+
+
+class ServerForm(forms.Form):
+    """Add or edit a server. The services validate again: the form only gives early feedback."""
+
+    name = forms.CharField(max_length=100, help_text="How the server is called in Deploynix.")
+    host = forms.CharField(
+        max_length=253, help_text="IP address or DNS name.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    # Text, not a number field: the validator's message should explain every bad value the same.
+    port = forms.CharField(
+        max_length=10, initial="22", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    user = forms.CharField(
+        max_length=64, initial="root", label="SSH user",
+        help_text="The user Deploynix logs in as (its ~/.ssh/authorized_keys needs the key).",
+    )
+
+    @classmethod
+    def for_server(cls, server: Server, data: Any = None) -> ServerForm:
+        """The form pre-filled with `server`'s current values."""
+        initial = {"name": server.name, "host": server.host, "port": server.port,
+                   "user": server.user}
+        return cls(data, initial=initial)
+
+    def clean_name(self) -> str:
+        return clean_name(self.cleaned_data["name"])
+
+    def clean_host(self) -> str:
+        return clean_host(self.cleaned_data["host"])
+
+    def clean_port(self) -> int:
+        return clean_port(self.cleaned_data["port"])
+
+    def clean_user(self) -> str:
+        return clean_user(self.cleaned_data["user"])
