@@ -68,7 +68,10 @@ async def connect(target: SSHTarget) -> RemoteConnection:
         )
     except BaseException as exc:
         sock.close()
-        raise _translate(exc, target, policy) from exc
+        translated = _translate(exc, target, policy)
+        if translated is None:
+            raise
+        raise translated from exc
     return RemoteConnection(conn, target.label)
 
 
@@ -128,7 +131,7 @@ def _reason(exc: OSError) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _translate(exc: BaseException, target: SSHTarget, policy: HostKeyPolicy) -> BaseException:
+def _translate(exc: BaseException, target: SSHTarget, policy: HostKeyPolicy) -> SSHError | None:
     """Map asyncssh's failures onto our error kinds, with messages a person can act on."""
     if isinstance(exc, asyncssh.HostKeyNotVerifiable) and policy.pinned and policy.presented:
         return _host_key_changed(target, policy.pinned, policy.presented)
@@ -142,7 +145,7 @@ def _translate(exc: BaseException, target: SSHTarget, policy: HostKeyPolicy) -> 
         )
     if isinstance(exc, asyncssh.Error | OSError):
         return SSHError(f"ssh to {target.label} failed: {exc}")
-    return exc
+    return None  # cancellation and programming errors pass through unchanged
 
 
 def _host_key_changed(

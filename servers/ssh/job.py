@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import signal
 import time
@@ -19,9 +20,13 @@ OnLine = Callable[[OutputLine], Awaitable[None] | None]
 READ_CHUNK = 64 * 1024
 PGID_MARKER = b"__deploynix_pgid__="
 # The wrapper's shell becomes the leader of a new session and process group
-# (setsid), announces its pid (= the group id) on stdout, then execs the command.
+# (setsid), announces its pid (= the group id) on stdout, then runs the command.
 # Killing "-PGID" then reaches everything the command started, not just its shell.
-_ANNOUNCE_AND_EXEC = f'echo "{PGID_MARKER.decode()}$$"; exec "$@"'
+# The command runs as a child rather than by exec so that death by signal N comes
+# back as exit status 128+N, as in any shell; `setsid -w` would instead print
+# "child did not exit normally" and exit with N. When our kill sends TERM to the
+# group, the trap makes the wrapper exit normally (143) once the command is gone.
+_ANNOUNCE_AND_RUN = f'echo "{PGID_MARKER.decode()}$$"; trap \'exit 143\' TERM; "$@"; exit $?'
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class CommandResult:
 
 def in_own_process_group(argv: Sequence[str]) -> list[str]:
     """Wrap `argv` so it runs as its own process group and reports the group id first."""
-    return ["setsid", "-w", "sh", "-c", _ANNOUNCE_AND_EXEC, "sh", *argv]
+    return ["setsid", "-w", "sh", "-c", _ANNOUNCE_AND_RUN, "sh", *argv]
 
 
 class RemoteJob:
@@ -85,10 +90,13 @@ class RemoteJob:
     async def _write_stdin(self, data: bytes | None) -> None:
         # Written concurrently with reading: a command that echoes a large stdin
         # would otherwise block on its full stdout while we block on its stdin.
-        if data:
-            self._process.stdin.write(data)
-            await self._process.stdin.drain()
-        self._process.stdin.write_eof()
+        # Best effort: a command may exit without reading its input, and that is
+        # its exit status to report, not a transport failure.
+        with contextlib.suppress(asyncssh.Error, OSError):
+            if data:
+                self._process.stdin.write(data)
+                await self._process.stdin.drain()
+            self._process.stdin.write_eof()
 
     async def _read(self, stream: asyncssh.SSHReader[bytes], name: str) -> None:
         splitter = LineSplitter()

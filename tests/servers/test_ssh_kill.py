@@ -53,3 +53,12 @@ async def test_it_kills_a_command_that_ignores_sigterm(ssh_connection):
     with pytest.raises(CommandTimeout):
         await ssh_connection.run(["sh", "-c", script], timeout=0.3)
     assert not running("987.375")
+
+
+async def test_it_kills_the_command_when_the_line_callback_fails(ssh_connection):
+    def failing_sink(line):
+        raise RuntimeError("database is down")
+
+    with pytest.raises(RuntimeError):
+        await ssh_connection.run(["sh", "-c", "echo hi; exec sleep 987.625"], on_line=failing_sink)
+    assert not running("^sleep 987.625$")

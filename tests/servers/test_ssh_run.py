@@ -23,6 +23,11 @@ async def test_it_returns_the_exit_status(ssh_connection):
     assert status == 7
 
 
+async def test_it_reports_death_by_signal_like_a_shell(ssh_connection):
+    status, _lines = await collect(ssh_connection, ["sh", "-c", "kill -KILL $$"])
+    assert status == 128 + 9
+
+
 async def test_it_streams_a_line_before_the_command_finishes(ssh_connection):
     first_line = asyncio.Event()
 
@@ -79,6 +84,11 @@ async def test_it_feeds_stdin(ssh_connection):
     _status, lines = await collect(ssh_connection, ["cat"], stdin=data)
     assert len(lines) == 20000
     assert lines[-1] == ("out", "line 19999")
+
+
+async def test_it_ignores_stdin_the_command_does_not_read(ssh_connection):
+    status, _lines = await collect(ssh_connection, ["true"], stdin=b"x" * 4_000_000)
+    assert status == 0
 
 
 async def test_it_closes_stdin_when_none_is_given(ssh_connection):
