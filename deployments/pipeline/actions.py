@@ -1,0 +1,37 @@
+"""The two things a builder can ask a server to do: run an argv command, or upload a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Argv = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One remote command as an argv list (quoted only by servers.shell when it is sent).
+
+    `when`: argv checks run first (silently); if one exits non-zero the command is
+    skipped. This keeps "only if composer.json exists" decisions on the server,
+    where the files are, while the builders stay pure.
+    `fail_message`: what the step reports if the command fails (a refusal, not a crash).
+    """
+
+    argv: Argv
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    when: tuple[Argv, ...] = ()
+    fail_message: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Write `data` to `path` over SFTP atomically (temp file, chmod `mode`, rename)."""
+
+    path: str
+    data: bytes = field(repr=False)  # may be a secret (.env, deploy key): never in reprs or logs
+    mode: int = 0o644
+
+
+Action = Command | Upload

@@ -1,0 +1,282 @@
+"""Pure builders: context (+ server facts) in, argv commands or uploads out.
+
+No I/O here. Each builder is small enough to read at a glance and is pinned by a
+golden test (tests/pipeline/test_commands.py). A user script is one argv element
+(`bash -eo pipefail -c SCRIPT`); quoting happens only in servers.shell.
+Git builders live in deployments.pipeline.git.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+
+from deployments.pipeline.actions import Argv, Command, Upload
+from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
+from deployments.pipeline.facts import ServerFacts
+
+COMPOSER_INSTALL: Argv = (
+    "composer",
+    "install",
+    "--no-dev",
+    "--optimize-autoloader",
+    "--no-interaction",
+)
+LARAVEL_CACHES = ("config:cache", "route:cache", "view:cache", "event:cache")
+
+
+def prepare_dirs(ctx: DeployContext) -> list[Command]:
+    """Create releases/, shared/ and the private .deploynix/ directory (idempotent)."""
+    paths = Paths.of(ctx)
+    return [
+        Command(("mkdir", "-p", "--", paths.releases, paths.shared, paths.state)),
+        Command(("chmod", "700", "--", paths.state)),
+    ]
+
+
+def prepare_refusal(ctx: DeployContext, facts: ServerFacts) -> str:
+    """Why this server must not be deployed to ("" when it may)."""
+    paths = Paths.of(ctx)
+    if facts.current_is_directory and facts.current_target is None:
+        return f"{paths.current} is a real directory, not a symlink: move it away first"
+    if facts.free_kb is not None and facts.free_kb < ctx.min_free_mb * 1024:
+        return (
+            f"only {facts.free_kb // 1024} MB free under {paths.deploy}, "
+            f"{ctx.min_free_mb} MB required"
+        )
+    return ""
+
+
+def create_release(ctx: DeployContext) -> list[Command]:
+    """Create releases/<ts>; refuse to reuse an existing one."""
+    paths = Paths.of(ctx)
+    refusal = f"release {ctx.release} already exists on this server"
+    return [Command(("mkdir", "--", paths.release), fail_message=refusal)]
+
+
+def shared_path(relative: str) -> str:
+    """Validate a shared path: relative, normalised, inside the release (ValueError if not)."""
+    normal = posixpath.normpath(relative) if relative else ""
+    if not normal or normal in (".", "..") or normal.startswith(("/", "../")):
+        raise ValueError(f"shared path {relative!r} must stay inside the release")
+    return normal
+
+
+def link_shared_path(ctx: DeployContext, relative: str, *, is_dir: bool) -> list[Command]:
+    """Seed shared/<path> on first use, then replace the release copy with a symlink to it."""
+    paths, path = Paths.of(ctx), shared_path(relative)
+    in_release, in_shared = posixpath.join(paths.release, path), posixpath.join(paths.shared, path)
+    missing = ("test", "!", "-e", in_shared)
+    seeds = ("test", "-d" if is_dir else "-f", in_release)
+    create = ("mkdir", "-p", "--", in_shared) if is_dir else ("touch", "--", in_shared)
+    return [
+        *_no_symlinked_parents(paths.release, path),
+        Command(("mkdir", "-p", "--", posixpath.dirname(in_shared))),
+        Command(
+            ("cp", "-a", "--", in_release, in_shared), when=(missing, _not_link(in_release), seeds)
+        ),
+        Command(create, when=(missing,)),
+        Command(("rm", "-rf", "--", in_release)),  # removes a committed symlink, never its target
+        Command(("mkdir", "-p", "--", posixpath.dirname(in_release))),
+        Command(("ln", "-s", "--", in_shared, in_release)),
+    ]
+
+
+def link_shared(ctx: DeployContext) -> list[Command]:
+    """link_shared_path for every shared directory, then every shared file."""
+    commands = []
+    for path in ctx.shared_dirs:
+        commands += link_shared_path(ctx, path, is_dir=True)
+    for path in ctx.shared_files:
+        commands += link_shared_path(ctx, path, is_dir=False)
+    return commands
+
+
+def write_env(ctx: DeployContext) -> list[Upload]:
+    """shared/.env, byte-exact and 0600, when the site has an environment."""
+    if ctx.env_file is None:
+        return []
+    return [Upload(posixpath.join(Paths.of(ctx).shared, ".env"), ctx.env_file.encode(), 0o600)]
+
+
+def install(ctx: DeployContext, previous: str | None) -> list[Command]:
+    """Composer install, reusing the previous release's vendor/ when composer.lock is identical."""
+    release = Paths.of(ctx).release
+    has_composer = ("test", "-f", posixpath.join(release, "composer.json"))
+    reuse = _reuse_from_previous(ctx, previous, "vendor", "composer.lock")
+    return [*reuse, Command(COMPOSER_INSTALL, cwd=release, when=(has_composer,))]
+
+
+def migrate(ctx: DeployContext) -> list[Command]:
+    """`php artisan migrate --force` for Laravel sites that run migrations."""
+    if not (ctx.is_laravel and ctx.run_migrations):
+        return []
+    return [Command(("php", "artisan", "migrate", "--force"), cwd=Paths.of(ctx).release)]
+
+
+def has_build_script(package_json: bytes) -> bool:
+    """Whether package.json declares a `build` script (unparseable JSON: no)."""
+    try:
+        scripts = json.loads(package_json).get("scripts") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(scripts, dict) and isinstance(scripts.get("build"), str)
+
+
+def build_assets(ctx: DeployContext, previous: str | None, has_build: bool) -> list[Command]:
+    """npm ci (unless node_modules was reused) + npm run build, then ctx.build_commands."""
+    release = Paths.of(ctx).release
+    commands = []
+    if has_build:
+        no_modules = ("test", "!", "-e", posixpath.join(release, "node_modules"))
+        commands += _reuse_from_previous(ctx, previous, "node_modules", "package-lock.json")
+        commands.append(
+            Command(("npm", "ci", "--no-audit", "--no-fund"), cwd=release, when=(no_modules,))
+        )
+        commands.append(Command(("npm", "run", "build"), cwd=release))
+    commands += [Command(_bash(snippet), cwd=release) for snippet in ctx.build_commands]
+    return commands
+
+
+def optimize(ctx: DeployContext) -> list[Command]:
+    """Laravel's config/route/view/event caches, built inside the new release."""
+    if not ctx.is_laravel:
+        return []
+    return [_artisan(ctx, name) for name in LARAVEL_CACHES]
+
+
+def custom_script(ctx: DeployContext, sha: str) -> list[Command]:
+    """The site's deploy script, run in the release with facts about it in the environment."""
+    if not ctx.deploy_script.strip():
+        return []
+    paths = Paths.of(ctx)
+    env = {
+        "RELEASE_PATH": paths.release, "RELEASE": ctx.release, "COMMIT": sha,
+        "BRANCH": ctx.branch, "DEPLOY_PATH": paths.deploy, "SHARED_PATH": paths.shared,
+    }  # fmt: skip
+    return [Command(_bash(ctx.deploy_script), cwd=paths.release, env=env)]
+
+
+def activate(ctx: DeployContext) -> list[Command]:
+    """Point `current` at the release atomically: a new symlink renamed over it (rename(2)).
+
+    Never `ln -sfn current`: that unlinks then creates, and requests in between get 404s.
+    """
+    paths = Paths.of(ctx)
+    return _switch(paths, posixpath.join("releases", ctx.release))
+
+
+def restore_current(ctx: DeployContext, previous_target: str | None) -> list[Command]:
+    """Undo activate: re-point `current` at what it pointed to before (or remove it if new)."""
+    paths = Paths.of(ctx)
+    if previous_target is None:
+        return [Command(("rm", "-f", "--", paths.current))]  # never -r: a real dir is not ours
+    return _switch(paths, previous_target)
+
+
+def reload(ctx: DeployContext) -> list[Command]:
+    """Make PHP pick up the new code: the site's reload command, octane:reload, or nothing."""
+    if ctx.reload_method == "php-fpm":
+        return [Command(tuple(ctx.reload_command))]
+    if ctx.reload_method == "octane":
+        return [_artisan(ctx, "octane:reload")]
+    return []
+
+
+def restart_workers(ctx: DeployContext) -> list[Command]:
+    """Tell Laravel queue workers to restart after their current job."""
+    return [_artisan(ctx, "queue:restart")] if ctx.is_laravel else []
+
+
+def check_release(ctx: DeployContext) -> list[Command]:
+    """Refuse a rollback when the target release directory is missing."""
+    target = Paths.of(ctx).release
+    message = f"release {ctx.release} does not exist on this server ({target})"
+    return [Command(("test", "-d", target), fail_message=message)]
+
+
+def record_release(ctx: DeployContext, sha: str) -> list[Command]:
+    """Append the release to .deploynix/releases.log (JSON lines): only successes are logged."""
+    entry = json.dumps({"release": ctx.release, "commit": sha, "deployment": ctx.deployment_id})
+    append = 'printf "%s\\n" "$1" >> "$2"'
+    return [Command(("sh", "-c", append, "sh", entry, Paths.of(ctx).releases_log))]
+
+
+def releases_to_remove(ctx: DeployContext, facts: ServerFacts) -> list[str]:
+    """Old releases beyond `releases_to_keep`, plus unlogged (failed) leftovers.
+
+    Kept always: the live release (ctx.release), the previous one, and anything
+    not named like a release. Without a releases.log every directory counts as good.
+    """
+    names = set(facts.releases) | {ctx.release}
+    logged = set(names if facts.logged_releases is None else facts.logged_releases)
+    good = sorted((names & logged) | {ctx.release}, reverse=True)
+    keep = set(good[: max(ctx.releases_to_keep, 1)]) | {ctx.release}
+    keep |= {facts.current_release} if facts.current_release else set()
+    return sorted(name for name in names - keep if RELEASE_NAME.match(name))
+
+
+def cleanup(ctx: DeployContext, facts: ServerFacts) -> list[Command]:
+    """Remove the releases `releases_to_remove` picked (one rm, names are validated)."""
+    doomed = releases_to_remove(ctx, facts)
+    if not doomed:
+        return []
+    paths = Paths.of(ctx)
+    return [Command(("rm", "-rf", "--", *(paths.release_dir(name) for name in doomed)))]
+
+
+def discard_release(
+    ctx: DeployContext, temp_dirs: tuple[str, ...] = (), *, release: bool = True
+) -> list[Command]:
+    """After a failure: remove the half-built release (if ours), the temp symlink, temp files."""
+    paths = Paths.of(ctx)
+    doomed = ((paths.release,) if release else ()) + tuple(temp_dirs)
+    commands = [Command(("rm", "-f", "--", paths.temp_link))]
+    if doomed:
+        commands.append(Command(("rm", "-rf", "--", *doomed)))
+    return commands
+
+
+def _switch(paths: Paths, target: str) -> list[Command]:
+    return [
+        Command(("rm", "-f", "--", paths.temp_link)),  # a leftover from a killed deploy
+        Command(("ln", "-s", "-T", "--", target, paths.temp_link)),
+        Command(("mv", "-T", "-f", "--", paths.temp_link, paths.current)),
+    ]
+
+
+def _reuse_from_previous(
+    ctx: DeployContext, previous: str | None, directory: str, lock: str
+) -> list[Command]:
+    """Copy previous/<directory> into the release when both have a byte-identical <lock>."""
+    if previous is None:
+        return []
+    old, new = Paths.of(ctx).release_dir(previous), Paths.of(ctx).release
+    source, target = posixpath.join(old, directory), posixpath.join(new, directory)
+    same_lock = ("cmp", "-s", "--", posixpath.join(old, lock), posixpath.join(new, lock))
+    # A real copy, not hard links: an in-place write by composer would change the live release.
+    when = (("test", "-d", source), _not_link(source), same_lock, ("test", "!", "-e", target))
+    return [Command(("cp", "-a", "--", source, target), when=when)]
+
+
+def _no_symlinked_parents(release: str, path: str) -> list[Command]:
+    """Refuse when a parent of a shared path is a symlink committed in the repository."""
+    parts = path.split("/")[:-1]
+    commands = []
+    for depth in range(1, len(parts) + 1):
+        parent = posixpath.join(release, *parts[:depth])
+        message = f"{'/'.join(parts[:depth])} is a symlink in the repository: refusing to follow it"
+        commands.append(Command(_not_link(parent), fail_message=message))
+    return commands
+
+
+def _not_link(path: str) -> Argv:
+    return ("test", "!", "-L", path)
+
+
+def _artisan(ctx: DeployContext, command: str) -> Command:
+    return Command(("php", "artisan", command), cwd=Paths.of(ctx).release)
+
+
+def _bash(script: str) -> Argv:
+    return ("bash", "-eo", "pipefail", "-c", script)

@@ -1,0 +1,164 @@
+"""What a deployment needs to know, what it reports to, and what it returns.
+
+Everything here is plain data: no ORM objects, no Django. The Django side (the
+Celery task) builds a `DeployContext` and a `Sink`, calls `run_deploy` or
+`run_rollback`, and stores the `PipelineResult`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from servers.ssh import SSHTarget
+
+RELEASE_NAME = re.compile(r"^\d{14}$")
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One target server; `name` tags its log lines and step records."""
+
+    name: str
+    target: SSHTarget
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    """Everything a deploy or rollback needs (see /work/briefs/pipeline-contract.md).
+
+    `secrets` are values the SINK must redact from every line: the pipeline never
+    prints the deploy key or the HTTPS token itself, but user scripts may echo
+    anything (e.g. a value from the .env), and those lines reach the sink verbatim.
+    """
+
+    deployment_id: int
+    kind: str  # 'deploy' | 'rollback'
+    deploy_path: str
+    release: str  # YYYYMMDDHHMMSS (UTC); for rollback: the target release
+    servers: tuple[ServerSpec, ...]
+    repository_url: str = ""
+    branch: str = "main"
+    commit: str | None = None
+    deploy_key: str | None = None
+    repository_host_keys: tuple[str, ...] = ()
+    https_token: str | None = None
+    web_dir: str = "public"
+    shared_dirs: tuple[str, ...] = ("storage",)
+    shared_files: tuple[str, ...] = (".env",)
+    env_file: str | None = None
+    secrets: tuple[str, ...] = ()
+    preset: str = "laravel"  # 'laravel' | 'php' | 'none'
+    run_migrations: bool = True
+    build_commands: tuple[str, ...] = ()
+    deploy_script: str = ""
+    reload_method: str = "php-fpm"  # 'php-fpm' | 'octane' | 'none'
+    reload_command: tuple[str, ...] = ("sudo", "-n", "systemctl", "reload", "php8.2-fpm")
+    releases_to_keep: int = 5
+    step_timeout: float = 900.0
+    total_timeout: float = 3600.0
+    min_free_mb: int = 200
+
+    def __post_init__(self) -> None:
+        # The Django side validates at save; these are the ones a mistake would
+        # turn into a wrong path or a wrong commit, so the pipeline refuses them too.
+        if not posixpath.isabs(self.deploy_path) or posixpath.normpath(self.deploy_path) == "/":
+            raise ValueError(f"deploy_path must be an absolute path below /: {self.deploy_path!r}")
+        if not RELEASE_NAME.match(self.release):
+            raise ValueError(f"release must be 14 digits (YYYYMMDDHHMMSS): {self.release!r}")
+        if self.commit is not None and not FULL_SHA.match(self.commit):
+            raise ValueError(f"commit must be a full 40-hex SHA: {self.commit!r}")
+
+    @property
+    def is_laravel(self) -> bool:
+        """Whether the Laravel-specific steps (migrate, caches, queue restart) apply."""
+        return self.preset == "laravel"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The remote layout of one site, in one place (no step builds its own path strings)."""
+
+    deploy: str
+    release_name: str
+    deployment_id: int
+
+    @classmethod
+    def of(cls, ctx: DeployContext) -> Paths:
+        """The layout for `ctx` (deploy path normalised, no trailing slash)."""
+        return cls(posixpath.normpath(ctx.deploy_path), ctx.release, ctx.deployment_id)
+
+    def _in(self, *parts: str) -> str:
+        return posixpath.join(self.deploy, *parts)
+
+    @property
+    def releases(self) -> str:
+        return self._in("releases")
+
+    @property
+    def shared(self) -> str:
+        return self._in("shared")
+
+    @property
+    def current(self) -> str:
+        return self._in("current")
+
+    @property
+    def repo(self) -> str:
+        """The bare mirror reused between deploys."""
+        return self._in("repo")
+
+    @property
+    def state(self) -> str:
+        """Deploynix's own private directory (releases log, temp credentials)."""
+        return self._in(".deploynix")
+
+    @property
+    def releases_log(self) -> str:
+        return self._in(".deploynix", "releases.log")
+
+    @property
+    def release(self) -> str:
+        return self.release_dir(self.release_name)
+
+    @property
+    def temp_link(self) -> str:
+        """The symlink built next to `current` and renamed over it."""
+        return self._in(f"current.tmp.{self.deployment_id}")
+
+    def release_dir(self, name: str) -> str:
+        """Absolute path of releases/<name>."""
+        return self._in("releases", name)
+
+
+class Sink(Protocol):
+    """Receives everything the pipeline reports. Implementations MUST NOT raise on ordinary data.
+
+    Lines arrive exactly as the remote printed them (decoded, without the line
+    break): redacting `DeployContext.secrets` is the sink's job, as is numbering
+    and persisting. `stream` is 'out', 'err' or 'info' (the pipeline's own notes,
+    such as the command about to run).
+    """
+
+    async def step_started(self, step: str, server: str) -> None: ...
+
+    async def step_finished(
+        self, step: str, server: str, status: str, exit_code: int | None, error: str = ""
+    ) -> None: ...  # status: succeeded | failed | skipped | cancelled
+
+    async def line(self, server: str, stream: str, text: str, ts: float) -> None: ...
+
+    async def commit_resolved(self, sha: str, message: str, author: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """How a deploy or rollback ended; `error` carries the failing command's last lines."""
+
+    status: str  # 'succeeded' | 'failed' | 'cancelled'
+    failed_step: str = ""
+    error: str = ""
+    commit: str = ""

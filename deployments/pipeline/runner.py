@@ -1,0 +1,190 @@
+"""Runs a pipeline (steps.py) on every server of a deployment, and undoes it on failure.
+
+Order: the steps before the switch step on all servers in parallel (each with its
+own connection); the switch one server at a time; then the remaining steps per
+server. The first failure stops everything still running (the remote command is
+killed), then: servers already switched are switched back and reloaded, and
+ON_FAILURE runs on every server, best effort. Cancellation and the overall
+timeout take the same road. Nothing is left half-switched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from deployments.pipeline import steps
+from deployments.pipeline.commit import CommitResolver
+from deployments.pipeline.context import DeployContext, PipelineResult, Sink
+from deployments.pipeline.session import ServerSession, StepFailed
+from deployments.pipeline.steps import Step
+from servers.ssh import SSHError
+
+# Undo steps get this long each, however long ctx.step_timeout is: a cleanup must end.
+RECOVERY_STEP_TIMEOUT = 120.0
+
+
+class StepError(Exception):
+    """A step failed on a server; `error` includes the last output lines."""
+
+    def __init__(self, step: str, server: str, error: str, exit_code: int | None) -> None:
+        super().__init__(f"{step} failed on {server}: {error}")
+        self.step, self.server, self.error, self.exit_code = step, server, error, exit_code
+
+
+async def run_deploy(
+    ctx: DeployContext, sink: Sink, cancel: asyncio.Event | None = None
+) -> PipelineResult:
+    """Deploy ctx.release to every server in ctx.servers (see the module docstring)."""
+    return await Run(ctx, sink, steps.DEPLOY).execute(cancel)
+
+
+async def run_rollback(
+    ctx: DeployContext, sink: Sink, cancel: asyncio.Event | None = None
+) -> PipelineResult:
+    """Switch every server to the existing release ctx.release (refused if missing anywhere)."""
+    return await Run(ctx, sink, steps.ROLLBACK).execute(cancel)
+
+
+class Run:
+    """One execution of a pipeline over all servers of one deployment."""
+
+    def __init__(self, ctx: DeployContext, sink: Sink, pipeline: Sequence[Step]) -> None:
+        self.ctx, self.sink = ctx, sink
+        switch_at = next(i for i, step in enumerate(pipeline) if step in steps.SWITCH_STEPS)
+        self.before = tuple(pipeline[:switch_at])
+        self.switch = pipeline[switch_at]
+        self.after = tuple(pipeline[switch_at + 1 :])
+        resolver = CommitResolver()
+        self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
+        self.current_step = ""
+
+    async def execute(self, cancel: asyncio.Event | None) -> PipelineResult:
+        """Run forward; on failure, cancellation or timeout, undo; always close connections."""
+        if not self.sessions:
+            return PipelineResult("failed", error="no servers to deploy to")
+        try:
+            try:
+                result = await self._forward_or_stop(cancel)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._undo())  # our caller gave up: still leave servers clean
+                raise
+            if result.status != "succeeded":
+                await self._undo()
+            return result
+        finally:
+            for session in self.sessions:
+                with contextlib.suppress(Exception):
+                    await session.close()
+
+    async def _forward_or_stop(self, cancel: asyncio.Event | None) -> PipelineResult:
+        forward = asyncio.create_task(self._forward())
+        stop = asyncio.create_task(cancel.wait() if cancel else asyncio.Event().wait())
+        try:
+            await asyncio.wait(
+                {forward, stop}, timeout=self.ctx.total_timeout, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            stop.cancel()
+            if not forward.done():
+                forward.cancel()  # kills the running remote command (servers.ssh run)
+            await asyncio.gather(forward, return_exceptions=True)
+        if not forward.cancelled() and forward.exception() is None:
+            return PipelineResult("succeeded", commit=self._commit())
+        error = forward.exception() if not forward.cancelled() else None
+        if isinstance(error, StepError):
+            return self._failed(error.step, f"{error.server}: {error.error}")
+        if error is not None:
+            raise error
+        if cancel is not None and cancel.is_set():
+            return PipelineResult(
+                "cancelled", self.current_step, "cancelled on request", self._commit()
+            )
+        return self._failed(self.current_step, f"timed out after {self.ctx.total_timeout:g}s")
+
+    async def _forward(self) -> None:
+        await _all_or_none([self._steps(s, self.before) for s in self.sessions])
+        for session in self.sessions:  # one at a time: a failure leaves the rest untouched
+            await self._step(session, self.switch)
+        await _all_or_none([self._steps(s, self.after) for s in self.sessions])
+
+    async def _steps(self, session: ServerSession, pipeline: Sequence[Step]) -> None:
+        for step in pipeline:
+            await self._step(session, step)
+
+    async def _step(self, session: ServerSession, step: Step, *, timeout: float = 0) -> None:
+        """Run one step on one server, reporting start and end; raise StepError on failure."""
+        name, server = step.__name__, session.name
+        self.current_step = name
+        session.last_lines.clear()
+        await self.sink.step_started(name, server)
+        try:
+            async with asyncio.timeout(timeout or self.ctx.step_timeout):
+                outcome = await step(session)
+        except asyncio.CancelledError:
+            await self.sink.step_finished(name, server, "cancelled", None, "cancelled")
+            raise
+        except (StepFailed, SSHError, ValueError, TimeoutError) as exc:
+            code, error = _describe(exc, name, timeout or self.ctx.step_timeout, session)
+            await self.sink.step_finished(name, server, "failed", code, error)
+            if step in steps.BEST_EFFORT:
+                return
+            raise StepError(name, server, error, code) from exc
+        status = "skipped" if outcome == steps.SKIPPED else "succeeded"
+        await self.sink.step_finished(name, server, status, 0 if status == "succeeded" else None)
+
+    async def _undo(self) -> None:
+        """Switch back whatever was switched (last first), then ON_FAILURE everywhere."""
+        for session in reversed([s for s in self.sessions if s.state.switched]):
+            for step in steps.SWITCH_BACK:
+                await self._recovery_step(session, step)
+        undo = [
+            self._recovery_steps(session, steps.ON_FAILURE)
+            for session in self.sessions
+            if session.connected
+        ]
+        await asyncio.gather(*undo)
+
+    async def _recovery_steps(self, session: ServerSession, pipeline: Sequence[Step]) -> None:
+        for step in pipeline:
+            await self._recovery_step(session, step)
+
+    async def _recovery_step(self, session: ServerSession, step: Step) -> None:
+        # Best effort: an undo step that fails is reported and the others still run.
+        with contextlib.suppress(StepError):
+            await asyncio.shield(self._step(session, step, timeout=RECOVERY_STEP_TIMEOUT))
+
+    def _failed(self, step: str, error: str) -> PipelineResult:
+        return PipelineResult("failed", step, error, self._commit())
+
+    def _commit(self) -> str:
+        return next((s.commit for s in self.sessions if s.commit), "")
+
+
+def _describe(
+    exc: BaseException, step: str, timeout: float, session: ServerSession
+) -> tuple[int | None, str]:
+    """(exit code, message + the step's last output lines) for a failed step."""
+    if isinstance(exc, TimeoutError):
+        code, message = None, f"{step} timed out after {timeout:g}s"
+    else:
+        code, message = getattr(exc, "exit_code", None), str(exc)
+    if session.last_lines:
+        message += "\nlast output:\n" + "\n".join(session.last_lines)
+    return code, message
+
+
+async def _all_or_none(coroutines: list[Coroutine[Any, Any, None]]) -> None:
+    """Run concurrently; the first exception cancels the others (and their remote commands)."""
+    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.wait(tasks, return_when="FIRST_EXCEPTION")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]

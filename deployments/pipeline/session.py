@@ -1,0 +1,175 @@
+"""One server during one deployment: its connection, its facts, and how actions run on it.
+
+Every output line of every command goes to the sink as it arrives, tagged with
+the server's name; the pipeline's own notes (the command about to run) go as
+stream 'info'. A failing command raises StepFailed carrying its last lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from deployments.pipeline.actions import Action, Argv, Command, Upload
+from deployments.pipeline.context import DeployContext, ServerSpec, Sink
+from deployments.pipeline.facts import ServerFacts
+from servers.shell import join
+from servers.ssh import OutputLine, RemoteConnection, SSHError, connect
+
+if TYPE_CHECKING:
+    from deployments.pipeline.commit import CommitResolver
+
+LAST_LINES = 20
+SHOWN_COMMAND_CHARS = 300
+
+
+class StepFailed(Exception):
+    """A step cannot go on; `message` is for people, `exit_code` when a command failed."""
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass
+class DeployState:
+    """What a server's run learned that later steps (and the failure steps) need."""
+
+    facts: ServerFacts = field(default_factory=ServerFacts)
+    created_release: bool = False  # only then may discard_release remove it
+    previous_target: str | None = None  # `readlink current` right before the switch
+    switched: bool = False  # `current` points (or may point) at this deployment's release
+    temp_dirs: list[str] = field(default_factory=list)
+
+
+class ServerSession:
+    """Runs actions on one server over one connection (opened on first use)."""
+
+    def __init__(
+        self, ctx: DeployContext, spec: ServerSpec, sink: Sink, resolver: CommitResolver
+    ) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.sink = sink
+        self.resolver = resolver
+        self.state = DeployState()
+        self.commit = ""  # the deployment's exact SHA, once fetch_code resolved it
+        self.last_lines: deque[str] = deque(maxlen=LAST_LINES)
+        self._conn: RemoteConnection | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    async def connection(self) -> RemoteConnection:
+        """The one connection this server gets for the whole deployment."""
+        if self._conn is None:
+            self._conn = await connect(self.spec.target)
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def perform(self, actions: Iterable[Action]) -> int:
+        """Run each action in order; return how many ran (skipped `when` commands don't count)."""
+        ran = 0
+        for action in actions:
+            if isinstance(action, Upload):
+                await self.upload(action)
+                ran += 1
+            elif await self._conditions_hold(action):
+                await self.run(action)
+                ran += 1
+        return ran
+
+    async def run(self, command: Command) -> None:
+        """Run one command, streaming its output; StepFailed if it exits non-zero."""
+        await self.note(f"$ {_shown(command.argv)}")
+        status = await self._exec(command, stream=True)
+        if status != 0:
+            reason = command.fail_message or f"command exited with {status}: {_shown(command.argv)}"
+            raise StepFailed(reason, status)
+
+    async def succeeds(self, argv: Argv) -> bool:
+        """Run a silent check; True when it exits 0."""
+        return await self._exec(Command(argv), stream=False) == 0
+
+    async def capture(self, argv: Argv, *, required: bool = True) -> str | None:
+        """Run `argv` silently, return its stdout; on failure None, or StepFailed if `required`."""
+        lines: list[str] = []
+        status = await self._exec(Command(argv), stream=False, into=lines)
+        if status != 0:
+            if required:
+                raise StepFailed(f"command exited with {status}: {_shown(argv)}", status)
+            return None
+        return "\n".join(lines)
+
+    async def upload(self, upload: Upload) -> None:
+        """SFTP-upload atomically; the note names the path and size, never the content."""
+        await self.note(f"upload {upload.path} ({len(upload.data)} bytes, mode {upload.mode:04o})")
+        try:
+            await (await self.connection()).upload(upload.path, upload.data, mode=upload.mode)
+        except SSHError as exc:
+            raise StepFailed(str(exc)) from exc
+
+    async def read_file(self, path: str) -> bytes:
+        """The remote file's bytes (StepFailed if unreadable)."""
+        try:
+            return await (await self.connection()).read_file(path)
+        except SSHError as exc:
+            raise StepFailed(str(exc)) from exc
+
+    async def note(self, text: str) -> None:
+        """An 'info' line from the pipeline itself."""
+        await self.sink.line(self.name, "info", text, time.time())
+
+    async def _conditions_hold(self, command: Command) -> bool:
+        for check in command.when:
+            if not await self.succeeds(check):
+                await self.note(f"skipped ({_shown(check)} is false): {_shown(command.argv)}")
+                return False
+        return True
+
+    async def _exec(self, command: Command, *, stream: bool, into: list[str] | None = None) -> int:
+        async def on_line(line: OutputLine) -> None:
+            if into is not None and line.stream == "out":
+                into.append(line.text)
+            if stream:
+                self.last_lines.append(line.text)
+                await self.sink.line(self.name, line.stream, line.text, line.ts)
+
+        env = dict(command.env) or None
+        try:
+            conn = await self.connection()
+            result = await conn.run(command.argv, cwd=command.cwd, env=env, on_line=on_line)
+        except SSHError as exc:
+            raise StepFailed(str(exc)) from exc
+        return result.exit_status
+
+
+def _shown(argv: Argv) -> str:
+    """The command as a person would type it, shortened (a long script stays readable)."""
+    text = join(argv)
+    if len(text) > SHOWN_COMMAND_CHARS:
+        return text[: SHOWN_COMMAND_CHARS - 1] + "…"
+    return text
+
+
+async def best_effort(awaitable: object, timeout: float) -> BaseException | None:
+    """Await a cleanup coroutine to the end, bounded by `timeout`; return the error, if any."""
+    try:
+        async with asyncio.timeout(timeout):
+            await awaitable  # type: ignore[misc]
+    except (Exception, TimeoutError) as exc:  # noqa: BLE001 - cleanup must not mask the cause
+        return exc
+    return None

@@ -1,0 +1,194 @@
+"""The pipeline as data: which steps run, in which order, and what undoes a failure.
+
+A step is an async function of one ServerSession. It asks the pure builders
+(commands.py, git.py) for argv commands and runs them; it returns SKIPPED when
+there was nothing to do. The runner prepares every server with the steps before
+the switch step (in parallel), switches servers one at a time, then runs the rest.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Awaitable, Callable
+
+from deployments.pipeline import commands, facts, git
+from deployments.pipeline.actions import Command
+from deployments.pipeline.context import FULL_SHA, Paths
+from deployments.pipeline.session import ServerSession, StepFailed
+
+SKIPPED = "skipped"
+Step = Callable[[ServerSession], Awaitable[str | None]]
+
+
+async def prepare(s: ServerSession) -> None:
+    """Create the layout, learn the server's facts, refuse unsafe states, create the release."""
+    await s.perform(commands.prepare_dirs(s.ctx))
+    s.state.facts = await gather_facts(s)
+    refusal = commands.prepare_refusal(s.ctx, s.state.facts)
+    if refusal:
+        raise StepFailed(refusal)
+    await s.perform(commands.create_release(s.ctx))
+    s.state.created_release = True
+
+
+async def fetch_code(s: ServerSession) -> None:
+    """Update the mirror with temporary credentials, resolve the commit once, extract it."""
+    temp = await s.capture(git.make_temp_dir(s.ctx))
+    assert temp is not None
+    s.state.temp_dirs.append(temp)
+    try:
+        await s.perform(git.credential_files(s.ctx, temp, await _repository_host_keys(s)))
+        await s.perform(
+            git.update_mirror(s.ctx, s.state.facts.has_mirror, git.git_env(s.ctx, temp))
+        )
+    finally:
+        # The deploy key must not outlive the fetch, whatever happened (discard_release
+        # retries if this fails, because the directory stays in state.temp_dirs).
+        await s.perform([Command(("rm", "-rf", "--", temp))])
+        s.state.temp_dirs.remove(temp)
+    s.commit = await s.resolver.resolve(s)
+    await s.perform(git.extract_release(s.ctx, s.commit))
+
+
+async def link_shared(s: ServerSession) -> None:
+    """Replace shared paths in the release with symlinks into shared/."""
+    await s.perform(commands.link_shared(s.ctx))
+
+
+async def write_env(s: ServerSession) -> str | None:
+    """Upload shared/.env (0600) when the site has an environment."""
+    return None if await s.perform(commands.write_env(s.ctx)) else SKIPPED
+
+
+async def install(s: ServerSession) -> str | None:
+    """Composer install (reusing vendor/ when composer.lock is unchanged)."""
+    ran = await s.perform(commands.install(s.ctx, s.state.facts.current_release))
+    return None if ran else SKIPPED
+
+
+async def migrate(s: ServerSession) -> str | None:
+    """Laravel migrations."""
+    return None if await s.perform(commands.migrate(s.ctx)) else SKIPPED
+
+
+async def build_assets(s: ServerSession) -> str | None:
+    """npm ci + npm run build when package.json has a build script, then build commands."""
+    package_json = posixpath.join(Paths.of(s.ctx).release, "package.json")
+    has_build = await s.succeeds(("test", "-f", package_json)) and commands.has_build_script(
+        await s.read_file(package_json)
+    )
+    built = commands.build_assets(s.ctx, s.state.facts.current_release, has_build)
+    return None if await s.perform(built) else SKIPPED
+
+
+async def optimize(s: ServerSession) -> str | None:
+    """Laravel caches."""
+    return None if await s.perform(commands.optimize(s.ctx)) else SKIPPED
+
+
+async def custom_script(s: ServerSession) -> str | None:
+    """The site's own deploy script."""
+    return None if await s.perform(commands.custom_script(s.ctx, s.commit)) else SKIPPED
+
+
+async def activate(s: ServerSession) -> None:
+    """Remember where `current` points, then switch it to the release atomically."""
+    s.state.previous_target = await s.capture(facts.read_current(s.ctx), required=False)
+    try:
+        await s.perform(commands.activate(s.ctx))
+    except StepFailed:
+        raise  # `mv -T` is one rename(2): it failed, so nothing was switched
+    except BaseException:
+        s.state.switched = True  # interrupted mid-way: assume switched, so it is switched back
+        raise
+    s.state.switched = True
+
+
+async def reload(s: ServerSession) -> str | None:
+    """Reload PHP (php-fpm or Octane) so new requests run the new code."""
+    return None if await s.perform(commands.reload(s.ctx)) else SKIPPED
+
+
+async def restart_workers(s: ServerSession) -> str | None:
+    """Restart Laravel queue workers."""
+    return None if await s.perform(commands.restart_workers(s.ctx)) else SKIPPED
+
+
+async def cleanup(s: ServerSession) -> None:
+    """Log the release as successful, then prune old releases (never live or previous)."""
+    await s.perform(commands.record_release(s.ctx, s.commit))
+    await s.perform(commands.cleanup(s.ctx, s.state.facts))
+
+
+async def check_release(s: ServerSession) -> None:
+    """Rollback: the target release must exist here; note its REVISION."""
+    await s.perform(commands.check_release(s.ctx))
+    revision = posixpath.join(Paths.of(s.ctx).release, "REVISION")
+    text = await s.capture(("cat", "--", revision), required=False)
+    s.commit = text.strip() if text and FULL_SHA.match(text.strip()) else ""
+
+
+async def activate_release(s: ServerSession) -> None:
+    """Rollback: switch `current` to the target release (same atomic switch as activate)."""
+    await activate(s)
+
+
+async def discard_release(s: ServerSession) -> None:
+    """After a failure: remove what this deployment created (never a release it didn't create)."""
+    temp_dirs = tuple(s.state.temp_dirs)
+    await s.perform(commands.discard_release(s.ctx, temp_dirs, release=s.state.created_release))
+    s.state.temp_dirs.clear()
+
+
+async def switch_back(s: ServerSession) -> None:
+    """Re-point `current` at what it pointed to before this deployment switched it."""
+    await s.perform(commands.restore_current(s.ctx, s.state.previous_target))
+    s.state.switched = False
+
+
+DEPLOY: tuple[Step, ...] = (
+    prepare, fetch_code, link_shared, write_env, install, migrate, build_assets, optimize,
+    custom_script, activate, reload, restart_workers, cleanup,
+)  # fmt: skip
+ON_FAILURE: tuple[Step, ...] = (discard_release,)
+ROLLBACK: tuple[Step, ...] = (check_release, activate_release, reload, restart_workers)
+
+# The step that switches `current`: everything before it runs on all servers in
+# parallel; it runs one server at a time; failing at or after it switches back.
+SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
+SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
+# Once the release is live everywhere, a failing cleanup is reported but undoes nothing.
+BEST_EFFORT: frozenset[Step] = frozenset({cleanup})
+
+
+async def gather_facts(s: ServerSession) -> facts.ServerFacts:
+    """Probe the site's layout on this server (see facts.py)."""
+    ctx = s.ctx
+    is_link = await s.succeeds(facts.current_is_symlink(ctx))
+    log = await s.capture(facts.read_releases_log(ctx), required=False)
+    return facts.ServerFacts(
+        current_target=await s.capture(facts.read_current(ctx), required=False)
+        if is_link
+        else None,
+        current_is_directory=not is_link and await s.succeeds(facts.current_is_directory(ctx)),
+        free_kb=facts.parse_df(await s.capture(facts.disk_free(ctx)) or ""),
+        has_mirror=await s.succeeds(facts.mirror_exists(ctx)),
+        releases=facts.parse_release_names(await s.capture(facts.list_releases(ctx)) or ""),
+        logged_releases=None if log is None else facts.parse_releases_log(log),
+    )
+
+
+async def _repository_host_keys(s: ServerSession) -> tuple[str, ...]:
+    """Pinned known_hosts lines for an ssh repository; scanned (TOFU) when none are pinned."""
+    location = git.locate(s.ctx.repository_url)
+    if location.transport != "ssh":
+        return ()
+    if s.ctx.repository_host_keys:
+        return s.ctx.repository_host_keys
+    scanned = await s.capture(git.keyscan(location), required=False) or ""
+    lines = tuple(line for line in scanned.splitlines() if line and not line.startswith("#"))
+    if not lines:
+        raise StepFailed(f"could not get the host key of {location.host}:{location.port}")
+    for line in lines:
+        await s.note(f"repository host key not pinned, trusting on first use: {line}")
+    return lines
