@@ -29,9 +29,9 @@ def org_host(make_sshd_host, org_key) -> SshdHost:
 def add_server(cast) -> Callable[..., Server]:
     """Create a server of the cast organization through the service (as the manager)."""
 
-    def add(host: SshdHost | None = None, *, name: str = "web-1", **fields) -> Server:
-        if host is not None:
-            fields.update(host=host.host, port=host.port, user=host.user)
+    def add(sshd: SshdHost | None = None, *, name: str = "web-1", **fields) -> Server:
+        if sshd is not None:
+            fields.update(host=sshd.host, port=sshd.port, user=sshd.user)
         fields.setdefault("host", "127.0.0.1")
         return server_create(org=cast.org, actor=Actor(user=cast.manager), name=name, **fields)
 
