@@ -26,7 +26,10 @@ def test_it_answers_401_without_a_token(client, cast):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer dnx_nope", "Bearer a b", "Bearer dnx_" + "x" * 43])
+BAD_HEADERS = ["Bearer", "Bearer dnx_nope", "Bearer a b", "Bearer dnx_" + "x" * 43, "Bearer é"]
+
+
+@pytest.mark.parametrize("header", BAD_HEADERS)
 def test_it_answers_401_to_malformed_or_unknown_tokens(client, cast, header):
     assert client.get(URL, HTTP_AUTHORIZATION=header).status_code == 401
 
