@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from deploynix.consumers import OrgStatusConsumer
+from deployments.consumers import DeploymentLogConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/deployments/<int:deployment_id>/", DeploymentLogConsumer.as_asgi()),
+    path("ws/orgs/<slug:org>/", OrgStatusConsumer.as_asgi()),
+]

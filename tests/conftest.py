@@ -17,6 +17,7 @@ from deploynix.services.orgs import organization_create
 pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.web",
+    "tests.fixtures.live",
 ]
 
 PASSWORD = "correct horse battery staple"

@@ -1,0 +1,63 @@
+"""ws/deployments/<id>/: stored lines after `?after=`, then live batches, each seq once, in order."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from deployments.consumers import DeploymentLogConsumer
+from tests.fixtures.live import broadcast_lines, store_and_broadcast, store_lines
+from tests.live.conftest import receive_lines
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+async def test_it_replays_stored_lines_after_seq_then_forwards_live_batches(
+    cast, deployment, ws_open
+):
+    await sync_to_async(store_lines)(deployment, ["one", "two", "three"])
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/?after=1")
+    backlog = await receive_lines(socket, 2)
+    await store_and_broadcast(deployment, ["four"])
+    live = await receive_lines(socket, 1)
+    assert [line["text"] for line in backlog] == ["two", "three"]
+    assert [(line["seq"], line["text"]) for line in live] == [(4, "four")]
+
+
+async def test_it_drops_lines_it_already_sent(cast, deployment, ws_open):
+    sent = await sync_to_async(store_lines)(deployment, ["a", "b"])
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/")
+    await receive_lines(socket, 2)
+    await broadcast_lines(deployment.pk, sent)  # the same batch again, as after a late broadcast
+    new = await store_and_broadcast(deployment, ["c"])
+    frame = await socket.receive_json_from(timeout=5)
+    assert frame["lines"] == new
+    assert await socket.receive_nothing(timeout=0.3)
+
+
+async def test_it_reads_a_missed_batch_back_from_the_database(cast, deployment, ws_open):
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/")
+    await sync_to_async(store_lines)(deployment, ["persisted, never broadcast"])
+    await store_and_broadcast(deployment, ["next"])
+    lines = await receive_lines(socket, 2)
+    assert [(line["seq"], line["text"]) for line in lines] == [
+        (1, "persisted, never broadcast"), (2, "next"),
+    ]
+
+
+async def test_it_sends_a_long_backlog_in_order_in_chunks(cast, deployment, ws_open):
+    count = DeploymentLogConsumer.chunk_size * 2 + 7
+    await sync_to_async(store_lines)(deployment, [f"line {n}" for n in range(1, count + 1)])
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/?after=0")
+    lines = await receive_lines(socket, count)
+    assert [line["seq"] for line in lines] == list(range(1, count + 1))
+
+
+async def test_it_forwards_status_changes(cast, deployment, ws_open):
+    from deployments.events import send_status
+
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    deployment.status = "succeeded"
+    await send_status(deployment)
+    frame = await socket.receive_json_from(timeout=5)
+    assert (frame["type"], frame["status"]) == ("deployment.status", "succeeded")
