@@ -35,6 +35,7 @@ case "$1" in
 esac
 """
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)")
+_REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class RepositoryLocation:
 
 def locate(url: str) -> RepositoryLocation:
     """Classify `url` like git does: ssh://, scp-like user@host:path, https://, or other."""
+    if _REMOTE_HELPER.match(url):
+        return RepositoryLocation("other")
     if "://" in url:
         parts = urlsplit(url)
         if parts.scheme in ("ssh", "git+ssh", "ssh+git"):

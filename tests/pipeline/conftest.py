@@ -107,7 +107,9 @@ class Site:
             servers=(self.server(),),
             repository_url=self.repo.ssh_url(self.host.user, self.host.host, self.host.port),
             deploy_key=self.deploy_key,
-            repository_host_keys=(f"[{self.host.host}]:{self.host.port} {self.host.host_key_line}",),
+            repository_host_keys=(
+                f"[{self.host.host}]:{self.host.port} {self.host.host_key_line}",
+            ),
             env_file="APP_NAME=Pipeline\nAPP_KEY=base64:c2VjcmV0c2VjcmV0=\n",
             reload_method="none",
             min_free_mb=1,

@@ -1,0 +1,81 @@
+"""Every argv survives shell quoting unchanged; hostile values stay single literal arguments."""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from deployments.pipeline import commands, git
+from deployments.pipeline.actions import Command
+from deployments.pipeline.facts import ServerFacts
+from servers.shell import command_line
+from tests.pipeline.contexts import SHA, make_ctx
+
+TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1)
+HOSTILE = ["--upload-pack=x", "main;id", "$(id)", "`id`", "-oProxyCommand=x", "ext::sh -c x",
+           "file:///etc", "a b\nc'd\"e", "*"]  # fmt: skip
+
+
+def every_command(ctx) -> list[Command]:
+    """All commands all builders emit for `ctx` (facts chosen so every branch is taken)."""
+    facts = ServerFacts(current_target="releases/20250101000000", releases=("20250101000000",))
+    env = git.git_env(ctx, "/t")
+    built = [
+        *commands.prepare_dirs(ctx), *commands.create_release(ctx), *commands.link_shared(ctx),
+        *commands.install(ctx, "20250101000000"), *commands.migrate(ctx),
+        *commands.build_assets(ctx, "20250101000000", True), *commands.optimize(ctx),
+        *commands.custom_script(ctx, SHA), *commands.activate(ctx), *commands.reload(ctx),
+        *commands.restart_workers(ctx), *commands.cleanup(ctx, facts), *commands.check_release(ctx),
+        *commands.record_release(ctx, SHA), *commands.discard_release(ctx, ("/t",)),
+        *git.update_mirror(ctx, False, env), *git.update_mirror(ctx, True, env),
+        *git.extract_release(ctx, SHA), Command(git.resolve_commit(ctx)),
+    ]  # fmt: skip
+    return [action for action in built if isinstance(action, Command)]
+
+
+def assert_round_trips(command: Command) -> None:
+    for argv in (command.argv, *command.when):
+        assert shlex.split(shlex.join(argv)) == list(argv)
+    line = command_line(command.argv, cwd=command.cwd, env=dict(command.env) or None)
+    assert shlex.split(line)[-len(command.argv) :] == list(command.argv)
+
+
+@settings(max_examples=60, deadline=None)
+@given(branch=TEXT, path=TEXT, script=TEXT, url=TEXT, shared=TEXT)
+def test_it_keeps_every_argv_intact_through_quoting(branch, path, script, url, shared):
+    deploy_path = "/" + path
+    assume(posixpath.normpath(deploy_path) != "/")
+    try:
+        commands.shared_path(shared)
+    except ValueError:
+        assume(False)
+    ctx = make_ctx(
+        branch=branch, deploy_path=deploy_path, deploy_script=script, repository_url=url,
+        build_commands=(script,), shared_dirs=(shared,), reload_method="octane",
+    )  # fmt: skip
+    for command in every_command(ctx):
+        assert_round_trips(command)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_it_passes_hostile_branch_and_url_as_single_literal_arguments(value):
+    ctx = make_ctx(branch=value, repository_url=value)
+    env = git.git_env(ctx, "/t")
+
+    [clone] = git.update_mirror(ctx, False, env)[1:]
+    resolve = git.resolve_commit(ctx)
+
+    assert clone.argv[-3:] == ("--", value, "/srv/app/repo")
+    assert resolve[-1] == f"refs/heads/{value}^{{commit}}"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_it_passes_hostile_scripts_as_one_bash_argument(value):
+    [script] = commands.custom_script(make_ctx(deploy_script=value), SHA)
+
+    assert script.argv == ("bash", "-eo", "pipefail", "-c", value)
+    assert shlex.split(command_line(script.argv))[-1] == value
