@@ -1,0 +1,62 @@
+"""Sign-up, log-in by e-mail and the log-in rate limit (real Redis cache)."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploynix.models import Membership, User
+from deploynix.roles import Role
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.redis
+
+
+def test_it_creates_user_organization_and_owner_membership_on_signup(db, client):
+    response = client.post(
+        "/signup/",
+        {
+            "name": "Ada",
+            "email": "Ada@Example.test",
+            "password": PASSWORD,
+            "organization": "Ada Co",
+        },
+    )
+    membership = Membership.objects.select_related("organization").get(
+        user__email="ada@example.test"
+    )
+    assert response["Location"] == f"/o/{membership.organization.slug}/"
+    assert (membership.organization.name, membership.role) == ("Ada Co", Role.OWNER)
+
+
+def test_it_logs_in_by_email(cast, client, fresh_rate_limits):
+    response = client.post("/login/", {"username": "viewer@acme.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/o/acme/team/").status_code == 200
+
+
+def test_it_refuses_a_wrong_password(cast, client, fresh_rate_limits):
+    response = client.post("/login/", {"username": "viewer@acme.test", "password": "wrong"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_it_answers_429_after_too_many_attempts(cast, client, settings, fresh_rate_limits):
+    # A day-long window: the counter cannot roll over in the middle of the test.
+    settings.LOGIN_RATE_LIMIT = "3/24h"
+    bad = {"username": "viewer@acme.test", "password": "wrong"}
+    statuses = [client.post("/login/", bad).status_code for _ in range(3)]
+    good = client.post("/login/", {"username": "viewer@acme.test", "password": PASSWORD})
+    assert statuses == [200, 200, 200]
+    assert good.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_it_counts_attempts_per_address_across_clients(cast, client, settings, fresh_rate_limits):
+    settings.LOGIN_RATE_LIMIT = "2/24h"
+    for address in ("10.0.0.1", "10.0.0.2"):
+        client.post(
+            "/login/", {"username": "admin@acme.test", "password": "x"}, REMOTE_ADDR=address
+        )
+    response = client.post(
+        "/login/", {"username": "admin@acme.test", "password": PASSWORD}, REMOTE_ADDR="10.0.0.3"
+    )
+    assert response.status_code == 429
+    assert User.objects.filter(email="admin@acme.test").exists()
