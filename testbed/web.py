@@ -14,6 +14,7 @@ Command line (used by `make run`):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import signal
@@ -46,7 +47,7 @@ class StackStartError(RuntimeError):
 
 
 def find_php_fpm() -> str:
-    """Return the newest php-fpm binary on this machine (e.g. /usr/sbin/php-fpm8.2)."""
+    """Return this machine's php-fpm binary (e.g. /usr/sbin/php-fpm8.2), versioned first."""
     candidates = glob.glob("/usr/sbin/php-fpm*") + glob.glob("/usr/bin/php-fpm*")
     binaries = [c for c in candidates if os.access(c, os.X_OK)]
     if not binaries:
@@ -60,9 +61,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-# --------------------------------------------------------------------------- config text
 
 
 def nginx_server_block(
@@ -179,9 +177,6 @@ log_errors = On
 )
 
 
-# --------------------------------------------------------------------------- the stack
-
-
 class WebStack:
     """One nginx + one php-fpm master with private config/pid/log dirs under `base`."""
 
@@ -217,16 +212,14 @@ class WebStack:
         """Write configs under `base`, start php-fpm and nginx, return once both answer."""
         if not sites:
             raise ValueError("a WebStack needs at least one SiteRoot")
-        last_error: StackStartError | None = None
-        for _attempt in range(3):  # free_port() can lose a race with another test
+        for attempt in (1, 2, 3):
             try:
                 return cls._start_once(Path(base), sites, misconfigured, http_port)
-            except StackStartError as error:
-                last_error = error
-                if http_port is not None:
-                    break
-        assert last_error is not None
-        raise last_error
+            except StackStartError:
+                # A port from free_port() can be taken by someone else before we bind it.
+                if http_port is not None or attempt == 3:
+                    raise
+        raise AssertionError("unreachable")
 
     @classmethod
     def _start_once(
@@ -237,26 +230,21 @@ class WebStack:
         _write_configs(
             base, sites, http_port=http_port, fpm_port=fpm_port, misconfigured=misconfigured
         )
+        fpm_argv = [find_php_fpm(), "--allow-to-run-as-root", "--nodaemonize"]
         fpm = _spawn(
-            [
-                find_php_fpm(),
-                "--allow-to-run-as-root",
-                "--nodaemonize",
-                "--fpm-config",
-                str(base / "php-fpm.conf"),
-                "-c",
-                str(base / "php.ini"),
-            ],
+            [*fpm_argv, "--fpm-config", str(base / "php-fpm.conf"), "-c", str(base / "php.ini")],
             base / "logs" / "fpm.out",
         )
-        nginx = _spawn(
-            [NGINX_BINARY, "-p", str(base), "-c", str(base / "nginx.conf"), "-g", "daemon off;"],
-            base / "logs" / "nginx.out",
-        )
+        nginx_argv = [NGINX_BINARY, "-p", str(base), "-c", str(base / "nginx.conf")]
+        try:
+            nginx = _spawn([*nginx_argv, "-g", "daemon off;"], base / "logs" / "nginx.out")
+        except BaseException:
+            _terminate(fpm)
+            raise
         stack = cls(base, http_port, fpm_port, nginx, fpm)
         try:
             stack._wait_until_ready()
-        except StackStartError:
+        except BaseException:  # also Ctrl-C while waiting: never leave daemons behind
             stack.stop()
             raise
         return stack
@@ -273,11 +261,9 @@ class WebStack:
         raise StackStartError(f"nginx/php-fpm not ready after {START_TIMEOUT}s\n{self.logs()}")
 
     def _nginx_answers(self) -> bool:
-        try:
-            self.get("/")
-        except OSError:
-            return False
-        return True
+        with contextlib.suppress(OSError):
+            return bool(self.get("/"))
+        return False
 
     def get(self, path: str = "/", host: str | None = None) -> tuple[int, bytes]:
         """GET `path` from this nginx; return (status, body) even for 4xx/5xx."""
@@ -295,28 +281,39 @@ class WebStack:
         """The php-fpm master's pid as its pid file says now."""
         return int(self.fpm_pid_file.read_text().strip())
 
+    def completed_reloads(self) -> int:
+        """How many graceful reloads php-fpm finished (back-to-back USR2s can merge into one)."""
+        log = (self.base / "logs" / "fpm.log").read_text(errors="replace")
+        return log.count("ready to handle connections") - 1
+
     def pids(self) -> list[int]:
         """Pids of the two masters we started (workers are their children)."""
         return [self._nginx.pid, self._fpm.pid]
 
     def logs(self) -> str:
         """Everything nginx and php-fpm logged so far (for error messages)."""
-        chunks = []
-        for log in sorted((self.base / "logs").glob("*")):
-            chunks.append(f"--- {log.name}\n{log.read_text(errors='replace')}")
-        return "\n".join(chunks)
+        logs = sorted((self.base / "logs").glob("*"))
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')}" for log in logs)
+
+    def running(self) -> bool:
+        """True while both masters are alive."""
+        return self._nginx.poll() is None and self._fpm.poll() is None
 
     def stop(self) -> None:
         """Stop both masters (and so their workers) and reap them; idempotent."""
         for process in (self._nginx, self._fpm):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)  # fast shutdown for both daemons
-        for process in (self._nginx, self._fpm):
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _terminate(process)
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM `process` if still running, wait for it, SIGKILL after STOP_TIMEOUT."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # fast shutdown for both nginx and php-fpm
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _write_configs(
@@ -356,26 +353,28 @@ def _port_open(port: int) -> bool:
         return False
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def serve(directory: Path, deploy_path: Path, port: int | None) -> None:
-    """Run a stack for one site in the foreground until SIGINT/SIGTERM."""
-    stack = WebStack.start(directory, sites=[SiteRoot(deploy_path=deploy_path)], http_port=port)
-    (directory / "port").write_text(f"{stack.http_port}\n")
-    (directory / "fpm.pidfile").write_text(f"{stack.fpm_pid_file}\n")
-    print(f"Serving {deploy_path}/current/public at {stack.url}", flush=True)
+def serve(directory: Path, deploy_path: Path, port: int | None) -> int:
+    """Run a stack for one site in the foreground until SIGINT/SIGTERM; 1 if a daemon died."""
 
     def _raise_interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Installed before starting, so a SIGTERM during start-up still stops the daemons.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        while all(process.poll() is None for process in (stack._nginx, stack._fpm)):
+        stack = WebStack.start(directory, sites=[SiteRoot(deploy_path)], http_port=port)
+    except KeyboardInterrupt:
+        return 0
+    try:  # from here on, a SIGTERM at any point must still reach stack.stop()
+        (directory / "port").write_text(f"{stack.http_port}\n")
+        (directory / "fpm.pidfile").write_text(f"{stack.fpm_pid_file}\n")
+        print(f"Serving {deploy_path}/current/public at {stack.url}", flush=True)
+        while stack.running():
             time.sleep(0.5)
         print("nginx or php-fpm exited unexpectedly\n" + stack.logs(), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
         stack.stop()
 
@@ -389,8 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_parser.add_argument("--deploy-path", required=True, type=Path)
     serve_parser.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
-    serve(args.dir.resolve(), args.deploy_path.resolve(), args.port)
-    return 0
+    return serve(args.dir.resolve(), args.deploy_path.resolve(), args.port)
 
 
 if __name__ == "__main__":

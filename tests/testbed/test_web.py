@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,14 +104,20 @@ def test_it_writes_the_recommended_settings_by_default(tmp_path, web_stack_facto
     assert "process_control_timeout = 10s\n" in stack.fpm_conf_file.read_text()
 
 
-def test_it_reloads_php_fpm_with_a_fresh_pid_file_read(tmp_path, web_stack_factory):
+def _wait_for_reloads(stack: WebStack, count: int) -> None:
+    deadline = time.monotonic() + 15
+    while stack.completed_reloads() < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_it_reloads_php_fpm_gracefully_again_and_again(tmp_path, web_stack_factory):
     stack = web_stack_factory([_site_with_release(tmp_path)])
+    for reload_number in (1, 2, 3):
+        subprocess.run(stack.reload_command, check=True)
+        _wait_for_reloads(stack, reload_number)
 
-    subprocess.run(stack.reload_command, check=True)
-    subprocess.run(stack.reload_command, check=True)
-
+    assert stack.completed_reloads() == 3
     assert stack.get("/")[0] == 200
-    assert (stack.base / "logs" / "fpm.log").read_text().count("Reloading in progress") == 2
 
 
 def test_it_serves_several_sites_by_host_name(tmp_path, web_stack_factory):
@@ -132,7 +139,7 @@ def test_it_leaves_no_nginx_or_php_fpm_process_after_stop(tmp_path):
 
     stack.stop()
 
-    assert len(pids) >= 2 + 2 + 8  # two masters, two nginx workers, eight fpm children
+    assert len(pids) >= 4  # both masters and at least one worker of each
     assert [pid for pid in pids if _running(pid)] == []
 
 

@@ -53,5 +53,5 @@ def test_it_drops_no_request_across_switches_and_reloads(tmp_path, web_stack_fac
         for r in results
         if not (isinstance(r, tuple) and r[0] == 200 and FULL_BODY.fullmatch(r[1]))
     ]
-    assert len(results) > 100 and failures == []
+    assert len(results) > 30 and failures == []
     assert stack.get("/")[1].startswith(b"release=20260101000005 ")
