@@ -28,6 +28,7 @@ header('Content-Type: text/html; charset=utf-8');
   dt { color: #94a3b8; }
   dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
   p { color: #94a3b8; font-size: .9rem; margin: 1.5rem 0 0; }
+  p.summary { margin: 0 0 1.2rem; }
 </style>
 </head>
 <body>
