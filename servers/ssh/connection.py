@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import posixpath
 import secrets
-from collections.abc import Mapping, Sequence
+import textwrap
+from collections.abc import Coroutine, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 import asyncssh
 
@@ -37,6 +39,7 @@ class RemoteConnection:
         self.host_key_fingerprint: str = fingerprint(self.host_key)
         self._sftp: asyncssh.SFTPClient | None = None
         self._sftp_lock = asyncio.Lock()
+        self._orphan_kills: set[asyncio.Future[None]] = set()  # strong refs until done
 
     async def __aenter__(self) -> RemoteConnection:
         return self
@@ -65,15 +68,15 @@ class RemoteConnection:
         command's whole process group is killed before this returns.
         """
         text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
-        job = RemoteJob(await self._start(text), on_line)
-        job.start(stdin)
+        job = await self._start_job(text, on_line, stdin)
         try:
             async with asyncio.timeout(timeout):
                 return await job.finish()
         except BaseException as exc:
             await _unless_cancelled_again(self._stop(job))
             if isinstance(exc, TimeoutError):
-                raise CommandTimeout(f"timeout: {join(argv)} ran longer than {timeout}s") from None
+                shown = textwrap.shorten(join(argv), width=120, placeholder=" ...")
+                raise CommandTimeout(f"timeout: {shown} ran longer than {timeout}s") from None
             raise
 
     async def upload(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
@@ -114,11 +117,27 @@ class RemoteConnection:
         self._conn.close()
         await self._conn.wait_closed()
 
-    async def _start(self, text: str) -> asyncssh.SSHClientProcess[bytes]:
+    async def _start_job(self, text: str, on_line: OnLine | None, stdin: bytes | None) -> RemoteJob:
+        opening = asyncio.ensure_future(self._conn.create_process(text, encoding=None))
         try:
-            return await self._conn.create_process(text, encoding=None)
+            process = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # The command may start anyway once the channel opens: kill it, then give up.
+            opening.add_done_callback(self._kill_orphan)
+            raise
         except (asyncssh.Error, OSError) as exc:
             raise SSHError(f"could not start a command on {self.label}: {exc}") from exc
+        job = RemoteJob(process, on_line)
+        job.start(stdin)
+        return job
+
+    def _kill_orphan(self, opening: asyncio.Future[asyncssh.SSHClientProcess[bytes]]) -> None:
+        if opening.cancelled() or opening.exception() is not None:
+            return
+        job = RemoteJob(opening.result(), None)
+        job.start(None)
+        self._orphan_kills.add(task := asyncio.ensure_future(self._stop(job)))
+        task.add_done_callback(self._orphan_kills.discard)
 
     async def _stop(self, job: RemoteJob) -> None:
         """Kill the job's process group (TERM, then KILL) and close its channel."""
@@ -146,7 +165,6 @@ class RemoteConnection:
             return self._sftp
 
 
-async def _unless_cancelled_again(coro: object) -> None:
-    """Run cleanup to the end even if the caller is cancelled while it runs."""
-    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-    await asyncio.shield(task)
+async def _unless_cancelled_again(cleanup: Coroutine[Any, Any, None]) -> None:
+    """Run cleanup to the end even if the caller is cancelled (again) while it runs."""
+    await asyncio.shield(asyncio.ensure_future(cleanup))

@@ -82,6 +82,8 @@ class RemoteJob:
     def close(self) -> None:
         """Stop reading and close the channel (does not by itself kill anything remote)."""
         for task in self._tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # already reported (or irrelevant after a kill); mark it seen
             task.cancel()
         self._process.close()
         if not self.pgid.done():

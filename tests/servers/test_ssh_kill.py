@@ -62,3 +62,13 @@ async def test_it_kills_the_command_when_the_line_callback_fails(ssh_connection)
     with pytest.raises(RuntimeError):
         await ssh_connection.run(["sh", "-c", "echo hi; exec sleep 987.625"], on_line=failing_sink)
     assert not running("^sleep 987.625$")
+
+
+async def test_it_kills_a_command_cancelled_while_its_channel_was_opening(ssh_connection):
+    run = asyncio.create_task(ssh_connection.run(["sleep", "987.875"]))
+    await asyncio.sleep(0)  # let run() start opening the channel, then cancel at once
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    await asyncio.sleep(1)  # the kill of an orphaned start happens in the background
+    assert not running("^sleep 987.875$")
