@@ -15,8 +15,9 @@ from typing import Any
 
 from sites.webhooks.verify import header
 
-ZERO_SHA = re.compile(r"0{40}|0{64}")
-SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# Full SHA-1 object names only: the deployment service deploys exactly such a commit.
+ZERO_SHA = re.compile(r"0{40}")
+SHA = re.compile(r"[0-9a-f]{40}")
 # git check-ref-format, the parts that matter: no control characters, spaces, ~^:?*[\ or "..",
 # no "@{", no component starting with "." or ending with ".lock", no trailing "/" or ".".
 REF = re.compile(r"refs/(?!.*\.\.)(?!.*@\{)(?!.*//)(?:[^\x00-\x20\x7f~^:?*\[\\]+)")

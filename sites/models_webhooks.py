@@ -1,0 +1,72 @@
+"""Git webhooks: each site's signing secret, and a record of every delivery.
+
+Imported from the end of sites/models.py so Django registers both models in the `sites` app.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from deploynix.crypto import EncryptedTextField
+
+
+class WebhookSecret(models.Model):
+    """The shared secret a site's git host signs deliveries with (encrypted at rest)."""
+
+    site = models.OneToOneField("sites.Site", on_delete=models.CASCADE,
+                                related_name="webhook_secret")
+    secret = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        # Never the secret: str() reaches audit rows and log lines.
+        return f"webhook secret of site {self.site_id}"
+
+    def __repr__(self) -> str:
+        return f"<WebhookSecret site={self.site_id}>"
+
+
+class Decision(models.TextChoices):
+    DEPLOYED = "deployed", "Deployed"
+    IGNORED = "ignored", "Ignored"
+    REFUSED = "refused", "Refused"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class WebhookDelivery(models.Model):
+    """One request to /hooks/<site>/<provider>, whatever became of it."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE,
+                             related_name="webhook_deliveries")
+    provider = models.CharField(max_length=20)
+    event = models.CharField(max_length=100, blank=True)
+    delivery_id = models.CharField(max_length=100, blank=True)
+    branch = models.CharField(max_length=200, blank=True)
+    commit = models.CharField(max_length=64, blank=True)
+    signature_ok = models.BooleanField(default=False)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # A delivery id is claimed only by a VERIFIED delivery that was acted on, so a forged
+            # request cannot squat the id of a real delivery that has not arrived yet, and a
+            # redelivery (or 20 concurrent copies) deploys at most once.
+            models.UniqueConstraint(
+                fields=["site", "provider", "delivery_id"],
+                condition=Q(signature_ok=True, decision__in=["deployed", "ignored"]),
+                name="webhook_delivery_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "-received_at"], name="webhook_site_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.delivery_id or '-'}: {self.reason or self.decision}"

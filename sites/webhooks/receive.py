@@ -1,0 +1,98 @@
+"""Receiving one delivery: verify, parse, decide, record, deploy. The view only reads the body.
+
+Order matters: the signature is checked over the raw bytes before anything is parsed, and the
+delivery row that claims the delivery id is inserted in the same transaction as the deployment
+request, so concurrent copies of one delivery deploy once (the losers hit the unique index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from deployments.models import Trigger
+from deployments.services import DeploymentError, deployment_request
+from deploynix.audit import Actor
+from deploynix.models import AuditEvent
+from sites.models import Site
+from sites.models_webhooks import Decision, WebhookDelivery
+from sites.webhooks.parse import PayloadError, PushEvent, decide, parse
+from sites.webhooks.secrets import webhook_secret_get
+from sites.webhooks.verify import SignatureError, verify
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    decision: str
+    reason: str
+    deployment_id: int | None = None
+
+
+def webhook_receive(
+    *, site: Site, provider: str, headers: Mapping[str, str], body: bytes, ip: str | None
+) -> Outcome:
+    """Handle one delivery for `site`; every path leaves exactly one WebhookDelivery row."""
+    record = {"site": site, "provider": provider, "remote_ip": ip}
+    try:
+        verify(provider, webhook_secret_get(site=site), headers, body)
+    except SignatureError as exc:
+        return _refuse(record, 401, f"refused: bad signature ({exc})")
+    record["signature_ok"] = True
+    try:
+        event = parse(provider, headers, body)
+    except PayloadError as exc:
+        return _refuse(record, 400, f"refused: malformed ({exc})")
+    record.update(event=event.event[:100], delivery_id=event.delivery_id)
+    return _act(site, event, record)
+
+
+def webhook_refuse(
+    *, site: Site, provider: str, ip: str | None, status: int, reason: str
+) -> Outcome:
+    """Record a delivery refused before its body was read (e.g. too large)."""
+    return _refuse({"site": site, "provider": provider, "remote_ip": ip}, status, reason)
+
+
+def _refuse(record: dict, status: int, reason: str) -> Outcome:
+    WebhookDelivery.objects.create(decision=Decision.REFUSED, reason=reason[:200], **record)
+    return Outcome(status, Decision.REFUSED, reason)
+
+
+def _act(site: Site, event: PushEvent, record: dict) -> Outcome:
+    verdict = decide(event, branch=site.branch, repository=site.repository_url,
+                     auto_deploy=site.auto_deploy)
+    record.update(branch=verdict.branch, commit=verdict.commit)
+    kind = Decision.DEPLOYED if verdict.deploy else Decision.IGNORED
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                delivery = WebhookDelivery.objects.create(decision=kind, reason=verdict.reason,
+                                                          **record)
+        except IntegrityError:
+            return _duplicate(record)
+        if not verdict.deploy:
+            return Outcome(200, kind, verdict.reason)
+        return _deploy(site, delivery, verdict.commit)
+
+
+def _deploy(site: Site, delivery: WebhookDelivery, commit: str) -> Outcome:
+    actor = Actor(user=None, source=AuditEvent.Source.WEBHOOK, ip=delivery.remote_ip)
+    try:
+        deployment = deployment_request(site=site, actor=actor, trigger=Trigger.WEBHOOK,
+                                        commit=commit)
+    except DeploymentError as exc:
+        delivery.decision, delivery.reason = Decision.REFUSED, f"refused: {exc}"[:200]
+        delivery.save(update_fields=["decision", "reason"])
+        return Outcome(422, delivery.decision, delivery.reason)
+    delivery.deployment, delivery.reason = deployment, f"deployed #{deployment.pk}"
+    delivery.save(update_fields=["deployment", "reason"])
+    return Outcome(202, Decision.DEPLOYED, delivery.reason, deployment.pk)
+
+
+def _duplicate(record: dict) -> Outcome:
+    reason = "duplicate: delivery already handled"
+    WebhookDelivery.objects.create(decision=Decision.DUPLICATE, reason=reason, **record)
+    return Outcome(200, Decision.DUPLICATE, reason)

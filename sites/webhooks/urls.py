@@ -1,0 +1,11 @@
+"""Mounted at the top level with `path("hooks/", include("sites.webhooks.urls"))`."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sites.webhooks.views import webhook
+
+urlpatterns = [
+    path("<uuid:site_uuid>/<str:provider>", webhook, name="webhook"),
+]
