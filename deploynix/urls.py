@@ -24,4 +24,5 @@ urlpatterns = [
     path("o/<slug:org>/", include(org_patterns)),
     path("api/v1/", include("deploynix.api.urls")),
     path("tokens/", include("deploynix.views.tokens")),
+    path("hooks/", include("sites.webhooks.urls")),
 ]

@@ -137,3 +137,6 @@ class Site(models.Model):
             errors["shared_dirs"] = exc.messages
         if errors:
             raise ValidationError(errors)
+
+
+from sites.models_webhooks import WebhookDelivery, WebhookSecret  # noqa: E402,F401  (webhooks)
