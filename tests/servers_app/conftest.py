@@ -44,3 +44,13 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def eager_celery():
+    """Run `.delay()` in-process (no broker, no worker), so on_commit enqueues really execute."""
+    from deploynix.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from deploynix.audit import Actor
 from servers.checks import probe
-from servers.models import ServerStatus
+from servers.models import Server, ServerStatus
 from servers.services import server_check, server_repin
 from servers.ssh import fingerprint, generate_keypair
 from servers.tasks import ServerUnreachable, check_server
@@ -145,3 +145,24 @@ def test_it_ignores_a_check_of_a_deleted_server(add_server):
     server = add_server()
     server.delete()
     assert check_server.run(server.pk or 0) is None
+
+
+def test_it_checks_after_commit_when_a_manager_asks(
+    cast, org_host, add_server, client_for, eager_celery, django_capture_on_commit_callbacks
+):
+    server = add_server(org_host)
+    path = reverse("servers:check", args=["acme", server.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(cast.manager).post(path)
+    server.refresh_from_db()
+    assert response.status_code == 302 and server.status == ServerStatus.CONNECTED
+
+
+def test_it_checks_a_new_server_added_through_the_page(
+    cast, org_host, client_for, eager_celery, django_capture_on_commit_callbacks
+):
+    form = {"name": "web-1", "host": org_host.host, "port": org_host.port, "user": org_host.user}
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(cast.manager).post(reverse("servers:create", args=["acme"]), form)
+    server = Server.objects.get(organization=cast.org, name="web-1")
+    assert server.status == ServerStatus.CONNECTED and server.host_key_fingerprint
