@@ -2,7 +2,7 @@
 
 Order of duties for every line: number it (`seq`, gapless per deployment), redact secret
 values, buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
-boundaries) persist with one bulk INSERT and only then broadcast the batch. A browser that
+boundaries) persist with one COPY (bulk INSERT) and only then broadcast the batch. A browser that
 reconnects asks for `seq > last` and finds every line it missed in the database.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
@@ -15,6 +15,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deployments import events
@@ -27,6 +29,8 @@ REDACTED = "********"
 MIN_SECRET_LENGTH = 4
 NOT_SECRET = frozenset({"true", "false", "null", "none"})
 MAX_LINE_CHARS = 16_384
+
+Row = tuple[int, str, str, str, float]  # seq, server, stream, text, unix ts
 
 
 def secrets_to_redact(values) -> tuple[str, ...]:
@@ -43,6 +47,7 @@ class DeploymentSink:
 
     FLUSH_INTERVAL = 0.1
     FLUSH_LINES = 500
+    MAX_PENDING = 20_000
     POLL_INTERVAL = 0.5
     HEARTBEAT_INTERVAL = 2.0
 
@@ -51,25 +56,28 @@ class DeploymentSink:
         self.group = events.deployment_group(deployment_id)
         self._secrets = secrets_to_redact(secrets)
         self._seq = 0
-        self._pending: list[LogLine] = []
+        self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
         self._open_steps: dict[tuple[str, str], int] = {}
         self._order = 0
         self._last_heartbeat = 0.0
         self._background: asyncio.Task | None = None
+        self._flusher: asyncio.Task | None = None
 
     # -- the contract --------------------------------------------------------------------
 
     async def line(self, server: str, stream: str, text: str, ts: float) -> None:
-        """Number, redact and buffer one line; flush inline when the buffer is full."""
+        """Number, redact and buffer one line; a full buffer is flushed without waiting for it."""
         self._seq += 1
-        self._pending.append(LogLine(
-            deployment_id=self.deployment_id, seq=self._seq, server=server[:100],
-            stream=stream[:4], text=self.redact(_storable(text)),
-            ts=datetime.fromtimestamp(ts, UTC),
-        ))
-        if len(self._pending) >= self.FLUSH_LINES:
-            await self.flush()
+        self._pending.append(
+            (self._seq, server[:100], stream[:4], self.redact(_storable(text)), ts)
+        )
+        if len(self._pending) >= self.MAX_PENDING:
+            await self.flush()  # the database is far behind: slow the producer down
+        elif len(self._pending) >= self.FLUSH_LINES and self._flusher_idle():
+            # Persist in the background so a fast producer is not stalled by each INSERT;
+            # the flush lock keeps batches in seq order.
+            self._flusher = asyncio.create_task(self.flush())
 
     async def step_started(self, step: str, server: str) -> None:
         """Record a running DeploymentStep (after flushing the previous step's lines)."""
@@ -124,7 +132,7 @@ class DeploymentSink:
             if not batch:
                 return
             try:
-                await LogLine.objects.abulk_create(batch)
+                await sync_to_async(store_lines)(self.deployment_id, batch)
             except Exception:
                 # Keep the lines (in order) for the next attempt rather than lose them.
                 self._pending[:0] = batch
@@ -140,7 +148,12 @@ class DeploymentSink:
         if self._background is not None:
             self._background.cancel()
             await asyncio.gather(self._background, return_exceptions=True)
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         await self.flush()
+
+    def _flusher_idle(self) -> bool:
+        return self._flusher is None or self._flusher.done()
 
     async def _run_background(self, cancel: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -189,15 +202,37 @@ def _storable(text: str) -> str:
     return text
 
 
-def _batch_event(deployment_id: int, batch: list[LogLine]) -> events.LogBatchEvent:
+def store_lines(deployment_id: int, batch: list[Row]) -> None:
+    """Insert a batch of lines in one statement.
+
+    On PostgreSQL this is COPY: building a model instance per line and `bulk_create`
+    cost ~200 µs a line here (under 5,000 lines/s); COPY keeps well above 10,000 lines/s.
+    Other databases (the embedded SQLite default) use `bulk_create`.
+    """
+    if connection.vendor != "postgresql":
+        LogLine.objects.bulk_create(
+            LogLine(deployment_id=deployment_id, seq=seq, server=server, stream=stream,
+                    text=text, ts=datetime.fromtimestamp(ts, UTC))
+            for seq, server, stream, text, ts in batch
+        )
+        return
+    table = LogLine._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {table} (deployment_id, seq, server, stream, text, ts) FROM STDIN"  # noqa: S608
+        ) as copy:
+            for seq, server, stream, text, ts in batch:
+                copy.write_row(
+                    (deployment_id, seq, server, stream, text, datetime.fromtimestamp(ts, UTC))
+                )
+
+
+def _batch_event(deployment_id: int, batch: list[Row]) -> events.LogBatchEvent:
     return events.LogBatchEvent(
         type="log.batch",
         deployment_id=deployment_id,
         lines=[
-            events.LogLinePayload(
-                seq=line.seq, server=line.server, stream=line.stream, text=line.text,
-                ts=line.ts.timestamp(),
-            )
-            for line in batch
+            events.LogLinePayload(seq=seq, server=server, stream=stream, text=text, ts=ts)
+            for seq, server, stream, text, ts in batch
         ],
     )
