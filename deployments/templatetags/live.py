@@ -1,0 +1,78 @@
+"""Template tags for logs and live status (`{% load live %}`).
+
+- `{{ line.text|ansi }}`: one stored line as safe HTML (text escaped, colours as classes).
+- `{% live_assets %}`: the stylesheet and the two scripts (external files: the CSP forbids inline).
+- `{% live_log deployment lines %}`: the log box; stored `lines` rendered now, the rest (and
+  everything live) streamed by static/js/livelog.js from `seq` after the last one rendered.
+- `{% deployment_status_badge deployment %}`: a badge that static/js/livestatus.js keeps current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from deployments.ansi import ansi_to_html
+
+register = template.Library()
+
+# A log line's CSS class by stream: step headers ('info') and stderr stand out.
+STREAM_CLASSES = {"out": "ln", "err": "ln err", "info": "ln step"}
+
+
+@register.filter
+def ansi(text: str) -> SafeString:
+    """Escape a stored log line and turn its ANSI colours into spans."""
+    return ansi_to_html(text or "")
+
+
+@register.simple_tag
+def live_assets() -> SafeString:
+    """The live log/status stylesheet and scripts, for a page's head."""
+    return format_html(
+        '<link rel="stylesheet" href="{}">'
+        '<script src="{}" defer></script><script src="{}" defer></script>',
+        static("css/live.css"), static("js/livestatus.js"), static("js/livelog.js"),
+    )
+
+
+def log_line_html(line: Any) -> SafeString:
+    """One line as livelog.js renders it: `<span class="ln …" data-seq><srv><tx></span>`."""
+    server = format_html('<span class="srv">{}</span>', line.server) if line.server else ""
+    return format_html(
+        '<span class="{}" data-seq="{}">{}<span class="tx">{}</span></span>',
+        STREAM_CLASSES.get(line.stream, "ln"), line.seq, server, ansi_to_html(line.text),
+    )
+
+
+@register.simple_tag
+def live_log(deployment: Any, lines: Iterable[Any] = ()) -> SafeString:
+    """The log box of `deployment`, pre-filled with `lines` (stored LogLines, in seq order)."""
+    lines = list(lines)
+    after = lines[-1].seq if lines else 0
+    body = format_html_join("", "{}", ((log_line_html(line),) for line in lines))
+    return format_html(
+        '<div class="log" role="log" tabindex="0" data-live-log data-deployment="{}" '
+        'data-ws="/ws/deployments/{}/" data-after="{}" data-last-seq="{}">{}</div>',
+        deployment.pk, deployment.pk, after, after, body,
+    )
+
+
+@register.simple_tag
+def deployment_status_badge(deployment: Any) -> SafeString:
+    """A status badge that updates live on `deployment.status` frames."""
+    return format_html(
+        '<span class="badge {}" data-deployment-status="{}">{}</span>',
+        deployment.status, deployment.pk, deployment.get_status_display(),
+    )
+
+
+@register.simple_tag
+def org_live_status(org: Any) -> SafeString:
+    """Opt a page in to live status badges: livestatus.js follows `ws/orgs/<slug>/`."""
+    return format_html('<div hidden data-org-live="/ws/orgs/{}/"></div>', org.slug)

@@ -1,0 +1,155 @@
+// Live deployment log. Attaches to <div data-live-log data-ws="/ws/deployments/12/" data-after="0">.
+// Stored lines may already be rendered (data-after = their last seq); the socket sends the rest,
+// then live lines. Every line is inserted with textContent (never innerHTML), ANSI colours become
+// classes, and the last seq shown is kept in data-last-seq, which is where a reconnect resumes.
+(function () {
+  "use strict";
+
+  var COLOURS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
+  var STREAM_CLASSES = { out: "ln", err: "ln err", info: "ln step" };
+  var ESCAPE = /\x1b(?:\[([0-?]*)[ -\/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+  var CLOSE_ACCESS_REVOKED = 4403;
+  var FINISHED = ["succeeded", "failed", "cancelled"];
+
+  // [[classes, text], ...] for one line, the same rules as deployments/ansi.py.
+  function ansiSegments(text) {
+    var segments = [], bold = false, colour = "", position = 0, match;
+    function classes() { return (bold ? ["ansi-bold"] : []).concat(colour ? [colour] : []); }
+    ESCAPE.lastIndex = 0;
+    while ((match = ESCAPE.exec(text)) !== null) {
+      if (match.index > position) { segments.push([classes(), text.slice(position, match.index)]); }
+      if (match[2] === "m") {
+        (match[1] || "0").split(";").forEach(function (part) {
+          var code = /^\d+$/.test(part) ? parseInt(part, 10) : 0;
+          if (code === 0) { bold = false; colour = ""; }
+          else if (code === 1) { bold = true; }
+          else if (code === 22) { bold = false; }
+          else if (code === 39) { colour = ""; }
+          else if (code >= 30 && code <= 37) { colour = "ansi-" + COLOURS[code - 30]; }
+          else if (code >= 90 && code <= 97) { colour = "ansi-bright-" + COLOURS[code - 90]; }
+        });
+      }
+      position = ESCAPE.lastIndex;
+    }
+    if (position < text.length) { segments.push([classes(), text.slice(position)]); }
+    return segments;
+  }
+
+  function lineElement(line) {
+    var row = document.createElement("span");
+    row.className = STREAM_CLASSES[line.stream] || "ln";
+    row.setAttribute("data-seq", String(line.seq));
+    if (line.server) {
+      var server = document.createElement("span");
+      server.className = "srv";
+      server.textContent = line.server;
+      row.appendChild(server);
+    }
+    var body = document.createElement("span");
+    body.className = "tx";
+    ansiSegments(line.text).forEach(function (segment) {
+      if (!segment[0].length) { body.appendChild(document.createTextNode(segment[1])); return; }
+      var span = document.createElement("span");
+      span.className = segment[0].join(" ");
+      span.textContent = segment[1];
+      body.appendChild(span);
+    });
+    row.appendChild(body);
+    return row;
+  }
+
+  function label(status) { return status.charAt(0).toUpperCase() + status.slice(1); }
+
+  // Step badges (data-step-status="<deployment>/<step>/<server>") and the "now running" text.
+  function applyStep(frame) {
+    var key = frame.deployment_id + "/" + frame.step + "/" + (frame.server || "");
+    document.querySelectorAll('[data-step-status="' + key + '"]').forEach(function (badge) {
+      badge.className = "badge " + frame.status;
+      badge.textContent = label(frame.status);
+    });
+    if (frame.status !== "running") { return; }
+    document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
+      el.textContent = frame.step + (frame.server ? " on " + frame.server : "");
+    });
+  }
+
+  function applyStatus(frame) {
+    // livestatus.js owns the badge rules; it is loaded with this file by {% live_assets %}.
+    if (window.DeploynixLive && window.DeploynixLive.applyStatus) { window.DeploynixLive.applyStatus(frame); }
+  }
+
+  function LiveLog(box) {
+    this.box = box;
+    this.lastSeq = parseInt(box.getAttribute("data-after") || "0", 10) || 0;
+    this.delay = 500;
+    this.stopped = false;
+    box.setAttribute("data-last-seq", String(this.lastSeq));
+    this.stickToBottom = true;
+    var self = this;
+    box.addEventListener("scroll", function () {
+      // Follow new lines only while the reader is at the bottom; scrolling up pauses it.
+      self.stickToBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    });
+    this.scrollDown();
+    this.connect();
+  }
+
+  LiveLog.prototype.url = function () {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + this.box.getAttribute("data-ws") + "?after=" + this.lastSeq;
+  };
+
+  LiveLog.prototype.connect = function () {
+    var self = this;
+    var socket = new WebSocket(this.url());
+    this.socket = socket;
+    this.box.setAttribute("data-connection", "connecting");
+    socket.onopen = function () { self.delay = 500; self.box.setAttribute("data-connection", "open"); };
+    socket.onmessage = function (event) { self.receive(JSON.parse(event.data)); };
+    socket.onclose = function (event) {
+      if (event.code === CLOSE_ACCESS_REVOKED) { self.stopped = true; }
+      self.box.setAttribute("data-connection", self.stopped ? "closed" : "reconnecting");
+      if (!self.stopped) {
+        // Back off (0.5 s doubling to 10 s) so a restarting server is not hammered.
+        setTimeout(function () { self.connect(); }, self.delay);
+        self.delay = Math.min(self.delay * 2, 10000);
+      }
+    };
+  };
+
+  LiveLog.prototype.receive = function (frame) {
+    if (frame.type === "log.batch") { this.append(frame.lines); }
+    else if (frame.type === "deployment.status") {
+      this.box.setAttribute("data-status", frame.status);
+      if (FINISHED.indexOf(frame.status) !== -1) { this.box.setAttribute("data-finished", ""); }
+      applyStatus(frame);
+    } else if (frame.type === "step.status") { applyStep(frame); }
+  };
+
+  LiveLog.prototype.append = function (lines) {
+    var fragment = document.createDocumentFragment(), self = this;
+    lines.forEach(function (line) {
+      if (line.seq <= self.lastSeq) { return; }  // already shown (replay after a reconnect)
+      fragment.appendChild(lineElement(line));
+      self.lastSeq = line.seq;
+    });
+    this.box.appendChild(fragment);
+    this.box.setAttribute("data-last-seq", String(this.lastSeq));
+    this.scrollDown();
+  };
+
+  LiveLog.prototype.scrollDown = function () {
+    if (this.stickToBottom) { this.box.scrollTop = this.box.scrollHeight; }
+  };
+
+  window.DeploynixLive = window.DeploynixLive || {};
+  window.DeploynixLive.ansiSegments = ansiSegments;
+
+  function start() {
+    document.querySelectorAll("[data-live-log]").forEach(function (box) {
+      if (!box.liveLog) { box.liveLog = new LiveLog(box); }
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
+  else { start(); }
+})();
