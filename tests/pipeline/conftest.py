@@ -126,8 +126,39 @@ class Site:
 
 
 @pytest.fixture
-def site(
-    tmp_path: Path, app_repo: AppRepo, sshd_host: SshdHost, ssh_client_key, deploy_key: str
-) -> Site:
-    deploy_path = sshd_host.root / tmp_path.name / "site"
-    return Site(app_repo, deploy_path, sshd_host, ssh_client_key[0], deploy_key)
+def site(tmp_path: Path, sshd_host: SshdHost, ssh_client_key, deploy_key: str) -> Site:
+    """A fresh site (repository + deploy path) on the shared sshd."""
+    return make_site(tmp_path, sshd_host, ssh_client_key[0], deploy_key)
+
+
+def run(coroutine_function, ctx: DeployContext, sink: RecordingSink | None = None):
+    """Run run_deploy/run_rollback to the end from sync code; return (result, sink)."""
+    sink = sink or RecordingSink()
+    return asyncio.run(coroutine_function(ctx, sink)), sink
+
+
+def make_site(base: Path, host: SshdHost, client_key: str, deploy_key: str) -> Site:
+    """A Site with a fresh laravelish repository under `base`, deploying below host.root."""
+    repo = AppRepo.create(base / "repos", "laravelish")
+    return Site(repo, host.root / base.name / "site", host, client_key, deploy_key)
+
+
+def without_build_tools(repo: AppRepo) -> str:
+    """Commit the app without composer/npm files, for fast deploys; return the sha."""
+    gone = ("composer.json", "composer.lock", "package.json", "package-lock.json")
+    return repo.commit(dict.fromkeys(gone), "Plain PHP, nothing to install")
+
+
+async def wait_for_line(sink: RecordingSink, text: str, timeout: float = 60.0) -> None:
+    """Wait until some sink line contains `text`."""
+    async with asyncio.timeout(timeout):
+        while not any(text in line for _server, _stream, line in sink.lines):
+            await asyncio.sleep(0.02)
+
+
+def remote_processes(pattern: str) -> str:
+    """pgrep -af output for `pattern` ('' when nothing matches)."""
+    import subprocess
+
+    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True)
+    return found.stdout.strip()

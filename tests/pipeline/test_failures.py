@@ -1,0 +1,150 @@
+"""Failures, cancellation and refusals leave the live release untouched and nothing behind.
+
+The module deploys one site once (without composer/npm, so failing deploys are
+fast); every test then tries a deploy that must not change what is live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from deployments.pipeline import run_deploy
+from testbed.web import SiteRoot, WebStack
+from tests.pipeline.conftest import (
+    RecordingSink,
+    Site,
+    make_site,
+    remote_processes,
+    run,
+    wait_for_line,
+    without_build_tools,
+)
+
+pytestmark = [pytest.mark.ssh, pytest.mark.web]
+
+
+@dataclass
+class Live:
+    site: Site
+    stack: WebStack
+    release: str
+    body: bytes
+
+    def assert_untouched(self, failed_release: str) -> None:
+        """Still live and served, and the failed release is gone."""
+        assert self.site.live() == self.release
+        assert self.stack.get("/") == (200, self.body)
+        assert not (self.site.deploy_path / "releases" / failed_release).exists()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, sshd_host, ssh_client_key, deploy_key):
+    site = make_site(tmp_path_factory.mktemp("fail"), sshd_host, ssh_client_key[0], deploy_key)
+    without_build_tools(site.repo)
+    stack = WebStack.start(site.deploy_path.parent / "web", sites=[SiteRoot(site.deploy_path)])
+    ctx = site.context()
+    result, _sink = run(run_deploy, ctx)
+    assert result.status == "succeeded"
+    yield Live(site, stack, ctx.release, stack.get("/")[1])
+    stack.stop()
+
+
+def test_it_reports_the_failed_step_with_its_last_lines(live):
+    ctx = live.site.context(deploy_script="echo about to fail >&2; exit 3")
+
+    result, sink = run(run_deploy, ctx)
+
+    assert (result.status, result.failed_step) == ("failed", "custom_script")
+    assert "exited with 3" in result.error and "about to fail" in result.error
+    assert sink.status("discard_release") == "succeeded"
+
+
+def test_it_keeps_current_and_removes_the_failed_release_and_key(live):
+    ctx = live.site.context(deploy_script="exit 3")
+
+    run(run_deploy, ctx)
+
+    live.assert_untouched(ctx.release)
+    assert [p.name for p in (live.site.deploy_path / ".deploynix").iterdir()] == ["releases.log"]
+    assert not (live.site.deploy_path / f"current.tmp.{ctx.deployment_id}").exists()
+
+
+async def test_it_cancels_mid_step_killing_the_remote_command(live):
+    cancel, sink = asyncio.Event(), RecordingSink()
+    ctx = live.site.context(deploy_script="echo started; sleep 987.6")
+    task = asyncio.create_task(run_deploy(ctx, sink, cancel))
+    await wait_for_line(sink, "started")
+
+    cancel.set()
+    result = await task
+
+    assert (result.status, result.failed_step) == ("cancelled", "custom_script")
+    assert remote_processes("sleep 987.6") == ""
+    live.assert_untouched(ctx.release)
+
+
+def test_it_stops_a_step_that_runs_past_its_timeout(live):
+    ctx = live.site.context(deploy_script="sleep 986.5", step_timeout=4)
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert "custom_script timed out after 4s" in result.error
+    assert remote_processes("sleep 986.5") == ""
+    live.assert_untouched(ctx.release)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"branch": "--upload-pack=touch /tmp/deploynix-pwned"},
+        {"branch": "main;touch /tmp/deploynix-pwned"},
+        {"branch": "$(touch /tmp/deploynix-pwned)"},
+        {"repository_url": "ext::sh -c touch% /tmp/deploynix-pwned"},
+        {"repository_url": "-oProxyCommand=touch /tmp/deploynix-pwned"},
+        {"repository_url": "file:///etc"},
+    ],
+)
+def test_it_refuses_hostile_branches_and_urls_literally(live, overrides):
+    ctx = live.site.context(**overrides)
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert (result.status, result.failed_step) == ("failed", "fetch_code")
+    assert not os.path.exists("/tmp/deploynix-pwned")
+    live.assert_untouched(ctx.release)
+
+
+def test_it_refuses_when_free_disk_space_is_below_the_minimum(live):
+    ctx = live.site.context(min_free_mb=10**9)
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert (result.failed_step, result.status) == ("prepare", "failed")
+    assert "MB required" in result.error
+    live.assert_untouched(ctx.release)
+
+
+def test_it_refuses_a_real_current_directory(site: Site):
+    (site.deploy_path / "current").mkdir(parents=True)
+
+    result, _sink = run(run_deploy, site.context())
+
+    assert (result.failed_step, result.status) == ("prepare", "failed")
+    assert "is a real directory, not a symlink" in result.error
+    assert (site.deploy_path / "current").is_dir()
+
+
+def test_it_never_discards_a_release_directory_it_did_not_create(site: Site):
+    ctx = site.context()
+    existing = site.release_dir(ctx)
+    existing.mkdir(parents=True)
+    (existing / "keep-me").write_text("not ours")
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert "already exists" in result.error
+    assert (existing / "keep-me").read_text() == "not ours"
