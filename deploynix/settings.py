@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "servers",
     "sites",
     "deployments",
+    "schedules",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ org_patterns = [
     path("servers/", include("servers.urls")),
     path("sites/", include("sites.urls")),
     path("deployments/", include("deployments.urls")),
+    path("sites/<int:site_id>/schedules/", include("schedules.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,71 @@
+"""Schedule pages of a site. Thin: access, form, service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deploynix.access import actor_for, org_object, org_view
+from deploynix.roles import Cap
+from schedules import selectors, services
+from schedules.forms import ScheduleForm
+from sites.models import Site
+
+
+def _site(request: HttpRequest, site_id: int) -> Site:
+    """The site `site_id` of the request's organization, or 404."""
+    return org_object(Site, request.membership, pk=site_id)
+
+
+def _to_list(request: HttpRequest, site: Site) -> HttpResponse:
+    return redirect("schedules:list", org=request.org.slug, site_id=site.pk)
+
+
+def panel_context(site: Site) -> dict:
+    """What `schedules/_site_panel.html` needs besides `can`: for the site page to reuse."""
+    return {"site": site, "schedules": selectors.schedule_list_pending(site=site),
+            "closed_schedules": selectors.schedule_list_recent_closed(site=site)}
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def schedule_list(request: HttpRequest, site_id: int) -> HttpResponse:
+    site = _site(request, site_id)
+    return render(request, "schedules/schedule_list.html", panel_context(site))
+
+
+@org_view(Cap.DEPLOY)
+@require_http_methods(["GET", "POST"])
+def schedule_create(request: HttpRequest, site_id: int) -> HttpResponse:
+    site = _site(request, site_id)
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = services.schedule_create(site=site, actor=actor_for(request),
+                                                **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Deploy of {site.name} scheduled for "
+                                      f"{schedule.run_at:%Y-%m-%d %H:%M} UTC.")
+            return _to_list(request, site)
+    return render(request, "schedules/schedule_form.html", {"form": form, "site": site})
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def schedule_cancel(request: HttpRequest, site_id: int, pk: int) -> HttpResponse:
+    site = _site(request, site_id)
+    schedule = selectors.schedule_get(org=request.org, site=site, pk=pk)
+    if schedule is None:
+        raise Http404("No such schedule")
+    try:
+        services.schedule_cancel(schedule=schedule, actor=actor_for(request))
+    except services.ScheduleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Scheduled deploy cancelled.")
+    return _to_list(request, site)
