@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('deployments', '0001_initial'),
         ('deploynix', '0002_api_tokens'),
-        ('sites', '0002_webhooks'),
+        ('sites', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
