@@ -11,8 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from servers.ssh import AuthFailed, HostKeyChanged, OutputLine, RemoteConnection, SSHError
-from servers.ssh import SSHTarget, connect
+from servers.ssh import (
+    AuthFailed,
+    HostKeyChanged,
+    OutputLine,
+    RemoteConnection,
+    SSHError,
+    SSHTarget,
+    connect,
+)
 
 PROBE_TIMEOUT = 20.0
 MAX_FACT_LENGTH = 120
@@ -59,9 +66,7 @@ class CheckOutcome:
     key_index: int | None = None
 
 
-async def check_connection(
-    target: SSHTarget, key_sets: Sequence[tuple[str, ...]]
-) -> CheckOutcome:
+async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]]) -> CheckOutcome:
     """Log in with each key set in turn (first that works wins), then gather facts.
 
     `target.client_keys` is ignored; each entry of `key_sets` replaces it. Trying the active

@@ -15,7 +15,8 @@ class ServerForm(forms.Form):
 
     name = forms.CharField(max_length=100, help_text="How the server is called in Deploynix.")
     host = forms.CharField(
-        max_length=253, help_text="IP address or DNS name.",
+        max_length=253,
+        help_text="IP address or DNS name.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     # Text, not a number field: the validator's message should explain every bad value the same.
@@ -23,15 +24,21 @@ class ServerForm(forms.Form):
         max_length=10, initial="22", widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
     user = forms.CharField(
-        max_length=64, initial="root", label="SSH user",
+        max_length=64,
+        initial="root",
+        label="SSH user",
         help_text="The user Deploynix logs in as (its ~/.ssh/authorized_keys needs the key).",
     )
 
     @classmethod
     def for_server(cls, server: Server, data: Any = None) -> ServerForm:
         """The form pre-filled with `server`'s current values."""
-        initial = {"name": server.name, "host": server.host, "port": server.port,
-                   "user": server.user}
+        initial = {
+            "name": server.name,
+            "host": server.host,
+            "port": server.port,
+            "user": server.user,
+        }
         return cls(data, initial=initial)
 
     def clean_name(self) -> str:

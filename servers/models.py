@@ -28,16 +28,12 @@ class ServerQuerySet(models.QuerySet):
 class Server(models.Model):
     """A machine reached over SSH with the organization's key, its host key pinned on first use."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="servers"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="servers")
     name = models.CharField(max_length=100)
     host = models.CharField(max_length=253)
     port = models.PositiveIntegerField(default=22)
     user = models.CharField(max_length=32, default="root")
-    status = models.CharField(
-        max_length=20, choices=ServerStatus.choices, default=ServerStatus.NEW
-    )
+    status = models.CharField(max_length=20, choices=ServerStatus.choices, default=ServerStatus.NEW)
     # The pinned host key (one OpenSSH public key line); empty = trust on first use.
     host_key = models.TextField(blank=True)
     host_key_fingerprint = models.CharField(max_length=100, blank=True)
@@ -136,4 +132,6 @@ class OrganizationKey(models.Model):
     @property
     def authorize_command(self) -> str:
         """The shell line a person runs on a server to authorize this key (quoted by shlex)."""
-        return "mkdir -p ~/.ssh && " + join(["echo", self.public_key]) + " >> ~/.ssh/authorized_keys"
+        return (
+            "mkdir -p ~/.ssh && " + join(["echo", self.public_key]) + " >> ~/.ssh/authorized_keys"
+        )

@@ -41,7 +41,9 @@ def _new_key(org: Organization) -> OrganizationKey:
 
 def org_client_keys(org: Organization) -> tuple[str, ...]:
     """Private keys (OpenSSH text) the organization may log in with, the active key first."""
-    return tuple(key.private_key for key in OrganizationKey.objects.filter(organization=org).valid())
+    return tuple(
+        key.private_key for key in OrganizationKey.objects.filter(organization=org).valid()
+    )
 
 
 @transaction.atomic
@@ -51,15 +53,20 @@ def organization_key_rotate(*, org: Organization, actor: Actor) -> OrganizationK
     Audited as `ssh_key.rotate`. Requires Cap.ORG_SETTINGS (checked by the caller's view).
     """
     # Lock the organization's keys so two rotations cannot both supersede the same key.
-    current = OrganizationKey.objects.select_for_update().filter(
-        organization=org, superseded_at__isnull=True
-    ).first()
+    current = (
+        OrganizationKey.objects.select_for_update()
+        .filter(organization=org, superseded_at__isnull=True)
+        .first()
+    )
     if current is not None:
         current.superseded_at = timezone.now()
         current.save(update_fields=["superseded_at"])
     new = _new_key(org)
     audit_record(
-        actor=actor, organization=org, verb="ssh_key.rotate", target=new,
+        actor=actor,
+        organization=org,
+        verb="ssh_key.rotate",
+        target=new,
         before={"fingerprint": current.fingerprint if current else None},
         after={"fingerprint": new.fingerprint},
     )
@@ -82,7 +89,10 @@ def retire_superseded_keys(org: Organization) -> list[OrganizationKey]:
         key.retired_at = timezone.now()
         key.save(update_fields=["retired_at"])
         audit_record(
-            actor=Actor.system(), organization=org, verb="ssh_key.retire", target=key,
+            actor=Actor.system(),
+            organization=org,
+            verb="ssh_key.retire",
+            target=key,
             after={"fingerprint": key.fingerprint, "active": active.fingerprint},
         )
     return retired
@@ -121,8 +131,13 @@ def server_create(
     added_by = actor.user if isinstance(actor.user, User) else None
     server = Server(organization=org, added_by=added_by, **fields)
     _save_unique(server)
-    audit_record(actor=actor, organization=org, verb="server.create", target=server,
-                 after=_audit_fields(server))
+    audit_record(
+        actor=actor,
+        organization=org,
+        verb="server.create",
+        target=server,
+        after=_audit_fields(server),
+    )
     enqueue_check(server)
     return server
 
@@ -141,8 +156,14 @@ def server_update(*, server: Server, actor: Actor, **changes: Any) -> Server:
     _save_unique(server)
     after = _audit_fields(server)
     if before != after:
-        audit_record(actor=actor, organization=server.organization, verb="server.update",
-                     target=server, before=before, after=after)
+        audit_record(
+            actor=actor,
+            organization=server.organization,
+            verb="server.update",
+            target=server,
+            before=before,
+            after=after,
+        )
     if any(before[name] != after[name] for name in ("host", "port", "user")):
         enqueue_check(server)
     return server
@@ -152,8 +173,13 @@ def server_update(*, server: Server, actor: Actor, **changes: Any) -> Server:
 def server_delete(*, server: Server, actor: Actor) -> None:
     """Delete the server. Audited. May complete a pending key rotation (one server fewer)."""
     org = server.organization
-    audit_record(actor=actor, organization=org, verb="server.delete", target=server,
-                 before=_audit_fields(server))
+    audit_record(
+        actor=actor,
+        organization=org,
+        verb="server.delete",
+        target=server,
+        before=_audit_fields(server),
+    )
     server.delete()
     retire_superseded_keys(org)
 
@@ -172,8 +198,7 @@ def enqueue_check(server: Server) -> None:
 @transaction.atomic
 def server_check_request(*, server: Server, actor: Actor) -> None:
     """Ask for a connection check (Cap.MANAGE_SERVERS). Audited; runs in a worker after commit."""
-    audit_record(actor=actor, organization=server.organization, verb="server.check",
-                 target=server)
+    audit_record(actor=actor, organization=server.organization, verb="server.check", target=server)
     enqueue_check(server)
 
 
@@ -249,7 +274,10 @@ def server_repin(*, server: Server, actor: Actor, presented_fingerprint: str = "
     row = Server.objects.select_for_update().get(pk=server.pk)
     before = {"fingerprint": row.host_key_fingerprint or None}
     if presented_fingerprint:
-        if not row.presented_host_key or fingerprint(row.presented_host_key) != presented_fingerprint:
+        if (
+            not row.presented_host_key
+            or fingerprint(row.presented_host_key) != presented_fingerprint
+        ):
             raise ValidationError(REPIN_STALE)
         row.host_key, row.host_key_fingerprint = row.presented_host_key, presented_fingerprint
     else:
@@ -259,7 +287,13 @@ def server_repin(*, server: Server, actor: Actor, presented_fingerprint: str = "
     row.last_check_error = ""
     row.save()
     _copy_state(row, server)
-    audit_record(actor=actor, organization=row.organization, verb="server.repin", target=row,
-                 before=before, after={"fingerprint": row.host_key_fingerprint or None})
+    audit_record(
+        actor=actor,
+        organization=row.organization,
+        verb="server.repin",
+        target=row,
+        before=before,
+        after={"fingerprint": row.host_key_fingerprint or None},
+    )
     enqueue_check(row)
     return server

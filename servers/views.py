@@ -42,8 +42,7 @@ def server_detail(request: HttpRequest, pk: int) -> HttpResponse:
     server = _server(request, pk)
     facts = [(label, server.facts.get(key)) for key, label in FACT_LABELS]
     presented = fingerprint(server.presented_host_key) if server.presented_host_key else ""
-    context = {"server": server, "facts": facts, "presented_fingerprint": presented,
-               "checked": bool(server.facts)}
+    context = {"server": server, "facts": facts, "presented_fingerprint": presented}
     return render(request, "servers/server_detail.html", context)
 
 
@@ -106,8 +105,9 @@ def server_repin(request: HttpRequest, pk: int) -> HttpResponse:
     server = _server(request, pk)
     confirmed = request.POST.get("fingerprint", "")
     try:
-        services.server_repin(server=server, actor=actor_for(request),
-                              presented_fingerprint=confirmed)
+        services.server_repin(
+            server=server, actor=actor_for(request), presented_fingerprint=confirmed
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -1,4 +1,4 @@
-"""The organization's private key never appears in a page, an error, a log line or an audit event."""
+"""The organization's private key never appears in a page, an error, a log or an audit event."""
 
 from __future__ import annotations
 
@@ -46,8 +46,14 @@ def every_page(server: Server) -> list[str]:
     def at(name: str, *args) -> str:
         return reverse(name, args=["acme", *args])
 
-    return [at("servers:list"), at("servers:detail", server.pk), at("servers:create"),
-            at("servers:edit", server.pk), at("servers:delete", server.pk), at("servers:ssh-key")]
+    return [
+        at("servers:list"),
+        at("servers:detail", server.pk),
+        at("servers:create"),
+        at("servers:edit", server.pk),
+        at("servers:delete", server.pk),
+        at("servers:ssh-key"),
+    ]
 
 
 @pytest.mark.ssh
@@ -71,8 +77,12 @@ def test_it_keeps_a_bad_key_out_of_the_error_the_log_and_the_page(
     with caplog.at_level(logging.DEBUG), pytest.raises(ServerUnreachable) as caught:
         check_server.run(server.pk)
     server.refresh_from_db()
-    texts = [str(caught.value), caplog.text, server.last_check_error,
-             client_for(cast.owner).get(every_page(server)[1]).content.decode()]
+    texts = [
+        str(caught.value),
+        caplog.text,
+        server.last_check_error,
+        client_for(cast.owner).get(every_page(server)[1]).content.decode(),
+    ]
     assert server.last_check_error and not any(leaks(text, GARBAGE_CANARY) for text in texts)
 
 

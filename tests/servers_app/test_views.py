@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deploynix.models import AuditEvent
@@ -50,7 +50,9 @@ def server(add_server) -> Server:
         ("servers:delete", True, MANAGERS),
     ],
 )
-def test_it_shows_each_page_only_to_roles_allowed(cast, client_for, server, role, name, with_pk, allowed):
+def test_it_shows_each_page_only_to_roles_allowed(
+    cast, client_for, server, role, name, with_pk, allowed
+):
     path = url(name, server.pk) if with_pk else url(name)
     assert_access(client_for(cast.user(role)).get(path), role, allowed)
 
@@ -90,7 +92,9 @@ def test_it_lets_only_managers_request_a_check(
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_managers_forget_a_pinned_host_key(cast, client_for, server, role):
-    Server.objects.filter(pk=server.pk).update(host_key="ssh-ed25519 AAAA", host_key_fingerprint="SHA256:x")
+    Server.objects.filter(pk=server.pk).update(
+        host_key="ssh-ed25519 AAAA", host_key_fingerprint="SHA256:x"
+    )
     response = client_for(cast.user(role)).post(url("servers:repin", server.pk))
     assert_access(response, role, MANAGERS, ok=302)
     server.refresh_from_db()
@@ -108,8 +112,14 @@ def test_it_lets_only_admins_rotate_the_ssh_key(cast, client_for, role):
 
 @pytest.mark.parametrize(
     "name,method",
-    [("servers:detail", "get"), ("servers:edit", "get"), ("servers:delete", "post"),
-     ("servers:check", "post"), ("servers:repin", "post"), ("servers:edit", "post")],
+    [
+        ("servers:detail", "get"),
+        ("servers:edit", "get"),
+        ("servers:delete", "post"),
+        ("servers:check", "post"),
+        ("servers:repin", "post"),
+        ("servers:edit", "post"),
+    ],
 )
 def test_it_hides_other_organizations_servers(cast, client_for, name, method):
     theirs = Server.objects.create(organization=cast.other_org, name="theirs", host="10.9.9.9")
@@ -142,7 +152,9 @@ def test_it_shows_manager_buttons_to_managers(cast, client_for, server):
     assert url("servers:check", server.pk) in page and url("servers:delete", server.pk) in page
 
 
-def test_it_renders_the_dashboard_panel_without_querying(cast, add_server, django_assert_num_queries):
+def test_it_renders_the_dashboard_panel_without_querying(
+    cast, add_server, django_assert_num_queries
+):
     add_server(name="web-1")
     add_server(name="web-2")
     servers = list(server_list(org=cast.org))
