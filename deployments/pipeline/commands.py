@@ -69,15 +69,16 @@ def link_shared_path(ctx: DeployContext, relative: str, *, is_dir: bool) -> list
     missing = ("test", "!", "-e", in_shared)
     seeds = ("test", "-d" if is_dir else "-f", in_release)
     create = ("mkdir", "-p", "--", in_shared) if is_dir else ("touch", "--", in_shared)
+    nested = "/" in path  # top-level paths need no parent directories created
     return [
         *_no_symlinked_parents(paths.release, path),
-        Command(("mkdir", "-p", "--", posixpath.dirname(in_shared))),
+        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_shared)))] if nested else []),
         Command(
             ("cp", "-a", "--", in_release, in_shared), when=(missing, _not_link(in_release), seeds)
         ),
         Command(create, when=(missing,)),
         Command(("rm", "-rf", "--", in_release)),  # removes a committed symlink, never its target
-        Command(("mkdir", "-p", "--", posixpath.dirname(in_release))),
+        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_release)))] if nested else []),
         Command(("ln", "-s", "--", in_shared, in_release)),
     ]
 
