@@ -6,8 +6,21 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from deploynix.api import schema  # noqa: F401  (registers the bearer scheme with spectacular)
+from deploynix.api.views_deployments import (
+    DeploymentCancelView,
+    DeploymentDetailView,
+    DeploymentLogView,
+)
 from deploynix.api.views_keys import SSHKeyView
 from deploynix.api.views_servers import ServerCheckView, ServerDetailView, ServerListView
+from deploynix.api.views_sites import (
+    SiteDeploymentsView,
+    SiteDetailView,
+    SiteListView,
+    SiteReleasesView,
+    SiteRollbackView,
+    SiteWebhookView,
+)
 from deploynix.api.views_tokens import TokenDetailView, TokenListView
 
 app_name = "api"
@@ -17,6 +30,15 @@ urlpatterns = [
     path("servers/", ServerListView.as_view(), name="servers"),
     path("servers/<int:pk>/", ServerDetailView.as_view(), name="server"),
     path("servers/<int:pk>/check/", ServerCheckView.as_view(), name="server-check"),
+    path("sites/", SiteListView.as_view(), name="sites"),
+    path("sites/<int:pk>/", SiteDetailView.as_view(), name="site"),
+    path("sites/<int:pk>/releases/", SiteReleasesView.as_view(), name="site-releases"),
+    path("sites/<int:pk>/deployments/", SiteDeploymentsView.as_view(), name="site-deployments"),
+    path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
+    path("sites/<int:pk>/webhook/", SiteWebhookView.as_view(), name="site-webhook"),
+    path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
+    path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
+    path("deployments/<int:pk>/cancel/", DeploymentCancelView.as_view(), name="deployment-cancel"),
     path("tokens/", TokenListView.as_view(), name="tokens"),
     path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

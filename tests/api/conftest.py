@@ -5,20 +5,24 @@ from __future__ import annotations
 import pytest
 
 from deploynix.audit import Actor
-from deploynix.models_tokens import Ability
-from deploynix.tokens import api_token_create
+from deploynix.models_tokens import Ability, ApiToken
+from deploynix.tokens import abilities_beyond_role, api_token_create
 
 ALL_ABILITIES = tuple(Ability.values)
 
 
 def mint(user, org, abilities=ALL_ABILITIES, **kwargs) -> str:
-    """A plaintext token for `user` in `org` (abilities above the user's role are dropped)."""
-    from deploynix.tokens import abilities_beyond_role
+    """A plaintext token for `user` in `org` carrying exactly `abilities`.
 
+    The service refuses abilities above the user's role, so the token is minted with what the
+    role allows and then given the rest, as if it had been minted before a demotion: role
+    matrices then exercise the per-request role check, not only the ability list.
+    """
     role = user.memberships.get(organization=org).role
     allowed = [a for a in abilities if a not in abilities_beyond_role([a], role)]
-    _token, plaintext = api_token_create(actor=Actor(user=user), user=user, organization=org,
-                                         name="test", abilities=allowed or ["site:read"], **kwargs)
+    token, plaintext = api_token_create(actor=Actor(user=user), user=user, organization=org,
+                                        name="test", abilities=allowed or ["site:read"], **kwargs)
+    ApiToken.objects.filter(pk=token.pk).update(abilities=list(abilities))
     return plaintext
 
 

@@ -1,0 +1,130 @@
+"""Site and deployment shapes. Secrets (environment values, tokens, webhook secret) never leave."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from deployments.models import Deployment, DeploymentStep, LogLine
+from sites.models import Site
+from sites.webhooks.verify import VERIFIERS
+
+
+def webhook_urls(site: Site) -> dict[str, str]:
+    """The hook URL per provider (public: the secret, not the URL, authenticates a delivery)."""
+    base = settings.PUBLIC_URL.rstrip("/")
+    return {provider: base + reverse("webhook", kwargs={"site_uuid": site.webhook_uuid,
+                                                        "provider": provider})
+            for provider in VERIFIERS}
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    servers = serializers.SerializerMethodField()
+    env_names = serializers.SerializerMethodField()
+    has_https_token = serializers.SerializerMethodField()
+    webhook_urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Site
+        fields = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
+                  "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
+                  "run_migrations", "build_commands", "deploy_script", "reload_method",
+                  "reload_command", "servers", "auto_deploy", "deploy_key_public",
+                  "repository_host_keys", "has_https_token", "webhook_urls", "created_at"]
+        read_only_fields = fields
+
+    def get_servers(self, site: Site) -> list[int]:
+        # Reads the prefetched relation; .values_list would query once per site.
+        return sorted(server.pk for server in site.servers.all())
+
+    def get_env_names(self, site: Site) -> list[str]:
+        return site.env_names
+
+    def get_has_https_token(self, site: Site) -> bool:
+        return bool(site.https_token)
+
+    def get_webhook_urls(self, site: Site) -> dict[str, str]:
+        return webhook_urls(site)
+
+
+class SiteInputSerializer(serializers.Serializer):
+    """Types only; the site services validate values (and may refuse with field errors)."""
+
+    name = serializers.CharField(max_length=100)
+    domain = serializers.CharField(max_length=253, allow_blank=True, required=False)
+    repository_url = serializers.CharField(max_length=500)
+    branch = serializers.CharField(max_length=200, required=False)
+    deploy_path = serializers.CharField(max_length=500)
+    web_dir = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    shared_dirs = serializers.ListField(child=serializers.CharField(), required=False)
+    shared_files = serializers.ListField(child=serializers.CharField(), required=False)
+    env = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False, help_text="Replaces the whole environment.",
+    )
+    releases_to_keep = serializers.IntegerField(required=False)
+    preset = serializers.ChoiceField(choices=Site.Preset.choices, required=False)
+    run_migrations = serializers.BooleanField(required=False)
+    build_commands = serializers.ListField(child=serializers.CharField(), required=False)
+    deploy_script = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
+    reload_method = serializers.ChoiceField(choices=Site.ReloadMethod.choices, required=False)
+    reload_command = serializers.ListField(child=serializers.CharField(), required=False)
+    auto_deploy = serializers.BooleanField(required=False)
+    repository_host_keys = serializers.CharField(allow_blank=True, required=False)
+    https_token = serializers.CharField(allow_blank=True, required=False)
+    servers = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class DeploymentStepSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeploymentStep
+        fields = ["name", "server", "status", "order", "started_at", "finished_at",
+                  "duration_seconds", "exit_code", "error"]
+
+    def get_duration_seconds(self, step: DeploymentStep) -> float | None:
+        return step.duration.total_seconds() if step.duration is not None else None
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = ["id", "site", "kind", "trigger", "triggered_by_name", "branch", "commit_sha",
+                  "commit_message", "commit_author", "release", "previous_release", "status",
+                  "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
+                  "error", "cancel_requested_at"]
+
+    def get_duration_seconds(self, deployment: Deployment) -> float | None:
+        duration = deployment.duration
+        return duration.total_seconds() if duration is not None else None
+
+
+class DeploymentDetailSerializer(DeploymentSerializer):
+    steps = DeploymentStepSerializer(many=True, read_only=True)
+
+    class Meta(DeploymentSerializer.Meta):
+        fields = [*DeploymentSerializer.Meta.fields, "steps"]
+
+
+class LogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogLine
+        fields = ["seq", "server", "stream", "text", "ts"]
+
+
+class DeployInputSerializer(serializers.Serializer):
+    commit = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="A full 40-character SHA; default: the branch head.")
+
+
+class RollbackInputSerializer(serializers.Serializer):
+    release = serializers.CharField(help_text="A retained release name (UTC YYYYMMDDHHMMSS).")
+
+
+class ReleasesSerializer(serializers.Serializer):
+    live = serializers.CharField(allow_null=True)
+    releases = serializers.ListField(child=serializers.CharField())
