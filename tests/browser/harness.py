@@ -1,0 +1,101 @@
+"""A real headless Chromium driven by Selenium, pointed at a real daphne.
+
+`Browser` wraps the driver with what tests need: open a path, log in through the /login/ form,
+wait for a condition, read the live log as rendered, save a screenshot to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# Every line of the live log as (seq, server, visible text), read in one round trip.
+READ_LOG = """
+return Array.from(document.querySelectorAll('[data-live-log] .ln')).map(function (row) {
+  var server = row.querySelector('.srv');
+  return [parseInt(row.getAttribute('data-seq'), 10), server ? server.textContent : '',
+          row.querySelector('.tx').textContent];
+});
+"""
+
+
+def start_chromium(user_data_dir: Path) -> webdriver.Chrome:
+    """Headless Chromium with no background traffic and a fresh profile."""
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage", f"--user-data-dir={user_data_dir}", "--window-size=1280,900",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+class Browser:
+    """One Chromium session against `base_url` (a running daphne)."""
+
+    def __init__(self, driver: webdriver.Chrome, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def get(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def login(self, email: str, password: str) -> None:
+        """Log in through the real /login/ form and wait to land on a page behind it."""
+        self.get("/login/")
+        self.driver.find_element(By.NAME, "username").send_keys(email)
+        self.driver.find_element(By.NAME, "password").send_keys(password)
+        self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        self.wait_for(lambda: "/login/" not in self.driver.current_url, message="login")
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 10, message: str = "") -> Any:
+        """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+            time.sleep(0.05)
+
+    def text(self, selector: str) -> str:
+        return self.driver.find_element(By.CSS_SELECTOR, selector).text
+
+    def attribute(self, selector: str, name: str) -> str | None:
+        return self.driver.find_element(By.CSS_SELECTOR, selector).get_attribute(name)
+
+    def log_lines(self) -> list[tuple[int, str, str]]:
+        """The live log as rendered: (seq, server, text without colour codes) per line."""
+        return [tuple(row) for row in self.driver.execute_script(READ_LOG)]
+
+    def console_errors(self) -> list[str]:
+        """Severe browser console entries (JS errors, CSP violations) since the last call.
+
+        The browser's own favicon probe (a 404: we serve none) is not an error of the page.
+        """
+        return [
+            entry["message"] for entry in self.driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "/favicon.ico" not in entry["message"]
+        ]
+
+    def screenshot(self, name: str) -> Path:
+        """Save the current page as docs/screenshots/<name>.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.driver.save_screenshot(str(path))
+        return path

@@ -1,0 +1,26 @@
+"""Drive the real DeploymentSink from synchronous browser tests (numbering, persist, broadcast)."""
+
+from __future__ import annotations
+
+import time
+
+from asgiref.sync import async_to_sync
+
+from deployments.sink import DeploymentSink
+
+
+class SinkDriver:
+    """One sink for one deployment, as the worker holds it for a whole run."""
+
+    def __init__(self, deployment_id: int) -> None:
+        self.sink = DeploymentSink(deployment_id=deployment_id)
+
+    def lines(self, *texts: str, stream: str = "out", server: str = "web1") -> None:
+        """Write `texts` as lines and flush: persisted, then broadcast."""
+
+        async def write() -> None:
+            for text in texts:
+                await self.sink.line(server, stream, text, time.time())
+            await self.sink.flush()
+
+        async_to_sync(write)()
