@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from deploynix.audit import Actor, audit_record
 from deploynix.models import Organization, User
@@ -39,6 +40,7 @@ def _new_key(org: Organization) -> OrganizationKey:
     )
 
 
+@sensitive_variables()
 def org_client_keys(org: Organization) -> tuple[str, ...]:
     """Private keys (OpenSSH text) the organization may log in with, the active key first."""
     return tuple(
@@ -52,12 +54,8 @@ def organization_key_rotate(*, org: Organization, actor: Actor) -> OrganizationK
 
     Audited as `ssh_key.rotate`. Requires Cap.ORG_SETTINGS (checked by the caller's view).
     """
-    # Lock the organization's keys so two rotations cannot both supersede the same key.
-    current = (
-        OrganizationKey.objects.select_for_update()
-        .filter(organization=org, superseded_at__isnull=True)
-        .first()
-    )
+    _lock_keys_of(org)
+    current = OrganizationKey.objects.filter(organization=org, superseded_at__isnull=True).first()
     if current is not None:
         current.superseded_at = timezone.now()
         current.save(update_fields=["superseded_at"])
@@ -74,8 +72,22 @@ def organization_key_rotate(*, org: Organization, actor: Actor) -> OrganizationK
     return new
 
 
+def _lock_keys_of(org: Organization) -> None:
+    """Serialize key changes per organization by locking its row until the transaction ends.
+
+    Two rotations would otherwise both supersede the same key (and collide on the one-active
+    constraint), and two checks finishing together would each miss the other's server and
+    never retire the old key. Queries after the lock see what the other transaction committed.
+    """
+    Organization.objects.select_for_update().filter(pk=org.pk).first()
+
+
 def retire_superseded_keys(org: Organization) -> list[OrganizationKey]:
-    """Retire superseded keys once every server has logged in with the active key. Audited."""
+    """Retire superseded keys once every server has logged in with the active key. Audited.
+
+    Call inside a transaction.
+    """
+    _lock_keys_of(org)
     active = OrganizationKey.objects.filter(organization=org, superseded_at__isnull=True).first()
     pending = OrganizationKey.objects.filter(
         organization=org, superseded_at__isnull=False, retired_at__isnull=True
@@ -202,6 +214,7 @@ def server_check_request(*, server: Server, actor: Actor) -> None:
     enqueue_check(server)
 
 
+@sensitive_variables()
 def server_ssh_target(server: Server) -> SSHTarget:
     """How to reach `server`: its pinned host key and every valid key of its organization."""
     return SSHTarget(
@@ -213,6 +226,8 @@ def server_ssh_target(server: Server) -> SSHTarget:
     )
 
 
+# sensitive_variables: Django error reports (debug pages, admin mails) must not show the keys.
+@sensitive_variables()
 def server_check(server: Server) -> str:
     """Connect to `server` with only its organization's keys, probe it, store the result.
 
@@ -254,7 +269,7 @@ def _store_outcome(
     row.save()
     _copy_state(row, server)
     if outcome.status == ServerStatus.CONNECTED:
-        retire_superseded_keys(row.organization)
+        retire_superseded_keys(server.organization)
     return row.status
 
 
