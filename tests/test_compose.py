@@ -1,0 +1,190 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine.
+
+Each service's command must point at something that exists here: the ASGI application imports,
+`-A deploynix` finds the Celery app, the worker consumes every queue a task is routed to, the
+management commands exist. Every variable is documented in .env.example, and the compose
+environment itself passes `check --deploy`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from celery.app.utils import find_app
+from django.conf import settings
+from django.core.management import get_commands
+
+from tests.test_settings_production import run_manage
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
+SETTING_READ = re.compile(r"\b(?:env_\w+|require)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+
+
+@pytest.fixture(scope="module")
+def services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def _documented() -> set[str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z][A-Z0-9_]*=", line)}
+
+
+def _read_by_code() -> set[str]:
+    sources = [*ROOT.glob("deploynix/**/*.py"), *ROOT.glob("*/settings*.py")]
+    return {name for path in sources for name in SETTING_READ.findall(path.read_text())}
+
+
+def _interpolate(value: str, given: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error}, with `given` as the .env file."""
+
+    def substitute(match: re.Match) -> str:
+        name, kind, rest = match.groups()
+        return given.get(name) or (rest if kind == "-" else "")
+
+    return INTERPOLATION.sub(substitute, str(value))
+
+
+def test_it_defines_the_production_services(services):
+    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+
+
+@pytest.mark.parametrize("name,probe", [("postgres", "pg_isready"), ("redis", "redis-cli ping")])
+def test_it_checks_the_health_of_the_data_stores_and_keeps_their_data(services, name, probe):
+    service = services[name]
+    assert probe in " ".join(service["healthcheck"]["test"])
+    assert service["volumes"]
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_it_starts_app_services_after_a_successful_migration(services, name):
+    depends = {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
+    assert depends == {
+        "migrate": "service_completed_successfully",
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+    }
+
+
+def test_it_migrates_once_the_database_is_healthy(services):
+    migrate = services["migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["command"][:3] == ["python", "manage.py", "migrate"]
+    assert migrate["restart"] == "no"
+
+
+def test_it_serves_an_asgi_application_that_imports(services):
+    command = services["web"]["command"]
+    assert command[:5] == ["daphne", "-b", "0.0.0.0", "-p", "8000"]
+    module, attribute = command[-1].split(":")
+    assert callable(getattr(importlib.import_module(module), attribute))
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_it_runs_the_deploynix_celery_app(services, name):
+    command = services[name]["command"]
+    assert command[:4] == ["celery", "-A", "deploynix", name]
+    assert find_app(command[2]).main == "deploynix"
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_it_gives_celery_only_options_it_accepts(services, name):
+    # Click parses every option before acting on --help, so a misspelt option fails here.
+    celery = str(Path(sys.executable).parent / "celery")
+    command = [celery, *services[name]["command"][1:], "--help"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_consumes_every_queue_tasks_are_routed_to(services):
+    command = services["worker"]["command"]
+    queues = set(command[command.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert queues == {settings.CELERY_TASK_DEFAULT_QUEUE, *routed}
+
+
+def test_it_runs_deployments_on_threads_because_they_wait_on_ssh(services):
+    command = " ".join(services["worker"]["command"])
+    assert "--pool threads --concurrency 32" in command
+
+
+def test_it_runs_only_management_commands_that_exist(services):
+    used = [
+        s["command"][2]
+        for s in services.values()
+        if s.get("command", [""])[:2] == ["python", "manage.py"]
+    ]
+    assert used and set(used) <= set(get_commands())
+
+
+def test_it_documents_every_variable_it_uses(services):
+    used = set()
+    for service in services.values():
+        environment = service.get("environment", {})
+        used |= set(environment) | {
+            m[0] for v in environment.values() for m in INTERPOLATION.findall(str(v))
+        }
+    postgres_own = {"POSTGRES_DB", "POSTGRES_USER"}  # the postgres image's settings, not ours
+    assert used - postgres_own <= _documented()
+
+
+def test_it_passes_only_variables_deploynix_reads(services):
+    ours = {name for name in services["web"]["environment"] if name.startswith("DEPLOYNIX_")}
+    assert ours - _read_by_code() == set()  # a typo here would be silently ignored
+
+
+def test_it_documents_every_variable_the_code_reads():
+    assert _read_by_code() - _documented() == set()
+
+
+def test_it_takes_every_secret_from_the_operator(services):
+    environment = services["web"]["environment"]
+    for name in ("DEPLOYNIX_SECRET_KEY", "DEPLOYNIX_ENCRYPTION_KEYS"):
+        assert environment[name] == f"${{{name}:?set {name} in .env}}"
+    assert "${POSTGRES_PASSWORD:?" in environment["DATABASE_URL"]
+
+
+def test_its_environment_passes_the_deployment_checklist(services, tmp_path):
+    dotenv = {
+        "DEPLOYNIX_SECRET_KEY": "compose-secret-" + "z" * 50,
+        "DEPLOYNIX_ENCRYPTION_KEYS": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "DEPLOYNIX_ALLOWED_HOSTS": "deploy.example.com",
+        "DEPLOYNIX_PUBLIC_URL": "https://deploy.example.com",
+        "POSTGRES_PASSWORD": "pw",
+    }
+    env = {k: _interpolate(v, dotenv) for k, v in services["web"]["environment"].items()}
+    env.update(PATH="/usr/bin:/bin", HOME=str(tmp_path), DEPLOYNIX_VAR_DIR=str(tmp_path))
+    result = run_manage(env, "check", "--deploy")
+    assert "System check identified no issues" in result.stdout, result.stderr
+
+
+def _dockerfile() -> str:
+    """The Dockerfile without its comment lines."""
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("#"))
+
+
+def test_it_builds_a_non_root_image_from_hash_locked_requirements():
+    dockerfile = _dockerfile()
+    assert dockerfile.startswith("FROM python:3.11-slim\n")
+    assert "pip install --require-hashes --no-deps -r requirements/app.txt" in dockerfile
+    assert re.search(r"^USER (?!root)\w+$", dockerfile, re.M)
+
+
+def test_it_collects_static_files_the_way_the_image_build_does(tmp_path):
+    run_line = next(r for r in re.split(r"\n(?=[A-Z]+ )", _dockerfile()) if "collectstatic" in r)
+    words = shlex.split(run_line.replace("\\\n", " "))
+    env = dict(word.split("=", 1) for word in words if re.match(r"^[A-Z_]+=", word))
+    env.update(PATH="/usr/bin:/bin", HOME=str(tmp_path), DEPLOYNIX_VAR_DIR=str(tmp_path))
+    result = run_manage(env, "collectstatic", "--noinput")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").exists()
