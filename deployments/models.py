@@ -36,6 +36,18 @@ class Status(models.TextChoices):
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
 
+def format_duration(duration: timedelta | None) -> str:
+    """`42s`, `3m 05s`, `1h 02m`; "" for None."""
+    if duration is None:
+        return ""
+    seconds = max(0, int(duration.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
 class DeploymentQuerySet(models.QuerySet):
     def for_org(self, org: Organization) -> DeploymentQuerySet:
         """Only the deployments of `org`."""
@@ -105,6 +117,11 @@ class Deployment(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
     @property
+    def duration_text(self) -> str:
+        """`1m 05s` style, for tables ("" before the start)."""
+        return format_duration(self.duration)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
@@ -138,6 +155,10 @@ class DeploymentStep(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+    @property
+    def duration_text(self) -> str:
+        return format_duration(self.duration)
 
 
 class LogLine(models.Model):

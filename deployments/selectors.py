@@ -14,6 +14,11 @@ def deployment_list_recent(*, org: Organization, limit: int = 10) -> list[Deploy
     return list(Deployment.objects.for_org(org).select_related("site").order_by("-id")[:limit])
 
 
+def deployment_list(*, org: Organization) -> QuerySet[Deployment]:
+    """Every deployment of the organization, newest first, with its site (paginate it)."""
+    return Deployment.objects.for_org(org).select_related("site").order_by("-id")
+
+
 def deployment_history(*, site: Site) -> QuerySet[Deployment]:
     """Every deployment of `site`, newest first (paginate it)."""
     return Deployment.objects.filter(site=site).select_related("triggered_by").order_by("-id")

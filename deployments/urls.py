@@ -2,5 +2,14 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
+from deployments import views, views_live
+
 app_name = "deployments"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.deployment_list, name="list"),
+    path("<int:pk>/", views.deployment_detail, name="detail"),
+    path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
+    path("<int:pk>/log.txt", views_live.log_download, name="log-download"),
+]

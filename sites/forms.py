@@ -1,0 +1,155 @@
+"""The site form: every setting, validated by sites.validators (the services validate again)."""
+
+from __future__ import annotations
+
+import shlex
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from servers.models import Server
+from sites import validators as v
+from sites.models import DEFAULT_RELOAD_COMMAND, Site
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class SiteForm(forms.Form):
+    """Create or edit a site. `cleaned_data` (minus `servers`) are site_create/update kwargs."""
+
+    name = forms.CharField(max_length=100)
+    domain = forms.CharField(max_length=253, required=False)
+    repository_url = forms.CharField(
+        max_length=500, help_text="git@github.com:owner/repo.git, ssh://… or https://…"
+    )
+    branch = forms.CharField(max_length=200, initial="main")
+    deploy_path = forms.CharField(max_length=500, help_text="Absolute, e.g. /srv/shop")
+    web_dir = forms.CharField(
+        max_length=200, initial="public", required=False,
+        help_text="Served directory, relative to the release (empty: the release itself).",
+    )
+    servers = forms.ModelMultipleChoiceField(
+        queryset=Server.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    shared_dirs = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, initial="storage",
+        help_text="One per line; kept across releases in shared/.",
+    )
+    shared_files = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, initial=".env",
+        help_text="One per line.",
+    )
+    env = forms.CharField(
+        label="Environment", widget=forms.Textarea(attrs={"rows": 6}), required=False,
+        help_text="NAME=value per line. Stored encrypted; written to the shared .env; "
+        "values are hidden in deploy logs.",
+    )
+    preset = forms.ChoiceField(choices=Site.Preset.choices, initial=Site.Preset.LARAVEL)
+    run_migrations = forms.BooleanField(required=False, initial=True)
+    build_commands = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text="Extra commands, one per line, run in the release with bash -eo pipefail.",
+    )
+    deploy_script = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False,
+        help_text="Runs before activation; RELEASE_PATH, COMMIT and BRANCH are set.",
+    )
+    reload_method = forms.ChoiceField(choices=Site.ReloadMethod.choices, initial="php-fpm")
+    reload_command = forms.CharField(
+        required=False, initial=shlex.join(DEFAULT_RELOAD_COMMAND),
+        help_text="For PHP-FPM: the command (run as a program, not through a shell).",
+    )
+    releases_to_keep = forms.IntegerField(min_value=1, max_value=50, initial=5)
+    auto_deploy = forms.BooleanField(required=False, help_text="Deploy on every push (webhook).")
+    repository_host_keys = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text="known_hosts lines of the git host (e.g. from ssh-keyscan, checked by you).",
+    )
+    https_token = forms.CharField(
+        label="HTTPS access token", required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Only for https:// repositories. Leave empty to keep the current one.",
+    )
+    remove_https_token = forms.BooleanField(required=False, label="Remove the stored token")
+
+    def __init__(self, *args, org, site: Site | None = None, **kwargs) -> None:
+        if site is not None:
+            kwargs.setdefault("initial", initial_for(site))
+        super().__init__(*args, **kwargs)
+        self.site = site
+        self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
+        if site is None:
+            del self.fields["remove_https_token"]
+
+    def clean_repository_url(self) -> str:
+        return v.clean_repository_url(self.cleaned_data["repository_url"])
+
+    def clean_branch(self) -> str:
+        return v.clean_branch(self.cleaned_data["branch"])
+
+    def clean_deploy_path(self) -> str:
+        return v.clean_deploy_path(self.cleaned_data["deploy_path"])
+
+    def clean_web_dir(self) -> str:
+        return v.clean_relative_path(
+            self.cleaned_data["web_dir"], what="web directory", allow_root=True
+        )
+
+    def clean_env(self) -> dict[str, str]:
+        return v.parse_env_text(self.cleaned_data["env"])
+
+    def clean_build_commands(self) -> list[str]:
+        return v.clean_build_commands(_lines(self.cleaned_data["build_commands"]))
+
+    def clean_reload_command(self) -> list[str]:
+        try:
+            return shlex.split(self.cleaned_data["reload_command"] or "")
+        except ValueError as exc:
+            raise ValidationError(f"Cannot split the command: {exc}") from None
+
+    def clean_repository_host_keys(self) -> str:
+        return v.clean_known_hosts(self.cleaned_data["repository_host_keys"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            data["shared_dirs"], data["shared_files"] = v.clean_shared_paths(
+                _lines(data.get("shared_dirs", "")), _lines(data.get("shared_files", ""))
+            )
+        except ValidationError as exc:
+            self.add_error("shared_dirs", exc)
+        if data.get("reload_method") == Site.ReloadMethod.PHP_FPM and "reload_command" in data:
+            try:
+                v.clean_reload_command(data["reload_command"])
+            except ValidationError as exc:
+                self.add_error("reload_command", exc)
+        return data
+
+    def site_fields(self) -> dict:
+        """The cleaned values as service keyword arguments (servers separate, token rules)."""
+        data = dict(self.cleaned_data)
+        data.pop("servers")
+        remove = data.pop("remove_https_token", False)
+        if remove:
+            data["https_token"] = ""
+        elif not data.get("https_token"):
+            data.pop("https_token", None)  # empty field: keep the stored token
+        return data
+
+
+def initial_for(site: Site) -> dict:
+    """Form values showing `site` as it is (never the token)."""
+    return {
+        "name": site.name, "domain": site.domain, "repository_url": site.repository_url,
+        "branch": site.branch, "deploy_path": site.deploy_path, "web_dir": site.web_dir,
+        "servers": list(site.servers.all()), "shared_dirs": "\n".join(site.shared_dirs),
+        "shared_files": "\n".join(site.shared_files),
+        "env": "".join(f"{name}={value}\n" for name, value in site.env.items()),
+        "preset": site.preset, "run_migrations": site.run_migrations,
+        "build_commands": "\n".join(site.build_commands), "deploy_script": site.deploy_script,
+        "reload_method": site.reload_method, "reload_command": shlex.join(site.reload_command),
+        "releases_to_keep": site.releases_to_keep, "auto_deploy": site.auto_deploy,
+        "repository_host_keys": site.repository_host_keys,
+    }

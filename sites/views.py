@@ -1,0 +1,149 @@
+"""Site pages: list, create, detail, edit, delete, history, and the Deploy/Rollback buttons.
+
+Thin: access (org_view), form, service, render. Buttons are hidden for roles without the
+capability and the decorator refuses the POST anyway (403).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deploynix.access import actor_for, org_view
+from deploynix.roles import Cap
+from deployments import selectors as deployment_selectors
+from deployments.models import Trigger
+from deployments.services import DeploymentError, deployment_request, rollback_request
+from sites import selectors, services
+from sites.forms import SiteForm
+from sites.models import Site
+
+HISTORY_PAGE_SIZE = 25
+
+
+def _site(request: HttpRequest, pk: int) -> Site:
+    """The site `pk` of the request's organization, or 404 (other organizations included)."""
+    site = selectors.site_get(org=request.org, pk=pk)
+    if site is None:
+        raise Http404("No such site")
+    return site
+
+
+def _to_detail(request: HttpRequest, site: Site) -> HttpResponse:
+    return redirect("sites:detail", org=request.org.slug, pk=site.pk)
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "sites/site_list.html", {"sites": selectors.site_list(org=request.org)})
+
+
+@org_view(Cap.EDIT_SITES)
+@require_http_methods(["GET", "POST"])
+def site_create(request: HttpRequest) -> HttpResponse:
+    form = SiteForm(request.POST or None, org=request.org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_create(
+                organization=request.org, actor=actor_for(request),
+                servers=form.cleaned_data["servers"], **form.site_fields(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Site {site.name} created. Add its deploy key to the repository.")
+            return _to_detail(request, site)
+    return render(request, "sites/site_form.html", {"form": form, "site": None})
+
+
+@org_view(Cap.EDIT_SITES)
+@require_http_methods(["GET", "POST"])
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    form = SiteForm(request.POST or None, org=request.org, site=site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.site_update(
+                site=site, actor=actor_for(request), servers=form.cleaned_data["servers"],
+                **form.site_fields(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Site {site.name} saved.")
+            return _to_detail(request, site)
+    return render(request, "sites/site_form.html", {"form": form, "site": site})
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    context = {
+        "site": site,
+        "servers": list(site.servers.order_by("name")),
+        "live": deployment_selectors.deployment_live(site=site),
+        "recent": list(deployment_selectors.deployment_history(site=site)[:10]),
+        "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
+    }
+    return render(request, "sites/site_detail.html", context)
+
+
+@org_view(Cap.MANAGE_SERVERS)
+@require_http_methods(["GET", "POST"])
+def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    if request.method == "POST":
+        services.site_delete(site=site, actor=actor_for(request))
+        messages.success(request, f"Site {site.name} deleted (its files stay on the servers).")
+        return redirect("sites:list", org=request.org.slug)
+    return render(request, "sites/site_confirm_delete.html", {"site": site})
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_history(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    page = Paginator(deployment_selectors.deployment_history(site=site), HISTORY_PAGE_SIZE)
+    live = deployment_selectors.deployment_live(site=site)
+    context = {
+        "site": site,
+        "page": page.get_page(request.GET.get("page")),
+        "retained": set(deployment_selectors.retained_releases(site=site)),
+        "live_release": live.release if live else "",
+    }
+    return render(request, "sites/site_history.html", context)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    try:
+        deployment = deployment_request(
+            site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
+            commit=request.POST.get("commit") or None,
+        )
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return _to_detail(request, site)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
+    site = _site(request, pk)
+    try:
+        deployment = rollback_request(
+            site=site, release=release, actor=actor_for(request), trigger=Trigger.MANUAL
+        )
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return redirect("sites:history", org=request.org.slug, pk=site.pk)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
