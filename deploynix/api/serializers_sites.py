@@ -125,6 +125,11 @@ class RollbackInputSerializer(serializers.Serializer):
     release = serializers.CharField(help_text="A retained release name (UTC YYYYMMDDHHMMSS).")
 
 
+class WebhookInfoSerializer(serializers.Serializer):
+    urls = serializers.DictField(child=serializers.URLField(), help_text="Per provider.")
+    secret = serializers.CharField(help_text="Sign deliveries with this (Developer+ only).")
+
+
 class ReleasesSerializer(serializers.Serializer):
     live = serializers.CharField(allow_null=True)
     releases = serializers.ListField(child=serializers.CharField())

@@ -35,6 +35,8 @@ class DeploymentObjectMixin:
 
 
 class DeploymentDetailView(DeploymentObjectMixin, OrgAPIView):
+    """Status, steps and timings of one deployment (site:read)."""
+
     abilities = {"GET": Ability.SITE_READ}
     serializer_class = DeploymentDetailSerializer
 
@@ -43,6 +45,8 @@ class DeploymentDetailView(DeploymentObjectMixin, OrgAPIView):
 
 
 class DeploymentLogView(DeploymentObjectMixin, OrgAPIView):
+    """Stored log lines with seq > `after`, up to 5000 at a time (site:read)."""
+
     abilities = {"GET": Ability.SITE_READ}
     serializer_class = LogLineSerializer
 
@@ -65,6 +69,8 @@ class DeploymentLogView(DeploymentObjectMixin, OrgAPIView):
 
 
 class DeploymentCancelView(DeploymentObjectMixin, OrgAPIView):
+    """Cancel a queued deployment, or ask a running one to stop (site:deploy)."""
+
     abilities = {"POST": Ability.SITE_DEPLOY}
     serializer_class = DeploymentSerializer
 

@@ -13,6 +13,8 @@ from servers.selectors import organization_key_active
 
 
 class SSHKeyView(OrgAPIView):
+    """The public key every server must authorize (server:read)."""
+
     abilities = {"GET": Ability.SERVER_READ}
     serializer_class = SSHKeySerializer
 

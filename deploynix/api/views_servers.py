@@ -25,12 +25,15 @@ class ServerObjectMixin:
 
 
 class ServerListView(OrgAPIView):
+    """The organization's servers (server:read); add one (server:write, Manager+)."""
+
     abilities = {"GET": Ability.SERVER_READ, "POST": Ability.SERVER_WRITE}
     serializer_class = ServerSerializer
 
     def get_queryset(self):
         return server_list(org=self.org)
 
+    @extend_schema(operation_id="servers_list", responses=ServerSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ServerSerializer(page, many=True).data)
@@ -43,6 +46,8 @@ class ServerListView(OrgAPIView):
 
 
 class ServerDetailView(ServerObjectMixin, OrgAPIView):
+    """One server; change or delete it (server:write, Manager+)."""
+
     abilities = {"GET": Ability.SERVER_READ, "PATCH": Ability.SERVER_WRITE,
                  "PUT": Ability.SERVER_WRITE, "DELETE": Ability.SERVER_WRITE}
     serializer_class = ServerSerializer
@@ -68,6 +73,8 @@ class ServerDetailView(ServerObjectMixin, OrgAPIView):
 
 
 class ServerCheckView(ServerObjectMixin, OrgAPIView):
+    """Queue a connection check, which pins the host key on first use (server:write)."""
+
     abilities = {"POST": Ability.SERVER_WRITE}
     serializer_class = ServerSerializer
 

@@ -19,6 +19,7 @@ from deploynix.api.serializers_sites import (
     RollbackInputSerializer,
     SiteInputSerializer,
     SiteSerializer,
+    WebhookInfoSerializer,
     webhook_urls,
 )
 from deploynix.models_tokens import Ability
@@ -39,12 +40,15 @@ class SiteObjectMixin:
 
 
 class SiteListView(OrgAPIView):
+    """The organization's sites (site:read); create one (site:write, Developer+)."""
+
     abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_WRITE}
     serializer_class = SiteSerializer
 
     def get_queryset(self):
         return Site.objects.for_org(self.org).prefetch_related("servers").order_by("name")
 
+    @extend_schema(operation_id="sites_list", responses=SiteSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SiteSerializer(page, many=True).data)
@@ -58,6 +62,9 @@ class SiteListView(OrgAPIView):
 
 
 class SiteDetailView(SiteObjectMixin, OrgAPIView):
+    """One site, with its public deploy key and hook URLs; edit (site:write) or delete
+    (site:write, Manager+)."""
+
     abilities = {"GET": Ability.SITE_READ, "PATCH": Ability.SITE_WRITE,
                  "DELETE": Ability.SITE_WRITE}
     # Deleting a site is a Manager's call (ARCHITECTURE.md), editing one a Developer's.
@@ -82,6 +89,8 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
 
 
 class SiteReleasesView(SiteObjectMixin, OrgAPIView):
+    """Releases still on the servers, newest first, and the live one (site:read)."""
+
     abilities = {"GET": Ability.SITE_READ}
     serializer_class = ReleasesSerializer
 
@@ -93,9 +102,14 @@ class SiteReleasesView(SiteObjectMixin, OrgAPIView):
 
 
 class SiteDeploymentsView(SiteObjectMixin, OrgAPIView):
+    """The site's deployments (site:read); queue one, optionally of an exact commit
+    (site:deploy, Developer+)."""
+
     abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_DEPLOY}
     serializer_class = DeploymentSerializer
 
+    @extend_schema(operation_id="sites_deployments_list",
+                   responses=DeploymentSerializer(many=True))
     def get(self, request, pk: int):
         history = deployment_selectors.deployment_history(site=self.get_site())
         page = self.paginate_queryset(history)
@@ -112,6 +126,8 @@ class SiteDeploymentsView(SiteObjectMixin, OrgAPIView):
 
 
 class SiteRollbackView(SiteObjectMixin, OrgAPIView):
+    """Queue a rollback to a retained release (site:deploy, Developer+)."""
+
     abilities = {"POST": Ability.SITE_DEPLOY}
     serializer_class = DeploymentSerializer
 
@@ -130,6 +146,7 @@ class SiteWebhookView(SiteObjectMixin, OrgAPIView):
 
     abilities = {"GET": Ability.SITE_WRITE, "POST": Ability.SITE_WRITE}
     extra_caps = {"GET": Cap.VIEW_SECRETS, "POST": Cap.VIEW_SECRETS}
+    serializer_class = WebhookInfoSerializer
 
     @extend_schema(summary="Webhook URLs and secret", request=None)
     def get(self, request, pk: int):

@@ -39,11 +39,14 @@ class SessionAPIView(generics.GenericAPIView):
 
 
 class TokenListView(SessionAPIView):
+    """Your tokens (every organization); create one, shown once. Session + CSRF only."""
+
     serializer_class = ApiTokenSerializer
 
     def get_queryset(self):
         return ApiToken.objects.filter(user=self.request.user).select_related("organization")
 
+    @extend_schema(operation_id="tokens_list", responses=ApiTokenSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApiTokenSerializer(page, many=True).data)
@@ -66,6 +69,8 @@ class TokenListView(SessionAPIView):
 
 
 class TokenDetailView(SessionAPIView):
+    """One of your tokens; DELETE revokes it. Session + CSRF only."""
+
     serializer_class = ApiTokenSerializer
 
     def get_token(self, pk: int) -> ApiToken:
