@@ -70,5 +70,14 @@ async def test_it_kills_a_command_cancelled_while_its_channel_was_opening(ssh_co
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
-    await asyncio.sleep(1)  # the kill of an orphaned start happens in the background
-    assert not running("^sleep 987.875$")
+    # The kill of a command whose start was cancelled happens in the background.
+    assert await eventually(lambda: not running("^sleep 987.875$"))
+
+
+async def eventually(condition, timeout=15.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

@@ -28,18 +28,23 @@ async def test_it_reports_death_by_signal_like_a_shell(ssh_connection):
     assert status == 128 + 9
 
 
-async def test_it_streams_a_line_before_the_command_finishes(ssh_connection):
-    first_line = asyncio.Event()
+async def test_it_streams_a_line_before_the_command_finishes(ssh_connection, tmp_path):
+    # The command cannot finish before the test creates `go`, which it does only
+    # after receiving the first line: no timing assumptions.
+    go, first_line = tmp_path / "go", asyncio.Event()
+    script = 'echo one; while [ ! -e "$1" ]; do sleep 0.05; done; echo two'
+    lines = []
 
-    async def on_line(line):
+    def on_line(line):
+        lines.append(line.text)
         first_line.set()
 
-    run = asyncio.create_task(
-        ssh_connection.run(["sh", "-c", "echo one; sleep 1; echo two"], on_line=on_line)
-    )
-    await asyncio.wait_for(first_line.wait(), timeout=0.9)
-    assert not run.done()
-    assert (await run).exit_status == 0
+    argv = ["sh", "-c", script, "sh", str(go)]
+    run = asyncio.create_task(ssh_connection.run(argv, on_line=on_line))
+    await asyncio.wait_for(first_line.wait(), timeout=30)
+    go.touch()
+    assert (await asyncio.wait_for(run, timeout=30)).exit_status == 0
+    assert lines == ["one", "two"]
 
 
 async def test_it_keeps_order_per_stream_and_tags_stderr(ssh_connection):
