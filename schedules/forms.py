@@ -8,20 +8,26 @@ from django import forms
 
 from schedules.validators import EXAMPLE, clean_commit, clean_run_at, parse_aware_datetime
 
+MAX_INPUT = 40
 
-class AwareDateTimeField(forms.CharField):
+
+class AwareDateTimeField(forms.Field):
     """ISO 8601 text with a UTC offset; a naive time is an error, never silently UTC."""
 
+    widget = forms.TextInput
+
     def to_python(self, value) -> datetime | None:
-        text = super().to_python(value)
+        text = str(value or "").strip()
         return parse_aware_datetime(text) if text else None
 
 
 class ScheduleForm(forms.Form):
     run_at = AwareDateTimeField(
-        label="Deploy at", max_length=40,
+        label="Deploy at",
         help_text=f"Date, time and UTC offset, e.g. {EXAMPLE}, or …Z for UTC.",
-        widget=forms.TextInput(attrs={"placeholder": EXAMPLE, "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": EXAMPLE, "autocomplete": "off", "maxlength": MAX_INPUT}
+        ),
     )
     commit = forms.CharField(
         required=False, max_length=40, label="Commit (optional)",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from deploynix.models import Organization, User
 from deployments.models import Deployment
+from deploynix.models import Organization, User
 from sites.models import Site
 
 

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from deployments.models import Trigger
+from deployments.services import DeploymentError, deployment_request
 from deploynix.audit import Actor, audit_record
 from deploynix.models import AuditEvent, Membership
 from deploynix.roles import Cap, can
-from deployments.models import Trigger
-from deployments.services import DeploymentError, deployment_request
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.validators import clean_commit, clean_run_at
 from sites.models import Site
@@ -63,7 +63,9 @@ def schedule_create(
     return schedule
 
 
-def schedule_cancel(*, schedule: ScheduledDeploy, actor: Actor, reason: str = "") -> ScheduledDeploy:
+def schedule_cancel(
+    *, schedule: ScheduledDeploy, actor: Actor, reason: str = ""
+) -> ScheduledDeploy:
     """Cancel a pending schedule. Raises ScheduleError once it fired or was cancelled. Audited."""
     with transaction.atomic():
         if not _close(schedule.pk, reason or f"cancelled by {actor.name}"):

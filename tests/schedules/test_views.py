@@ -1,0 +1,94 @@
+"""Schedule pages: who may schedule and cancel (role matrix), field errors, the site panel."""
+
+from __future__ import annotations
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from deploynix.access import Permissions
+from deploynix.models import AuditEvent
+from deploynix.roles import Role
+from schedules.models import ScheduledDeploy, ScheduleStatus
+from tests.conftest import EVERYONE
+
+DEPLOYERS = {"owner", "admin", "manager", "developer"}
+FUTURE = "2099-06-01T12:00+02:00"
+
+
+def url(name: str, site, *args) -> str:
+    return reverse(f"schedules:{name}", args=["acme", site.pk, *args])
+
+
+def assert_access(response, role: str, allowed: set[str], ok: int) -> None:
+    """Anonymous: sent to log in; outsider: 404; member: `ok` if allowed, else 403."""
+    if role == "anonymous":
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    elif role == "outsider":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == (ok if role in allowed else 403)
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_it_lets_only_developers_and_up_schedule(cast, client_for, site, role):
+    response = client_for(cast.user(role)).post(url("create", site), {"run_at": FUTURE})
+    assert_access(response, role, DEPLOYERS, ok=302)
+    assert ScheduledDeploy.objects.exists() == (role in DEPLOYERS)
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_it_lets_only_developers_and_up_cancel(cast, client_for, site, schedule, role):
+    pending = schedule(minutes=30)
+    response = client_for(cast.user(role)).post(url("cancel", site, pending.pk))
+    assert_access(response, role, DEPLOYERS, ok=302)
+    pending.refresh_from_db()
+    assert (pending.status == ScheduleStatus.CANCELLED) == (role in DEPLOYERS)
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_it_shows_the_schedules_page_to_every_member(cast, client_for, site, role):
+    response = client_for(cast.user(role)).get(url("list", site))
+    assert_access(response, role, DEPLOYERS | {"viewer"}, ok=200)
+
+
+def test_it_audits_a_refused_schedule(cast, client_for, site):
+    client_for(cast.viewer).post(url("create", site), {"run_at": FUTURE})
+    assert AuditEvent.objects.filter(verb="permission.denied", actor=cast.viewer).exists()
+
+
+def test_it_stores_the_creator_and_the_time_in_utc(cast, client_for, site):
+    client_for(cast.developer).post(url("create", site), {"run_at": FUTURE, "commit": "A" * 40})
+    schedule = ScheduledDeploy.objects.get()
+    assert schedule.created_by == cast.developer and schedule.commit == "a" * 40
+    assert schedule.run_at.isoformat() == "2099-06-01T10:00:00+00:00"
+
+
+@pytest.mark.parametrize("run_at,message", [
+    ("2099-06-01T12:00", "Include a UTC offset"),
+    ("2001-06-01T12:00Z", "Pick a time in the future"),
+    ("next tuesday", "Enter a date and time like"),
+])
+def test_it_shows_a_field_error_for_a_bad_time(cast, client_for, site, run_at, message):
+    response = client_for(cast.developer).post(url("create", site), {"run_at": run_at})
+    assert response.status_code == 200 and message in response.context["form"].errors["run_at"][0]
+    assert not ScheduledDeploy.objects.exists()
+
+
+def test_it_hides_another_organizations_schedule(cast, client_for, site, schedule, make_site):
+    pending = schedule(minutes=30)
+    other_site = make_site(name="blog")
+    response = client_for(cast.developer).post(url("cancel", other_site, pending.pk))
+    assert response.status_code == 404
+
+
+def test_it_renders_the_panel_with_cancel_buttons_only_for_deployers(site, schedule):
+    pending = schedule(minutes=90)
+    context = {"site": site, "schedules": [pending], "org": site.organization}
+
+    def panel(role: Role) -> str:
+        return render_to_string("schedules/_site_panel.html", {**context, "can": Permissions(role)})
+
+    as_dev, as_viewer = panel(Role.DEVELOPER), panel(Role.VIEWER)
+    assert pending.run_at.strftime("%Y-%m-%d %H:%M") in as_viewer
+    assert url("cancel", site, pending.pk) in as_dev and "Cancel" not in as_viewer
