@@ -148,3 +148,13 @@ def test_it_never_discards_a_release_directory_it_did_not_create(site: Site):
 
     assert "already exists" in result.error
     assert (existing / "keep-me").read_text() == "not ours"
+
+
+def test_it_stops_everything_at_the_overall_timeout(live):
+    ctx = live.site.context(deploy_script="sleep 985.5", total_timeout=4)
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert (result.status, result.error) == ("failed", "timed out after 4s")
+    assert remote_processes("sleep 985.5") == ""
+    live.assert_untouched(ctx.release)

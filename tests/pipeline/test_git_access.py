@@ -1,0 +1,58 @@
+"""Fetching over SSH: pinned or first-use host keys, exact commits, no key left behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from deployments.pipeline import run_deploy
+from tests.pipeline.conftest import Site, run, without_build_tools
+
+pytestmark = pytest.mark.ssh
+
+
+def leftovers(site: Site) -> list[str]:
+    """Temporary credential directories still under .deploynix/."""
+    return [
+        p.name for p in (site.deploy_path / ".deploynix").iterdir() if p.name.startswith("git.")
+    ]
+
+
+def test_it_trusts_the_repository_host_on_first_use_and_says_so(site: Site):
+    without_build_tools(site.repo)
+
+    result, sink = run(run_deploy, site.context(preset="none", repository_host_keys=()))
+
+    assert result.status == "succeeded"
+    assert f"trusting on first use: [{site.host.host}]:{site.host.port} ssh-ed25519" in sink.text()
+
+
+def test_it_refuses_a_repository_host_with_another_key_and_removes_the_key_file(site: Site):
+    other_key = "AAAAC3NzaC1lZDI1NTE5AAAAIKq3ffRn0x2V2o4Cb1EtCNQ3mJX5hn1SDbnS1pcoxUZn"
+    wrong = (f"[{site.host.host}]:{site.host.port} ssh-ed25519 {other_key}",)
+
+    result, sink = run(run_deploy, site.context(preset="none", repository_host_keys=wrong))
+
+    assert (result.status, result.failed_step) == ("failed", "fetch_code")
+    assert "Host key verification failed" in result.error
+    assert leftovers(site) == []
+
+
+def test_it_deploys_the_exact_commit_asked_for(site: Site):
+    old = without_build_tools(site.repo)
+    site.repo.commit({"VERSION": "3.0.0\n"}, "Newer")
+    ctx = site.context(preset="none", commit=old)
+
+    result, sink = run(run_deploy, ctx)
+
+    assert (site.release_dir(ctx) / "REVISION").read_text() == old == result.commit
+    assert (site.release_dir(ctx) / "VERSION").read_text() == "1.0.0\n"
+
+
+def test_it_refuses_a_commit_that_is_not_in_the_repository(site: Site):
+    ctx = site.context(preset="none", commit="f" * 40)
+
+    result, _sink = run(run_deploy, ctx)
+
+    assert result.failed_step == "fetch_code"
+    assert result.error.startswith(f"web1: commit {'f' * 40} not found in {ctx.repository_url}")
+    assert not site.release_dir(ctx).exists()
