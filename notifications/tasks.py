@@ -1,0 +1,24 @@
+"""Celery tasks of the notifications app. Thin: delivery lives in notifications.services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications import services
+from notifications.transport import DeliveryError
+
+MAX_RETRIES = 5
+
+
+@shared_task(
+    name="notifications.tasks.send_notification",
+    autoretry_for=(DeliveryError,),
+    retry_backoff=True,  # 1 s, 2 s, 4 s, 8 s, 16 s (with jitter), then give up
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def send_notification(channel_id: int, payload: dict) -> str:
+    """Deliver one event payload to one channel; retried with exponential backoff."""
+    return services.channel_deliver(channel_id=channel_id, payload=payload)
