@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from deploynix.consumers import MemberSocket, viewer_membership
 from deployments.events import LogLinePayload, deployment_group
 from deployments.models import Deployment, LogLine
+from deploynix.consumers import MemberSocket, viewer_membership
 
 
 def viewable_deployment(user, deployment_id: int) -> Deployment | None:

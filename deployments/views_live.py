@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from deploynix.access import org_object, org_view
-from deploynix.roles import Cap
 from deployments.ansi import strip_ansi
 from deployments.models import Deployment, LogLine
+from deploynix.access import org_object, org_view
+from deploynix.roles import Cap
 
 
 def log_text(deployment: Deployment) -> str:

@@ -20,10 +20,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.http import Http404
 
+from deployments.events import org_group
 from deploynix.access import membership_get
 from deploynix.models import Membership
 from deploynix.roles import Cap, can
-from deployments.events import org_group
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deploynix.consumers import OrgStatusConsumer
 from deployments.consumers import DeploymentLogConsumer
+from deploynix.consumers import OrgStatusConsumer
 
 websocket_urlpatterns: list = [
     path("ws/deployments/<int:deployment_id>/", DeploymentLogConsumer.as_asgi()),

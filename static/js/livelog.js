@@ -110,9 +110,9 @@
       if (event.code === CLOSE_ACCESS_REVOKED) { self.stopped = true; }
       self.box.setAttribute("data-connection", self.stopped ? "closed" : "reconnecting");
       if (!self.stopped) {
-        // Back off (0.5 s doubling to 10 s) so a restarting server is not hammered.
+        // Back off (0.5 s doubling to 5 s) so a restarting server is not hammered.
         setTimeout(function () { self.connect(); }, self.delay);
-        self.delay = Math.min(self.delay * 2, 10000);
+        self.delay = Math.min(self.delay * 2, 5000);
       }
     };
   };

@@ -33,8 +33,8 @@
       socket.onclose = function (event) {
         if (event.code === CLOSE_ACCESS_REVOKED) { element.setAttribute("data-connection", "closed"); return; }
         element.setAttribute("data-connection", "reconnecting");
-        setTimeout(connect, delay);  // back off: 0.5 s doubling to 10 s
-        delay = Math.min(delay * 2, 10000);
+        setTimeout(connect, delay);  // back off: 0.5 s doubling to 5 s
+        delay = Math.min(delay * 2, 5000);
       };
     }
     connect();

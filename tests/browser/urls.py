@@ -6,10 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
 
-from deploynix.access import org_object, org_view
-from deploynix.roles import Cap
 from deployments.models import Deployment
 from deployments.selectors import log_lines_after
+from deploynix.access import org_object, org_view
+from deploynix.roles import Cap
 
 
 @org_view(Cap.VIEW)

@@ -1,6 +1,8 @@
-"""ws/deployments/<id>/: stored lines after `?after=`, then live batches, each seq once, in order."""
+"""The log socket: stored lines after `?after=`, then live batches; each seq once, in order."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -61,3 +63,17 @@ async def test_it_forwards_status_changes(cast, deployment, ws_open):
     await send_status(deployment)
     frame = await socket.receive_json_from(timeout=5)
     assert (frame["type"], frame["status"]) == ("deployment.status", "succeeded")
+
+
+async def test_it_streams_what_the_real_sink_writes_once_each_in_order(cast, deployment, ws_open):
+    from deployments.sink import DeploymentSink
+
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/")
+    sink = DeploymentSink(deployment_id=deployment.pk)
+    await sink.step_started("fetch_code", "web1")
+    for n in range(1234):
+        await sink.line("web1", "out", f"line {n}", time.time())
+    await sink.close()
+    lines = await receive_lines(socket, 1234)
+    assert [line["seq"] for line in lines] == list(range(1, 1235))
+    assert await socket.receive_nothing(timeout=0.5)
