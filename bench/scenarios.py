@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import statistics
 import subprocess
 import time
@@ -158,14 +159,16 @@ def _ssh(bed: Bed, script: str, *args: str) -> float:
             f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n")
     argv = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
             "-o", f"UserKnownHostsFile={bed.base / 'floor_known_hosts'}", "-p", str(bed.host.port),
-            f"{bed.host.user}@{bed.host.host}", "bash", "-s", "--", *args]
+            f"{bed.host.user}@{bed.host.host}",
+            # sshd joins the remote argv with spaces: send it as one quoted command line.
+            shlex.join(["bash", "-s", "--", *args])]
     started = time.monotonic()
     subprocess.run(argv, input=script.encode(), check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
 
 
 FLOOR_DEPLOY = r"""set -eo pipefail
-deploy=$1; release=$2; repo=$3; reload_pid=$4
+deploy=$1; release=$2; export GIT_SSH_COMMAND=$3; reload_pid=$4
 git --git-dir "$deploy/repo" remote update --prune >/dev/null 2>&1
 sha=$(git --git-dir "$deploy/repo" rev-parse main)
 mkdir "$deploy/releases/$release"
@@ -184,7 +187,14 @@ kill -USR2 "$(cat "$reload_pid")"
 
 
 def _shell_floor(bed: Bed, site: Site, release: str) -> float:
-    return _ssh(bed, FLOOR_DEPLOY, str(site.deploy_path), release, "", str(site.stack.fpm_pid_file))
+    # The floor fetches with the same deploy key and pinned git host key as the pipeline.
+    key, known = bed.base / "floor_deploy_key", bed.base / "floor_git_known_hosts"
+    key.write_text(bed.deploy_key)
+    key.chmod(0o600)
+    known.write_text(f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n")
+    git_ssh = shlex.join(["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
+                          "-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes"])
+    return _ssh(bed, FLOOR_DEPLOY, str(site.deploy_path), release, git_ssh, str(site.stack.fpm_pid_file))
 
 
 def _shell_rollback(bed: Bed, site: Site, release: str) -> float:
