@@ -32,6 +32,7 @@ def _to_detail(request: HttpRequest, server: Server) -> HttpResponse:
 @org_view(Cap.VIEW)
 @require_GET
 def server_list(request: HttpRequest) -> HttpResponse:
+    """The organization's servers with status, last check and host key (everyone)."""
     servers = selectors.server_list(org=request.org)
     return render(request, "servers/server_list.html", {"servers": servers})
 
@@ -39,6 +40,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
 @org_view(Cap.VIEW)
 @require_GET
 def server_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One server: connection, pinned key, last check result, facts (everyone)."""
     server = _server(request, pk)
     facts = [(label, server.facts.get(key)) for key, label in FACT_LABELS]
     presented = fingerprint(server.presented_host_key) if server.presented_host_key else ""
@@ -49,6 +51,7 @@ def server_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Cap.MANAGE_SERVERS)
 @require_http_methods(["GET", "POST"])
 def server_create(request: HttpRequest) -> HttpResponse:
+    """Add a server (Manager+); its first check is queued after commit."""
     form = ServerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,6 +69,7 @@ def server_create(request: HttpRequest) -> HttpResponse:
 @org_view(Cap.MANAGE_SERVERS)
 @require_http_methods(["GET", "POST"])
 def server_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change name, host, port or user (Manager+)."""
     server = _server(request, pk)
     form = ServerForm.for_server(server, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -82,6 +86,7 @@ def server_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Cap.MANAGE_SERVERS)
 @require_http_methods(["GET", "POST"])
 def server_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm (GET), then delete (POST) a server (Manager+)."""
     server = _server(request, pk)
     if request.method == "POST":
         services.server_delete(server=server, actor=actor_for(request))
@@ -93,6 +98,7 @@ def server_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Cap.MANAGE_SERVERS)
 @require_POST
 def server_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a connection check (Manager+, POST)."""
     server = _server(request, pk)
     services.server_check_request(server=server, actor=actor_for(request))
     messages.info(request, "Connection check queued; reload in a few seconds.")
@@ -102,6 +108,7 @@ def server_check(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Cap.MANAGE_SERVERS)
 @require_POST
 def server_repin(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pin the confirmed presented key, or forget the pin (Manager+, POST)."""
     server = _server(request, pk)
     confirmed = request.POST.get("fingerprint", "")
     try:
@@ -119,6 +126,7 @@ def server_repin(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Cap.VIEW)
 @require_GET
 def ssh_key(request: HttpRequest) -> HttpResponse:
+    """The organization's public key, how to authorize it, rotation progress (everyone)."""
     context = {
         "key": selectors.organization_key_active(org=request.org),
         "pending_keys": list(selectors.organization_keys_pending(org=request.org)),
@@ -130,6 +138,7 @@ def ssh_key(request: HttpRequest) -> HttpResponse:
 @org_view(Cap.ORG_SETTINGS)
 @require_POST
 def ssh_key_rotate(request: HttpRequest) -> HttpResponse:
+    """Generate a new active key; the old one stays valid for now (Admin+, POST)."""
     key = services.organization_key_rotate(org=request.org, actor=actor_for(request))
     messages.success(request, f"New SSH key {key.fingerprint}. Authorize it on every server.")
     return redirect("servers:ssh-key", org=request.org.slug)
