@@ -14,8 +14,16 @@ from deployments.pipeline.context import (
     Sink,
 )
 from deployments.pipeline.runner import run_deploy, run_rollback
+from deployments.pipeline.steps import DEPLOY, ROLLBACK
+
+# Step names in order, e.g. to show the steps of a queued deployment. A failed run
+# may also report the undo steps: switch_back, reload, discard_release.
+DEPLOY_STEPS: tuple[str, ...] = tuple(step.__name__ for step in DEPLOY)
+ROLLBACK_STEPS: tuple[str, ...] = tuple(step.__name__ for step in ROLLBACK)
 
 __all__ = [
+    "DEPLOY_STEPS",
+    "ROLLBACK_STEPS",
     "DeployContext",
     "PipelineResult",
     "ServerSpec",

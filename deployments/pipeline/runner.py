@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -22,8 +23,12 @@ from deployments.pipeline.session import ServerSession, StepFailed
 from deployments.pipeline.steps import Step
 from servers.ssh import SSHError
 
+logger = logging.getLogger(__name__)
+
 # Undo steps get this long each, however long ctx.step_timeout is: a cleanup must end.
 RECOVERY_STEP_TIMEOUT = 120.0
+# A step failing with one of these is the server's or the site's problem, not a bug.
+EXPECTED_FAILURES = (StepFailed, SSHError, ValueError, TimeoutError)
 
 
 class StepError(Exception):
@@ -126,7 +131,10 @@ class Run:
         except asyncio.CancelledError:
             await self.sink.step_finished(name, server, "cancelled", None, "cancelled")
             raise
-        except (StepFailed, SSHError, ValueError, TimeoutError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, EXPECTED_FAILURES):
+                # A bug, not a server problem: still end the step (and the deployment) cleanly.
+                logger.exception("step %s on %s raised", name, server)
             code, error = _describe(exc, name, timeout or self.ctx.step_timeout, session)
             await self.sink.step_finished(name, server, "failed", code, error)
             if step in steps.BEST_EFFORT:
@@ -169,6 +177,8 @@ def _describe(
     """(exit code, message + the step's last output lines) for a failed step."""
     if isinstance(exc, TimeoutError):
         code, message = None, f"{step} timed out after {timeout:g}s"
+    elif not isinstance(exc, EXPECTED_FAILURES):
+        code, message = None, f"internal error: {type(exc).__name__}: {exc}"
     else:
         code, message = getattr(exc, "exit_code", None), str(exc)
     if session.last_lines:
