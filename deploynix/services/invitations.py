@@ -48,6 +48,9 @@ def invitation_link(token: str) -> str:
 
 def _actor_membership(actor: Actor, organization: Organization) -> Membership:
     """The actor's membership, locked and re-read, with the capability to manage members."""
+    # Locking the organization row serializes invitation changes per organization, so two
+    # admins inviting the same address at once cannot leave two pending invitations.
+    Organization.objects.select_for_update().filter(pk=organization.pk).exists()
     me = (
         Membership.objects.select_for_update()
         .filter(organization=organization, user=actor.user)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROLES
+from deploynix.models import Membership
+from deploynix.roles import Role
+from tests.conftest import ROLES, make_user
 
 # role → (invite form, transfer form, leave button, number of role selects, remove buttons)
 # fmt: off
@@ -44,3 +46,16 @@ def test_it_lists_every_member_with_their_role(cast, client_for):
     html = client_for(cast.viewer).get("/o/acme/team/").content.decode()
     assert all(f"{role}@acme.test" in html for role in ROLES)
     assert "outsider@other.test" not in html
+
+
+@pytest.mark.parametrize("extra_members", [0, 20])
+def test_it_uses_the_same_number_of_queries_whatever_the_team_size(
+    cast, client_for, django_assert_num_queries, extra_members
+):
+    for i in range(extra_members):
+        user = make_user(f"extra{i}@acme.test")
+        Membership.objects.create(user=user, organization=cast.org, role=Role.DEVELOPER)
+    client = client_for(cast.owner)
+    # session, user, membership, members, invitations, switcher, transfer choices (2 cursors)
+    with django_assert_num_queries(8):
+        client.get("/o/acme/team/")
