@@ -35,9 +35,10 @@ class ChannelQuerySet(models.QuerySet):
         """Only the channels of `org` (its own and its sites')."""
         return self.filter(organization=org)
 
-    def for_site_or_org(self, *, site_id: int) -> ChannelQuerySet:
-        """Enabled channels of the site and those of its whole organization."""
-        return self.filter(Q(site_id=site_id) | Q(site__isnull=True), enabled=True)
+    def listening_to(self, site: Site) -> ChannelQuerySet:
+        """Enabled channels of `site` and the organization-wide ones of its organization."""
+        return self.filter(Q(site=site) | Q(site__isnull=True),
+                           organization_id=site.organization_id, enabled=True)
 
 
 class Channel(models.Model):

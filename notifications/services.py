@@ -40,6 +40,8 @@ def channel_create(
     A webhook channel gets its own signing secret. Audited (without the target: a webhook
     URL is a credential).
     """
+    if site is not None and site.organization_id != organization.pk:
+        raise ValueError("the site belongs to another organization")
     target, events = _validated(kind, target, events)
     channel = Channel(
         organization=organization, site=site, kind=kind, name=name.strip()[:100],
@@ -131,8 +133,8 @@ def _fan_out(deployment_id: int, event: Event) -> int:
     if deployment is None:
         return 0
     channel_ids = [
-        c.pk for c in Channel.objects.for_site_or_org(site_id=deployment.site_id)
-        .only("id", "events") if event in c.events
+        c.pk for c in Channel.objects.listening_to(deployment.site).only("id", "events")
+        if event in c.events
     ]
     if not channel_ids:
         return 0
