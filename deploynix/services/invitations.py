@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -74,6 +75,24 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
     send_mail(subject, body, None, [invitation.email], fail_silently=False)
 
 
+def _new_invitation(
+    actor: Actor, organization: Organization, email: str, role: Role
+) -> tuple[Invitation, str]:
+    """A new pending invitation and its token (shown once, in the e-mail; only a hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor.user,
+        created_at=now,
+        expires_at=now + INVITATION_TTL,
+    )
+    return invitation, token
+
+
 @transaction.atomic
 def invitation_create(
     *, actor: Actor, organization: Organization, email: str, role: int
@@ -90,20 +109,10 @@ def invitation_create(
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member."})
-    now = timezone.now()
     replaced = Invitation.objects.filter(
         organization=organization, email__iexact=email, accepted_at=None, revoked_at=None
-    ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        organization=organization,
-        email=email,
-        role=new_role,
-        token_hash=token_hash(token),
-        invited_by=actor.user,
-        created_at=now,
-        expires_at=now + INVITATION_TTL,
-    )
+    ).update(revoked_at=timezone.now())
+    invitation, token = _new_invitation(actor, organization, email, new_role)
     audit_record(
         actor=actor,
         organization=organization,
@@ -113,7 +122,10 @@ def invitation_create(
     )
     # Sent last and inside the transaction: if the mail server refuses, no invitation exists
     # that nobody was told about, and the inviter sees the error.
-    _send_invitation(invitation, token)
+    try:
+        _send_invitation(invitation, token)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ValidationError(f"The invitation e-mail could not be sent ({exc}).") from exc
     return invitation
 
 

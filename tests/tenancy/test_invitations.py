@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,17 @@ def test_it_rejects_an_invalid_address_next_to_the_field(cast, client_for, mailo
     response = client_for(cast.admin).post("/o/acme/team/invite/", {"email": "nope", "role": "20"})
     assert "email" in response.context["invite_form"].errors
     assert not Invitation.objects.exists() and mailoutbox == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens here once the probe is closed
+
+
+def test_it_saves_nothing_when_the_mail_server_refuses(cast, client_for, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    response = client_for(cast.admin).post("/o/acme/team/invite/", {"email": INVITEE, "role": "40"})
+    assert response.status_code == 400 and b"could not be sent" in response.content
+    assert not Invitation.objects.exists()
