@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.urls import reverse
 from rest_framework import serializers
 
 from deployments.models import Deployment, DeploymentStep, LogLine
 from sites.models import Site
-from sites.webhooks.verify import VERIFIERS
-
-
-def webhook_urls(site: Site) -> dict[str, str]:
-    """The hook URL per provider (public: the secret, not the URL, authenticates a delivery)."""
-    base = settings.PUBLIC_URL.rstrip("/")
-    return {provider: base + reverse("webhook", kwargs={"site_uuid": site.webhook_uuid,
-                                                        "provider": provider})
-            for provider in VERIFIERS}
+from sites.webhooks.links import webhook_urls
 
 
 class SiteSerializer(serializers.ModelSerializer):

@@ -20,13 +20,13 @@ from deploynix.api.serializers_sites import (
     SiteInputSerializer,
     SiteSerializer,
     WebhookInfoSerializer,
-    webhook_urls,
 )
 from deploynix.models_tokens import Ability
 from deploynix.roles import Cap
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create, site_delete, site_update
+from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
 
 

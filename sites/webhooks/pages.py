@@ -1,0 +1,56 @@
+"""The site's webhook page: hook URLs, the secret (Developer+), rotation, recent deliveries.
+
+Mounted with `path("o/<slug:org>/sites/<int:pk>/webhook/", include("sites.webhooks.page_urls"))`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from deploynix.access import actor_for, org_view
+from deploynix.roles import Cap
+from sites.models import Site
+from sites.models_webhooks import WebhookDelivery
+from sites.selectors import site_get
+from sites.webhooks.links import webhook_urls
+from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+
+RECENT_DELIVERIES = 25
+
+
+def _site(request: HttpRequest, pk: int) -> Site:
+    site = site_get(org=request.org, pk=pk)
+    if site is None:
+        raise Http404("No such site")
+    return site
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def webhook_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everyone sees the URLs and deliveries; only Developer+ see (and first create) the secret."""
+    site = _site(request, pk)
+    deliveries = (
+        WebhookDelivery.objects.filter(site=site).select_related("deployment")
+        .order_by("-received_at", "-id")[:RECENT_DELIVERIES]
+    )
+    context = {
+        "site": site,
+        "urls": webhook_urls(site),
+        "secret": webhook_secret_ensure(site=site) if request.can.view_secrets else None,
+        "deliveries": list(deliveries),
+    }
+    return render(request, "webhooks/site_webhook.html", context)
+
+
+@org_view(Cap.EDIT_SITES)
+@require_POST
+def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace the secret; the git host must be given the new one. Audited."""
+    site = _site(request, pk)
+    webhook_secret_rotate(site=site, actor=actor_for(request))
+    messages.success(request, "New webhook secret: update it at your git host now.")
+    return redirect("site-webhook", org=request.org.slug, pk=site.pk)
