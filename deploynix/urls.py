@@ -27,4 +27,5 @@ urlpatterns = [
     path("api/v1/", include("deploynix.api.urls")),
     path("tokens/", include("deploynix.views.tokens")),
     path("hooks/", include("sites.webhooks.urls")),
+    path("o/<slug:org>/sites/<int:pk>/webhook/", include("sites.webhooks.page_urls")),
 ]
