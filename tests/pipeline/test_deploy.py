@@ -44,7 +44,7 @@ def deployed(tmp_path_factory, sshd_host, ssh_client_key, deploy_key):
     stack = WebStack.start(site.deploy_path.parent / "web", sites=[SiteRoot(site.deploy_path)])
     options = dict(env_file=ENV, secrets=("s3cr3t-value",), reload_method="php-fpm")
     options["reload_command"] = tuple(stack.reload_command)
-    options["deploy_script"] = 'grep SECRET_KEY "$SHARED_PATH/.env"; echo "at $RELEASE"'
+    options["deploy_script"] = 'grep SECRET_KEY "$SHARED_PATH/.env"; echo "at $RELEASE in $(pwd)"'
     sha = site.repo.commit({"VERSION": "1.0.1\n"}, "Release 1.0.1")
     first, first_sink = run(run_deploy, site.context(**options))
     (site.deploy_path / "current/vendor" / MARKER).write_text("from the first release")
@@ -128,6 +128,14 @@ def test_it_passes_script_output_with_secrets_to_the_sink_which_redacts(deployed
 
     assert "SECRET_KEY=s3cr3t-value" in out
     assert deployed.site.deploy_key.splitlines()[1] not in deployed.first_sink.text()
+
+
+def test_it_runs_the_deploy_script_in_the_release_with_its_environment(deployed):
+    out = [text for _server, stream, text in deployed.second_sink.lines if stream == "out"]
+
+    live = deployed.site.live()
+
+    assert f"at {live} in {deployed.site.deploy_path}/releases/{live}" in out
 
 
 def test_it_removes_the_temporary_deploy_key(deployed):

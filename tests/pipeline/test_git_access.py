@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deployments.pipeline import run_deploy
+from deployments.pipeline import git, run_deploy
 from tests.pipeline.conftest import Site, run, without_build_tools
+from tests.pipeline.contexts import make_ctx
 
 pytestmark = pytest.mark.ssh
 
@@ -56,3 +57,19 @@ def test_it_refuses_a_commit_that_is_not_in_the_repository(site: Site):
     assert result.failed_step == "fetch_code"
     assert result.error.startswith(f"web1: commit {'f' * 40} not found in {ctx.repository_url}")
     assert not site.release_dir(ctx).exists()
+
+
+async def test_it_answers_git_askpass_with_the_token_from_its_0600_file(ssh_connection, tmp_path):
+    ctx = make_ctx(repository_url="https://git.example/app.git", https_token="tok-3n 'x'")
+    for upload in git.credential_files(ctx, str(tmp_path), ()):
+        await ssh_connection.upload(upload.path, upload.data, mode=upload.mode)
+    answers = []
+
+    for prompt in (
+        "Username for 'https://git.example': ",
+        "Password for 'https://x@git.example': ",
+    ):
+        await ssh_connection.run([str(tmp_path / "askpass"), prompt], on_line=answers.append)
+
+    assert [line.text for line in answers] == ["x-access-token", "tok-3n 'x'"]
+    assert (tmp_path / "token").stat().st_mode & 0o777 == 0o600
