@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +102,18 @@ def test_it_switches_the_first_server_back_when_the_second_switch_fails(cluster)
     ] * 2
     assert cluster.servers["web1"].live() == cluster.first_release
     assert cluster.servers["web1"].served().startswith(f"release={cluster.first_release} ".encode())
+
+
+async def test_it_switches_back_when_cancelled_after_the_first_switch(cluster):
+    cancel = asyncio.Event()
+
+    def cancel_after_web1_switched(step: str, server: str, status: str) -> None:
+        if (step, server) == ("activate", "web1"):
+            cancel.set()
+
+    sink = RecordingSink(on_finished=cancel_after_web1_switched)
+    result = await run_deploy(cluster.context(preset="none"), sink, cancel)
+
+    assert result.status == "cancelled"
+    assert sink.status("switch_back", "web1") == "succeeded"
+    assert [server.live() for server in cluster.servers.values()] == [cluster.first_release] * 2
