@@ -196,6 +196,11 @@ def check_release(ctx: DeployContext) -> list[Command]:
     return [Command(("test", "-d", target), fail_message=message)]
 
 
+def read_revision(ctx: DeployContext) -> Argv:
+    """Print the release's REVISION (the commit it was built from)."""
+    return ("cat", "--", posixpath.join(Paths.of(ctx).release, "REVISION"))
+
+
 def record_release(ctx: DeployContext, sha: str) -> list[Command]:
     """Append the release to .deploynix/releases.log (JSON lines): only successes are logged."""
     entry = json.dumps({"release": ctx.release, "commit": sha, "deployment": ctx.deployment_id})

@@ -75,6 +75,11 @@ def make_temp_dir(ctx: DeployContext) -> Argv:
     return ("mktemp", "-d", "-p", Paths.of(ctx).state, "git.XXXXXXXXXX")
 
 
+def remove_temp_dir(temp: str) -> list[Command]:
+    """Remove the credentials directory (the deploy key must not outlive the fetch)."""
+    return [Command(("rm", "-rf", "--", temp))]
+
+
 def keyscan(location: RepositoryLocation) -> Argv:
     """Ask the repository host for its keys (trust on first use when none are pinned)."""
     if not location.host or location.host.startswith("-"):

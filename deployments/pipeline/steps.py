@@ -12,7 +12,6 @@ import posixpath
 from collections.abc import Awaitable, Callable
 
 from deployments.pipeline import commands, facts, git
-from deployments.pipeline.actions import Command
 from deployments.pipeline.context import FULL_SHA, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
@@ -33,8 +32,7 @@ async def prepare(s: ServerSession) -> None:
 
 async def fetch_code(s: ServerSession) -> None:
     """Update the mirror with temporary credentials, resolve the commit once, extract it."""
-    temp = await s.capture(git.make_temp_dir(s.ctx))
-    assert temp is not None
+    temp = await s.capture(git.make_temp_dir(s.ctx)) or ""
     s.state.temp_dirs.append(temp)
     try:
         await s.perform(git.credential_files(s.ctx, temp, await _repository_host_keys(s)))
@@ -44,7 +42,7 @@ async def fetch_code(s: ServerSession) -> None:
     finally:
         # The deploy key must not outlive the fetch, whatever happened (discard_release
         # retries if this fails, because the directory stays in state.temp_dirs).
-        await s.perform([Command(("rm", "-rf", "--", temp))])
+        await s.perform(git.remove_temp_dir(temp))
         s.state.temp_dirs.remove(temp)
     s.commit = await s.resolver.resolve(s)
     await s.perform(git.extract_release(s.ctx, s.commit))
@@ -123,8 +121,7 @@ async def cleanup(s: ServerSession) -> None:
 async def check_release(s: ServerSession) -> None:
     """Rollback: the target release must exist here; note its REVISION."""
     await s.perform(commands.check_release(s.ctx))
-    revision = posixpath.join(Paths.of(s.ctx).release, "REVISION")
-    text = await s.capture(("cat", "--", revision), required=False)
+    text = await s.capture(commands.read_revision(s.ctx), required=False)
     s.commit = text.strip() if text and FULL_SHA.match(text.strip()) else ""
 
 
