@@ -9,7 +9,6 @@ Pure asyncio + asyncssh, no Django. The pipeline and the Django side import from
 
 from __future__ import annotations
 
-from servers.ssh.connect import SSHTarget, connect
 from servers.ssh.connection import RemoteConnection
 from servers.ssh.errors import (
     AuthFailed,
@@ -22,6 +21,7 @@ from servers.ssh.errors import (
 from servers.ssh.job import CommandResult
 from servers.ssh.keys import fingerprint, generate_keypair
 from servers.ssh.lines import OutputLine
+from servers.ssh.login import SSHTarget, connect
 
 __all__ = [
     "AuthFailed",

@@ -100,3 +100,32 @@ async def test_it_times_out_a_server_that_never_speaks_ssh(ssh_target):
         with pytest.raises(ConnectTimeout) as caught:
             await connect(dataclasses.replace(ssh_target, port=port, login_timeout=0.5))
     assert caught.value.kind == "timeout"
+
+
+@pytest.fixture
+def ambient_credentials(tmp_path, monkeypatch, ssh_client_key):
+    """The authorized key offered everywhere we must NOT look: ~/.ssh and an ssh-agent."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key_file = home / ".ssh" / "id_ed25519"
+    key_file.write_text(ssh_client_key[0])
+    key_file.chmod(0o600)
+    agent_socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(agent_socket)], stdout=subprocess.PIPE)
+    for _ in range(100):
+        if agent_socket.exists():
+            break
+        time.sleep(0.05)
+    env = {"SSH_AUTH_SOCK": str(agent_socket), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["ssh-add", "-q", str(key_file)], env=env, check=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(agent_socket))
+    yield
+    agent.terminate()
+    agent.wait()
+
+
+async def test_it_ignores_the_agent_and_home_directory_keys(sshd_host, ambient_credentials):
+    stranger_key, _public = generate_keypair()
+    with pytest.raises(AuthFailed):
+        await connect(target_for(sshd_host, stranger_key))

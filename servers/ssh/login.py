@@ -57,9 +57,12 @@ async def connect(target: SSHTarget) -> RemoteConnection:
             agent_path=None,
             config=[],
             x509_trusted_certs=None,
+            x509_trusted_cert_paths=None,
             preferred_auth="publickey",
             password_auth=False,
             kbdint_auth=False,
+            gss_auth=False,
+            host_based_auth=False,
             # The TCP connection exists already: what is left is the handshake and login.
             connect_timeout=target.login_timeout,
             login_timeout=target.login_timeout,
