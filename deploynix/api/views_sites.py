@@ -29,6 +29,8 @@ from sites.services import site_create, site_delete, site_update
 from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
 
+NO_STORE = {"Cache-Control": "no-store"}  # responses carrying a secret
+
 
 class SiteObjectMixin:
     def get_site(self) -> Site:
@@ -151,13 +153,14 @@ class SiteWebhookView(SiteObjectMixin, OrgAPIView):
     @extend_schema(summary="Webhook URLs and secret", request=None)
     def get(self, request, pk: int):
         site = self.get_site()
-        return Response({"urls": webhook_urls(site), "secret": webhook_secret_ensure(site=site)})
+        body = {"urls": webhook_urls(site), "secret": webhook_secret_ensure(site=site)}
+        return Response(body, headers=NO_STORE)
 
     @extend_schema(summary="Rotate the webhook secret (the old one stops working)", request=None)
     def post(self, request, pk: int):
         site = self.get_site()
         secret = webhook_secret_rotate(site=site, actor=self.actor)
-        return Response({"urls": webhook_urls(site), "secret": secret})
+        return Response({"urls": webhook_urls(site), "secret": secret}, headers=NO_STORE)
 
 
 def _site_input(request, *, partial: bool) -> dict:

@@ -65,7 +65,8 @@ class TokenListView(SessionAPIView):
             abilities=data["abilities"], expires_in_days=data.get("expires_in_days"),
         )
         body = {**ApiTokenSerializer(token).data, "token": plaintext}
-        return Response(body, status=status.HTTP_201_CREATED)
+        # The only time the token exists in clear: no proxy or browser cache may keep it.
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class TokenDetailView(SessionAPIView):

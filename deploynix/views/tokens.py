@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from deploynix.access import actor_for
@@ -40,6 +41,7 @@ class TokenForm(forms.Form):
 
 
 @login_required
+@never_cache  # the response to a create carries the token in clear
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     """List the user's tokens; on a valid POST, mint one and show it this once."""

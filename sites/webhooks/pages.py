@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from deploynix.access import actor_for, org_view
@@ -29,6 +30,7 @@ def _site(request: HttpRequest, pk: int) -> Site:
 
 
 @org_view(Cap.VIEW)
+@never_cache  # may carry the secret
 @require_GET
 def webhook_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """Everyone sees the URLs and deliveries; only Developer+ see (and first create) the secret."""

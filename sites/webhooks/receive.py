@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
@@ -21,6 +23,11 @@ from sites.models_webhooks import Decision, WebhookDelivery
 from sites.webhooks.parse import PayloadError, PushEvent, decide, parse
 from sites.webhooks.secrets import webhook_secret_get
 from sites.webhooks.verify import SignatureError, verify
+
+# Anyone who knows a hook URL can post to it; without a bound, unsigned junk would grow the
+# table forever. Past this many refusals per site and minute, refusals are answered (401/400/413
+# as usual) but no longer recorded.
+REFUSALS_RECORDED_PER_MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,16 @@ def webhook_refuse(
 
 
 def _refuse(record: dict, status: int, reason: str) -> Outcome:
-    WebhookDelivery.objects.create(decision=Decision.REFUSED, reason=reason[:200], **record)
+    if _recent_refusals(record["site"]) < REFUSALS_RECORDED_PER_MINUTE:
+        WebhookDelivery.objects.create(decision=Decision.REFUSED, reason=reason[:200], **record)
     return Outcome(status, Decision.REFUSED, reason)
+
+
+def _recent_refusals(site: Site) -> int:
+    since = timezone.now() - timedelta(minutes=1)
+    return WebhookDelivery.objects.filter(
+        site=site, decision=Decision.REFUSED, received_at__gte=since
+    ).count()
 
 
 def _act(site: Site, event: PushEvent, record: dict) -> Outcome:

@@ -75,3 +75,9 @@ def test_it_updates_last_used_at_at_most_once_a_minute(cast):
     api_token_authenticate(plaintext)
     assert first is not None
     assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+
+
+def test_it_keeps_the_token_out_of_the_audit_log(cast):
+    _token, plaintext = create(cast)
+    rows = str(list(AuditEvent.objects.values()))
+    assert plaintext not in rows and plaintext[12:30] not in rows

@@ -10,7 +10,7 @@ from deployments.models import Deployment
 from deploynix.audit import Actor
 from deploynix.models import AuditEvent
 from sites.models_webhooks import WebhookDelivery
-from sites.webhooks import views
+from sites.webhooks import receive, views
 from sites.webhooks.secrets import webhook_secret_rotate
 from tests.webhooks.signing import SHA, push
 
@@ -115,3 +115,16 @@ def test_it_refuses_the_old_secret_after_rotation(deliver, cast, site, secret):
     assert deliver("github", *push("github", secret)).status_code == 401
     assert deliver("github", *push("github", new)).status_code == 202
     assert AuditEvent.objects.filter(verb="site.webhook_secret_rotated").count() == 1
+
+
+def test_it_stops_recording_a_flood_of_refusals_but_keeps_refusing(deliver, secret, monkeypatch):
+    monkeypatch.setattr(receive, "REFUSALS_RECORDED_PER_MINUTE", 2)
+    statuses = [deliver("github", *push("github", "forged")).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_it_audits_webhook_deployments_as_the_webhook(deliver, secret):
+    deliver("github", *push("github", secret))
+    event = AuditEvent.objects.get(verb="deployment.requested")
+    assert (event.source, event.actor, event.actor_name) == ("webhook", None, "webhook")
