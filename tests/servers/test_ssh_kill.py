@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from servers.ssh import CommandTimeout
+from tests.fixtures.sshd import eventually
 from tests.fixtures.sshd import process_running as running
 
 pytestmark = pytest.mark.ssh
@@ -34,7 +35,7 @@ async def test_it_kills_the_remote_command_when_cancelled(ssh_connection):
         )
     )
     await asyncio.wait_for(started.wait(), timeout=5)
-    assert running("^sleep 987.75$")
+    assert await eventually(lambda: running("^sleep 987.75$"))
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
@@ -72,12 +73,3 @@ async def test_it_kills_a_command_cancelled_while_its_channel_was_opening(ssh_co
         await run
     # The kill of a command whose start was cancelled happens in the background.
     assert await eventually(lambda: not running("^sleep 987.875$"))
-
-
-async def eventually(condition, timeout=15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from servers.ssh import connect
+from tests.fixtures.sshd import eventually
 from tests.fixtures.sshd import process_running as running
 
 pytestmark = pytest.mark.ssh
@@ -25,9 +26,9 @@ async def test_it_kills_detached_session_processes_on_stop(make_sshd_host, ssh_t
     ) as conn:
         script = "setsid nohup sleep 986.5 >/dev/null 2>&1 < /dev/null &"
         await conn.run(["sh", "-c", script])
-    assert running("^sleep 986.5$")
+    assert await eventually(lambda: running("^sleep 986.5$"))
     host.stop()
-    assert not running("^sleep 986.5$")
+    assert await eventually(lambda: not running("^sleep 986.5$"), timeout=2)
 
 
 def start_serve(directory: Path, keys_file: Path) -> tuple[subprocess.Popen[str], int]:
