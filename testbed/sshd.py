@@ -162,6 +162,10 @@ class SshdHost:
         raise RuntimeError(f"sshd did not start on {self.host}:{self.port}: {log[-2000:]}")
 
     def _write_config(self) -> None:
+        for path in (self.base, self.authorized_keys_file):
+            # sshd_config splits on whitespace and expands % tokens in some paths.
+            if any(char.isspace() or char in '%"#' for char in str(path)):
+                raise ValueError(f"sshd cannot use a path with spaces, %, # or quotes: {path}")
         config = _CONFIG.format(
             port=self.port,
             host=self.host,
