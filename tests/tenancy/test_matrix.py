@@ -16,7 +16,7 @@ from deploynix.models import Invitation, Membership
 from deploynix.roles import Role
 from deploynix.services.invitations import invitation_create
 from tests.conftest import EVERYONE, ROLES, Cast
-from tests.tenancy.conftest import team_state
+from tests.tenancy.conftest import audit_verbs_since, last_audit_id, team_state
 
 NEWCOMER = "newcomer@elsewhere.test"
 MEMBERS = frozenset(ROLES)
@@ -115,14 +115,21 @@ def test_it_lets_allowed_roles_act(cast, ctx, client_for, action, who):
 
 
 @pytest.mark.parametrize("action,who", REFUSED)
-def test_it_refuses_everyone_else_without_effect(cast, ctx, client_for, action, who):
-    before = team_state()
+def test_it_refuses_everyone_else_leaving_only_an_audit_trace(cast, ctx, client_for, action, who):
+    before, last = team_state(), last_audit_id()
     response = _send(client_for, cast, ctx, action, who)
-    expected = {"outsider": 404, "anonymous": 302}.get(who, 403)
-    assert response.status_code == expected
-    if who == "anonymous":
-        assert response["Location"].startswith("/login/?next=/o/acme/")
+    assert response.status_code == {"outsider": 404, "anonymous": 302}.get(who, 403)
     assert team_state() == before
+    # A member's refused change is audited; outsiders and anonymous visitors leave no trace.
+    refused_member_change = who in ROLES and action.method == "post"
+    assert audit_verbs_since(last) == (["permission.denied"] if refused_member_change else [])
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_it_sends_anonymous_visitors_to_log_in(cast, ctx, client_for, action):
+    response = _send(client_for, cast, ctx, action, "anonymous")
+    path = action.path.format(**ctx)
+    assert response["Location"] == f"/login/?next={path}"
 
 
 def test_it_covers_every_visitor_for_every_action():
