@@ -61,23 +61,24 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args) -> None:  # keep pytest output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    http_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/hook/s3cr3t-path"
+    state.url = f"http://127.0.0.1:{http_server.server_port}/hook/s3cr3t-path"
     yield state
-    server.shutdown()
-    server.server_close()
+    http_server.shutdown()
+    http_server.server_close()
 
 
 @pytest.fixture
-def deployment(site, cast) -> Deployment:
+def deployment(site, cast) -> Deployment:  # noqa: F811
     """A succeeded deploy of `site` by the developer."""
     now = timezone.now()
     return Deployment.objects.create(
         site=site, organization=cast.org, kind=Kind.DEPLOY, trigger=Trigger.MANUAL,
         triggered_by=cast.developer, triggered_by_name=cast.developer.email, branch="main",
-        commit_sha="1a2b3c4d" * 5, commit_message="Fix <checkout> & @everyone", release="20261127080000",
+        commit_sha="1a2b3c4d" * 5, commit_message="Fix <checkout> & @everyone",
+        release="20261127080000",
         status=Status.SUCCEEDED, started_at=now, finished_at=now, commit_author="Dev",
     )
 
@@ -86,7 +87,7 @@ def deployment(site, cast) -> Deployment:
 def add_channel(cast, receiver):
     """Create a channel of the cast organization through the service (as the admin)."""
 
-    def add(kind: str = "webhook", *, site=None, target: str | None = None,
+    def add(kind: str = "webhook", *, site=None, target: str | None = None,  # noqa: F811
             events=("started", "succeeded", "failed", "rolled_back", "cancelled"),
             **fields) -> Channel:
         return channel_create(

@@ -24,7 +24,8 @@ def test_it_posts_a_slack_message_with_escaped_text(add_channel, deployment, rec
     add_channel("slack")
     notify(deployment, "failed")
     message = receiver.requests[0].json()
-    assert message["text"].startswith("Deploy failed: shop (main @ 1a2b3c4) by developer@acme.test")
+    expected = "Deploy failed: shop (main @ 1a2b3c4) by developer@acme.test"
+    assert message["text"].startswith(expected)
     assert message["blocks"][0]["text"]["text"].startswith("<http://")
     assert "Fix &lt;checkout&gt; &amp; @everyone" in str(message["blocks"][1]["fields"])
 
@@ -55,7 +56,7 @@ def test_it_notifies_org_wide_and_own_site_channels_only(add_channel, make_site,
     assert notify(deployment) == 2 and len(receiver.requests) == 2
 
 
-def test_it_notifies_only_subscribed_and_enabled_channels(add_channel, deployment, receiver, notify):
+def test_it_notifies_only_subscribed_and_enabled_channels(add_channel, deployment, notify):
     add_channel("webhook", name="failures", events=["failed"])
     add_channel("webhook", name="off", enabled=False)
     assert notify(deployment, "succeeded") == 0
@@ -70,7 +71,8 @@ def test_it_never_notifies_another_organizations_channels(add_channel, cast, dep
 def test_it_encrypts_urls_and_secrets_at_rest(add_channel, receiver):
     channel = add_channel("webhook")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT target, secret FROM notifications_channel WHERE id = %s", [channel.pk])
+        cursor.execute("SELECT target, secret FROM notifications_channel WHERE id = %s",
+                       [channel.pk])
         target, secret = cursor.fetchone()
     assert "s3cr3t" not in target and "127.0.0.1" not in target
     assert channel.secret.startswith("whsec_") and channel.secret not in secret

@@ -20,7 +20,8 @@ def payload_of(deployment, event="failed") -> dict:
     return event_payload(deployment, event, msg_id="msg_test", now=timezone.now())
 
 
-def test_it_retries_a_channel_answering_500_then_records_the_error(add_channel, deployment, receiver):
+def test_it_retries_a_channel_answering_500_then_records_the_error(add_channel, deployment,
+                                                                   receiver):
     receiver.statuses = [500]
     channel = add_channel("webhook")
     result = send_notification.apply(args=[channel.pk, payload_of(deployment)])
