@@ -1,8 +1,7 @@
 """Browser fixtures: one headless Chromium per run, a fresh cookie jar per test.
 
 Tests here need committed data (daphne reads it from another process): mark them
-`django_db(transaction=True)`. The daphne serves tests.browser.settings (the real settings plus
-a test-only live log page).
+`django_db(transaction=True)`.
 """
 
 from __future__ import annotations
@@ -12,11 +11,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.harness import Browser, start_chromium
-
-
-@pytest.fixture(scope="session")
-def live_server_env(live_server_env: dict[str, str]) -> dict[str, str]:
-    return {**live_server_env, "DJANGO_SETTINGS_MODULE": "tests.browser.settings"}
 
 
 @pytest.fixture(scope="session")

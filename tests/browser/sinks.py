@@ -24,3 +24,9 @@ class SinkDriver:
             await self.sink.flush()
 
         async_to_sync(write)()
+
+    def step_started(self, step: str, server: str = "web1") -> None:
+        async_to_sync(self.sink.step_started)(step, server)
+
+    def step_finished(self, step: str, status: str = "succeeded", server: str = "web1") -> None:
+        async_to_sync(self.sink.step_finished)(step, server, status, 0)

@@ -17,6 +17,15 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 LOG = "[data-live-log]"
+COMPOSER_OUTPUT = (
+    "\x1b[32mInstalling dependencies from lock file\x1b[39m",
+    "Verifying lock file contents can be installed on current platform.",
+    "Package operations: 3 installs, 0 updates, 0 removals",
+    "  - Installing \x1b[32mpsr/log\x1b[39m (\x1b[33m3.0.0\x1b[39m): Extracting archive",
+    "  - Installing \x1b[32mmonolog/monolog\x1b[39m (\x1b[33m3.5.0\x1b[39m): Extracting archive",
+    "\x1b[1;33mWarning:\x1b[0m The lock file is not up to date with composer.json",
+    "Generating optimized autoload files",
+)
 
 
 def stored_log(deployment) -> list[tuple[int, str, str]]:
@@ -26,7 +35,7 @@ def stored_log(deployment) -> list[tuple[int, str, str]]:
 
 def open_live_log(browser, user, deployment) -> None:
     browser.login(user.email, PASSWORD)
-    browser.get(f"/_test/o/acme/live/{deployment.pk}/")
+    browser.get(f"/o/acme/deployments/{deployment.pk}/")
     browser.wait_for(lambda: browser.attribute(LOG, "data-connection") == "open", message="socket")
 
 
@@ -64,6 +73,24 @@ def test_it_shows_lines_sent_through_the_channel_layer(browser, cast):
     assert browser.text(".log .ln.err .ansi-green") == "Cloning"
 
 
+def test_it_updates_step_badges_and_colours_a_real_looking_deploy(browser, cast):
+    deployment = make_deployment(cast.org)
+    sink = SinkDriver(deployment.pk)
+    sink.step_started("install")
+    sink.lines("== install (composer install --no-dev)", stream="info")
+    open_live_log(browser, cast.developer, deployment)
+    sink.lines(*COMPOSER_OUTPUT)
+    sink.step_finished("install")
+    sink.step_started("migrate")
+    sink.lines("== migrate (php artisan migrate --force)", stream="info")
+    sink.lines("\x1b[32mINFO\x1b[39m  Nothing to migrate.")
+    badge = f'[data-step-status="{deployment.pk}/install/web1"]'
+    browser.wait_for(lambda: browser.text(badge) == "Succeeded", message="step badge")
+    wait_for_seq(browser, len(COMPOSER_OUTPUT) + 3)
+    browser.screenshot("live-log")
+    assert browser.text(f'[data-deployment-progress="{deployment.pk}"]') == "migrate on web1"
+
+
 def test_it_updates_the_status_badge_live(browser, cast):
     deployment = make_deployment(cast.org)
     open_live_log(browser, cast.viewer, deployment)
@@ -72,6 +99,19 @@ def test_it_updates_the_status_badge_live(browser, cast):
     badge = f'[data-deployment-status="{deployment.pk}"]'
     browser.wait_for(lambda: browser.text(badge) == "Succeeded", message="badge")
     assert browser.attribute(badge, "class") == "badge succeeded"
+
+
+def test_it_updates_badges_of_a_list_through_the_organization_socket(browser, cast):
+    deployment = make_deployment(cast.org)
+    browser.login(cast.viewer.email, PASSWORD)
+    browser.get("/o/acme/deployments/")
+    live = "[data-org-live]"
+    browser.wait_for(lambda: browser.attribute(live, "data-connection") == "open", message="socket")
+    deployment.status = "failed"
+    send_status_sync(deployment)
+    badge = f'[data-deployment-status="{deployment.pk}"]'
+    browser.wait_for(lambda: browser.text(badge) == "Failed", message="badge")
+    assert browser.attribute(badge, "class") == "badge failed"
 
 
 def test_it_keeps_the_reader_where_they_scrolled(browser, cast):
@@ -97,6 +137,5 @@ def test_it_reconnects_after_a_server_restart_and_misses_no_line(browser, cast, 
     daphne_server.start()
     sink.lines("after the restart")
     wait_for_seq(browser, 8, timeout=30)
-    browser.screenshot("live-log")
     assert browser.log_lines() == stored_log(deployment)
     assert len(browser.driver.find_elements(By.CSS_SELECTOR, ".log .ln")) == 8
