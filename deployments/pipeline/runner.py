@@ -102,7 +102,11 @@ class Run:
         if isinstance(error, StepError):
             return self._failed(error.step, f"{error.server}: {error.error}")
         if error is not None:
-            raise error
+            # Not a step failure (e.g. the sink raised): still a failed run that gets undone.
+            logger.error("deployment %s: run failed", self.ctx.deployment_id, exc_info=error)
+            return self._failed(
+                self.current_step, f"internal error: {type(error).__name__}: {error}"
+            )
         if cancel is not None and cancel.is_set():
             return PipelineResult(
                 "cancelled", self.current_step, "cancelled on request", self._commit()

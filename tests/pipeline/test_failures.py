@@ -158,3 +158,22 @@ def test_it_stops_everything_at_the_overall_timeout(live):
     assert (result.status, result.error) == ("failed", "timed out after 4s")
     assert remote_processes("sleep 985.5") == ""
     live.assert_untouched(ctx.release)
+
+
+class ExplodingSink(RecordingSink):
+    """A sink that breaks its contract (raises) on one line."""
+
+    async def line(self, server: str, stream: str, text: str, ts: float) -> None:
+        if text == "explode":
+            raise RuntimeError("sink broke")
+        await super().line(server, stream, text, ts)
+
+
+def test_it_ends_failed_and_cleans_up_even_when_the_sink_raises(live):
+    ctx = live.site.context(deploy_script="echo explode; sleep 984.5")
+
+    result, _sink = run(run_deploy, ctx, ExplodingSink())
+
+    assert (result.status, result.failed_step) == ("failed", "custom_script")
+    assert "internal error: RuntimeError: sink broke" in result.error
+    live.assert_untouched(ctx.release)
