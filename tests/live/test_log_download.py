@@ -1,14 +1,10 @@
-"""The raw log download: the stored lines as text/plain, for members only.
-
-Called through the view function (the URL line is added to deployments/urls.py by the lead).
-"""
+"""The raw log download: the stored lines as a text/plain attachment, for members only."""
 
 from __future__ import annotations
 
 import pytest
-from django.http import Http404
+from django.urls import reverse
 
-from deployments.views_live import log_download
 from tests.fixtures.live import make_deployment, store_lines
 
 
@@ -19,25 +15,22 @@ def logged(cast):
     return deployment
 
 
-def download(rf, user, deployment):
-    request = rf.get("/log.txt")
-    request.user = user
-    return log_download(request, org="acme", pk=deployment.pk)
+def url(deployment, org: str = "acme") -> str:
+    return reverse("deployments:log-download", kwargs={"org": org, "pk": deployment.pk})
 
 
-def test_it_sends_the_stored_log_as_a_plain_text_attachment(rf, cast, logged):
-    response = download(rf, cast.viewer, logged)
+def test_it_sends_the_stored_log_as_a_plain_text_attachment(client_for, cast, logged):
+    response = client_for(cast.viewer).get(url(logged))
     assert response.content.decode() == "[web1] == fetch_code\n[web1] ok <done>\n"
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="deployment-{logged.pk}.log"'
 
 
-def test_it_hides_the_log_from_an_outsider(rf, cast, logged):
-    with pytest.raises(Http404):
-        download(rf, cast.outsider, logged)
+@pytest.mark.parametrize("who,status", [("outsider", 404), ("anonymous", 302)])
+def test_it_hides_the_log_from_non_members(client_for, cast, logged, who, status):
+    assert client_for(cast.user(who)).get(url(logged)).status_code == status
 
 
-def test_it_hides_another_organizations_deployment(rf, cast):
+def test_it_hides_another_organizations_deployment(client_for, cast):
     theirs = make_deployment(cast.other_org)
-    with pytest.raises(Http404):
-        download(rf, cast.developer, theirs)
+    assert client_for(cast.developer).get(url(theirs)).status_code == 404
