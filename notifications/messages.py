@@ -81,4 +81,5 @@ def email_message(payload: dict) -> tuple[str, str]:
     lines = [summary(payload), ""]
     lines += [f"{label}: {value}" for label, value in details(payload)]
     lines += ["", payload["data"]["deployment"]["url"]]
-    return subject[:200].replace("\n", " "), "\n".join(lines) + "\n"
+    # No line breaks in a header, whatever a site name or e-mail holds.
+    return " ".join(subject.split())[:200], "\n".join(lines) + "\n"

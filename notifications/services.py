@@ -20,7 +20,7 @@ from deploynix.audit import Actor, audit_record
 from deploynix.models import Organization
 from notifications import messages, transport
 from notifications.models import Channel, ChannelKind, Event
-from notifications.payloads import event_payload, test_payload
+from notifications.payloads import event_for_finish, event_payload, test_payload
 from notifications.signing import new_secret, signed_headers
 from notifications.validators import clean_events, clean_target
 from sites.models import Site
@@ -118,10 +118,25 @@ def notify_deployment_event(deployment_id: int, event: str) -> int:
     subscribe to `event`. Returns how many messages were queued (after commit).
     """
     try:
-        return _fan_out(deployment_id, Event(event))
+        # A savepoint: called inside the deployment's own transaction, a database error here
+        # must roll back only this, not poison the transaction that records the outcome.
+        with transaction.atomic():
+            return _fan_out(deployment_id, Event(event))
     except Exception:
         logger.exception("deployment %s: could not queue %r notifications", deployment_id, event)
         return 0
+
+
+def notify_deployment_finished(deployment_id: int) -> int:
+    """Queue the event a finished deployment announces (succeeded, failed, cancelled or, for
+    a successful rollback, rolled_back); never raises."""
+    try:
+        deployment = Deployment.objects.filter(pk=deployment_id).only("kind", "status").first()
+        event = event_for_finish(deployment) if deployment is not None else None
+    except Exception:
+        logger.exception("deployment %s: could not read its outcome", deployment_id)
+        return 0
+    return notify_deployment_event(deployment_id, event) if event else 0
 
 
 def _fan_out(deployment_id: int, event: Event) -> int:
@@ -171,12 +186,19 @@ def channel_deliver(*, channel_id: int, payload: dict) -> str:
     try:
         SENDERS[channel.kind](channel, payload)
     except transport.DeliveryError as exc:
-        Channel.objects.filter(pk=channel_id).update(
-            last_error=str(exc)[:1000], last_error_at=timezone.now()
-        )
+        _record_error(channel_id, str(exc))
+        raise
+    except Exception as exc:
+        # Our bug, not the receiver's: not retried, but visible on the settings page.
+        _record_error(channel_id, f"internal error ({exc.__class__.__name__}); see the worker log")
         raise
     Channel.objects.filter(pk=channel_id).update(last_success_at=timezone.now())
     return "sent"
+
+
+def _record_error(channel_id: int, error: str) -> None:
+    Channel.objects.filter(pk=channel_id).update(last_error=error[:1000],
+                                                 last_error_at=timezone.now())
 
 
 def _send_webhook(channel: Channel, payload: dict) -> None:

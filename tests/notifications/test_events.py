@@ -1,0 +1,41 @@
+"""Which event a deployment announces, and that nothing leaves before the outcome is committed."""
+
+from __future__ import annotations
+
+import pytest
+
+from deployments.models import Deployment, Kind, Status
+from notifications.services import notify_deployment_finished
+
+
+@pytest.fixture
+def finished(deployment, add_channel, receiver, eager_celery, django_capture_on_commit_callbacks):
+    """Finish `deployment` as (kind, status), notify, and return the types received."""
+    add_channel("webhook")
+
+    def finish(kind: str, status: str) -> list[str]:
+        Deployment.objects.filter(pk=deployment.pk).update(kind=kind, status=status)
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_deployment_finished(deployment.pk)
+        return [r.json()["type"] for r in receiver.requests]
+
+    return finish
+
+
+@pytest.mark.parametrize("kind,status,expected", [
+    (Kind.DEPLOY, Status.SUCCEEDED, ["deployment.succeeded"]),
+    (Kind.ROLLBACK, Status.SUCCEEDED, ["deployment.rolled_back"]),
+    (Kind.DEPLOY, Status.FAILED, ["deployment.failed"]),
+    (Kind.ROLLBACK, Status.CANCELLED, ["deployment.cancelled"]),
+    (Kind.DEPLOY, Status.RUNNING, []),
+])
+def test_it_announces_the_outcome_of_a_finished_deployment(finished, kind, status, expected):
+    assert finished(kind, status) == expected
+
+
+def test_it_sends_nothing_before_the_outcome_commits(deployment, add_channel, receiver,
+                                                     django_capture_on_commit_callbacks):
+    add_channel("webhook")
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert notify_deployment_finished(deployment.pk) == 1
+    assert len(callbacks) == 1 and receiver.requests == []
