@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncssh
+from asyncssh.public_key import get_default_public_key_algs
 
 
 def fingerprint(public_key_line: str) -> str:
@@ -43,6 +44,18 @@ class HostKeyPolicy(asyncssh.SSHClient):
         Listing the pinned key also makes the server offer that key type first.
         """
         return ([self.pinned] if self.pinned else [], [], [])
+
+    def host_key_algorithms(self) -> list[str] | str:
+        """Ask for the pinned key's type first, but accept any type the server has.
+
+        asyncssh would otherwise offer only the pinned key's algorithms, and a server
+        whose key type changed would fail key exchange instead of reporting the new key.
+        """
+        if self.pinned is None:
+            return "default"
+        preferred = [alg.decode() for alg in self.pinned.sig_algorithms]
+        others = [alg.decode() for alg in get_default_public_key_algs()]
+        return list(dict.fromkeys(preferred + others))
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey

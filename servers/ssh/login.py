@@ -52,6 +52,7 @@ async def connect(target: SSHTarget) -> RemoteConnection:
             username=target.username,
             client_factory=lambda: policy,
             known_hosts=policy.known_hosts(),
+            server_host_key_algs=policy.host_key_algorithms(),
             # Only the keys we were given: no agent, no ~/.ssh config, keys or CA bundle.
             client_keys=keys,
             agent_path=None,

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 
+import asyncssh
 import pytest
 
 from servers.ssh import (
@@ -69,6 +70,14 @@ async def test_it_reports_the_presented_key_so_it_can_be_re_pinned(make_sshd_hos
     repinned = dataclasses.replace(stale, host_key=caught.value.presented_key)
     async with await connect(repinned) as conn:
         assert conn.host_key_fingerprint == caught.value.presented_fingerprint
+
+
+async def test_it_reports_a_host_key_of_another_type_as_changed(ssh_target):
+    rsa_pin = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    rsa_line = rsa_pin.export_public_key("openssh").decode()
+    with pytest.raises(HostKeyChanged) as caught:
+        await connect(dataclasses.replace(ssh_target, host_key=rsa_line))
+    assert caught.value.presented_key.startswith("ssh-ed25519 ")
 
 
 async def test_it_fails_authentication_with_an_unauthorized_key(sshd_host):
