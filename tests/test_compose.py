@@ -9,18 +9,26 @@ environment itself passes `check --deploy`.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 from celery.app.utils import find_app
+from daphne.cli import CommandLineInterface
 from django.conf import settings
 from django.core.management import get_commands
 
+from deploynix.celery import app as celery_app
 from tests.test_settings_production import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +40,11 @@ SETTING_READ = re.compile(r"\b(?:env_\w+|require)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 @pytest.fixture(scope="module")
 def services() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def _bin(name: str) -> str:
+    """A console script of this virtualenv."""
+    return str(Path(sys.executable).parent / name)
 
 
 def _documented() -> set[str]:
@@ -89,6 +102,75 @@ def test_it_serves_an_asgi_application_that_imports(services):
     assert callable(getattr(importlib.import_module(module), attribute))
 
 
+def test_it_takes_client_addresses_from_the_header_the_proxy_overwrites(services):
+    options = CommandLineInterface().parser.parse_args(services["web"]["command"][1:])
+    assert (options.proxy_headers, options.proxy_headers_host) == (True, "X-Real-IP")
+
+
+@contextmanager
+def _running(command: list[str]) -> Iterator[subprocess.Popen]:
+    """Run `command` (with this test run's environment) and stop it afterwards."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get_when_up(url: str, seconds: float = 30) -> tuple[int, str]:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_it_serves_pages_with_the_web_command(services):
+    port = _free_port()
+    command = [_bin("daphne"), *services["web"]["command"][1:]]
+    command[command.index("-b") + 1], command[command.index("-p") + 1] = "127.0.0.1", str(port)
+    with _running(command):
+        status, body = _get_when_up(f"http://127.0.0.1:{port}/login/")
+    assert status == 200 and "Log in" in body
+
+
+def _queues_of(worker: str, seconds: float = 40) -> set[str]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        replies = celery_app.control.inspect(destination=[worker], timeout=1).active_queues()
+        if replies:
+            return {queue["name"] for queue in replies[worker]}
+    raise AssertionError(f"worker {worker} did not answer within {seconds}s")
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_it_starts_a_worker_consuming_the_queues_of_the_command(services):
+    worker = f"compose-test-{os.getpid()}@localhost"
+    command = [_bin("celery"), *services["worker"]["command"][1:], "--hostname", worker]
+    with _running(command):
+        queues = _queues_of(worker)
+    assert queues == {"default", "deploy"}
+
+
 @pytest.mark.parametrize("name", ["worker", "beat"])
 def test_it_runs_the_deploynix_celery_app(services, name):
     command = services[name]["command"]
@@ -99,8 +181,7 @@ def test_it_runs_the_deploynix_celery_app(services, name):
 @pytest.mark.parametrize("name", ["worker", "beat"])
 def test_it_gives_celery_only_options_it_accepts(services, name):
     # Click parses every option before acting on --help, so a misspelt option fails here.
-    celery = str(Path(sys.executable).parent / "celery")
-    command = [celery, *services[name]["command"][1:], "--help"]
+    command = [_bin("celery"), *services[name]["command"][1:], "--help"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
