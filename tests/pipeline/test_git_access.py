@@ -1,4 +1,4 @@
-"""Fetching over SSH: pinned or first-use host keys, exact commits, no key left behind."""
+"""SSH access: one login per server, repository host keys pinned or TOFU, exact commits."""
 
 from __future__ import annotations
 
@@ -73,3 +73,13 @@ async def test_it_answers_git_askpass_with_the_token_from_its_0600_file(ssh_conn
 
     assert [line.text for line in answers] == ["x-access-token", "tok-3n 'x'"]
     assert (tmp_path / "token").stat().st_mode & 0o777 == 0o600
+
+
+def test_it_logs_in_once_per_server_for_a_whole_deployment(site: Site, make_sshd_host):
+    server = make_sshd_host()
+    without_build_tools(site.repo)
+
+    result, _sink = run(run_deploy, site.context(preset="none", servers=(site.server(server),)))
+
+    assert result.status == "succeeded"
+    assert server.log_path.read_text().count("Accepted publickey") == 1
