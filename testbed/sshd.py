@@ -100,7 +100,7 @@ class SshdHost:
             port=port or 0,
             user=pwd.getpwuid(os.getuid()).pw_name,
             root=base / "srv",
-            host_key_line=_ensure_host_key(base / "ssh_host_ed25519_key"),
+            host_key_line=ensure_host_key(base / "ssh_host_ed25519_key"),
             base=base,
             authorized_keys_file=keys_file,
         )
@@ -118,7 +118,7 @@ class SshdHost:
         key_path = self.base / "ssh_host_ed25519_key"
         key_path.unlink()
         key_path.with_suffix(".pub").unlink()
-        self.host_key_line = _ensure_host_key(key_path)
+        self.host_key_line = ensure_host_key(key_path)
         self._launch(fixed_port=True)
 
     def stop(self) -> None:
@@ -190,7 +190,7 @@ class SshdHost:
             )
 
 
-def _ensure_host_key(path: Path) -> str:
+def ensure_host_key(path: Path) -> str:
     """Create an ed25519 host key at `path` unless one exists; return its public line."""
     if not path.exists():
         subprocess.run(
@@ -209,6 +209,10 @@ def _ensure_host_key(path: Path) -> str:
             check=True,
         )
     return path.with_suffix(".pub").read_text().strip()
+
+
+# deploynix/demo.py imported the private name before it became public.
+_ensure_host_key = ensure_host_key
 
 
 def _append_lines(path: Path, lines: Sequence[str]) -> None:
