@@ -7,7 +7,6 @@ stream 'info'. A failing command raises StepFailed carrying its last lines.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -163,13 +162,3 @@ def _shown(argv: Argv) -> str:
     if len(text) > SHOWN_COMMAND_CHARS:
         return text[: SHOWN_COMMAND_CHARS - 1] + "…"
     return text
-
-
-async def best_effort(awaitable: object, timeout: float) -> BaseException | None:
-    """Await a cleanup coroutine to the end, bounded by `timeout`; return the error, if any."""
-    try:
-        async with asyncio.timeout(timeout):
-            await awaitable  # type: ignore[misc]
-    except (Exception, TimeoutError) as exc:  # noqa: BLE001 - cleanup must not mask the cause
-        return exc
-    return None

@@ -7,12 +7,14 @@ fast); every test then tries a deploy that must not change what is live.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import socket
 from dataclasses import dataclass
 
 import pytest
 
-from deployments.pipeline import run_deploy
+from deployments.pipeline import ServerSpec, run_deploy
 from testbed.web import SiteRoot, WebStack
 from tests.pipeline.conftest import (
     RecordingSink,
@@ -176,4 +178,21 @@ def test_it_ends_failed_and_cleans_up_even_when_the_sink_raises(live):
 
     assert (result.status, result.failed_step) == ("failed", "custom_script")
     assert "internal error: RuntimeError: sink broke" in result.error
+    live.assert_untouched(ctx.release)
+
+
+def test_it_switches_nothing_when_another_server_is_unreachable(live):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    port = closed.getsockname()[1]
+    down = ServerSpec("web2", dataclasses.replace(live.site.server().target, port=port))
+    ctx = live.site.context(servers=(live.site.server(), down))
+
+    result, _sink = run(run_deploy, ctx)
+    closed.close()
+
+    assert (result.failed_step, result.error) == (
+        "prepare",
+        f"web2: unreachable: 127.0.0.1:{port} (connection refused)",
+    )
     live.assert_untouched(ctx.release)
