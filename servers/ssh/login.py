@@ -6,7 +6,7 @@ import asyncio
 import errno
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncssh
 
@@ -22,7 +22,8 @@ class SSHTarget:
     host: str
     port: int
     username: str
-    client_keys: tuple[str, ...]
+    # Private keys: never in repr(), so a logged or formatted target cannot leak them.
+    client_keys: tuple[str, ...] = field(repr=False)
     host_key: str | None = None
     connect_timeout: float = 10.0
     login_timeout: float = 15.0

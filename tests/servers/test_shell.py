@@ -56,3 +56,10 @@ def test_it_stops_when_cwd_does_not_exist(tmp_path):
     result = subprocess.run(["sh", "-c", text], capture_output=True)
     assert result.returncode != 0
     assert not (tmp_path / "marker").exists()
+
+
+def test_it_keeps_private_keys_out_of_the_ssh_target_repr():
+    from servers.ssh import SSHTarget
+
+    target = SSHTarget(host="h", port=22, username="u", client_keys=("-----BEGIN CANARY-----",))
+    assert "CANARY" not in repr(target)
