@@ -32,7 +32,9 @@ def build_context(deployment: Deployment) -> DeployContext:
         branch=deployment.branch,
         commit=deployment.commit_sha or None,
         deploy_key=site.deploy_key_private or None,
-        repository_host_keys=tuple(l for l in site.repository_host_keys.splitlines() if l.strip()),
+        repository_host_keys=tuple(
+            line for line in site.repository_host_keys.splitlines() if line.strip()
+        ),
         https_token=site.https_token or None,
         web_dir=site.web_dir,
         shared_dirs=tuple(site.shared_dirs),
@@ -62,7 +64,9 @@ def context_secrets(site: Site) -> tuple[str, ...]:
 
 def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
     servers = site.servers.select_related("organization").order_by("name", "id")
-    return tuple(ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers)
+    return tuple(
+        ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers
+    )
 
 
 def render_env_file(env: dict[str, str]) -> str:

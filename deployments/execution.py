@@ -31,8 +31,8 @@ def execute(deployment: Deployment) -> PipelineResult:
     except Exception as exc:
         logger.exception("deployment %s: cannot build its context", deployment.pk)
         try:
-            sink = DeploymentSink(deployment_id=deployment.pk, secrets=context_secrets(deployment.site))
-            error = sink.redact(str(exc))
+            secrets = context_secrets(deployment.site)
+            error = DeploymentSink(deployment_id=deployment.pk, secrets=secrets).redact(str(exc))
         except Exception:
             error = "the site's settings cannot be read (see the worker log)"
         return PipelineResult(status="failed", failed_step="prepare", error=error)

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from deploynix.audit import Actor, audit_record
 from deployments import selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, DeploymentStep, Kind, Status
+from deploynix.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -92,7 +92,9 @@ class Deployment(models.Model):
         constraints = [
             # The lock: at most one running deployment per site, held by the database.
             models.UniqueConstraint(
-                fields=["site"], condition=Q(status="running"), name="one_running_deployment_per_site"
+                fields=["site"],
+                condition=Q(status="running"),
+                name="one_running_deployment_per_site",
             ),
             models.UniqueConstraint(
                 fields=["site", "release"],
@@ -150,6 +152,9 @@ class DeploymentStep(models.Model):
     class Meta:
         ordering = ["deployment", "order"]
 
+    def __str__(self) -> str:
+        return f"{self.name} on {self.server}" if self.server else self.name
+
     @property
     def duration(self) -> timedelta | None:
         if self.finished_at is None:
@@ -176,3 +181,6 @@ class LogLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["deployment", "seq"], name="log_line_seq_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.seq}: {self.text[:80]}"

@@ -12,12 +12,11 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from deploynix.audit import Actor, audit_record
 from deployments import selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
+from deploynix.audit import Actor, audit_record
 from sites.models import Site
-
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
 

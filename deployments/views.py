@@ -8,11 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from deploynix.access import actor_for, org_object, org_view
-from deploynix.roles import Cap
 from deployments import selectors
 from deployments.models import Deployment
 from deployments.services import DeploymentError, deployment_cancel
+from deploynix.access import actor_for, org_object, org_view
+from deploynix.roles import Cap
 
 LIST_PAGE_SIZE = 50
 # The page renders this many stored lines; the live log streams the rest (and the download has all).

@@ -79,7 +79,9 @@ class Site(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="site_name_unique_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="site_name_unique_per_org"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +111,9 @@ class Site(models.Model):
                 errors[field] = exc.messages
                 return value
 
-        self.repository_url = normalized("repository_url", self.repository_url, v.clean_repository_url)
+        self.repository_url = normalized(
+            "repository_url", self.repository_url, v.clean_repository_url
+        )
         self.branch = normalized("branch", self.branch, v.clean_branch)
         self.deploy_path = normalized("deploy_path", self.deploy_path, v.clean_deploy_path)
         self.web_dir = normalized(

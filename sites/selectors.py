@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from deploynix.models import Organization
 from deployments.models import Deployment, Status
+from deploynix.models import Organization
 from sites.models import Site
 
 

@@ -1,4 +1,4 @@
-"""Writes to sites: create, update, delete. Atomic, validated, audited (never with secret values)."""
+"""Writes to sites: create, update, delete. Atomic, validated, audited (secrets by name only)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
                 "/proc", "/run", "/sbin", "/sys", "/usr")
 # Directories that hold other things: deploying INTO them is fine, AS them is not.
-SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/root", "/srv", "/tmp", "/var",
+SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/root", "/srv", "/tmp", "/var",  # noqa: S108
                "/var/lib", "/var/log", "/var/www")
 
 # Variables that change how the shell, the dynamic linker or git behave: a site's env
@@ -58,12 +58,14 @@ def clean_repository_url(value: str) -> str:
     """
     value = (value or "").strip()
     if not value or value.startswith("-") or _has_control_or_space(value):
-        raise ValidationError("Enter a git repository URL (git@host:owner/repo.git, ssh:// or https://).")
+        raise ValidationError(
+            "Enter a git repository URL (git@host:owner/repo.git, ssh:// or https://)."
+        )
     if _SCP_URL.fullmatch(value):
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("ssh", "https"):
-        raise ValidationError("Only git@host:path, ssh:// and https:// repository URLs are allowed.")
+        raise ValidationError("Only git@host:path, ssh:// and https:// URLs are allowed.")
     _check_url_parts(parts)
     return value
 
@@ -124,7 +126,9 @@ def clean_relative_path(value: str, *, what: str = "path", allow_root: bool = Fa
     if not value and allow_root:
         return "."
     if not value or value.startswith("/") or not _PATH_CHARS.fullmatch(value):
-        raise ValidationError(f"The {what} must be relative, using letters, digits and . _ - @ + /.")
+        raise ValidationError(
+            f"The {what} must be relative, using letters, digits and . _ - @ + /."
+        )
     parts = value.split("/")
     if ".." in parts or any(part.startswith("-") for part in parts):
         raise ValidationError(f"The {what} may not contain '..' or parts starting with '-'.")

@@ -13,11 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deploynix.access import actor_for, org_view
-from deploynix.roles import Cap
 from deployments import selectors as deployment_selectors
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
+from deploynix.access import actor_for, org_view
+from deploynix.roles import Cap
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
@@ -56,7 +56,9 @@ def site_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Site {site.name} created. Add its deploy key to the repository.")
+            messages.success(
+                request, f"Site {site.name} created. Add its deploy key to the repository."
+            )
             return _to_detail(request, site)
     return render(request, "sites/site_form.html", {"form": form, "site": None})
 

@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploynix.audit import Actor
 from deployments.models import Deployment, Trigger
 from deployments.services import deployment_request
+from deploynix.audit import Actor
 from servers.models import OrganizationKey, Server
 from sites.models import Site
 from sites.services import site_create

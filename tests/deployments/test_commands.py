@@ -1,4 +1,4 @@
-"""manage.py deploy / rollback: same services (trigger cli), site lookup, log follow, exit status."""
+"""manage.py deploy / rollback: the same services (trigger cli), lookup, log follow, exit code."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.follow import finish_cli, follow
 from deployments.models import Deployment, LogLine, Status, Trigger
+from deploynix.audit import Actor
 from sites.services import site_create
 
 

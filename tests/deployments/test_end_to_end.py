@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import LogLine, Status
+from deploynix.audit import Actor
 from sites.services import site_update
 from testbed.web import SiteRoot, WebStack
 from tests.deployments.stage import SECRET, Stage, finished, make_stage, wait_until
@@ -37,7 +37,8 @@ def workers(transactional_db, tmp_path: Path):
 
 @pytest.fixture
 def web(tmp_path: Path, sshd_host):
-    stack = WebStack.start(tmp_path / "web", sites=[SiteRoot(sshd_host.root / tmp_path.name / "site")])
+    deploy_path = sshd_host.root / tmp_path.name / "site"  # where make_stage deploys
+    stack = WebStack.start(tmp_path / "web", sites=[SiteRoot(deploy_path)])
     yield stack
     stack.stop()
 

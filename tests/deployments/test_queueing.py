@@ -8,12 +8,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import DeploymentError, deployment_request
 from deployments.tasks import run_deployment
+from deploynix.audit import Actor
+from deploynix.models import AuditEvent
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
 
@@ -31,8 +31,9 @@ def request_deploy(site, cast):
 def test_it_queues_a_deployment_and_audits_it(request_deploy, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         deployment = request_deploy()
-    assert deployment.status == Status.QUEUED and deployment.triggered_by_name == "developer@acme.test"
-    assert AuditEvent.objects.filter(verb="deployment.requested", target_id=str(deployment.pk)).exists()
+    assert deployment.status == Status.QUEUED
+    assert deployment.triggered_by_name == "developer@acme.test"
+    assert AuditEvent.objects.filter(verb="deployment.requested", target_id=str(deployment.pk))
     assert len(callbacks) == 1  # the task is sent only after commit
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import Deployment, Kind, Status, Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
+from deploynix.audit import Actor
 
 
 def _deploy(site, cast, n: int, status: str = Status.SUCCEEDED) -> Deployment:

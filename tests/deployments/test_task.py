@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status, Trigger
 from deployments.services import deployment_cancel, rollback_request
 from deployments.tasks import run_deployment
+from deploynix.audit import Actor
 from servers.models import Server
 from tests.deployments.stage import Stage, finished, make_stage, wait_until
 

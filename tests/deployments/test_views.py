@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import Deployment, Kind, LogLine, Status, Trigger
 from deployments.services import deployment_request
+from deploynix.audit import Actor
 
 
 def url(name: str, org: str = "acme", **kwargs) -> str:
@@ -47,7 +47,8 @@ def test_it_shows_steps_and_the_stored_log(cast, deployed, client_for):
     deployment.steps.create(name="fetch_code", server="web-1", order=1, status="succeeded")
     LogLine.objects.create(deployment=deployment, seq=1, server="web-1", stream="out",
                            text="Cloning into bare repository", ts=deployment.created_at)
-    page = client_for(cast.viewer).get(url("deployments:detail", pk=deployment.pk)).content.decode()
+    response = client_for(cast.viewer).get(url("deployments:detail", pk=deployment.pk))
+    page = response.content.decode()
     assert "fetch_code" in page and "Cloning into bare repository" in page
 
 
@@ -69,7 +70,7 @@ def test_it_lets_developers_roll_back(cast, site, deployed, client_for, role, ex
     assert Deployment.objects.filter(kind=Kind.ROLLBACK).exists() == (expected == 302)
 
 
-def test_it_refuses_to_roll_back_to_a_release_that_is_not_retained(cast, site, deployed, client_for):
+def test_it_refuses_to_roll_back_to_a_pruned_release(cast, site, deployed, client_for):
     site.releases_to_keep = 2
     site.save()
     first, *_ = deployed(4)

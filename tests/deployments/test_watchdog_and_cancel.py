@@ -8,10 +8,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import Deployment, DeploymentStep, Status, Trigger
 from deployments.services import DeploymentError, deployment_cancel, deployment_request
+from deploynix.audit import Actor
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ def test_it_refuses_hostile_values_at_save(make_site, field, value):
 def test_it_normalizes_paths_at_save(make_site):
     site = make_site(deploy_path="/srv//shop/", web_dir="public/", shared_dirs=["storage/"])
     site.refresh_from_db()
-    assert (site.deploy_path, site.web_dir, site.shared_dirs) == ("/srv/shop", "public", ["storage"])
+    assert (site.deploy_path, site.web_dir) == ("/srv/shop", "public")
+    assert site.shared_dirs == ["storage"]
 
 
 def test_it_generates_an_ed25519_deploy_key_per_site(make_site):
@@ -41,7 +42,9 @@ def test_it_generates_an_ed25519_deploy_key_per_site(make_site):
 
 def test_it_encrypts_environment_and_keys_at_rest(site):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT environment, deploy_key_private FROM sites_site WHERE id=%s", [site.id])
+        cursor.execute(
+            "SELECT environment, deploy_key_private FROM sites_site WHERE id=%s", [site.id]
+        )
         environment, private = cursor.fetchone()
     assert "c2VjcmV0LWtleS12YWx1ZQ" not in environment and "APP_KEY" not in environment
     assert "OPENSSH PRIVATE KEY" not in private

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from deploynix.audit import Actor
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
+from deploynix.audit import Actor
 from sites.models import Site
 
 FORM = {

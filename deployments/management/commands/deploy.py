@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deploynix.audit import Actor
 from deployments.follow import finish_cli, follow, site_for_cli
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
+from deploynix.audit import Actor
 
 
 class Command(BaseCommand):
