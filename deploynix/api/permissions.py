@@ -31,6 +31,8 @@ class TokenAbility(BasePermission):
         grant = request.auth
         if not isinstance(grant, TokenGrant):
             return False  # DRF turns this into 401 when no authenticator succeeded
+        if not hasattr(view, request.method.lower()):
+            return True  # DRF answers 405 for a method the view does not implement
         ability = required_ability(view, request.method)
         extra: Cap | None = getattr(view, "extra_caps", {}).get(request.method)
         allowed = ability is not None and grant.allows(ability)
@@ -48,8 +50,15 @@ def _refusal(grant: TokenGrant, ability, extra: Cap | None) -> str:
         return "Method not allowed for API tokens."
     if ability not in grant.token.abilities:
         return f"This token lacks the '{ability}' ability."
-    cap = extra or ABILITY_CAPS[ability]
+    cap = _needed_cap(ability, extra)
     return f"Your role ({grant.membership.role_label}) cannot do this ({cap})."
+
+
+def _needed_cap(ability, extra: Cap | None) -> Cap | str:
+    """The capability the refused request needed (the stricter extra one when declared)."""
+    if extra is not None:
+        return extra
+    return ABILITY_CAPS[ability] if ability is not None else ""
 
 
 def _audit_refusal(request: Request, grant: TokenGrant, ability, extra: Cap | None) -> None:
@@ -58,6 +67,6 @@ def _audit_refusal(request: Request, grant: TokenGrant, ability, extra: Cap | No
                     ip=request.META.get("REMOTE_ADDR") or None),
         organization=grant.organization,
         verb="permission.denied",
-        after={"ability": str(ability), "capability": str(extra or ""), "path": request.path,
-               "token": grant.token.prefix},
+        after={"ability": str(ability), "capability": str(_needed_cap(ability, extra)),
+               "path": request.path, "token": grant.token.prefix},
     )

@@ -69,3 +69,7 @@ def test_it_demotes_the_token_with_its_user(client, cast, token):
 def test_it_ignores_session_login_on_token_endpoints(client, cast):
     client.force_login(cast.owner)
     assert client.get(URL).status_code == 401
+
+
+def test_it_answers_405_to_a_method_the_endpoint_lacks(client, token):
+    assert Api(client, token).patch(URL, {}).status_code == 405

@@ -104,3 +104,18 @@ def test_it_counts_queries_on_the_list(api_as, server, django_assert_max_num_que
     api = api_as("viewer")
     with django_assert_max_num_queries(6):
         api.get(LIST)
+
+
+def test_it_audits_a_refused_write(api_as, cast):
+    api_as("viewer").post(LIST, {"name": "new", "host": "127.0.0.9"})
+    event = AuditEvent.objects.get(verb="permission.denied")
+    assert (event.source, event.actor, event.after["capability"]) == \
+        ("api", cast.viewer, "manage_servers")
+
+
+def test_it_paginates_the_list(api_as, cast):
+    Server.objects.bulk_create(Server(organization=cast.org, name=f"s{n:03}", host="127.0.0.1")
+                               for n in range(51))
+    body = api_as("viewer").get(LIST).json()
+    assert (body["count"], len(body["results"])) == (51, 50)
+    assert body["next"].endswith("?page=2")

@@ -109,3 +109,13 @@ def test_it_ignores_githubs_ping():
                                  "ssh://git@github.com:22/Acme/App.git", "acme/app"])
 def test_it_recognises_one_repository_in_every_spelling(url):
     assert "acme/app" in repository_keys(url)
+
+
+def test_it_finds_the_sites_branch_among_several_bitbucket_changes():
+    change = {"new": {"type": "branch", "name": "develop", "target": {"hash": "c" * 40}}}
+    ours = {"new": {"type": "branch", "name": "main", "target": {"hash": SHA}}}
+    body = json.dumps({"push": {"changes": [change, ours]},
+                       "repository": {"full_name": "acme/app"}}).encode()
+    push = parse("bitbucket", signed("bitbucket", "x", body, delivery="d"), body)
+    result = decide(push, branch="main", repository="acme/app", auto_deploy=True)
+    assert (result.deploy, result.commit) == (True, SHA)
