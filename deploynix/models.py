@@ -102,6 +102,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"invitation of {self.email}"
+
     @property
     def is_pending(self) -> bool:
         return (

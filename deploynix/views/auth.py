@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -49,8 +50,15 @@ def signup(request: HttpRequest) -> HttpResponse:
             org_name=data["organization"], ip=client_ip(request),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(reverse("dashboard", kwargs={"org": org.slug}))
-    return render(request, "auth/signup.html", {"form": form})
+        return redirect(_safe_next(request) or reverse("dashboard", kwargs={"org": org.slug}))
+    return render(request, "auth/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up (e.g. back to an invitation), only if it is on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return target if allowed else ""
 
 
 def logout(request: HttpRequest) -> HttpResponse:

@@ -60,3 +60,19 @@ def test_it_counts_attempts_per_address_across_clients(cast, client, settings, f
     )
     assert response.status_code == 429
     assert User.objects.filter(email="admin@acme.test").exists()
+
+
+def test_it_returns_to_the_invitation_after_signing_up(db, client):
+    response = client.post("/signup/?next=/invitations/abc/", {
+        "email": "new@x.test", "password": "a long enough passphrase", "organization": "New",
+        "next": "/invitations/abc/",
+    })
+    assert response.status_code == 302 and response.url == "/invitations/abc/"
+
+
+def test_it_ignores_an_offsite_next_after_signing_up(db, client):
+    response = client.post("/signup/", {
+        "email": "new2@x.test", "password": "a long enough passphrase", "organization": "New",
+        "next": "https://evil.test/",
+    })
+    assert response.url.startswith("/o/")
