@@ -60,10 +60,14 @@
 
   function label(status) { return status.charAt(0).toUpperCase() + status.slice(1); }
 
-  // Step badges (data-step-status="<deployment>/<step>/<server>") and the "now running" text.
+  // Step badges (data-step-status="<deployment>/<step>/<server>"), a new row in the steps table
+  // (tbody data-deployment-steps="<deployment>") for a step the page did not know yet, and the
+  // "now running" text (data-deployment-progress="<deployment>").
   function applyStep(frame) {
     var key = frame.deployment_id + "/" + frame.step + "/" + (frame.server || "");
-    document.querySelectorAll('[data-step-status="' + key + '"]').forEach(function (badge) {
+    var badges = document.querySelectorAll('[data-step-status="' + key + '"]');
+    if (!badges.length) { badges = [addStepRow(frame, key)].filter(Boolean); }
+    badges.forEach(function (badge) {
       badge.className = "badge " + frame.status;
       badge.textContent = label(frame.status);
     });
@@ -71,6 +75,24 @@
     document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
       el.textContent = frame.step + (frame.server ? " on " + frame.server : "");
     });
+  }
+
+  function addStepRow(frame, key) {
+    var body = document.querySelector('[data-deployment-steps="' + frame.deployment_id + '"]');
+    if (!body) { return null; }
+    var table = body.closest("table");
+    var columns = table ? table.querySelectorAll("thead th").length : 3;
+    var row = document.createElement("tr"), badge = document.createElement("span");
+    [frame.step, frame.server || "\u2014"].forEach(function (text) {
+      var cell = document.createElement("td");
+      cell.textContent = text;
+      row.appendChild(cell);
+    });
+    badge.setAttribute("data-step-status", key);
+    row.appendChild(document.createElement("td")).appendChild(badge);
+    for (var i = 3; i < columns; i++) { row.appendChild(document.createElement("td")); }
+    body.appendChild(row);
+    return badge;
   }
 
   function applyStatus(frame) {
@@ -121,9 +143,17 @@
     if (frame.type === "log.batch") { this.append(frame.lines); }
     else if (frame.type === "deployment.status") {
       this.box.setAttribute("data-status", frame.status);
-      if (FINISHED.indexOf(frame.status) !== -1) { this.box.setAttribute("data-finished", ""); }
+      if (FINISHED.indexOf(frame.status) !== -1) { this.finished(frame.deployment_id); }
       applyStatus(frame);
     } else if (frame.type === "step.status") { applyStep(frame); }
+  };
+
+  // Controls that only make sense while it runs (Cancel) carry data-live-until-finished="<id>".
+  LiveLog.prototype.finished = function (deploymentId) {
+    this.box.setAttribute("data-finished", "");
+    document.querySelectorAll('[data-live-until-finished="' + deploymentId + '"]').forEach(function (el) {
+      el.hidden = true;
+    });
   };
 
   LiveLog.prototype.append = function (lines) {

@@ -79,6 +79,13 @@ class Browser:
     def attribute(self, selector: str, name: str) -> str | None:
         return self.driver.find_element(By.CSS_SELECTOR, selector).get_attribute(name)
 
+    def set_attribute(self, selector: str, name: str, value: str) -> None:
+        """Set an attribute on the first element matching `selector` (to stand in for markup)."""
+        self.driver.execute_script(
+            "document.querySelector(arguments[0]).setAttribute(arguments[1], arguments[2])",
+            selector, name, value,
+        )
+
     def log_lines(self) -> list[tuple[int, str, str]]:
         """The live log as rendered: (seq, server, text without colour codes) per line."""
         return [tuple(row) for row in self.driver.execute_script(READ_LOG)]

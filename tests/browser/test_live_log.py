@@ -79,6 +79,7 @@ def test_it_updates_step_badges_and_colours_a_real_looking_deploy(browser, cast)
     sink.step_started("install")
     sink.lines("== install (composer install --no-dev)", stream="info")
     open_live_log(browser, cast.developer, deployment)
+    mark_steps_table(browser, deployment)
     sink.lines(*COMPOSER_OUTPUT)
     sink.step_finished("install")
     sink.step_started("migrate")
@@ -89,16 +90,26 @@ def test_it_updates_step_badges_and_colours_a_real_looking_deploy(browser, cast)
     wait_for_seq(browser, len(COMPOSER_OUTPUT) + 3)
     browser.screenshot("live-log")
     assert browser.text(f'[data-deployment-progress="{deployment.pk}"]') == "migrate on web1"
+    assert browser.text(f'[data-step-status="{deployment.pk}/migrate/web1"]') == "Running"
+
+
+def mark_steps_table(browser, deployment) -> None:
+    # TODO(lead): drop once deployment_detail.html's steps <tbody> carries the attribute itself.
+    browser.set_attribute("table tbody", "data-deployment-steps", str(deployment.pk))
 
 
 def test_it_updates_the_status_badge_live(browser, cast):
     deployment = make_deployment(cast.org)
-    open_live_log(browser, cast.viewer, deployment)
+    open_live_log(browser, cast.developer, deployment)
+    cancel = "form[action$='/cancel/']"
+    # TODO(lead): drop once the template's Cancel form carries the attribute itself.
+    browser.set_attribute(cancel, "data-live-until-finished", str(deployment.pk))
     deployment.status = "succeeded"
     send_status_sync(deployment)
     badge = f'[data-deployment-status="{deployment.pk}"]'
     browser.wait_for(lambda: browser.text(badge) == "Succeeded", message="badge")
     assert browser.attribute(badge, "class") == "badge succeeded"
+    assert not browser.driver.find_element(By.CSS_SELECTOR, cancel).is_displayed()
 
 
 def test_it_updates_badges_of_a_list_through_the_organization_socket(browser, cast):

@@ -1,0 +1,35 @@
+"""A whole deploy watched in the browser: Deploy button → real worker over real sshd → live log."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from deployments.models import Deployment, LogLine
+from tests.browser.test_live_log import LOG, stored_log
+from tests.conftest import PASSWORD
+from tests.deployments.stage import make_stage
+
+pytestmark = [
+    pytest.mark.browser, pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_it_follows_a_real_deploy_live_from_the_deploy_button(
+    browser, cast, sshd_host, tmp_path, celery_worker_process
+):
+    stage = make_stage(cast, sshd_host, tmp_path)
+    stage.release("1.0.0")
+    browser.login(cast.developer.email, PASSWORD)
+    browser.get(f"/o/acme/sites/{stage.site.pk}/")
+    browser.driver.find_element(By.CSS_SELECTOR, "form[action$='/deploy/'] button").click()
+    browser.wait_for(lambda: browser.driver.find_elements(By.CSS_SELECTOR, LOG), message="log")
+    deployment = Deployment.objects.get(site=stage.site)
+    badge = f'[data-deployment-status="{deployment.pk}"]'
+    browser.wait_for(lambda: browser.text(badge) in ("Succeeded", "Failed"), 120, "the deploy")
+    last = LogLine.objects.filter(deployment=deployment).order_by("-seq").first().seq
+    browser.wait_for(lambda: browser.attribute(LOG, "data-last-seq") == str(last), 10, "last line")
+    browser.screenshot("deploy-finished")
+    assert browser.text(badge) == "Succeeded"
+    assert browser.log_lines() == stored_log(deployment)
