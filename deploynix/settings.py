@@ -160,6 +160,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
 
+
+def _beat_schedule() -> dict:
+    # Each app keeps its periodic tasks beside its tasks; these modules hold plain dicts only.
+    from deployments.celery_schedule import BEAT_SCHEDULE as deployments_beat
+    from schedules.beat import BEAT_SCHEDULE as schedules_beat
+
+    return {**deployments_beat, **schedules_beat}
+
+
+CELERY_BEAT_SCHEDULE = _beat_schedule()
+
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only; never in production
     if ENV == "test"
