@@ -8,61 +8,21 @@ import statistics
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.load import LoadGenerator, LoadStats
 from bench.testbed import Bed, Site
-from deployments.pipeline.runner import run_deploy, run_rollback
-
-
-class TimingSink:
-    """Records step durations (and the activate/reload window) of one pipeline run."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, float] = {}
-        self.durations: dict[str, float] = {}
-        self.switch_window: tuple[float, float] | None = None
-
-    async def step_started(self, step: str, server: str) -> None:
-        self.started[step] = time.monotonic()
-
-    async def step_finished(self, step, server, status, exit_code, error="") -> None:
-        end = time.monotonic()
-        self.durations[step] = end - self.started.get(step, end)
-        if step in ("activate", "activate_release"):
-            self.switch_window = (self.started[step], end)
-        if step == "reload" and self.switch_window:
-            self.switch_window = (self.switch_window[0], end)
-
-    async def line(self, server, stream, text, ts) -> None:
-        pass
-
-    async def commit_resolved(self, sha, message, author) -> None:
-        pass
-
-
-@dataclass
-class Run:
-    seconds: float
-    sink: TimingSink
-    status: str
-    error: str = ""
+from bench.timing import Run, timed
 
 
 async def deploy(bed: Bed, site: Site) -> tuple[str, Run]:
     ctx = bed.context(site)
-    sink = TimingSink()
-    started = time.monotonic()
-    result = await run_deploy(ctx, sink)
-    return ctx.release, Run(time.monotonic() - started, sink, result.status, result.error)
+    return ctx.release, await timed(ctx)
 
 
 async def rollback(bed: Bed, site: Site, release: str) -> Run:
-    ctx = bed.context(site, kind="rollback", release=release)
-    sink = TimingSink()
-    started = time.monotonic()
-    result = await run_rollback(ctx, sink)
-    return Run(time.monotonic() - started, sink, result.status, result.error)
+    return await timed(bed.context(site, kind="rollback", release=release))
 
 
 @dataclass
@@ -76,18 +36,26 @@ class ZeroDowntime:
 
 
 async def zero_downtime(bed: Bed, site: Site, *, pairs: int, label: str) -> ZeroDowntime:
-    """`pairs` deploys and `pairs` rollbacks under steady load; every response is checked."""
-    live, first = await deploy(bed, site)
+    """`pairs` deploys and `pairs` rollbacks of one host under steady load."""
+    return await under_load(lambda: deploy(bed, site), lambda release: rollback(bed, site, release),
+                            port=site.stack.http_port, pairs=pairs, label=label)
+
+
+async def under_load(deploy_one: Callable[[], Awaitable[tuple[str, Run]]],
+                     rollback_to: Callable[[str], Awaitable[Run]], *, port: int, pairs: int,
+                     label: str) -> ZeroDowntime:
+    """Deploy and roll back `pairs` times while a load generator checks every response."""
+    live, first = await deploy_one()
     live_log: list[tuple[float, str]] = [(time.monotonic(), live)]
     windows: list[tuple[float, float]] = []
     failures = [] if first.status == "succeeded" else [first.error]
-    async with LoadGenerator("127.0.0.1", site.stack.http_port) as load:
+    async with LoadGenerator("127.0.0.1", port) as load:
         await asyncio.sleep(1.0)
         for _ in range(pairs):
             previous = live
-            live, run = await deploy(bed, site)
+            live, run = await deploy_one()
             _note(run, windows, live_log, live, failures)
-            run = await rollback(bed, site, previous)
+            run = await rollback_to(previous)
             live = previous
             _note(run, windows, live_log, live, failures)
         await asyncio.sleep(1.0)

@@ -52,24 +52,40 @@ class Bed:
         return moment.strftime("%Y%m%d%H%M%S")
 
     def context(self, site: Site, *, kind: str = "deploy", release: str | None = None) -> DeployContext:
+        return site_context(
+            deployment_id=self.next_id(), kind=kind, deploy_path=str(site.deploy_path),
+            release=release or self.next_release(), servers=(ServerSpec(site.name, self.target),),
+            git=self.host, repo=self.repo, deploy_key=self.deploy_key,
+            reload_command=tuple(site.stack.reload_command))
+
+    def next_id(self) -> int:
         self._ids += 1
-        return DeployContext(
-            deployment_id=self._ids, kind=kind, deploy_path=str(site.deploy_path),
-            release=release or self.next_release(),
-            servers=(ServerSpec(site.name, self.target),),
-            repository_url=self.repo.ssh_url(self.host.user, self.host.host, self.host.port),
-            branch=self.repo.branch, deploy_key=self.deploy_key,
-            repository_host_keys=(f"[{self.host.host}]:{self.host.port} {self.host.host_key_line}",),
-            preset="php", run_migrations=False, shared_dirs=(), shared_files=(),
-            reload_method="php-fpm", reload_command=tuple(site.stack.reload_command),
-            releases_to_keep=5, min_free_mb=10,
-        )
+        return self._ids
 
     def close(self) -> None:
         for site in self.sites.values():
             site.stack.stop()
         self.host.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def known_host(host: str, port: int) -> str:
+    """The known_hosts name of host:port (OpenSSH writes port 22 without brackets)."""
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+def site_context(*, deployment_id: int, kind: str, deploy_path: str, release: str,
+                 servers: tuple[ServerSpec, ...], git, repo: AppRepo, deploy_key: str,
+                 reload_command: tuple[str, ...], **extra) -> DeployContext:
+    """The benchmark's site: the demo app (plain PHP, no build), fetched over ssh from `git`."""
+    return DeployContext(
+        deployment_id=deployment_id, kind=kind, deploy_path=deploy_path, release=release,
+        servers=servers, repository_url=repo.ssh_url(git.user, git.host, git.port),
+        branch=repo.branch, deploy_key=deploy_key,
+        repository_host_keys=(f"{known_host(git.host, git.port)} {git.host_key_line}",),
+        preset="php", run_migrations=False, shared_dirs=(), shared_files=(),
+        reload_method="php-fpm", reload_command=reload_command, releases_to_keep=5,
+        min_free_mb=10, **extra)
 
 
 def build() -> Bed:

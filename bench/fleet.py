@@ -1,0 +1,88 @@
+"""A fleet of namespaced hosts (bench/hosts.py) plus a git host, and deploy contexts for them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.hosts import LoadBalancer, NetnsHost, Network
+from bench.testbed import site_context
+from deployments.pipeline.context import DeployContext, ServerSpec
+from servers.ssh import SSHTarget, generate_keypair
+from testbed.gitrepo import AppRepo
+
+
+@dataclass
+class Fleet:
+    base: Path
+    network: Network
+    git: NetnsHost
+    repo: AppRepo
+    client_key: str
+    deploy_key: str
+    hosts: list[NetnsHost] = field(default_factory=list)
+    balancers: list[LoadBalancer] = field(default_factory=list)
+    _releases: int = 0
+    _ids: int = 0
+
+    def server(self, host: NetnsHost) -> ServerSpec:
+        return ServerSpec(host.name, SSHTarget(host=host.address, port=22, username="root",
+                                               client_keys=(self.client_key,),
+                                               host_key=host.host_key_line))
+
+    def next_release(self) -> str:
+        """Unique 14-digit names (a different year from the loopback bed's, so never equal)."""
+        self._releases += 1
+        return (datetime(2027, 1, 1, tzinfo=UTC) + timedelta(seconds=self._releases)).strftime(
+            "%Y%m%d%H%M%S")
+
+    def context(self, hosts: list[NetnsHost], *, site: str = "app", kind: str = "deploy",
+                release: str | None = None) -> DeployContext:
+        """A deploy (or rollback to `release`) of /srv/<site> on every host in `hosts`."""
+        self._ids += 1
+        return site_context(
+            deployment_id=self._ids, kind=kind, deploy_path=f"/srv/{site}",
+            release=release or self.next_release(),
+            servers=tuple(self.server(host) for host in hosts), git=self.git, repo=self.repo,
+            deploy_key=self.deploy_key, reload_command=hosts[0].reload_command)
+
+    def balancer(self, hosts: list[NetnsHost]) -> LoadBalancer:
+        self.balancers.append(LoadBalancer(self.base / f"lb{len(self.balancers)}",
+                                           [host.address for host in hosts]))
+        return self.balancers[-1]
+
+    def close(self) -> None:
+        for balancer in self.balancers:
+            balancer.stop()
+        for host in [*self.hosts, self.git]:
+            host.stop()
+        self.network.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def build(count: int) -> Fleet:
+    """`count` web hosts (sshd + nginx + php-fpm) and a git host, each in its own namespaces."""
+    base = Path(tempfile.mkdtemp(prefix="deploynix-fleet-"))
+    client_private, client_public = generate_keypair("bench-client")
+    deploy_private, deploy_public = generate_keypair("bench-deploy")
+    network = Network.create()
+    hosts: list[NetnsHost] = []
+    git = None
+    try:
+        git = NetnsHost.start(network, 0, base / "git-host", [deploy_public], web=False)
+        repo = AppRepo.create(base / "git", "demo")
+        # Starting is mostly waiting for daemons: start the hosts side by side.
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            hosts = list(pool.map(
+                lambda i: NetnsHost.start(network, i, base / f"host{i}", [client_public]),
+                range(1, count + 1)))
+    except BaseException:
+        for host in [*hosts, *([git] if git else [])]:
+            host.stop()
+        network.close()
+        raise
+    return Fleet(base, network, git, repo, client_private, deploy_private, hosts)

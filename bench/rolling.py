@@ -1,0 +1,117 @@
+"""Measurements on the namespaced fleet: rolling zero downtime behind a load balancer, deploy
+time against host count, and 50 sites deployed at once by one worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.fleet import Fleet
+from bench.hosts import NetnsHost
+from bench.scenarios import ZeroDowntime, under_load
+from bench.timing import Run, timed
+
+
+async def rolling_zero_downtime(fleet: Fleet, hosts: list[NetnsHost], *, pairs: int) -> ZeroDowntime:
+    """Rolling deploys/rollbacks of /srv/app on `hosts` while load goes through the balancer."""
+    balancer = fleet.balancer(hosts)
+
+    async def deploy_one() -> tuple[str, Run]:
+        ctx = fleet.context(hosts)
+        return ctx.release, await timed(ctx)
+
+    async def rollback_to(release: str) -> Run:
+        return await timed(fleet.context(hosts, kind="rollback", release=release))
+
+    return await under_load(deploy_one, rollback_to, port=balancer.port, pairs=pairs,
+                            label=f"rolling, {len(hosts)} hosts behind nginx (round robin)")
+
+
+@dataclass
+class FleetScaling:
+    """Deploy seconds per host count, and the per-step spans of the median run."""
+
+    seconds: dict[int, list[float]] = field(default_factory=dict)
+    steps: dict[int, dict[str, float]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def median(self, count: int) -> float:
+        return statistics.median(self.seconds[count])
+
+
+async def fleet_scaling(fleet: Fleet, counts: tuple[int, ...], *, runs: int) -> FleetScaling:
+    """Deploy /srv/fleet to the first N hosts, `runs` times per N (after one warm-up each)."""
+    result = FleetScaling()
+    for count in counts:
+        hosts = fleet.hosts[:count]
+        await timed(fleet.context(hosts, site="fleet"))  # first deploy clones the mirror
+        found = [await timed(fleet.context(hosts, site="fleet")) for _ in range(runs)]
+        result.failures += [run.error for run in found if run.status != "succeeded"]
+        result.seconds[count] = [run.seconds for run in found]
+        middle = sorted(found, key=lambda run: run.seconds)[len(found) // 2]
+        result.steps[count] = middle.sink.durations
+    return result
+
+
+@dataclass
+class Concurrency:
+    solo: dict[str, float]
+    together: dict[str, float]
+    wall: float
+    rss_before_mb: float
+    rss_peak_mb: float
+    failures: list[str]
+
+    def ratios(self) -> list[float]:
+        return sorted(self.together[site] / self.solo[site] for site in self.solo)
+
+
+async def concurrency(fleet: Fleet, sites: int) -> Concurrency:
+    """`sites` sites spread over the fleet: each deployed alone, then all at once."""
+    placed = {f"c{i:02d}": fleet.hosts[i % len(fleet.hosts)] for i in range(sites)}
+    await asyncio.gather(*(timed(fleet.context([h], site=s)) for s, h in placed.items()))  # warm
+    solo = {s: (await timed(fleet.context([h], site=s))).seconds for s, h in placed.items()}
+    before = rss_mb()
+    started = time.monotonic()
+    async with PeakRss() as memory:
+        runs = await asyncio.gather(*(timed(fleet.context([h], site=s)) for s, h in placed.items()))
+    wall = time.monotonic() - started
+    failures = [run.error for run in runs if run.status != "succeeded"]
+    together = {s: run.seconds for s, run in zip(placed, runs, strict=True)}
+    return Concurrency(solo, together, wall, before, memory.peak, failures)
+
+
+class PeakRss:
+    """Samples this process's RSS every 20 ms while the block runs; `peak` in MiB."""
+
+    def __init__(self) -> None:
+        self.peak = rss_mb()
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> PeakRss:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self.peak = max(self.peak, rss_mb())
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_mb())
+            await asyncio.sleep(0.02)
+
+
+def rss_mb(field_name: str = "VmRSS") -> float:
+    """This process's resident memory (MiB) from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
