@@ -6,6 +6,7 @@ from celery import shared_task
 
 from deployments import lifecycle
 from deployments.execution import execute
+from deployments.pipeline.context import PipelineResult
 
 
 @shared_task(name="deployments.tasks.run_deployment", acks_late=True, ignore_result=True)
@@ -17,7 +18,12 @@ def run_deployment(deployment_id: int) -> None:
     deployment = lifecycle.deployment_claim(deployment_id)
     if deployment is None:
         return
-    result = execute(deployment)
+    try:
+        result = execute(deployment)
+    except Exception as exc:
+        # Our own bug or a lost database: still end the deployment now (the watchdog
+        # would, but only after DEPLOY_WATCHDOG_SECONDS) so the site's queue moves on.
+        result = PipelineResult(status="failed", error=f"internal error: {exc}")
     lifecycle.deployment_finish(
         deployment_id=deployment_id, status=result.status, failed_step=result.failed_step,
         error=result.error, commit=result.commit,

@@ -137,3 +137,25 @@ def test_it_pages_history_in_constant_queries(cast, site, client_for, django_ass
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(url("history", pk=site.pk)).content.decode()
     assert page.count('class="badge succeeded"') == 10
+
+
+@pytest.mark.parametrize("role,expected", [("developer", 200), ("viewer", 403)])
+def test_it_shows_the_edit_form_with_current_values(cast, site, client_for, role, expected):
+    response = client_for(cast.user(role)).get(url("edit", pk=site.pk))
+    assert response.status_code == expected
+    if expected == 200:
+        assert "APP_KEY=base64:c2VjcmV0LWtleS12YWx1ZQ==" in response.content.decode()
+
+
+def test_it_round_trips_the_edit_form_unchanged(cast, site, client_for):
+    client = client_for(cast.developer)
+    form = client.get(url("edit", pk=site.pk)).context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data["servers"] = [server.pk for server in form.initial["servers"]]
+    assert client.post(url("edit", pk=site.pk), data).status_code == 302
+    assert Site.objects.get(pk=site.pk).env == site.env
+
+
+def test_it_renders_the_create_form_for_developers(cast, server, client_for):
+    page = client_for(cast.developer).get(url("create")).content.decode()
+    assert "web-1" in page and 'name="env"' in page
