@@ -19,13 +19,15 @@ MAX_ERROR = 2000
 MAX_COMMIT_MESSAGE = 500
 
 
-def event_for_finish(deployment: Deployment) -> str | None:
-    """The event a finished deployment announces (a successful rollback is `rolled_back`)."""
+def event_for_status(deployment: Deployment) -> str | None:
+    """The event a deployment's status announces (a successful rollback is `rolled_back`)."""
+    if deployment.status == Status.RUNNING:
+        return Event.STARTED
     if deployment.status == Status.SUCCEEDED:
         return Event.ROLLED_BACK if deployment.kind == Kind.ROLLBACK else Event.SUCCEEDED
     if deployment.status in (Status.FAILED, Status.CANCELLED):
         return str(deployment.status)
-    return None
+    return None  # queued: nothing has happened yet
 
 
 def iso(value: datetime | None) -> str | None:

@@ -20,7 +20,7 @@ from deploynix.audit import Actor, audit_record
 from deploynix.models import Organization
 from notifications import messages, transport
 from notifications.models import Channel, ChannelKind, Event
-from notifications.payloads import event_for_finish, event_payload, test_payload
+from notifications.payloads import event_for_status, event_payload, test_payload
 from notifications.signing import new_secret, signed_headers
 from notifications.validators import clean_events, clean_target
 from sites.models import Site
@@ -127,14 +127,17 @@ def notify_deployment_event(deployment_id: int, event: str) -> int:
         return 0
 
 
-def notify_deployment_finished(deployment_id: int) -> int:
-    """Queue the event a finished deployment announces (succeeded, failed, cancelled or, for
-    a successful rollback, rolled_back); never raises."""
+def notify_deployment_status(deployment_id: int) -> int:
+    """Queue the event the deployment's current status announces; never raises.
+
+    running: started; succeeded: succeeded (rolled_back for a rollback); failed; cancelled.
+    Call it once after each committed status change; a queued deployment announces nothing.
+    """
     try:
         deployment = Deployment.objects.filter(pk=deployment_id).only("kind", "status").first()
-        event = event_for_finish(deployment) if deployment is not None else None
+        event = event_for_status(deployment) if deployment is not None else None
     except Exception:
-        logger.exception("deployment %s: could not read its outcome", deployment_id)
+        logger.exception("deployment %s: could not read its status", deployment_id)
         return 0
     return notify_deployment_event(deployment_id, event) if event else 0
 

@@ -16,6 +16,7 @@ from deployments.models import Deployment, Kind, Status, Trigger
 from deploynix.audit import Actor
 from notifications.models import Channel
 from notifications.services import channel_create
+from tests.schedules.stage import live_site, repo  # noqa: F401
 from tests.sites.conftest import VALID, make_site, other_server, server, site  # noqa: F401
 
 

@@ -1,11 +1,11 @@
-"""Which event a deployment announces, and that nothing leaves before the outcome is committed."""
+"""Which event each deployment status announces; nothing leaves before the change commits."""
 
 from __future__ import annotations
 
 import pytest
 
 from deployments.models import Deployment, Kind, Status
-from notifications.services import notify_deployment_finished
+from notifications.services import notify_deployment_status
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def finished(deployment, add_channel, receiver, eager_celery, django_capture_on_
     def finish(kind: str, status: str) -> list[str]:
         Deployment.objects.filter(pk=deployment.pk).update(kind=kind, status=status)
         with django_capture_on_commit_callbacks(execute=True):
-            notify_deployment_finished(deployment.pk)
+            notify_deployment_status(deployment.pk)
         return [r.json()["type"] for r in receiver.requests]
 
     return finish
@@ -27,9 +27,10 @@ def finished(deployment, add_channel, receiver, eager_celery, django_capture_on_
     (Kind.ROLLBACK, Status.SUCCEEDED, ["deployment.rolled_back"]),
     (Kind.DEPLOY, Status.FAILED, ["deployment.failed"]),
     (Kind.ROLLBACK, Status.CANCELLED, ["deployment.cancelled"]),
-    (Kind.DEPLOY, Status.RUNNING, []),
+    (Kind.ROLLBACK, Status.RUNNING, ["deployment.started"]),
+    (Kind.DEPLOY, Status.QUEUED, []),
 ])
-def test_it_announces_the_outcome_of_a_finished_deployment(finished, kind, status, expected):
+def test_it_announces_the_event_of_each_status(finished, kind, status, expected):
     assert finished(kind, status) == expected
 
 
@@ -37,5 +38,5 @@ def test_it_sends_nothing_before_the_outcome_commits(deployment, add_channel, re
                                                      django_capture_on_commit_callbacks):
     add_channel("webhook")
     with django_capture_on_commit_callbacks() as callbacks:
-        assert notify_deployment_finished(deployment.pk) == 1
+        assert notify_deployment_status(deployment.pk) == 1
     assert len(callbacks) == 1 and receiver.requests == []

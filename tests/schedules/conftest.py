@@ -10,6 +10,7 @@ from django.utils import timezone
 from deploynix.audit import Actor
 from schedules.models import ScheduledDeploy
 from schedules.services import schedule_create
+from tests.schedules.stage import live_site, repo  # noqa: F401
 from tests.sites.conftest import VALID, make_site, other_server, server, site  # noqa: F401
 
 
@@ -28,3 +29,13 @@ def schedule(site, cast):  # noqa: F811
         return created
 
     return make
+
+
+@pytest.fixture
+def eager_celery():
+    """Run `.delay()` in-process (no broker, no worker), so on_commit enqueues really execute."""
+    from deploynix.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False

@@ -1,0 +1,45 @@
+"""End to end: a real deployment over real sshd notifies a subscribed webhook as it starts
+and finishes (Celery eager: the deploy and the sends run in this process).
+
+Until deployments calls notifications.services.notify_deployment_status after each status change
+(directly, or through a `deployments.lifecycle.DEPLOYMENT_STATUS_HOOKS` list that
+NotificationsConfig.ready() registers into), these fail as expected; strict, so wiring the hook
+makes them XPASS and fail, which is the reminder to drop the marker.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deployments.models import Deployment, Status, Trigger
+from deployments.services import deployment_request
+from deploynix.audit import Actor
+from sites.models import Site
+
+pytestmark = [
+    pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.xfail(strict=True, reason="notification hook not yet called by deployments"),
+]
+
+
+def deploy(site: Site, user) -> Deployment:
+    deployment = deployment_request(site=site, actor=Actor(user=user), trigger=Trigger.MANUAL)
+    return Deployment.objects.get(pk=deployment.pk)  # finished: the eager task ran on commit
+
+
+def test_it_notifies_start_and_success_of_a_real_deploy(cast, live_site, add_channel, receiver,
+                                                        eager_celery):
+    add_channel("webhook", site=live_site)
+    deployment = deploy(live_site, cast.developer)
+    assert deployment.status == Status.SUCCEEDED, deployment.error
+    assert [r.json()["type"] for r in receiver.requests] == [
+        "deployment.started", "deployment.succeeded"]
+
+
+def test_it_notifies_a_failed_deploy_with_its_step(cast, live_site, add_channel, receiver,
+                                                   eager_celery):
+    Site.objects.filter(pk=live_site.pk).update(deploy_script="exit 3")
+    add_channel("webhook", site=live_site, events=["failed"])
+    deployment = deploy(live_site, cast.developer)
+    [request] = receiver.requests
+    assert request.json()["data"]["deployment"]["failed_step"] == deployment.failed_step != ""
