@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -76,4 +77,26 @@ async def test_it_streams_what_the_real_sink_writes_once_each_in_order(cast, dep
     await sink.close()
     lines = await receive_lines(socket, 1234)
     assert [line["seq"] for line in lines] == list(range(1, 1235))
+    assert await socket.receive_nothing(timeout=0.5)
+
+
+async def test_it_loses_and_repeats_nothing_when_joining_mid_stream(cast, deployment, ws_open):
+    from deployments.sink import DeploymentSink
+
+    sink = DeploymentSink(deployment_id=deployment.pk)
+
+    async def produce() -> None:
+        for n in range(3000):
+            await sink.line("web1", "out", f"line {n}", time.time())
+            if n % 50 == 0:
+                await sink.flush()
+                await asyncio.sleep(0.005)
+        await sink.close()
+
+    producer = asyncio.create_task(produce())
+    await asyncio.sleep(0.1)  # some lines are stored (and broadcast to no one) before we join
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/")
+    await producer
+    lines = await receive_lines(socket, 3000, timeout=10)
+    assert [line["seq"] for line in lines] == list(range(1, 3001))
     assert await socket.receive_nothing(timeout=0.5)
