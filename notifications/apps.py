@@ -12,7 +12,7 @@ class NotificationsConfig(AppConfig):
 
         # deployments calls every DEPLOYMENT_STATUS_HOOKS entry with a deployment id after each
         # committed status change (claimed, finished, cancelled while queued). Until that list
-        # exists there, the hook is wired by a direct call instead (see docs/notifications.md).
+        # exists there, deployments calls notify_deployment_status directly instead.
         hooks = getattr(lifecycle, "DEPLOYMENT_STATUS_HOOKS", None)
         if hooks is not None and notify_deployment_status not in hooks:
             hooks.append(notify_deployment_status)

@@ -92,3 +92,21 @@ def test_it_renders_the_panel_with_cancel_buttons_only_for_deployers(site, sched
     as_dev, as_viewer = panel(Role.DEVELOPER), panel(Role.VIEWER)
     assert pending.run_at.strftime("%Y-%m-%d %H:%M") in as_viewer
     assert url("cancel", site, pending.pk) in as_dev and "Cancel" not in as_viewer
+
+
+def test_it_lists_schedules_in_constant_queries(cast, client_for, site, schedule):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(cast.developer)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("list", site)).status_code == 200
+        return len(queries)
+
+    schedule(minutes=30)
+    one = count()
+    for minutes in (40, 50, 60, -5):
+        schedule(minutes=minutes)
+    assert count() == one
