@@ -133,11 +133,14 @@ class ServerSession:
         await self.sink.line(self.name, "info", text, time.time())
 
     async def _conditions_hold(self, command: Command) -> bool:
-        for check in command.when:
-            if not await self.succeeds(check):
-                await self.note(f"skipped ({_shown(check)} is false): {_shown(command.argv)}")
-                return False
-        return True
+        if not command.when:
+            return True
+        # One round trip for all checks: `check1 && check2`, each quoted by servers.shell.
+        conditions = " && ".join(join(check) for check in command.when)
+        if await self.succeeds(("sh", "-c", conditions)):
+            return True
+        await self.note(f"skipped ({_shorter(conditions)} is false): {_shown(command.argv)}")
+        return False
 
     async def _exec(self, command: Command, *, stream: bool, into: list[str] | None = None) -> int:
         async def on_line(line: OutputLine) -> None:
@@ -158,7 +161,10 @@ class ServerSession:
 
 def _shown(argv: Argv) -> str:
     """The command as a person would type it, shortened (a long script stays readable)."""
-    text = join(argv)
+    return _shorter(join(argv))
+
+
+def _shorter(text: str) -> str:
     if len(text) > SHOWN_COMMAND_CHARS:
         return text[: SHOWN_COMMAND_CHARS - 1] + "…"
     return text
