@@ -20,6 +20,15 @@ from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
 
 RECENT_DELIVERIES = 25
+# How each provider is named and where its settings take the secret, for the setup table.
+PROVIDER_HELP = {
+    "github": ("GitHub", "Secret (signs X-Hub-Signature-256, SHA-256)"),
+    "gitlab": ("GitLab", "Secret token (sent as X-Gitlab-Token)"),
+    "bitbucket": ("Bitbucket Cloud", "Secret (signs X-Hub-Signature, SHA-256)"),
+    "gitea": ("Gitea", "Secret (signs X-Gitea-Signature)"),
+    "forgejo": ("Forgejo", "Secret (signs X-Forgejo-Signature)"),
+    "custom": ("Custom JSON", "Standard Webhooks (webhook-id/-timestamp/-signature v1)"),
+}
 
 
 def _site(request: HttpRequest, pk: int) -> Site:
@@ -41,7 +50,7 @@ def webhook_settings(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "site": site,
-        "urls": webhook_urls(site),
+        "providers": [(*PROVIDER_HELP[name], url) for name, url in webhook_urls(site).items()],
         "secret": webhook_secret_ensure(site=site) if request.can.view_secrets else None,
         "deliveries": list(deliveries),
     }

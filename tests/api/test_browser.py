@@ -1,0 +1,45 @@
+"""The tokens, webhook and API docs pages in a real headless Chromium behind real daphne:
+they work with the strict CSP (no inline scripts or styles: the console stays clean)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from deploynix.audit import Actor
+from deploynix.tokens import api_token_authenticate
+from servers.models import Server
+from sites.services import site_create
+from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_creates_a_token_on_the_page_and_shows_it_once(browser, cast, tmp_path):  # noqa: F811
+    browser.login(cast.developer.email, PASSWORD)
+    browser.get("/tokens/")
+    find = browser.driver.find_element
+    find(By.NAME, "name").send_keys("laptop")
+    find(By.CSS_SELECTOR, "input[name=abilities][value='site:deploy']").click()
+    find(By.CSS_SELECTOR, "form:not([action]) button[type=submit]").click()
+    browser.wait_for(lambda: browser.driver.find_elements(By.ID, "new-token"), message="token")
+    browser.driver.save_screenshot(str(tmp_path / "tokens.png"))
+    assert api_token_authenticate(browser.text("#new-token")).token.abilities == ["site:deploy"]
+    assert browser.console_errors() == []
+
+
+def test_it_shows_the_webhook_page_and_api_docs_without_console_errors(
+    browser, cast, tmp_path  # noqa: F811
+):
+    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
+    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
+                       name="shop", repository_url="git@github.com:acme/shop.git",
+                       deploy_path="/srv/shop")
+    browser.login(cast.developer.email, PASSWORD)
+    browser.get(f"/o/acme/sites/{site.pk}/webhook/")
+    browser.driver.save_screenshot(str(tmp_path / "webhook.png"))
+    assert browser.text("#webhook-secret").startswith("whsec_")
+    browser.get("/api/v1/docs/")
+    browser.driver.save_screenshot(str(tmp_path / "docs.png"))
+    assert browser.console_errors() == []
