@@ -7,8 +7,10 @@ host, never the URL (a Slack or Discord webhook URL is itself the credential).
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import smtplib
+import socket
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -46,6 +48,8 @@ def post_json(url: str, body: bytes, headers: dict[str, str] | None = None) -> i
     host = parts.hostname or "?"
     if parts.scheme not in ("http", "https"):  # never file: or ftp: (validated on save, too)
         raise DeliveryError(f"{host}: only http(s) URLs are allowed")
+    if getattr(settings, "NOTIFICATIONS_BLOCK_PRIVATE_ADDRESSES", False):
+        _refuse_private(host, parts.port or (443 if parts.scheme == "https" else 80))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     try:
@@ -57,6 +61,23 @@ def post_json(url: str, body: bytes, headers: dict[str, str] | None = None) -> i
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
         raise DeliveryError(f"{host} could not be reached: {reason}") from None
+
+
+def _refuse_private(host: str, port: int) -> None:
+    """Refuse hosts that resolve to loopback, private or link-local addresses.
+
+    Without this, anyone who may add a channel can make the server POST to its own internal
+    services and read the status back from the settings page. Best effort: the address may
+    change between this lookup and urllib's own (DNS rebinding).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise DeliveryError(f"{host} could not be resolved") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise DeliveryError(f"{host} resolves to a non-public address ({address})")
 
 
 def send_email(recipients: list[str], subject: str, body: str) -> None:

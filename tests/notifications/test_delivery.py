@@ -106,3 +106,10 @@ def test_it_skips_a_channel_deleted_or_disabled_since_the_event(add_channel, dep
     assert channel_deliver(channel_id=channel.pk, payload=payload_of(deployment)) == "skipped"
     assert channel_deliver(channel_id=999_999, payload=payload_of(deployment)) == "skipped"
     assert receiver.requests == []
+
+
+def test_it_refuses_internal_addresses_when_configured(settings, receiver):
+    settings.NOTIFICATIONS_BLOCK_PRIVATE_ADDRESSES = True
+    with pytest.raises(DeliveryError, match="non-public address"):
+        transport.post_json(receiver.url, b"{}")
+    assert receiver.requests == []
