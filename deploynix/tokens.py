@@ -16,7 +16,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -121,7 +121,10 @@ def api_token_create(
     return _insert(actor, user, organization, name, chosen, expires_at)
 
 
-def _insert(actor, user, organization, name, abilities, expires_at) -> tuple[ApiToken, str]:
+def _insert(
+    actor: Actor, user: User, organization: Organization, name: str, abilities: list[str],
+    expires_at: datetime | None,
+) -> tuple[ApiToken, str]:
     # A 48-bit prefix collision is astronomically rare, but the unique index would turn it into
     # an error page; mint again instead.
     for _attempt in range(3):
