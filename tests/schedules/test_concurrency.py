@@ -15,6 +15,17 @@ from schedules.tasks import fire_due_schedules
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
+@pytest.fixture(autouse=True)
+def purge_deploy_queue():
+    """The fired deploys really go to the broker (no worker here): drop them afterwards, so a
+    later worker of this test run does not pick up ids from a database that no longer has them."""
+    yield
+    from deploynix.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("deploy")
+
+
 def fire_concurrently(threads: int = 2) -> list[list[int]]:
     """Run the beat task from `threads` threads (own DB connections), released together."""
     start, results = threading.Barrier(threads), []
