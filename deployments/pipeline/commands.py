@@ -66,20 +66,27 @@ def link_shared_path(ctx: DeployContext, relative: str, *, is_dir: bool) -> list
     """Seed shared/<path> on first use, then replace the release copy with a symlink to it."""
     paths, path = Paths.of(ctx), shared_path(relative)
     in_release, in_shared = posixpath.join(paths.release, path), posixpath.join(paths.shared, path)
-    missing = ("test", "!", "-e", in_shared)
-    seeds = ("test", "-d" if is_dir else "-f", in_release)
-    create = ("mkdir", "-p", "--", in_shared) if is_dir else ("touch", "--", in_shared)
     nested = "/" in path  # top-level paths need no parent directories created
     return [
         *_no_symlinked_parents(paths.release, path),
         *([Command(("mkdir", "-p", "--", posixpath.dirname(in_shared)))] if nested else []),
+        *_seed_shared(in_release, in_shared, is_dir=is_dir),
+        Command(("rm", "-rf", "--", in_release)),  # removes a committed symlink, never its target
+        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_release)))] if nested else []),
+        Command(("ln", "-s", "--", in_shared, in_release)),
+    ]
+
+
+def _seed_shared(in_release: str, in_shared: str, *, is_dir: bool) -> list[Command]:
+    """Copy the release's version into shared/ if shared/ has none, else create it empty."""
+    missing = ("test", "!", "-e", in_shared)
+    seeds = ("test", "-d" if is_dir else "-f", in_release)
+    create = ("mkdir", "-p", "--", in_shared) if is_dir else ("touch", "--", in_shared)
+    return [
         Command(
             ("cp", "-a", "--", in_release, in_shared), when=(missing, _not_link(in_release), seeds)
         ),
         Command(create, when=(missing,)),
-        Command(("rm", "-rf", "--", in_release)),  # removes a committed symlink, never its target
-        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_release)))] if nested else []),
-        Command(("ln", "-s", "--", in_shared, in_release)),
     ]
 
 

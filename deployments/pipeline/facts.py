@@ -42,6 +42,7 @@ def read_current(ctx: DeployContext) -> Argv:
 
 
 def current_is_symlink(ctx: DeployContext) -> Argv:
+    """True when `current` is a symlink (even a dangling one)."""
     return ("test", "-L", Paths.of(ctx).current)
 
 
@@ -56,6 +57,7 @@ def disk_free(ctx: DeployContext) -> Argv:
 
 
 def mirror_exists(ctx: DeployContext) -> Argv:
+    """True once repo/ holds a bare mirror (a half-cloned leftover has no HEAD)."""
     return ("test", "-f", posixpath.join(Paths.of(ctx).repo, "HEAD"))
 
 
@@ -66,6 +68,7 @@ def list_releases(ctx: DeployContext) -> Argv:
 
 
 def read_releases_log(ctx: DeployContext) -> Argv:
+    """Print .deploynix/releases.log (fails when there is none yet)."""
     return ("cat", "--", Paths.of(ctx).releases_log)
 
 

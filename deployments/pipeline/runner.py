@@ -85,6 +85,7 @@ class Run:
                     await session.close()
 
     async def _forward_or_stop(self, cancel: asyncio.Event | None) -> PipelineResult:
+        """Run forward until done, cancelled or out of time (then kill what runs)."""
         forward = asyncio.create_task(self._forward())
         stop = asyncio.create_task(cancel.wait() if cancel else asyncio.Event().wait())
         try:
@@ -96,6 +97,10 @@ class Run:
             if not forward.done():
                 forward.cancel()  # kills the running remote command (servers.ssh run)
             await asyncio.gather(forward, return_exceptions=True)
+        return self._outcome(forward, cancel)
+
+    def _outcome(self, forward: asyncio.Task[None], cancel: asyncio.Event | None) -> PipelineResult:
+        """The result of a finished, failed, cancelled or timed-out forward run."""
         if not forward.cancelled() and forward.exception() is None:
             return PipelineResult("succeeded", commit=self._commit())
         error = forward.exception() if not forward.cancelled() else None
