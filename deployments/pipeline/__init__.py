@@ -3,6 +3,20 @@
 Imports only the standard library, asyncssh and servers.ssh / servers.shell (no
 Django). The Celery task builds a DeployContext and a Sink and awaits
 `run_deploy` or `run_rollback`; see /work/briefs/pipeline-contract.md.
+
+Behaviour worth knowing on the Django side:
+- Secrets: the pipeline never prints the deploy key or the HTTPS token (they travel
+  as 0600 files over SFTP, removed after the fetch, on failure too), but user scripts
+  may print anything: redacting `ctx.secrets` is the sink's job.
+- Repository host keys: with `repository_host_keys` empty, an ssh repository's host
+  is scanned (ssh-keyscan) and trusted for this deployment only, and each key is
+  reported as an 'info' line "repository host key not pinned, trusting on first use:
+  <known_hosts line>" so the Django side can offer to pin it.
+- A failure at or after the switch (activate, reload, restart_workers) switches every
+  switched server back and reloads it; only `cleanup` failing leaves the deploy
+  succeeded (its step is reported failed).
+- Besides DEPLOY_STEPS/ROLLBACK_STEPS, a failed run reports the undo steps
+  `switch_back`, `reload` and `discard_release`.
 """
 
 from __future__ import annotations
