@@ -68,7 +68,7 @@ class DeploymentLogConsumer(MemberSocket):
 
     async def send_stored(self, before: int | None = None) -> None:
         """Send stored lines after `last_seq` (up to `before`), in chunks."""
-        while True:
+        while not self.revoked:
             lines = await database_sync_to_async(stored_lines)(
                 self.deployment_id, after=self.last_seq, limit=self.chunk_size, before=before
             )

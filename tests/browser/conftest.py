@@ -23,6 +23,8 @@ def chromium(tmp_path_factory) -> Iterator:
 @pytest.fixture
 def browser(chromium, daphne_server) -> Browser:
     """The shared Chromium, logged out, pointed at the running daphne."""
+    if not daphne_server.alive():  # an earlier test stopped it and failed before restarting
+        daphne_server.start()
     browser = Browser(chromium, daphne_server.url)
     browser.get("/login/")
     chromium.delete_all_cookies()

@@ -100,3 +100,13 @@ async def test_it_loses_and_repeats_nothing_when_joining_mid_stream(cast, deploy
     lines = await receive_lines(socket, 3000, timeout=10)
     assert [line["seq"] for line in lines] == list(range(1, 3001))
     assert await socket.receive_nothing(timeout=0.5)
+
+
+async def test_it_gives_every_watcher_the_same_lines(cast, deployment, ws_open):
+    sockets = [
+        (await ws_open(user, f"/ws/deployments/{deployment.pk}/"))[0]
+        for user in (cast.owner, cast.developer, cast.viewer) * 5
+    ]
+    sent = await store_and_broadcast(deployment, [f"line {n}" for n in range(100)])
+    received = await asyncio.gather(*(receive_lines(socket, 100) for socket in sockets))
+    assert all(lines == sent for lines in received)
