@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Servers and deployments both have a `status` field; name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "ServerStatusEnum": "servers.models.ServerStatus",
+        "DeploymentStatusEnum": "deployments.models.Status",
+    },
 }
 
 # Deployment behaviour (defaults that a site can override where noted).
