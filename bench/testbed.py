@@ -76,7 +76,8 @@ def known_host(host: str, port: int) -> str:
 
 def site_context(*, deployment_id: int, kind: str, deploy_path: str, release: str,
                  servers: tuple[ServerSpec, ...], git, repo: AppRepo, deploy_key: str,
-                 reload_command: tuple[str, ...], **extra) -> DeployContext:
+                 reload_command: tuple[str, ...], reload_method: str = "php-fpm",
+                 **extra) -> DeployContext:
     """The benchmark's site: the demo app (plain PHP, no build), fetched over ssh from `git`."""
     return DeployContext(
         deployment_id=deployment_id, kind=kind, deploy_path=deploy_path, release=release,
@@ -84,7 +85,7 @@ def site_context(*, deployment_id: int, kind: str, deploy_path: str, release: st
         branch=repo.branch, deploy_key=deploy_key,
         repository_host_keys=(f"{known_host(git.host, git.port)} {git.host_key_line}",),
         preset="php", run_migrations=False, shared_dirs=(), shared_files=(),
-        reload_method="php-fpm", reload_command=reload_command, releases_to_keep=5,
+        reload_method=reload_method, reload_command=reload_command, releases_to_keep=5,
         min_free_mb=10, **extra)
 
 
