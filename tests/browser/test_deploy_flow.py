@@ -33,3 +33,5 @@ def test_it_follows_a_real_deploy_live_from_the_deploy_button(
     browser.screenshot("deploy-finished")
     assert browser.text(badge) == "Succeeded"
     assert browser.log_lines() == stored_log(deployment)
+    browser.get("/o/acme/")
+    browser.screenshot("dashboard-after-deploy")
