@@ -22,19 +22,19 @@ class SiteForm(forms.Form):
     name = forms.CharField(max_length=100)
     domain = forms.CharField(max_length=253, required=False)
     repository_url = forms.CharField(
-        max_length=500, help_text="git@github.com:owner/repo.git, ssh://… or https://…"
+        label="Repository URL", max_length=500, help_text="git@github.com:owner/repo.git, ssh://… or https://…"
     )
     branch = forms.CharField(max_length=200, initial="main")
     deploy_path = forms.CharField(max_length=500, help_text="Absolute, e.g. /srv/shop")
     web_dir = forms.CharField(
-        max_length=200, initial="public", required=False,
+        label="Web directory", max_length=200, initial="public", required=False,
         help_text="Served directory, relative to the release (empty: the release itself).",
     )
     servers = forms.ModelMultipleChoiceField(
         queryset=Server.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     shared_dirs = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, initial="storage",
+        label="Shared directories", widget=forms.Textarea(attrs={"rows": 2}), required=False, initial="storage",
         help_text="One per line; kept across releases in shared/.",
     )
     shared_files = forms.CharField(
@@ -47,7 +47,9 @@ class SiteForm(forms.Form):
         "values are hidden in deploy logs.",
     )
     preset = forms.ChoiceField(choices=Site.Preset.choices, initial=Site.Preset.LARAVEL)
-    run_migrations = forms.BooleanField(required=False, initial=True)
+    run_migrations = forms.BooleanField(
+        required=False, initial=True, help_text="Laravel: php artisan migrate --force."
+    )
     build_commands = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False,
         help_text="Extra commands, one per line, run in the release with bash -eo pipefail.",
