@@ -35,3 +35,4 @@ def test_it_renders_stored_lines_safely_through_the_template_filter():
     template = Template("{% load live %}{{ text|ansi }}")
     html = template.render(Context({"text": "\x1b[1m<b>bold</b>"}))
     assert html == '<span class="ansi-bold">&lt;b&gt;bold&lt;/b&gt;</span>'
+

@@ -62,3 +62,17 @@ def _log_out_everywhere(user) -> None:
     for session in Session.objects.all():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
+
+
+async def test_it_refuses_a_socket_opened_from_another_site(cast, deployment):
+    from channels.testing import WebsocketCommunicator
+
+    from deploynix.asgi import application
+    from tests.fixtures.live import session_cookie
+
+    cookie = (await sync_to_async(session_cookie)(cast.developer)).encode()
+    headers = [(b"origin", b"http://evil.test"), (b"cookie", cookie)]
+    socket = WebsocketCommunicator(application, f"/ws/deployments/{deployment.pk}/", headers)
+    connected, _ = await socket.connect(timeout=10)
+    assert connected is False
+    await socket.disconnect()
