@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from servers.ssh import SSHTarget
@@ -43,14 +43,15 @@ class DeployContext:
     repository_url: str = ""
     branch: str = "main"
     commit: str | None = None
-    deploy_key: str | None = None
+    # Secrets stay out of repr(): a logged or formatted context must not leak them.
+    deploy_key: str | None = field(default=None, repr=False)
     repository_host_keys: tuple[str, ...] = ()
-    https_token: str | None = None
+    https_token: str | None = field(default=None, repr=False)
     web_dir: str = "public"
     shared_dirs: tuple[str, ...] = ("storage",)
     shared_files: tuple[str, ...] = (".env",)
-    env_file: str | None = None
-    secrets: tuple[str, ...] = ()
+    env_file: str | None = field(default=None, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
     preset: str = "laravel"  # 'laravel' | 'php' | 'none'
     run_migrations: bool = True
     build_commands: tuple[str, ...] = ()

@@ -79,3 +79,12 @@ def test_it_passes_hostile_scripts_as_one_bash_argument(value):
 
     assert script.argv == ("bash", "-eo", "pipefail", "-c", value)
     assert shlex.split(command_line(script.argv))[-1] == value
+
+
+def test_it_keeps_secrets_out_of_the_context_repr():
+    from deployments.pipeline.context import DeployContext
+
+    ctx = DeployContext(deployment_id=1, kind="deploy", deploy_path="/srv/a", release="20260101000000",
+                        servers=(), deploy_key="CANARY-KEY", https_token="CANARY-TOKEN",
+                        env_file="A=CANARY-ENV", secrets=("CANARY-SECRET",))
+    assert "CANARY" not in repr(ctx)
