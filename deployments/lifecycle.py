@@ -9,6 +9,7 @@ never; every function here is safe under all three.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,9 +24,24 @@ from deploynix.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
 
+# Called with a deployment id after every committed status change (running, finished,
+# cancelled while queued). Other apps register here (notifications does, in its ready());
+# deployments imports none of them. A failing hook is logged, never propagated.
+DEPLOYMENT_STATUS_HOOKS: list[Callable[[int], object]] = []
+
 # A queued deployment whose site is free but which has not started after this long lost
 # its task message (broker restart, worker killed before ack): the watchdog sends another.
 REQUEUE_AFTER_SECONDS = 30
+
+
+def status_changed(deployment) -> None:
+    """Announce a committed status change: live broadcast, then every registered hook."""
+    send_status_sync(deployment)
+    for hook in DEPLOYMENT_STATUS_HOOKS:
+        try:
+            hook(deployment.pk)
+        except Exception:
+            logger.exception("deployment %s: status hook %r failed", deployment.pk, hook)
 
 
 def enqueue(deployment_id: int) -> None:
@@ -76,7 +92,7 @@ def deployment_claim(deployment_id: int) -> Deployment | None:
     except IntegrityError:
         # The constraint saw a concurrent claim for the same site commit first.
         return None
-    send_status_sync(deployment)
+    status_changed(deployment)
     return deployment
 
 
@@ -130,7 +146,7 @@ def _close_open_steps(row: Deployment) -> None:
 
 
 def _announce_and_continue(row: Deployment) -> None:
-    send_status_sync(row)
+    status_changed(row)
     enqueue_next(row.site_id)
 
 

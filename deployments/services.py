@@ -12,7 +12,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from deployments import selectors
+from deployments import lifecycle, selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
 from deploynix.audit import Actor, audit_record
@@ -98,7 +98,8 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
             actor=actor, organization=row.site.organization, verb="deployment.cancelled",
             target=row, after={"status": row.status},
         )
-        transaction.on_commit(lambda: send_status_sync(row), robust=True)
+        if row.status == Status.CANCELLED:
+            transaction.on_commit(lambda: lifecycle.status_changed(row), robust=True)
     return row
 
 
@@ -130,9 +131,7 @@ def _after_commit_enqueue(deployment: Deployment) -> None:
     """Enqueue the task and announce the row, once the row is visible to other processes."""
 
     def go() -> None:
-        from deployments.lifecycle import enqueue
-
-        enqueue(deployment.pk)
+        lifecycle.enqueue(deployment.pk)
         send_status_sync(deployment)
 
     # robust: a broker outage must not turn a committed request into an error page;

@@ -45,3 +45,16 @@ def test_it_announces_the_outcome_on_the_deployments_group(site):
     [event] = async_to_sync(_receive_all)(layer, channel, 1)
     assert (event["type"], event["status"]) == ("deployment.status", "failed")
     assert event["error"] == "exit 3"
+
+
+def test_it_calls_status_hooks_after_each_committed_change(site, monkeypatch):
+    seen: list[int] = []
+    monkeypatch.setattr(lifecycle, "DEPLOYMENT_STATUS_HOOKS", [seen.append, _broken_hook])
+    deployment = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
+    lifecycle.deployment_claim(deployment.pk)
+    lifecycle.deployment_finish(deployment_id=deployment.pk, status="succeeded")
+    assert seen == [deployment.pk, deployment.pk]  # running, succeeded (queued is not a change)
+
+
+def _broken_hook(deployment_id: int) -> None:
+    raise RuntimeError("a broken hook must not break deployments")
