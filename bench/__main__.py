@@ -1,125 +1,156 @@
-"""`python -m bench` (what `make bench` runs): measure, print the tables, rewrite docs/benchmarks.md."""
+"""`python -m bench` (what `make bench` runs): measure, print the tables, rewrite docs/benchmarks.md.
+
+Sections run in order and each one's failure is recorded in the document instead of ending
+the run: a benchmark should report what it could measure.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
-import platform
-import subprocess
 import time
-from datetime import UTC, datetime
+import traceback
 from pathlib import Path
 
 from bench import testbed
-from bench.scenarios import Speed, ZeroDowntime, speed, zero_downtime
+from bench.capistrano import capistrano
+from bench.document import render
+from bench.report import Results, load_average
+from bench.scenarios import speed, zero_downtime
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+SECTIONS = ("zero", "speed", "cap", "rolling", "fleet", "concurrency", "live", "panel")
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))) // 1024 // 1024
-    nginx = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True, text=True).stderr.strip()
-    return (f"{os.cpu_count()} × {cpu}, {memory} GiB RAM, {platform.platform()}, "
-            f"Python {platform.python_version()}, {nginx}")
+def _record(results: Results, section: str, error: BaseException) -> None:
+    traceback.print_exception(error)
+    results.errors[section] = f"{type(error).__name__}: {str(error)[:400]}"
 
 
-def zero_table(results: list[ZeroDowntime]) -> str:
-    rows = ["| stack | switches | requests | non-2xx | socket errors | no release in body | "
-            "stale after switch | releases answered | p50 / p99 idle (ms) | p50 / p99 switching (ms) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        s = r.stats
-        rows.append(
-            f"| {r.label} | {r.switches} | {s.total:,} | {s.non_2xx} | {s.socket_errors} | "
-            f"{s.truncated} | {r.stale} | {len(s.releases)} | {s.percentile(.5):.1f} / "
-            f"{s.percentile(.99):.1f} | {s.percentile(.5, r.windows):.1f} / {s.percentile(.99, r.windows):.1f} |")
-    return "\n".join(rows)
-
-
-def speed_table(sp: Speed) -> str:
-    d, r = sp.median(sp.deploys), sp.median(sp.rollbacks)
-    fd, fr = sp.median(sp.floor_deploy), sp.median(sp.floor_rollback)
-    rows = ["| operation | Deploynix median (s) | hand-written script over one ssh (s) | ratio | target |",
-            "|---|---|---|---|---|",
-            f"| deploy (n={len(sp.deploys)}) | {d:.3f} | {fd:.3f} | {d / fd:.2f}× | ≤ 0.8 s |",
-            f"| rollback (n={len(sp.rollbacks)}) | {r:.3f} | {fr:.3f} | {r / fr:.2f}× | ≤ 0.3 s |"]
-    steps = ["", "| deploy step | median (s) |", "|---|---|"]
-    steps += [f"| {step} | {seconds:.3f} |" for step, seconds in sp.step_medians().items()]
-    return "\n".join(rows + steps)
-
-
-async def measure(pairs: int, bad_pairs: int, runs: int) -> tuple[list[ZeroDowntime], Speed]:
+async def one_host(args, results: Results, only: set[str]) -> None:
+    """Zero downtime (recommended and misconfigured stacks), speed and Capistrano, one host."""
     bed = testbed.build()
     try:
-        good = bed.add_site("recommended")
-        bad = bed.add_site("misconfigured", misconfigured=True)
-        zero = [await zero_downtime(bed, good, pairs=pairs, label="recommended (Deploynix default)"),
-                await zero_downtime(bed, bad, pairs=bad_pairs,
-                                    label="misconfigured ($document_root, process_control_timeout=0)")]
-        fast = bed.add_site("speed")
-        return zero, await speed(bed, fast, runs=runs)
+        if "zero" in only:
+            try:
+                good = bed.add_site("recommended")
+                bad = bed.add_site("misconfigured", misconfigured=True)
+                results.zero.append(await zero_downtime(
+                    bed, good, pairs=args.pairs, label="recommended (Deploynix default), one host",
+                    min_requests=args.min_requests // 2))
+                results.zero.append(await zero_downtime(
+                    bed, bad, pairs=args.bad_pairs,
+                    label="misconfigured ($document_root, process_control_timeout=0), one host"))
+            except Exception as error:  # noqa: BLE001 - reported in the document
+                _record(results, "zero", error)
+        if "speed" in only:
+            try:
+                results.speed = await speed(bed, bed.add_site("speed"), runs=args.runs)
+            except Exception as error:  # noqa: BLE001
+                _record(results, "speed", error)
+        if "cap" in only:
+            results.cap = capistrano(bed, bed.add_site("capistrano"), runs=args.cap_runs)
     finally:
         bed.close()
 
 
-def render(zero: list[ZeroDowntime], sp: Speed, seconds: float, argv: str) -> str:
-    failures = [f for r in zero for f in r.failures if f]
-    return f"""# Benchmarks
+async def many_hosts(args, results: Results, only: set[str]) -> None:
+    """Rolling zero downtime behind a balancer, fleet scaling and concurrency (needs root)."""
+    from bench import fleet as fleets
+    from bench.rolling import concurrency, fleet_scaling, rolling_zero_downtime
 
-Regenerated by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {seconds:.0f} s.
-Machine: {machine()}.
-Command: `{argv}`.
+    wanted = only & {"rolling", "fleet", "concurrency"}
+    if not wanted:
+        return
+    if os.geteuid() != 0:
+        for section in wanted:
+            results.errors[section] = "needs root for network namespaces (run make bench as root)"
+        return
+    fleet = fleets.build(max(10, *args.fleet))
+    try:
+        for section, run in (
+            ("rolling", lambda: rolling_zero_downtime(fleet, fleet.hosts[:3],
+                                                      pairs=args.rolling_pairs,
+                                                      min_requests=args.min_requests // 2)),
+            ("fleet", lambda: fleet_scaling(fleet, tuple(args.fleet), runs=args.fleet_runs)),
+            ("concurrency", lambda: concurrency(fleet, args.concurrent)),
+        ):
+            if section not in only:
+                continue
+            try:
+                value = await run()
+            except Exception as error:  # noqa: BLE001
+                _record(results, section, error)
+                continue
+            if section == "rolling":
+                results.zero.append(value)
+            else:
+                setattr(results, section, value)
+    finally:
+        fleet.close()
 
-Every host here is real: an OpenSSH sshd on 127.0.0.1, nginx + php-fpm stacks (testbed/web.py),
-the demo app (testbed/apps/demo) in a bare git repository served over that sshd. Deploys run the
-real pipeline (`deployments/pipeline`, one SSH connection per deployment) — the same code the
-Celery worker runs; the panel's queueing adds the worker's pick-up time on top (not measured here).
 
-## Zero downtime
+def django_side(args, results: Results, only: set[str]) -> None:
+    """Live log (real daphne) and panel timings, in child processes on a private database."""
+    if not only & {"live", "panel"}:
+        return
+    from bench.django_env import DjangoEnv
 
-A load generator (bench/load.py: 16 keep-alive connections, every
-response parsed) runs while the pipeline deploys and rolls back; each switch is `ln -s` + `mv -T`
-(rename) followed by a graceful PHP-FPM reload (SIGUSR2).
-"non-2xx" are 5xx/4xx answers, "socket errors" are connections that broke mid-response (truncated
-answers), "no release in body" are 2xx answers without the page's release marker, "stale" are
-answers from an old release more than 50 ms after `current` had switched.
+    env = DjangoEnv.create()
+    try:
+        if "live" in only:
+            try:
+                env.start_daphne()
+                results.live = env.run_json("bench.livelog", str(env.daphne_port), *args.live)
+            except Exception as error:  # noqa: BLE001
+                _record(results, "live", error)
+        if "panel" in only:
+            try:
+                results.panel = env.run_json("bench.panel", str(args.panel_deployments))
+            except Exception as error:  # noqa: BLE001
+                _record(results, "panel", error)
+    finally:
+        env.close()
 
-{zero_table(zero)}
 
-The misconfigured stack is what the stack check (servers/stackcheck.py) flags: `$document_root`
-keeps PHP on the old release (stale answers), `process_control_timeout = 0` lets a reload kill
-in-flight requests.{" Pipeline failures during the run: " + "; ".join(failures) if failures else ""}
-
-## Deploy and rollback speed
-
-Trigger-to-succeeded of the pipeline for the demo app (no build steps; repository over SSH), against
-the floor: a minimal hand-written bash script doing the same work over one OpenSSH connection.
-
-{speed_table(sp)}
-
-## Not measured yet
-
-Capistrano comparison, rolling deploys across 3 hosts behind a load balancer, live-log latency and
-loss at 1,000 / 10,000 lines/s, fleet scaling (1/3/10 hosts), 50 concurrent deployments on one
-worker, and panel timings with 10,000 deployments are not part of this run yet.
-"""
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    add = parser.add_argument
+    add("--pairs", type=int, default=20, help="deploy+rollback pairs under load, one host")
+    add("--bad-pairs", type=int, default=10, help="pairs on the misconfigured stack")
+    add("--rolling-pairs", type=int, default=10, help="rolling deploy+rollback pairs, 3 hosts")
+    add("--min-requests", type=int, default=110_000,
+        help="requests the default stack must see in total (half one host, half rolling)")
+    add("--runs", type=int, default=7, help="timed deploys and rollbacks (one host)")
+    add("--cap-runs", type=int, default=5, help="timed Capistrano deploys and rollbacks")
+    add("--fleet", type=int, nargs="+", default=[1, 3, 10], help="host counts")
+    add("--fleet-runs", type=int, default=3, help="timed deploys per host count")
+    add("--concurrent", type=int, default=50, help="sites deployed at once")
+    add("--live", nargs="+", default=["1000:5", "10000:3"], help="RATE:SECONDS live-log runs")
+    add("--panel-deployments", type=int, default=10_000)
+    add("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    add("--no-write", action="store_true", help="print only; keep docs/benchmarks.md")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--pairs", type=int, default=20, help="deploy+rollback pairs under load")
-    parser.add_argument("--bad-pairs", type=int, default=10, help="pairs on the misconfigured stack")
-    parser.add_argument("--runs", type=int, default=7, help="timed deploys and rollbacks")
-    parser.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md")
-    args = parser.parse_args()
+    args = parse()
+    only = set(args.only.split(","))
     started = time.monotonic()
-    zero, sp = asyncio.run(measure(args.pairs, args.bad_pairs, args.runs))
-    argv = f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} --runs {args.runs}"
-    text = render(zero, sp, time.monotonic() - started, argv)
+    results = Results(load=[load_average()])
+    asyncio.run(one_host(args, results, only))
+    asyncio.run(many_hosts(args, results, only))
+    results.load.append(load_average())
+    django_side(args, results, only)
+    results.load.append(load_average())
+    argv = (f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
+            f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
+            f"--runs {args.runs} --cap-runs {args.cap_runs} --fleet {' '.join(map(str, args.fleet))} "
+            f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
+            f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
+            + (f" --only {args.only}" if only != set(SECTIONS) else ""))
+    text = render(results, time.monotonic() - started, argv)
     print(text)
     if not args.no_write:
         DOC.write_text(text)

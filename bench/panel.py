@@ -60,7 +60,7 @@ def populate(count: int):
             commit_message=f"Change {n}", release=created.strftime("%Y%m%d%H%M%S"),
             created_at=created, started_at=created, finished_at=created + timedelta(seconds=1)))
     Deployment.objects.bulk_create(rows, batch_size=2000)
-    newest = Deployment.objects.order_by("-created_at")[:500]
+    newest = Deployment.objects.filter(organization=org).order_by("-created_at")[:500]
     DeploymentStep.objects.bulk_create(
         DeploymentStep(deployment=d, name=name, server="web1", status="succeeded", order=i,
                        started_at=d.started_at, finished_at=d.finished_at, exit_code=0)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: a benchmark, not a test. Builds real hosts, measures, rewrites docs/benchmarks.md.
+# Extra arguments go to `python -m bench` (see `python -m bench --help`).
 source "$(dirname "$0")/lib.sh"
 apt_ensure /usr/sbin/sshd:openssh-server ssh:openssh-client git:git \
-  /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli
+  /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
+  cap:capistrano ip:iproute2 nsenter:util-linux
 venv_ensure
-say "Running the benchmarks (a few minutes)"
+say "Running the benchmarks (about 10 minutes)"
 exec "$VENV/bin/python" -m bench "$@"
