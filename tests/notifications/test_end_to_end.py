@@ -1,11 +1,6 @@
 """End to end: a real deployment over real sshd notifies a subscribed webhook as it starts
-and finishes (Celery eager: the deploy and the sends run in this process).
-
-Until deployments calls notifications.services.notify_deployment_status after each status change
-(directly, or through a `deployments.lifecycle.DEPLOYMENT_STATUS_HOOKS` list that
-NotificationsConfig.ready() registers into), these fail as expected; strict, so wiring the hook
-makes them XPASS and fail, which is the reminder to drop the marker.
-"""
+and finishes (Celery eager: the deploy and the sends run in this process). The link is
+deployments.lifecycle.DEPLOYMENT_STATUS_HOOKS, which NotificationsConfig.ready() joins."""
 
 from __future__ import annotations
 
@@ -18,7 +13,6 @@ from sites.models import Site
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(strict=True, reason="notification hook not yet called by deployments"),
 ]
 
 

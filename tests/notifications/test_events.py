@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from deployments.lifecycle import DEPLOYMENT_STATUS_HOOKS
 from deployments.models import Deployment, Kind, Status
+from deployments.services import deployment_cancel
+from deploynix.audit import Actor
 from notifications.services import notify_deployment_status
 
 
@@ -40,3 +43,17 @@ def test_it_sends_nothing_before_the_outcome_commits(deployment, add_channel, re
     with django_capture_on_commit_callbacks() as callbacks:
         assert notify_deployment_status(deployment.pk) == 1
     assert len(callbacks) == 1 and receiver.requests == []
+
+
+def test_it_announces_a_queued_deployment_cancelled_by_a_user(deployment, add_channel, receiver,
+                                                              cast, eager_celery,
+                                                              django_capture_on_commit_callbacks):
+    Deployment.objects.filter(pk=deployment.pk).update(status=Status.QUEUED)
+    add_channel("webhook")
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_cancel(deployment=deployment, actor=Actor(user=cast.developer))
+    assert [r.json()["type"] for r in receiver.requests] == ["deployment.cancelled"]
+
+
+def test_it_joins_the_deployment_status_hooks_once():
+    assert DEPLOYMENT_STATUS_HOOKS.count(notify_deployment_status) == 1
