@@ -1,4 +1,4 @@
-"""`python -m bench` (what `make bench` runs): measure, print the tables, rewrite docs/benchmarks.md.
+"""`python -m bench` (what `make bench` runs): measure, print tables, rewrite docs/benchmarks.md.
 
 Sections run in order and each one's failure is recorded in the document instead of ending
 the run: a benchmark should report what it could measure.
@@ -36,12 +36,23 @@ async def one_host(args, results: Results, only: set[str]) -> None:
             try:
                 good = bed.add_site("recommended")
                 bad = bed.add_site("misconfigured", misconfigured=True)
-                results.zero.append(await zero_downtime(
-                    bed, good, pairs=args.pairs, label="recommended (Deploynix default), one host",
-                    min_requests=args.min_requests // 2))
-                results.zero.append(await zero_downtime(
-                    bed, bad, pairs=args.bad_pairs,
-                    label="misconfigured ($document_root, process_control_timeout=0), one host"))
+                results.zero.append(
+                    await zero_downtime(
+                        bed,
+                        good,
+                        pairs=args.pairs,
+                        label="recommended (Deploynix default), one host",
+                        min_requests=args.min_requests // 2,
+                    )
+                )
+                results.zero.append(
+                    await zero_downtime(
+                        bed,
+                        bad,
+                        pairs=args.bad_pairs,
+                        label="misconfigured ($document_root, process_control_timeout=0), one host",
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - reported in the document
                 _record(results, "zero", error)
         if "speed" in only:
@@ -70,9 +81,15 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
     fleet = fleets.build(max(10, *args.fleet))
     try:
         for section, run in (
-            ("rolling", lambda: rolling_zero_downtime(fleet, fleet.hosts[:3],
-                                                      pairs=args.rolling_pairs,
-                                                      min_requests=args.min_requests // 2)),
+            (
+                "rolling",
+                lambda: rolling_zero_downtime(
+                    fleet,
+                    fleet.hosts[:3],
+                    pairs=args.rolling_pairs,
+                    min_requests=args.min_requests // 2,
+                ),
+            ),
             ("fleet", lambda: fleet_scaling(fleet, tuple(args.fleet), runs=args.fleet_runs)),
             ("concurrency", lambda: concurrency(fleet, args.concurrent)),
         ):
@@ -120,8 +137,12 @@ def parse() -> argparse.Namespace:
     add("--pairs", type=int, default=20, help="deploy+rollback pairs under load, one host")
     add("--bad-pairs", type=int, default=10, help="pairs on the misconfigured stack")
     add("--rolling-pairs", type=int, default=10, help="rolling deploy+rollback pairs, 3 hosts")
-    add("--min-requests", type=int, default=110_000,
-        help="requests the default stack must see in total (half one host, half rolling)")
+    add(
+        "--min-requests",
+        type=int,
+        default=110_000,
+        help="requests the default stack must see in total (half one host, half rolling)",
+    )
     add("--runs", type=int, default=7, help="timed deploys and rollbacks (one host)")
     add("--cap-runs", type=int, default=5, help="timed Capistrano deploys and rollbacks")
     add("--fleet", type=int, nargs="+", default=[1, 3, 10], help="host counts")
@@ -144,12 +165,14 @@ def main() -> None:
     results.load.append(load_average())
     django_side(args, results, only)
     results.load.append(load_average())
-    argv = (f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
-            f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
-            f"--runs {args.runs} --cap-runs {args.cap_runs} --fleet {' '.join(map(str, args.fleet))} "
-            f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
-            f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
-            + (f" --only {args.only}" if only != set(SECTIONS) else ""))
+    argv = (
+        f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
+        f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
+        f"--runs {args.runs} --cap-runs {args.cap_runs} --fleet {' '.join(map(str, args.fleet))} "
+        f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
+        f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
+        + (f" --only {args.only}" if only != set(SECTIONS) else "")
+    )
     text = render(results, time.monotonic() - started, argv)
     print(text)
     if not args.no_write:

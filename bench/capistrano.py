@@ -53,7 +53,7 @@ end
 after "deploy:publishing", "php:reload"
 """
 
-PRODUCTION_RB = 'server {host}, user: {user}, roles: %w[web]\n'
+PRODUCTION_RB = "server {host}, user: {user}, roles: %w[web]\n"
 
 
 def _ruby(text: str) -> str:
@@ -78,25 +78,50 @@ def write_project(bed: Bed, site: Site, directory: Path) -> None:
         (secrets / name).chmod(0o600)
     known = secrets / "known_hosts"
     known.write_text(f"{known_host(bed.host.host, bed.host.port)} {bed.host.host_key_line}\n")
-    git_ssh = shlex.join(["ssh", "-i", str(secrets / "deploy_key"), "-o", "IdentitiesOnly=yes",
-                          "-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes"])
+    git_ssh = shlex.join(
+        [
+            "ssh",
+            "-i",
+            str(secrets / "deploy_key"),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ]
+    )
     (directory / "Capfile").write_text(CAPFILE)
-    (directory / "config" / "deploy.rb").write_text(DEPLOY_RB.format(
-        repo_url=_ruby(bed.repo.ssh_url(bed.host.user, bed.host.host, bed.host.port)),
-        deploy_to=_ruby(str(site.deploy_path)), tmp_dir=_ruby(str(directory / "tmp")),
-        git_ssh=_ruby(git_ssh), client_key=_ruby(str(secrets / "client_key")),
-        port=int(bed.host.port), known_hosts=_ruby(str(known)),
-        reload=_ruby(shlex.join(site.stack.reload_command))))
+    (directory / "config" / "deploy.rb").write_text(
+        DEPLOY_RB.format(
+            repo_url=_ruby(bed.repo.ssh_url(bed.host.user, bed.host.host, bed.host.port)),
+            deploy_to=_ruby(str(site.deploy_path)),
+            tmp_dir=_ruby(str(directory / "tmp")),
+            git_ssh=_ruby(git_ssh),
+            client_key=_ruby(str(secrets / "client_key")),
+            port=int(bed.host.port),
+            known_hosts=_ruby(str(known)),
+            reload=_ruby(shlex.join(site.stack.reload_command)),
+        )
+    )
     (directory / "config" / "deploy" / "production.rb").write_text(
-        PRODUCTION_RB.format(host=_ruby(bed.host.host), user=_ruby(bed.host.user)))
+        PRODUCTION_RB.format(host=_ruby(bed.host.host), user=_ruby(bed.host.user))
+    )
 
 
 def _cap(directory: Path, *task: str) -> float:
     started = time.monotonic()
-    done = subprocess.run([str(CAP), "production", *task], cwd=directory, capture_output=True,
-                          text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(directory)})
+    done = subprocess.run(
+        [str(CAP), "production", *task],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(directory)},
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"cap {' '.join(task)} failed:\n{done.stdout[-1500:]}{done.stderr[-1500:]}")
+        raise RuntimeError(
+            f"cap {' '.join(task)} failed:\n{done.stdout[-1500:]}{done.stderr[-1500:]}"
+        )
     return time.monotonic() - started
 
 

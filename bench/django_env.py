@@ -26,8 +26,13 @@ BIN = Path(sys.executable).parent
 
 
 def _devenv(service: str) -> str:
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "devenv.py"), service],
-                          check=True, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "devenv.py"), service],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     return done.stdout.strip()
 
 
@@ -57,22 +62,33 @@ class DjangoEnv:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{database}"')
         var_dir = Path(tempfile.mkdtemp(prefix="deploynix-bench-var-"))
-        env = dict(os.environ, DEPLOYNIX_ENV="test", REDIS_URL=redis_url,
-                   DATABASE_URL=urlunparse(urlparse(admin_url)._replace(path=f"/{database}")),
-                   DEPLOYNIX_REDIS_PREFIX=f"dnxbench-{os.getpid()}", DEPLOYNIX_VAR_DIR=str(var_dir),
-                   PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT),
-                   DJANGO_SETTINGS_MODULE="deploynix.settings")
+        env = dict(
+            os.environ,
+            DEPLOYNIX_ENV="test",
+            REDIS_URL=redis_url,
+            DATABASE_URL=urlunparse(urlparse(admin_url)._replace(path=f"/{database}")),
+            DEPLOYNIX_REDIS_PREFIX=f"dnxbench-{os.getpid()}",
+            DEPLOYNIX_VAR_DIR=str(var_dir),
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=str(ROOT),
+            DJANGO_SETTINGS_MODULE="deploynix.settings",
+        )
         django = cls(env, admin_url, database, var_dir)
         django.run_module_text(["manage.py", "migrate", "--no-input", "-v", "0"], script=True)
         return django
 
-    def run_module_text(self, argv: list[str], *, script: bool = False, timeout: float = 600) -> str:
+    def run_module_text(
+        self, argv: list[str], *, script: bool = False, timeout: float = 600
+    ) -> str:
         """Run `python -m argv…` (or `python argv…`) with this environment; return its stdout."""
         command = [sys.executable, *argv] if script else [sys.executable, "-m", *argv]
-        done = subprocess.run(command, env=self.env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            command, env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+            )
         return done.stdout
 
     def run_json(self, module: str, *args: str) -> dict:
@@ -85,16 +101,26 @@ class DjangoEnv:
         log = self.var_dir / "daphne.log"
         with log.open("ab") as out:
             self.daphne = subprocess.Popen(
-                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.daphne_port),
-                 "deploynix.asgi:application"], env=self.env, cwd=ROOT, stdout=out,
-                stderr=subprocess.STDOUT)
+                [
+                    str(BIN / "daphne"),
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.daphne_port),
+                    "deploynix.asgi:application",
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{self.daphne_port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.daphne.poll() is not None:
                 raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{url}/login/", timeout=2):
+                with urllib.request.urlopen(f"{url}/login/", timeout=2):  # noqa: S310 - http only
                     return url
             except OSError:
                 time.sleep(0.2)

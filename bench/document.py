@@ -146,7 +146,8 @@ def _speed_notes(r: Results) -> str:
             f"floor takes {floor:.2f} s per deploy (MACHINE-NOTES measured 0.70 s idle), and "
             f"Deploynix is {deploy / floor:.2f}× the floor. Each remote command costs a round "
             f"trip over the one connection (~3.4 ms idle, far more under load); the step table "
-            f"shows where the time goes (fetching is a mirror update plus `git archive | tar`).")
+            f"shows where the time goes (fetching is a mirror update plus `git archive | tar`)."
+        )
     return "\n\n".join(notes)
 
 
@@ -156,23 +157,27 @@ def _live_notes(r: Results) -> str:
     lost = [run for run in r.live["runs"] if run["lost"]]
     if not lost:
         return "No line was lost or repeated."
-    return ("\n**Target missed: lines were lost on the socket.** Every line was stored (the "
-            "`stored` column), but the socket closed: the sink batches whatever accumulated "
-            "while the previous batch was being stored (thousands of lines at 10,000 lines/s), "
-            "the consumer forwards a batch as ONE WebSocket message, and daphne (autobahn) "
-            "refuses messages over 1 MiB (`PayloadExceededError`) and drops the connection. A "
-            "browser would reconnect with `?after=<seq>` and read the rest from the database, "
-            "so nothing is lost for good, but the live view stalls. Fix (deployments/consumers.py, "
-            "not the bench's file): send live batches in chunks of `chunk_size` lines, as "
-            "`send_stored` already does.")
+    return (
+        "\n**Target missed: lines were lost on the socket.** Every line was stored (the "
+        "`stored` column), but the socket closed: the sink batches whatever accumulated "
+        "while the previous batch was being stored (thousands of lines at 10,000 lines/s), "
+        "the consumer forwards a batch as ONE WebSocket message, and daphne (autobahn) "
+        "refuses messages over 1 MiB (`PayloadExceededError`) and drops the connection. A "
+        "browser would reconnect with `?after=<seq>` and read the rest from the database, "
+        "so nothing is lost for good, but the live view stalls. Fix (deployments/consumers.py, "
+        "not the bench's file): send live batches in chunks of `chunk_size` lines, as "
+        "`send_stored` already does."
+    )
 
 
 def _panel_notes(r: Results) -> str:
     if not r.panel:
         return ""
-    return (f"{r.panel['deployments']:,} deployments over 10 sites of one organization (3 servers; "
-            f"steps for the newest 500), bulk-inserted into a private PostgreSQL database "
-            f"(bench/panel.py). Each page through Django's test client in process (server time "
-            f"only: no network, no browser), median of 10 requests after a warm-up; queries "
-            f"counted with CaptureQueriesContext. The API list is authenticated with a bearer "
-            f"token (`site:read`).")
+    return (
+        f"{r.panel['deployments']:,} deployments over 10 sites of one organization (3 servers; "
+        f"steps for the newest 500), bulk-inserted into a private PostgreSQL database "
+        f"(bench/panel.py). Each page through Django's test client in process (server time "
+        f"only: no network, no browser), median of 10 requests after a warm-up; queries "
+        f"counted with CaptureQueriesContext. The API list is authenticated with a bearer "
+        f"token (`site:read`)."
+    )

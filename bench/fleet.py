@@ -30,29 +30,50 @@ class Fleet:
     _ids: int = 0
 
     def server(self, host: NetnsHost) -> ServerSpec:
-        return ServerSpec(host.name, SSHTarget(host=host.address, port=22, username="root",
-                                               client_keys=(self.client_key,),
-                                               host_key=host.host_key_line))
+        return ServerSpec(
+            host.name,
+            SSHTarget(
+                host=host.address,
+                port=22,
+                username="root",
+                client_keys=(self.client_key,),
+                host_key=host.host_key_line,
+            ),
+        )
 
     def next_release(self) -> str:
         """Unique 14-digit names (a different year from the loopback bed's, so never equal)."""
         self._releases += 1
         return (datetime(2027, 1, 1, tzinfo=UTC) + timedelta(seconds=self._releases)).strftime(
-            "%Y%m%d%H%M%S")
+            "%Y%m%d%H%M%S"
+        )
 
-    def context(self, hosts: list[NetnsHost], *, site: str = "app", kind: str = "deploy",
-                release: str | None = None) -> DeployContext:
+    def context(
+        self,
+        hosts: list[NetnsHost],
+        *,
+        site: str = "app",
+        kind: str = "deploy",
+        release: str | None = None,
+    ) -> DeployContext:
         """A deploy (or rollback to `release`) of /srv/<site> on every host in `hosts`."""
         self._ids += 1
         return site_context(
-            deployment_id=self._ids, kind=kind, deploy_path=f"/srv/{site}",
+            deployment_id=self._ids,
+            kind=kind,
+            deploy_path=f"/srv/{site}",
             release=release or self.next_release(),
-            servers=tuple(self.server(host) for host in hosts), git=self.git, repo=self.repo,
-            deploy_key=self.deploy_key, reload_command=hosts[0].reload_command)
+            servers=tuple(self.server(host) for host in hosts),
+            git=self.git,
+            repo=self.repo,
+            deploy_key=self.deploy_key,
+            reload_command=hosts[0].reload_command,
+        )
 
     def balancer(self, hosts: list[NetnsHost]) -> LoadBalancer:
-        self.balancers.append(LoadBalancer(self.base / f"lb{len(self.balancers)}",
-                                           [host.address for host in hosts]))
+        self.balancers.append(
+            LoadBalancer(self.base / f"lb{len(self.balancers)}", [host.address for host in hosts])
+        )
         return self.balancers[-1]
 
     def close(self) -> None:
@@ -77,9 +98,12 @@ def build(count: int) -> Fleet:
         repo = AppRepo.create(base / "git", "demo")
         # Starting is mostly waiting for daemons: start the hosts side by side.
         with ThreadPoolExecutor(max_workers=5) as pool:
-            hosts = list(pool.map(
-                lambda i: NetnsHost.start(network, i, base / f"host{i}", [client_public]),
-                range(1, count + 1)))
+            hosts = list(
+                pool.map(
+                    lambda i: NetnsHost.start(network, i, base / f"host{i}", [client_public]),
+                    range(1, count + 1),
+                )
+            )
     except BaseException:
         for host in [*hosts, *([git] if git else [])]:
             host.stop()

@@ -123,11 +123,21 @@ class NetnsHost:
         return ("sh", "-c", 'kill -USR2 "$(cat "$1")"', "sh", str(self.WEB / "fpm.pid"))
 
     @classmethod
-    def start(cls, network: Network, index: int, base: Path, authorized_keys: list[str], *,
-              site: str = "app", web: bool = True, fpm_children: int = 3) -> NetnsHost:
+    def start(
+        cls,
+        network: Network,
+        index: int,
+        base: Path,
+        authorized_keys: list[str],
+        *,
+        site: str = "app",
+        web: bool = True,
+        fpm_children: int = 3,
+    ) -> NetnsHost:
         """Create the namespaces, then start sshd (and the web stack); wait until they answer."""
-        host = cls(name=f"dnx{os.getpid() % 100000}h{index}", address=network.address(index),
-                   base=base)
+        host = cls(
+            name=f"dnx{os.getpid() % 100000}h{index}", address=network.address(index), base=base
+        )
         base.mkdir(parents=True, exist_ok=True)
         (base / "srv").mkdir(exist_ok=True)
         host._create_netns(network)
@@ -154,10 +164,25 @@ class NetnsHost:
     def _hold_mount_namespace(self) -> None:
         """A sleeping process owns the host's mount namespace (its own /srv); others join it."""
         holder = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, "unshare", "--mount", "--propagation", "private",
-             "sh", "-c", 'mount --bind "$1" /srv && echo ready && exec sleep infinity', "sh",
-             str(self.base / "srv")],
-            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.name,
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount --bind "$1" /srv && echo ready && exec sleep infinity',
+                "sh",
+                str(self.base / "srv"),
+            ],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.processes.append(holder)
         if holder.stdout is None or holder.stdout.readline().strip() != b"ready":
             raise RuntimeError(f"{self.name}: could not mount a private /srv")
@@ -165,42 +190,77 @@ class NetnsHost:
 
     def spawn(self, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
         """Start `argv` inside this host (its network and mount namespaces)."""
-        enter = ["nsenter", f"--net=/run/netns/{self.name}", f"--mount=/proc/{self._holder_pid}/ns/mnt"]
+        enter = [
+            "nsenter",
+            f"--net=/run/netns/{self.name}",
+            f"--mount=/proc/{self._holder_pid}/ns/mnt",
+        ]
         with log.open("ab") as output:
-            process = subprocess.Popen([*enter, "--", *argv], stdin=subprocess.DEVNULL,
-                                       stdout=output, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                [*enter, "--", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes.append(process)
         return process
 
     def _start_sshd(self, authorized_keys: list[str]) -> None:
         key = self.base / "ssh_host_ed25519_key"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", self.name, "-f",
-                        str(key)], check=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", self.name, "-f", str(key)],
+            check=True,
+        )
         self.host_key_line = key.with_suffix(".pub").read_text().strip()
-        (self.base / "authorized_keys").write_text("".join(f"{k.strip()}\n" for k in authorized_keys))
-        (self.base / "sshd_config").write_text(SSHD_CONFIG.format(address=self.address, base=self.base))
+        (self.base / "authorized_keys").write_text(
+            "".join(f"{k.strip()}\n" for k in authorized_keys)
+        )
+        (self.base / "sshd_config").write_text(
+            SSHD_CONFIG.format(address=self.address, base=self.base)
+        )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        self.spawn(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.base / "sshd_config")],
-                   self.base / "sshd.log")
+        self.spawn(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.base / "sshd_config")],
+            self.base / "sshd.log",
+        )
 
     def _start_web(self, site: str, fpm_children: int) -> None:
         outside, web = self.base / "srv" / ".web", self.WEB
         for directory in (outside, outside / "logs", outside / "temp"):
             directory.mkdir(parents=True, exist_ok=True)
-        conf = nginx_conf(web, [SiteRoot(Path("/srv") / site)], http_port=80,
-                          fpm_address="127.0.0.1:9000", misconfigured=False)
+        conf = nginx_conf(
+            web,
+            [SiteRoot(Path("/srv") / site)],
+            http_port=80,
+            fpm_address="127.0.0.1:9000",
+            misconfigured=False,
+        )
         # The testbed's nginx listens on loopback; a namespaced host listens on its own address.
         assert "listen 127.0.0.1:80 " in conf
         (outside / "nginx.conf").write_text(
-            conf.replace("listen 127.0.0.1:80 ", f"listen {self.address}:80 "))
+            conf.replace("listen 127.0.0.1:80 ", f"listen {self.address}:80 ")
+        )
         (outside / "php-fpm.conf").write_text(
-            fpm_conf(web, fpm_port=9000, misconfigured=False, children=fpm_children))
+            fpm_conf(web, fpm_port=9000, misconfigured=False, children=fpm_children)
+        )
         (outside / "php.ini").write_text(PHP_INI)
-        self.spawn([find_php_fpm(), "--allow-to-run-as-root", "--nodaemonize", "--fpm-config",
-                    str(web / "php-fpm.conf"), "-c", str(web / "php.ini")], outside / "fpm.out")
-        self.spawn([NGINX_BINARY, "-p", str(web), "-c", str(web / "nginx.conf"), "-g", "daemon off;"],
-                   outside / "nginx.out")
+        self.spawn(
+            [
+                find_php_fpm(),
+                "--allow-to-run-as-root",
+                "--nodaemonize",
+                "--fpm-config",
+                str(web / "php-fpm.conf"),
+                "-c",
+                str(web / "php.ini"),
+            ],
+            outside / "fpm.out",
+        )
+        self.spawn(
+            [NGINX_BINARY, "-p", str(web), "-c", str(web / "nginx.conf"), "-g", "daemon off;"],
+            outside / "nginx.out",
+        )
 
     def _wait_for(self, port: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -271,14 +331,20 @@ class LoadBalancer:
             self.port = sock.getsockname()[1]
         servers = "\n".join(f"        server {address}:80;" for address in addresses)
         user = "user root root;\n" if os.geteuid() == 0 else ""
-        (base / "nginx.conf").write_text(LB_CONF.format(user=user, base=base, servers=servers,
-                                                        port=self.port))
+        (base / "nginx.conf").write_text(
+            LB_CONF.format(user=user, base=base, servers=servers, port=self.port)
+        )
         self._process = subprocess.Popen(
             [NGINX_BINARY, "-p", str(base), "-c", str(base / "nginx.conf"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.5),
+            ):
                 return
             time.sleep(0.05)
         raise RuntimeError("load balancer did not start")

@@ -58,8 +58,9 @@ class SocketRecorder(threading.Thread):
 
     def __init__(self, url: str, cookie: str, origin: str) -> None:
         super().__init__(daemon=True)
-        self.socket = websocket.create_connection(url, header=[f"Cookie: {cookie}"], origin=origin,
-                                                  timeout=30)
+        self.socket = websocket.create_connection(
+            url, header=[f"Cookie: {cookie}"], origin=origin, timeout=30
+        )
         self.arrivals: dict[int, float] = {}  # printed line number -> arrival - printed (s)
         self.duplicates = 0
         self.ended = ""  # why the socket stopped delivering, if it did
@@ -94,12 +95,21 @@ class SocketRecorder(threading.Thread):
 def _site_rows(bed: testbed.Bed):
     owner = User.objects.create_user(email="bench@example.test", password="bench-password-1")
     org = organization_create(name="Bench", owner=owner, actor=Actor(user=owner), slug="bench")
-    site = Site.objects.create(organization=org, name="live", repository_url="git@example.test:a/b.git",
-                               deploy_path="/srv/live", deploy_key_public="ssh-ed25519 AAAA bench",
-                               deploy_key_private=bed.deploy_key)
+    site = Site.objects.create(
+        organization=org,
+        name="live",
+        repository_url="git@example.test:a/b.git",
+        deploy_path="/srv/live",
+        deploy_key_public="ssh-ed25519 AAAA bench",
+        deploy_key_private=bed.deploy_key,
+    )
     client = Client()
     client.force_login(owner)
-    return org, site, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return (
+        org,
+        site,
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+    )
 
 
 async def _deploy_through_sink(ctx) -> str:
@@ -120,29 +130,50 @@ def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dic
     org, site, cookie = rows
     total = int(rate * seconds)
     release = bed.next_release()
-    deployment = Deployment.objects.create(site=site, organization=org, branch="main",
-                                           status="running", triggered_by_name="bench",
-                                           release=release)
-    recorder = SocketRecorder(f"ws://127.0.0.1:{port}/ws/deployments/{deployment.pk}/", cookie,
-                              f"http://127.0.0.1:{port}")
+    deployment = Deployment.objects.create(
+        site=site,
+        organization=org,
+        branch="main",
+        status="running",
+        triggered_by_name="bench",
+        release=release,
+    )
+    recorder = SocketRecorder(
+        f"ws://127.0.0.1:{port}/ws/deployments/{deployment.pk}/", cookie, f"http://127.0.0.1:{port}"
+    )
     recorder.start()
     deploy_path = bed.base / "srv" / "live"
-    ctx = site_context(deployment_id=deployment.pk, kind="deploy", deploy_path=str(deploy_path),
-                       release=release, servers=(ServerSpec("web1", bed.target),), git=bed.host,
-                       repo=bed.repo, deploy_key=bed.deploy_key, reload_command=(),
-                       reload_method="none", deploy_script=f"{PRINTER}\n".replace(
-                           '"$@"', f"{rate} {total}"))
+    ctx = site_context(
+        deployment_id=deployment.pk,
+        kind="deploy",
+        deploy_path=str(deploy_path),
+        release=release,
+        servers=(ServerSpec("web1", bed.target),),
+        git=bed.host,
+        repo=bed.repo,
+        deploy_key=bed.deploy_key,
+        reload_command=(),
+        reload_method="none",
+        deploy_script=f"{PRINTER}\n".replace('"$@"', f"{rate} {total}"),
+    )
     status = asyncio.run(_deploy_through_sink(ctx))
     recorder.wait_for(total)
     # One running deployment per site (a constraint): end this one as the worker would.
     Deployment.objects.filter(pk=deployment.pk).update(status="succeeded")
     stored = LogLine.objects.filter(deployment=deployment, text__startswith="LIVE ").count()
     latencies = sorted(recorder.arrivals.values())
-    return {"rate": rate, "printed": total, "stored": stored, "received": len(latencies),
-            "lost": total - len(latencies), "duplicates": recorder.duplicates, "status": status,
-            "socket_ended": recorder.ended,
-            **{f"p{int(q * 100)}_ms": _quantile(latencies, q) * 1000 for q in (0.5, 0.95, 0.99)},
-            "max_ms": (latencies[-1] * 1000) if latencies else None}
+    return {
+        "rate": rate,
+        "printed": total,
+        "stored": stored,
+        "received": len(latencies),
+        "lost": total - len(latencies),
+        "duplicates": recorder.duplicates,
+        "status": status,
+        "socket_ended": recorder.ended,
+        **{f"p{int(q * 100)}_ms": _quantile(latencies, q) * 1000 for q in (0.5, 0.95, 0.99)},
+        "max_ms": (latencies[-1] * 1000) if latencies else None,
+    }
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -153,8 +184,9 @@ def _quantile(values: list[float], q: float) -> float:
 
 def main() -> None:
     port = int(sys.argv[1])
-    plan = [(int(rate), float(seconds)) for rate, seconds in
-            (item.split(":") for item in sys.argv[2:])] or [(1000, 5.0), (10000, 3.0)]
+    plan = [
+        (int(rate), float(seconds)) for rate, seconds in (item.split(":") for item in sys.argv[2:])
+    ] or [(1000, 5.0), (10000, 3.0)]
     bed = testbed.build()
     try:
         rows = _site_rows(bed)

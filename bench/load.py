@@ -30,7 +30,8 @@ class LoadStats:
     def percentile(self, q: float, window: list[tuple[float, float]] | None = None) -> float:
         """Latency percentile (ms) over all samples, or only those inside the time windows."""
         values = sorted(
-            lat for t, lat, _, _ in self.samples
+            lat
+            for t, lat, _, _ in self.samples
             if window is None or any(a <= t <= b for a, b in window)
         )
         if not values:
@@ -66,7 +67,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    headers = {
+        k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+    }
     keep = headers.get("connection", "keep-alive").lower() != "close"
     if "content-length" in headers:
         body = await reader.readexactly(int(headers["content-length"]))
@@ -108,7 +111,9 @@ class LoadGenerator:
 
     async def __aenter__(self) -> LoadGenerator:
         self._tasks = [
-            asyncio.create_task(_one_connection(self.host, self.port, self.path, self.stats, self._stop))
+            asyncio.create_task(
+                _one_connection(self.host, self.port, self.path, self.stats, self._stop)
+            )
             for _ in range(self.connections)
         ]
         return self

@@ -40,34 +40,61 @@ def populate(count: int):
     for the newest 500, as the history page shows them)."""
     owner = User.objects.create_user(email="panel@example.test", password="bench-password-1")
     org = organization_create(name="Panel", owner=owner, actor=Actor(user=owner), slug="panel")
-    servers = [Server.objects.create(organization=org, name=f"web{i}", host=f"10.0.0.{i}")
-               for i in range(1, 4)]
+    servers = [
+        Server.objects.create(organization=org, name=f"web{i}", host=f"10.0.0.{i}")
+        for i in range(1, 4)
+    ]
     sites = []
     for i in range(SITES):
-        site = Site.objects.create(organization=org, name=f"site{i}", deploy_path=f"/srv/site{i}",
-                                   repository_url=f"git@example.test:acme/site{i}.git",
-                                   deploy_key_public="ssh-ed25519 AAAA bench",
-                                   deploy_key_private="bench")
+        site = Site.objects.create(
+            organization=org,
+            name=f"site{i}",
+            deploy_path=f"/srv/site{i}",
+            repository_url=f"git@example.test:acme/site{i}.git",
+            deploy_key_public="ssh-ed25519 AAAA bench",
+            deploy_key_private="bench",
+        )
         site.servers.set(servers)
         sites.append(site)
     now = timezone.now()
     rows = []
     for n in range(count):
         created = now - timedelta(minutes=count - n)
-        rows.append(Deployment(
-            site=sites[n % SITES], organization=org, branch="main", status=STATUSES[n % 10],
-            triggered_by=owner, triggered_by_name="panel", commit_sha=f"{n:040x}",
-            commit_message=f"Change {n}", release=created.strftime("%Y%m%d%H%M%S"),
-            created_at=created, started_at=created, finished_at=created + timedelta(seconds=1)))
+        rows.append(
+            Deployment(
+                site=sites[n % SITES],
+                organization=org,
+                branch="main",
+                status=STATUSES[n % 10],
+                triggered_by=owner,
+                triggered_by_name="panel",
+                commit_sha=f"{n:040x}",
+                commit_message=f"Change {n}",
+                release=created.strftime("%Y%m%d%H%M%S"),
+                created_at=created,
+                started_at=created,
+                finished_at=created + timedelta(seconds=1),
+            )
+        )
     Deployment.objects.bulk_create(rows, batch_size=2000)
     newest = Deployment.objects.filter(organization=org).order_by("-created_at")[:500]
     DeploymentStep.objects.bulk_create(
-        DeploymentStep(deployment=d, name=name, server="web1", status="succeeded", order=i,
-                       started_at=d.started_at, finished_at=d.finished_at, exit_code=0)
-        for d in newest for i, name in enumerate(("prepare", "fetch_code", "activate", "reload",
-                                                  "cleanup")))
-    _, token = api_token_create(actor=Actor(user=owner), user=owner, organization=org,
-                                name="bench", abilities=["site:read"])
+        DeploymentStep(
+            deployment=d,
+            name=name,
+            server="web1",
+            status="succeeded",
+            order=i,
+            started_at=d.started_at,
+            finished_at=d.finished_at,
+            exit_code=0,
+        )
+        for d in newest
+        for i, name in enumerate(("prepare", "fetch_code", "activate", "reload", "cleanup"))
+    )
+    _, token = api_token_create(
+        actor=Actor(user=owner), user=owner, organization=org, name="bench", abilities=["site:read"]
+    )
     return owner, org, sites[0], token
 
 
@@ -84,8 +111,12 @@ def measure(client: Client, url: str, **headers) -> dict:
         started = time.perf_counter()
         client.get(url, **headers)
         times.append(time.perf_counter() - started)
-    return {"url": url, "median_ms": statistics.median(times) * 1000,
-            "max_ms": max(times) * 1000, "queries": len(queries)}
+    return {
+        "url": url,
+        "median_ms": statistics.median(times) * 1000,
+        "max_ms": max(times) * 1000,
+        "queries": len(queries),
+    }
 
 
 def main() -> None:
@@ -100,11 +131,15 @@ def main() -> None:
         "dashboard": measure(browser, f"/o/{org.slug}/"),
         "deployments list": measure(browser, f"/o/{org.slug}/deployments/"),
         "site history": measure(browser, f"/o/{org.slug}/sites/{site.pk}/history/"),
-        "API site deployments": measure(api, f"/api/v1/sites/{site.pk}/deployments/",
-                                        HTTP_AUTHORIZATION=f"Bearer {token}"),
+        "API site deployments": measure(
+            api, f"/api/v1/sites/{site.pk}/deployments/", HTTP_AUTHORIZATION=f"Bearer {token}"
+        ),
     }
-    print(json.dumps({"deployments": Deployment.objects.count(), "seed_seconds": seeded,
-                      "pages": pages}))
+    print(
+        json.dumps(
+            {"deployments": Deployment.objects.count(), "seed_seconds": seeded, "pages": pages}
+        )
+    )
 
 
 if __name__ == "__main__":

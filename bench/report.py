@@ -34,13 +34,19 @@ class Results:
 def machine() -> str:
     """CPU, memory, OS, Python and nginx versions of this machine, in one line."""
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+        platform.processor(),
+    )
     meminfo = Path("/proc/meminfo").read_text().splitlines()
-    memory = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))) // 1024**2
+    memory = (
+        int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))) // 1024**2
+    )
     nginx = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True, text=True).stderr.strip()
-    return (f"{os.cpu_count()} × {cpu}, {memory} GiB RAM, {platform.platform()}, "
-            f"Python {platform.python_version()}, {nginx}")
+    return (
+        f"{os.cpu_count()} × {cpu}, {memory} GiB RAM, {platform.platform()}, "
+        f"Python {platform.python_version()}, {nginx}"
+    )
 
 
 def load_average() -> str:
@@ -57,17 +63,21 @@ def failed_requests(result: ZeroDowntime) -> int:
 
 
 def zero_table(results: list[ZeroDowntime]) -> str:
-    rows = ["| stack | switches | requests | non-2xx | socket errors | no release in body | "
-            "stale after switch | releases answered | p50 / p99 idle (ms) | "
-            "p50 / p99 switching (ms) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| stack | switches | requests | non-2xx | socket errors | no release in body | "
+        "stale after switch | releases answered | p50 / p99 idle (ms) | "
+        "p50 / p99 switching (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         s = r.stats
         idle = [(a, b) for a, b in _gaps(r.windows, s.samples)]
         rows.append(
             f"| {r.label} | {r.switches} | {s.total:,} | {s.non_2xx} | {s.socket_errors} | "
-            f"{s.truncated} | {r.stale} | {len(s.releases)} | {s.percentile(.5, idle):.1f} / "
-            f"{s.percentile(.99, idle):.1f} | {s.percentile(.5, r.windows):.1f} / "
-            f"{s.percentile(.99, r.windows):.1f} |")
+            f"{s.truncated} | {r.stale} | {len(s.releases)} | {s.percentile(0.5, idle):.1f} / "
+            f"{s.percentile(0.99, idle):.1f} | {s.percentile(0.5, r.windows):.1f} / "
+            f"{s.percentile(0.99, r.windows):.1f} |"
+        )
     return "\n".join(rows)
 
 
@@ -88,8 +98,10 @@ def zero_summary(results: list[ZeroDowntime]) -> str:
     total = sum(r.stats.total for r in defaults)
     failed = sum(failed_requests(r) for r in defaults)
     ok = failed == 0 and total >= 100_000
-    return (f"Deploynix's defaults (one host and rolling together): **{failed} failed of "
-            f"{total:,} requests** — target 0 failed over ≥ 100,000: {verdict(ok)}.")
+    return (
+        f"Deploynix's defaults (one host and rolling together): **{failed} failed of "
+        f"{total:,} requests** — target 0 failed over ≥ 100,000: {verdict(ok)}."
+    )
 
 
 def speed_table(sp: Speed, cap: CapResult | None) -> str:
@@ -97,13 +109,16 @@ def speed_table(sp: Speed, cap: CapResult | None) -> str:
     fd, fr = sp.median(sp.floor_deploy), sp.median(sp.floor_rollback)
     cd = statistics.median(cap.deploys) if cap and cap.deploys else float("nan")
     cr = statistics.median(cap.rollbacks) if cap and cap.rollbacks else float("nan")
-    rows = ["| operation | Deploynix median (s) | shell floor (s) | Capistrano 3.17 (s) | "
-            "Capistrano ÷ Deploynix | target | verdict |", "|---|---|---|---|---|---|---|",
-            f"| deploy (n={len(sp.deploys)}; cap n={len(cap.deploys) if cap else 0}) | {d:.3f} | "
-            f"{fd:.3f} | {cd:.3f} | {cd / d:.2f}× | ≤ 0.8 s and ≥ 3× faster than Capistrano | "
-            f"{verdict(d <= 0.8)} / {verdict(cd / d >= 3)} |",
-            f"| rollback (n={len(sp.rollbacks)}; cap n={len(cap.rollbacks) if cap else 0}) | "
-            f"{r:.3f} | {fr:.3f} | {cr:.3f} | {cr / r:.2f}× | ≤ 0.3 s | {verdict(r <= 0.3)} |"]
+    rows = [
+        "| operation | Deploynix median (s) | shell floor (s) | Capistrano 3.17 (s) | "
+        "Capistrano ÷ Deploynix | target | verdict |",
+        "|---|---|---|---|---|---|---|",
+        f"| deploy (n={len(sp.deploys)}; cap n={len(cap.deploys) if cap else 0}) | {d:.3f} | "
+        f"{fd:.3f} | {cd:.3f} | {cd / d:.2f}× | ≤ 0.8 s and ≥ 3× faster than Capistrano | "
+        f"{verdict(d <= 0.8)} / {verdict(cd / d >= 3)} |",
+        f"| rollback (n={len(sp.rollbacks)}; cap n={len(cap.rollbacks) if cap else 0}) | "
+        f"{r:.3f} | {fr:.3f} | {cr:.3f} | {cr / r:.2f}× | ≤ 0.3 s | {verdict(r <= 0.3)} |",
+    ]
     steps = ["", "| deploy step (Deploynix) | median (s) |", "|---|---|"]
     steps += [f"| {step} | {seconds:.3f} |" for step, seconds in sp.step_medians().items()]
     return "\n".join(rows + steps)
@@ -111,50 +126,67 @@ def speed_table(sp: Speed, cap: CapResult | None) -> str:
 
 def fleet_table(fleet: FleetScaling) -> str:
     one = fleet.median(min(fleet.seconds))
-    rows = ["| hosts | runs | median deploy (s) | × one host | prepare+fetch (s) | "
-            "switch all, one at a time (s) | reload+cleanup (s) |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| hosts | runs | median deploy (s) | × one host | prepare+fetch (s) | "
+        "switch all, one at a time (s) | reload+cleanup (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for count, seconds in fleet.seconds.items():
         steps = fleet.steps[count]
         before = sum(steps.get(s, 0) for s in ("prepare", "fetch_code", "install", "build_assets"))
         after = sum(steps.get(s, 0) for s in ("reload", "restart_workers", "cleanup"))
-        rows.append(f"| {count} | {len(seconds)} | {fleet.median(count):.3f} | "
-                    f"{fleet.median(count) / one:.2f}× | {before:.3f} | "
-                    f"{steps.get('activate', 0):.3f} | {after:.3f} |")
+        rows.append(
+            f"| {count} | {len(seconds)} | {fleet.median(count):.3f} | "
+            f"{fleet.median(count) / one:.2f}× | {before:.3f} | "
+            f"{steps.get('activate', 0):.3f} | {after:.3f} |"
+        )
     biggest = max(fleet.seconds)
     ratio = fleet.median(biggest) / one
-    rows.append(f"\n{biggest} hosts take {ratio:.2f}× one host — target ≤ 1.5×: "
-                f"{verdict(ratio <= 1.5)}.")
+    rows.append(
+        f"\n{biggest} hosts take {ratio:.2f}× one host — target ≤ 1.5×: {verdict(ratio <= 1.5)}."
+    )
     return "\n".join(rows)
 
 
 def concurrency_table(c: Concurrency) -> str:
     ratios = c.ratios()
     solo, together = list(c.solo.values()), list(c.together.values())
-    return "\n".join([
-        "| sites | solo deploy, median / max (s) | all at once: each deploy, median / max (s) | "
-        "each ÷ its solo time, median / max | wall time for all (s) | sum of solo times (s) | "
-        "worker RSS before → peak (MiB) | failed |", "|---|---|---|---|---|---|---|---|",
-        f"| {len(c.solo)} | {statistics.median(solo):.2f} / {max(solo):.2f} | "
-        f"{statistics.median(together):.2f} / {max(together):.2f} | "
-        f"{statistics.median(ratios):.1f}× / {max(ratios):.1f}× | {c.wall:.1f} | "
-        f"{sum(solo):.1f} | {c.rss_before_mb:.0f} → {c.rss_peak_mb:.0f} | {len(c.failures)} |"])
+    return "\n".join(
+        [
+            "| sites | solo deploy, median / max (s) | "
+            "all at once: each deploy, median / max (s) | "
+            "each ÷ its solo time, median / max | wall time for all (s) | sum of solo times (s) | "
+            "worker RSS before → peak (MiB) | failed |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {len(c.solo)} | {statistics.median(solo):.2f} / {max(solo):.2f} | "
+            f"{statistics.median(together):.2f} / {max(together):.2f} | "
+            f"{statistics.median(ratios):.1f}× / {max(ratios):.1f}× | {c.wall:.1f} | "
+            f"{sum(solo):.1f} | {c.rss_before_mb:.0f} → {c.rss_peak_mb:.0f} | {len(c.failures)} |",
+        ]
+    )
 
 
 def live_table(live: dict) -> str:
-    rows = ["| lines/s | printed | stored in DB | received on socket | lost | duplicates | "
-            "p50 / p95 / p99 / max latency (ms) | deploy | socket closed by server |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| lines/s | printed | stored in DB | received on socket | lost | duplicates | "
+        "p50 / p95 / p99 / max latency (ms) | deploy | socket closed by server |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in live["runs"]:
-        rows.append(f"| {r['rate']:,} | {r['printed']:,} | {r['stored']:,} | {r['received']:,} | "
-                    f"{r['lost']:,} | {r['duplicates']} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} / "
-                    f"{r['p99_ms']:.0f} / {(r['max_ms'] or float('nan')):.0f} | {r['status'][:60]} | "
-                    f"{r['socket_ended'][:160] or 'no'} |")
+        rows.append(
+            f"| {r['rate']:,} | {r['printed']:,} | {r['stored']:,} | {r['received']:,} | "
+            f"{r['lost']:,} | {r['duplicates']} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} / "
+            f"{r['p99_ms']:.0f} / {(r['max_ms'] or float('nan')):.0f} | {r['status'][:60]} | "
+            f"{r['socket_ended'][:160] or 'no'} |"
+        )
     return "\n".join(rows)
 
 
 def panel_table(panel: dict) -> str:
     rows = ["| page | median server time (ms) | max (ms) | queries |", "|---|---|---|---|"]
     for name, page in panel["pages"].items():
-        rows.append(f"| {name} (`{page['url']}`) | {page['median_ms']:.1f} | "
-                    f"{page['max_ms']:.1f} | {page['queries']} |")
+        rows.append(
+            f"| {name} (`{page['url']}`) | {page['median_ms']:.1f} | "
+            f"{page['max_ms']:.1f} | {page['queries']} |"
+        )
     return "\n".join(rows)

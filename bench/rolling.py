@@ -16,8 +16,9 @@ from bench.scenarios import ZeroDowntime, under_load
 from bench.timing import Run, timed
 
 
-async def rolling_zero_downtime(fleet: Fleet, hosts: list[NetnsHost], *, pairs: int,
-                                min_requests: int = 0) -> ZeroDowntime:
+async def rolling_zero_downtime(
+    fleet: Fleet, hosts: list[NetnsHost], *, pairs: int, min_requests: int = 0
+) -> ZeroDowntime:
     """Rolling deploys/rollbacks of /srv/app on `hosts` while load goes through the balancer."""
     balancer = fleet.balancer(hosts)
 
@@ -28,9 +29,14 @@ async def rolling_zero_downtime(fleet: Fleet, hosts: list[NetnsHost], *, pairs: 
     async def rollback_to(release: str) -> Run:
         return await timed(fleet.context(hosts, kind="rollback", release=release))
 
-    return await under_load(deploy_one, rollback_to, port=balancer.port, pairs=pairs,
-                            label=f"rolling, {len(hosts)} hosts behind nginx (round robin)",
-                            min_requests=min_requests)
+    return await under_load(
+        deploy_one,
+        rollback_to,
+        port=balancer.port,
+        pairs=pairs,
+        label=f"rolling, {len(hosts)} hosts behind nginx (round robin)",
+        min_requests=min_requests,
+    )
 
 
 @dataclass

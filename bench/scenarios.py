@@ -35,17 +35,29 @@ class ZeroDowntime:
     failures: list[str] = field(default_factory=list)
 
 
-async def zero_downtime(bed: Bed, site: Site, *, pairs: int, label: str,
-                        min_requests: int = 0) -> ZeroDowntime:
+async def zero_downtime(
+    bed: Bed, site: Site, *, pairs: int, label: str, min_requests: int = 0
+) -> ZeroDowntime:
     """`pairs` deploys and `pairs` rollbacks of one host under steady load."""
-    return await under_load(lambda: deploy(bed, site), lambda release: rollback(bed, site, release),
-                            port=site.stack.http_port, pairs=pairs, label=label,
-                            min_requests=min_requests)
+    return await under_load(
+        lambda: deploy(bed, site),
+        lambda release: rollback(bed, site, release),
+        port=site.stack.http_port,
+        pairs=pairs,
+        label=label,
+        min_requests=min_requests,
+    )
 
 
-async def under_load(deploy_one: Callable[[], Awaitable[tuple[str, Run]]],
-                     rollback_to: Callable[[str], Awaitable[Run]], *, port: int, pairs: int,
-                     label: str, min_requests: int = 0) -> ZeroDowntime:
+async def under_load(
+    deploy_one: Callable[[], Awaitable[tuple[str, Run]]],
+    rollback_to: Callable[[str], Awaitable[Run]],
+    *,
+    port: int,
+    pairs: int,
+    label: str,
+    min_requests: int = 0,
+) -> ZeroDowntime:
     """Deploy and roll back `pairs` times while a load generator checks every response.
 
     A slow (busy) machine serves fewer requests per switch: then more pairs run, up to three
@@ -132,12 +144,24 @@ def _ssh(bed: Bed, script: str, *args: str) -> float:
         key.write_text(bed.client_key)
         key.chmod(0o600)
         (bed.base / "floor_known_hosts").write_text(
-            f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n")
-    argv = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-            "-o", f"UserKnownHostsFile={bed.base / 'floor_known_hosts'}", "-p", str(bed.host.port),
-            f"{bed.host.user}@{bed.host.host}",
-            # sshd joins the remote argv with spaces: send it as one quoted command line.
-            shlex.join(["bash", "-s", "--", *args])]
+            f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n"
+        )
+    argv = [
+        "ssh",
+        "-i",
+        str(key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={bed.base / 'floor_known_hosts'}",
+        "-p",
+        str(bed.host.port),
+        f"{bed.host.user}@{bed.host.host}",
+        # sshd joins the remote argv with spaces: send it as one quoted command line.
+        shlex.join(["bash", "-s", "--", *args]),
+    ]
     started = time.monotonic()
     subprocess.run(argv, input=script.encode(), check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
@@ -168,9 +192,22 @@ def _shell_floor(bed: Bed, site: Site, release: str) -> float:
     key.write_text(bed.deploy_key)
     key.chmod(0o600)
     known.write_text(f"[{bed.host.host}]:{bed.host.port} {bed.host.host_key_line}\n")
-    git_ssh = shlex.join(["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
-                          "-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes"])
-    return _ssh(bed, FLOOR_DEPLOY, str(site.deploy_path), release, git_ssh, str(site.stack.fpm_pid_file))
+    git_ssh = shlex.join(
+        [
+            "ssh",
+            "-i",
+            str(key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ]
+    )
+    return _ssh(
+        bed, FLOOR_DEPLOY, str(site.deploy_path), release, git_ssh, str(site.stack.fpm_pid_file)
+    )
 
 
 def _shell_rollback(bed: Bed, site: Site, release: str) -> float:

@@ -1,4 +1,4 @@
-"""The benchmark's real hosts: one sshd, nginx + php-fpm stacks, the demo app as a git repository."""
+"""The one-host benchmark bed: one sshd, nginx + php-fpm stacks, the demo app in git."""
 
 from __future__ import annotations
 
@@ -35,13 +35,19 @@ class Bed:
 
     @property
     def target(self) -> SSHTarget:
-        return SSHTarget(host=self.host.host, port=self.host.port, username=self.host.user,
-                         client_keys=(self.client_key,), host_key=self.host.host_key_line)
+        return SSHTarget(
+            host=self.host.host,
+            port=self.host.port,
+            username=self.host.user,
+            client_keys=(self.client_key,),
+            host_key=self.host.host_key_line,
+        )
 
     def add_site(self, name: str, *, misconfigured: bool = False) -> Site:
         deploy_path = self.base / "srv" / name
-        stack = WebStack.start(self.base / f"web-{name}", sites=[SiteRoot(deploy_path)],
-                               misconfigured=misconfigured)
+        stack = WebStack.start(
+            self.base / f"web-{name}", sites=[SiteRoot(deploy_path)], misconfigured=misconfigured
+        )
         self.sites[name] = Site(name, deploy_path, stack)
         return self.sites[name]
 
@@ -51,12 +57,20 @@ class Bed:
         moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self._releases)
         return moment.strftime("%Y%m%d%H%M%S")
 
-    def context(self, site: Site, *, kind: str = "deploy", release: str | None = None) -> DeployContext:
+    def context(
+        self, site: Site, *, kind: str = "deploy", release: str | None = None
+    ) -> DeployContext:
         return site_context(
-            deployment_id=self.next_id(), kind=kind, deploy_path=str(site.deploy_path),
-            release=release or self.next_release(), servers=(ServerSpec(site.name, self.target),),
-            git=self.host, repo=self.repo, deploy_key=self.deploy_key,
-            reload_command=tuple(site.stack.reload_command))
+            deployment_id=self.next_id(),
+            kind=kind,
+            deploy_path=str(site.deploy_path),
+            release=release or self.next_release(),
+            servers=(ServerSpec(site.name, self.target),),
+            git=self.host,
+            repo=self.repo,
+            deploy_key=self.deploy_key,
+            reload_command=tuple(site.stack.reload_command),
+        )
 
     def next_id(self) -> int:
         self._ids += 1
@@ -74,19 +88,41 @@ def known_host(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-def site_context(*, deployment_id: int, kind: str, deploy_path: str, release: str,
-                 servers: tuple[ServerSpec, ...], git, repo: AppRepo, deploy_key: str,
-                 reload_command: tuple[str, ...], reload_method: str = "php-fpm",
-                 **extra) -> DeployContext:
+def site_context(
+    *,
+    deployment_id: int,
+    kind: str,
+    deploy_path: str,
+    release: str,
+    servers: tuple[ServerSpec, ...],
+    git,
+    repo: AppRepo,
+    deploy_key: str,
+    reload_command: tuple[str, ...],
+    reload_method: str = "php-fpm",
+    **extra,
+) -> DeployContext:
     """The benchmark's site: the demo app (plain PHP, no build), fetched over ssh from `git`."""
     return DeployContext(
-        deployment_id=deployment_id, kind=kind, deploy_path=deploy_path, release=release,
-        servers=servers, repository_url=repo.ssh_url(git.user, git.host, git.port),
-        branch=repo.branch, deploy_key=deploy_key,
+        deployment_id=deployment_id,
+        kind=kind,
+        deploy_path=deploy_path,
+        release=release,
+        servers=servers,
+        repository_url=repo.ssh_url(git.user, git.host, git.port),
+        branch=repo.branch,
+        deploy_key=deploy_key,
         repository_host_keys=(f"{known_host(git.host, git.port)} {git.host_key_line}",),
-        preset="php", run_migrations=False, shared_dirs=(), shared_files=(),
-        reload_method=reload_method, reload_command=reload_command, releases_to_keep=5,
-        min_free_mb=10, **extra)
+        preset="php",
+        run_migrations=False,
+        shared_dirs=(),
+        shared_files=(),
+        reload_method=reload_method,
+        reload_command=reload_command,
+        releases_to_keep=5,
+        min_free_mb=10,
+        **extra,
+    )
 
 
 def build() -> Bed:
@@ -95,4 +131,6 @@ def build() -> Bed:
     deploy_private, deploy_public = generate_keypair("bench-deploy")
     host = SshdHost.start(base / "sshd", authorized_keys=[client_public, deploy_public])
     repo = AppRepo.create(base / "git", "demo")
-    return Bed(base=base, host=host, repo=repo, client_key=client_private, deploy_key=deploy_private)
+    return Bed(
+        base=base, host=host, repo=repo, client_key=client_private, deploy_key=deploy_private
+    )
