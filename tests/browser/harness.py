@@ -91,14 +91,8 @@ class Browser:
         return [tuple(row) for row in self.driver.execute_script(READ_LOG)]
 
     def console_errors(self) -> list[str]:
-        """Severe browser console entries (JS errors, CSP violations) since the last call.
-
-        The browser's own favicon probe (a 404: we serve none) is not an error of the page.
-        """
-        return [
-            entry["message"] for entry in self.driver.get_log("browser")
-            if entry["level"] == "SEVERE" and "/favicon.ico" not in entry["message"]
-        ]
+        """Severe browser console entries (JS errors, CSP violations) since the last call."""
+        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
 
     def screenshot(self, name: str) -> Path:
         """Save the current page as docs/screenshots/<name>.png."""

@@ -49,11 +49,6 @@ def test_it_logs_a_developer_in_and_shows_the_dashboard(browser, cast):
     assert browser.text("main h1") == "Acme"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="htmx injects an inline <style> (indicator styles) that the CSP blocks; base.html "
-    "needs <meta name=\"htmx-config\" content='{\"includeIndicatorStyles\": false}'>",
-)
 def test_it_runs_the_pages_without_console_errors(browser, cast):
     deployment = make_deployment(cast.org)
     open_live_log(browser, cast.developer, deployment)
