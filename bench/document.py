@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from bench import report
@@ -89,10 +90,7 @@ wall-clock spans of the median run's steps (first server start → last server e
 
 {_section(r, "fleet", lambda: report.fleet_table(r.fleet))}
 
-All hosts share this machine's 2 cores: each host's git, tar and sshd work runs on the same CPUs,
-so N hosts cost up to N times the CPU work of one, which real separate servers do not. What
-stays flat with N is the switch and the parallel preparation's wall time per host; the growth
-is CPU contention here, not waiting on each other (the pipeline prepares in parallel).
+{_fleet_notes(r)}
 
 ## 50 deployments at once on one worker
 
@@ -149,6 +147,30 @@ def _speed_notes(r: Results) -> str:
             f"shows where the time goes (fetching is a mirror update plus `git archive | tar`)."
         )
     return "\n\n".join(notes)
+
+
+def _fleet_notes(r: Results) -> str:
+    if r.fleet is None or len(r.fleet.seconds) < 2:
+        return ""
+    counts = sorted(r.fleet.seconds)
+    one, most = counts[0], counts[-1]
+    first, last = r.fleet.steps[one], r.fleet.steps[most]
+    prepare = [sum(steps.get(s, 0) for s in ("prepare", "fetch_code")) for steps in (first, last)]
+    switch = [steps.get("activate", 0) for steps in (first, last)]
+    ratio = r.fleet.median(most) / r.fleet.median(one)
+    return (
+        f"Preparation (prepare, fetch) runs on all hosts in parallel: {prepare[0]:.2f} s for "
+        f"{one} host, {prepare[1]:.2f} s for {most}. On separate machines it would stay near the "
+        f"one-host figure; here the {most} hosts' sshd, git and tar and the bench process share "
+        f"this machine's {os.cpu_count()} cores. The switch runs one host at a time by design "
+        f"(a failure leaves the other hosts untouched): {switch[0]:.2f} s for {one}, "
+        f"{switch[1]:.2f} s for {most} hosts. "
+        + (
+            f"The ≤ 1.5× target is missed here ({ratio:.2f}×) for those two reasons."
+            if ratio > 1.5
+            else ""
+        )
+    )
 
 
 def _live_notes(r: Results) -> str:

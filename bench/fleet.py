@@ -98,12 +98,13 @@ def build(count: int) -> Fleet:
         repo = AppRepo.create(base / "git", "demo")
         # Starting is mostly waiting for daemons: start the hosts side by side.
         with ThreadPoolExecutor(max_workers=5) as pool:
-            hosts = list(
-                pool.map(
-                    lambda i: NetnsHost.start(network, i, base / f"host{i}", [client_public]),
-                    range(1, count + 1),
-                )
-            )
+            futures = [
+                pool.submit(NetnsHost.start, network, i, base / f"host{i}", [client_public])
+                for i in range(1, count + 1)
+            ]
+        hosts = [f.result() for f in futures if not f.exception()]
+        for future in futures:
+            future.result()  # re-raise the first failure; the started hosts are stopped below
     except BaseException:
         for host in [*hosts, *([git] if git else [])]:
             host.stop()

@@ -140,15 +140,19 @@ class NetnsHost:
         )
         base.mkdir(parents=True, exist_ok=True)
         (base / "srv").mkdir(exist_ok=True)
-        host._create_netns(network)
-        network.check_route(host.address)
-        host._hold_mount_namespace()
-        host._start_sshd(authorized_keys)
-        if web:
-            host._start_web(site, fpm_children)
-        host._wait_for(22)
-        if web:
-            host._wait_for(80)
+        try:
+            host._create_netns(network)
+            network.check_route(host.address)
+            host._hold_mount_namespace()
+            host._start_sshd(authorized_keys)
+            if web:
+                host._start_web(site, fpm_children)
+            host._wait_for(22)
+            if web:
+                host._wait_for(80)
+        except BaseException:
+            host.stop()  # never leave a half-made namespace behind
+            raise
         return host
 
     def _create_netns(self, network: Network) -> None:
