@@ -228,6 +228,9 @@ DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
 DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
 
+# Notification webhooks may not reach loopback/private addresses (SSRF) unless allowed.
+NOTIFICATIONS_BLOCK_PRIVATE_ADDRESSES = env_bool("DEPLOYNIX_NOTIFY_BLOCK_PRIVATE", PRODUCTION)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default
 X_FRAME_OPTIONS = "DENY"
