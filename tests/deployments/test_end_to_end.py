@@ -7,13 +7,15 @@ and the next deploy runs on the other worker.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 
 from deployments import lifecycle
-from deployments.models import LogLine, Status
+from deployments.models import Deployment, LogLine, Status
 from deploynix.audit import Actor
 from sites.services import site_update
 from testbed.web import SiteRoot, WebStack
@@ -91,3 +93,12 @@ def _worker_running(workers: list[Worker], deployment_id: int) -> Worker | None:
         if any(deployment_id in task.get("args", []) for task in active.get(worker.hostname, [])):
             return worker
     return None
+
+
+def test_it_follows_a_real_deploy_from_the_command_line(stage):
+    stage.release("3.0.0")
+    out = io.StringIO()
+    call_command("deploy", "demo", "--org", "acme", stdout=out)  # raises unless it succeeded
+    deployment = Deployment.objects.get(site=stage.site)
+    assert f"Deploy #{deployment.pk} succeeded" in out.getvalue()
+    assert "[web-1] DB_PASSWORD=********" in out.getvalue()
