@@ -22,7 +22,8 @@ class SiteForm(forms.Form):
     name = forms.CharField(max_length=100)
     domain = forms.CharField(max_length=253, required=False)
     repository_url = forms.CharField(
-        label="Repository URL", max_length=500, help_text="git@github.com:owner/repo.git, ssh://… or https://…"
+        label="Repository URL", max_length=500,
+        help_text="git@github.com:owner/repo.git, ssh://… or https://…",
     )
     branch = forms.CharField(max_length=200, initial="main")
     deploy_path = forms.CharField(max_length=500, help_text="Absolute, e.g. /srv/shop")
@@ -34,7 +35,8 @@ class SiteForm(forms.Form):
         queryset=Server.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     shared_dirs = forms.CharField(
-        label="Shared directories", widget=forms.Textarea(attrs={"rows": 2}), required=False, initial="storage",
+        label="Shared directories", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        initial="storage",
         help_text="One per line; kept across releases in shared/.",
     )
     shared_files = forms.CharField(
