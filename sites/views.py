@@ -33,6 +33,16 @@ def _site(request: HttpRequest, pk: int) -> Site:
     return site
 
 
+def _show_errors(form: SiteForm, exc: ValidationError) -> None:
+    """Put the service's errors next to the form fields they are about (else on top)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        field = {"environment": "env"}.get(field, field)
+        form.add_error(field if field in form.fields else None, errors)
+
+
 def _to_detail(request: HttpRequest, site: Site) -> HttpResponse:
     return redirect("sites:detail", org=request.org.slug, pk=site.pk)
 
@@ -54,7 +64,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
                 servers=form.cleaned_data["servers"], **form.site_fields(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _show_errors(form, exc)
         else:
             messages.success(
                 request, f"Site {site.name} created. Add its deploy key to the repository."
@@ -75,7 +85,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.site_fields(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _show_errors(form, exc)
         else:
             messages.success(request, f"Site {site.name} saved.")
             return _to_detail(request, site)

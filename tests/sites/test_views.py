@@ -159,3 +159,10 @@ def test_it_round_trips_the_edit_form_unchanged(cast, site, client_for):
 def test_it_renders_the_create_form_for_developers(cast, server, client_for):
     page = client_for(cast.developer).get(url("create")).content.decode()
     assert "web-1" in page and 'name="env"' in page
+
+
+def test_it_shows_a_duplicate_name_as_a_form_error(cast, site, server, client_for):
+    data = {**FORM, "name": site.name, "servers": [server.pk]}
+    response = client_for(cast.developer).post(url("create"), data)
+    assert response.status_code == 200 and response.context["form"].errors
+    assert Site.objects.filter(name=site.name).count() == 1
