@@ -37,6 +37,8 @@ def deployment_request(
     requested = (commit or "").strip().lower()
     if requested and not FULL_SHA.fullmatch(requested):
         raise DeploymentError("A commit must be given as its full 40-character SHA.")
+    if not site.servers.exists():
+        raise DeploymentError(f"{site.name} has no server to deploy to; add one first.")
     with transaction.atomic():
         # Serialize requests per site so two identical triggers cannot both miss each other.
         Site.objects.select_for_update().filter(pk=site.pk).first()

@@ -112,3 +112,9 @@ def test_it_enqueues_the_next_one_when_a_deployment_finishes(
         lifecycle.deployment_finish(deployment_id=first.pk, status=Status.FAILED, error="boom")
     assert Deployment.objects.get(pk=second.pk).enqueued_at is not None
     assert lifecycle.deployment_claim(second.pk) is not None
+
+
+def test_it_refuses_to_deploy_a_site_without_servers(request_deploy, site):
+    site.servers.clear()  # its only server was deleted
+    with pytest.raises(DeploymentError, match="no server"):
+        request_deploy()
