@@ -16,6 +16,9 @@ class Command:
     skipped. This keeps "only if composer.json exists" decisions on the server,
     where the files are, while the builders stay pure.
     `fail_message`: what the step reports if the command fails (a refusal, not a crash).
+    `stdin`: bytes fed to the command (how secrets reach the server: never in an argv).
+    `label`: shown in the log instead of the argv (for a constant script whose
+    arguments would otherwise be cut off); the argv is still what runs.
     """
 
     argv: Argv
@@ -23,11 +26,13 @@ class Command:
     env: Mapping[str, str] = field(default_factory=dict)
     when: tuple[Argv, ...] = ()
     fail_message: str = ""
+    stdin: bytes = field(default=b"", repr=False)  # may be a secret: never in reprs or logs
+    label: str = ""
 
 
 @dataclass(frozen=True)
 class Upload:
-    """Write `data` to `path` over SFTP atomically (temp file, chmod `mode`, rename)."""
+    """Write `data` to `path` atomically (temp file, chmod `mode`, rename)."""
 
     path: str
     data: bytes = field(repr=False)  # may be a secret (.env, deploy key): never in reprs or logs

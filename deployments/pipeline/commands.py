@@ -24,14 +24,25 @@ COMPOSER_INSTALL: Argv = (
 )
 LARAVEL_CACHES = ("config:cache", "route:cache", "view:cache", "event:cache")
 
-
-def prepare_dirs(ctx: DeployContext) -> list[Command]:
-    """Create releases/, shared/ and the private .deploynix/ directory (idempotent)."""
-    paths = Paths.of(ctx)
-    return [
-        Command(("mkdir", "-p", "--", paths.releases, paths.shared, paths.state)),
-        Command(("chmod", "700", "--", paths.state)),
-    ]
+# The switch in one round trip: print the old target (for switch_back), remove a
+# leftover temp link of a killed deploy, build the new link, rename it over `current`.
+SWITCH_SCRIPT = """\
+current=$1 temp=$2 target=$3
+previous=$(readlink -- "$current") && printf '%s\\n' "$previous"
+rm -f -- "$temp" && ln -s -T -- "$target" "$temp" && mv -T -f -- "$temp" "$current"
+"""
+CHECK_RELEASE_SCRIPT = """\
+release=$1 current=$2
+[ -d "$release" ] || exit 1
+revision=$(cat -- "$release/REVISION" 2>/dev/null) && printf 'revision %s\\n' "$revision"
+target=$(readlink -- "$current") && printf 'current %s\\n' "$target"
+exit 0
+"""
+RECORD_AND_PRUNE = """\
+printf '%s\\n' "$1" >> "$2" || exit
+shift 2
+[ "$#" -eq 0 ] || rm -rf -- "$@"
+"""
 
 
 def prepare_refusal(ctx: DeployContext, facts: ServerFacts) -> str:
@@ -122,7 +133,7 @@ def migrate(ctx: DeployContext) -> list[Command]:
     return [Command(("php", "artisan", "migrate", "--force"), cwd=Paths.of(ctx).release)]
 
 
-def has_build_script(package_json: bytes) -> bool:
+def has_build_script(package_json: str | bytes) -> bool:
     """Whether package.json declares a `build` script (unparseable JSON: no)."""
     try:
         scripts = json.loads(package_json).get("scripts") or {}
@@ -165,8 +176,8 @@ def custom_script(ctx: DeployContext, sha: str) -> list[Command]:
     return [Command(_bash(ctx.deploy_script), cwd=paths.release, env=env)]
 
 
-def activate(ctx: DeployContext) -> list[Command]:
-    """Point `current` at the release atomically: a new symlink renamed over it (rename(2)).
+def activate(ctx: DeployContext) -> Command:
+    """Print where `current` points, then point it at the release atomically (rename(2)).
 
     Never `ln -sfn current`: that unlinks then creates, and requests in between get 404s.
     """
@@ -174,11 +185,11 @@ def activate(ctx: DeployContext) -> list[Command]:
     return _switch(paths, posixpath.join("releases", ctx.release))
 
 
-def restore_current(ctx: DeployContext, previous_target: str | None) -> list[Command]:
+def restore_current(ctx: DeployContext, previous_target: str | None) -> Command:
     """Undo activate: re-point `current` at what it pointed to before (or remove it if new)."""
     paths = Paths.of(ctx)
     if previous_target is None:
-        return [Command(("rm", "-f", "--", paths.current))]  # never -r: a real dir is not ours
+        return Command(("rm", "-f", "--", paths.current))  # never -r: a real dir is not ours
     return _switch(paths, previous_target)
 
 
@@ -196,23 +207,12 @@ def restart_workers(ctx: DeployContext) -> list[Command]:
     return [_artisan(ctx, "queue:restart")] if ctx.is_laravel else []
 
 
-def check_release(ctx: DeployContext) -> list[Command]:
-    """Refuse a rollback when the target release directory is missing."""
-    target = Paths.of(ctx).release
-    message = f"release {ctx.release} does not exist on this server ({target})"
-    return [Command(("test", "-d", target), fail_message=message)]
-
-
-def read_revision(ctx: DeployContext) -> Argv:
-    """Print the release's REVISION (the commit it was built from)."""
-    return ("cat", "--", posixpath.join(Paths.of(ctx).release, "REVISION"))
-
-
-def record_release(ctx: DeployContext, sha: str) -> list[Command]:
-    """Append the release to .deploynix/releases.log (JSON lines): only successes are logged."""
-    entry = json.dumps({"release": ctx.release, "commit": sha, "deployment": ctx.deployment_id})
-    append = 'printf "%s\\n" "$1" >> "$2"'
-    return [Command(("sh", "-c", append, "sh", entry, Paths.of(ctx).releases_log))]
+def check_release(ctx: DeployContext) -> Command:
+    """Rollback: refuse a missing target; print "revision <sha>" and "current <target>"."""
+    paths = Paths.of(ctx)
+    message = f"release {ctx.release} does not exist on this server ({paths.release})"
+    argv = ("sh", "-c", CHECK_RELEASE_SCRIPT, "sh", paths.release, paths.current)
+    return Command(argv, fail_message=message, label=f"test -d {paths.release}")
 
 
 def releases_to_remove(ctx: DeployContext, facts: ServerFacts) -> list[str]:
@@ -229,33 +229,35 @@ def releases_to_remove(ctx: DeployContext, facts: ServerFacts) -> list[str]:
     return sorted(name for name in names - keep if RELEASE_NAME.match(name))
 
 
-def cleanup(ctx: DeployContext, facts: ServerFacts) -> list[Command]:
-    """Remove the releases `releases_to_remove` picked (one rm, names are validated)."""
-    doomed = releases_to_remove(ctx, facts)
-    if not doomed:
-        return []
+def cleanup(ctx: DeployContext, facts: ServerFacts, sha: str) -> Command:
+    """Log the release as successful (JSON line), then remove what releases_to_remove picked.
+
+    One command: the removal runs only once the release is logged.
+    """
     paths = Paths.of(ctx)
-    return [Command(("rm", "-rf", "--", *(paths.release_dir(name) for name in doomed)))]
+    entry = json.dumps({"release": ctx.release, "commit": sha, "deployment": ctx.deployment_id})
+    doomed = tuple(paths.release_dir(name) for name in releases_to_remove(ctx, facts))
+    argv = ("sh", "-c", RECORD_AND_PRUNE, "sh", entry, paths.releases_log, *doomed)
+    names = " ".join(posixpath.basename(path) for path in doomed) or "none"
+    return Command(argv, label=f"log release {ctx.release} as good; remove old releases: {names}")
 
 
 def discard_release(
     ctx: DeployContext, temp_dirs: tuple[str, ...] = (), *, release: bool = True
-) -> list[Command]:
-    """After a failure: remove the half-built release (if ours), the temp symlink, temp files."""
+) -> Command:
+    """After a failure: remove the half-built release (if ours), the temp symlink, temp files.
+
+    `rm -rf` on the temp symlink removes the link itself, never what it points to.
+    """
     paths = Paths.of(ctx)
-    doomed = ((paths.release,) if release else ()) + tuple(temp_dirs)
-    commands = [Command(("rm", "-f", "--", paths.temp_link))]
-    if doomed:
-        commands.append(Command(("rm", "-rf", "--", *doomed)))
-    return commands
+    doomed = (paths.temp_link,) + ((paths.release,) if release else ()) + tuple(temp_dirs)
+    return Command(("rm", "-rf", "--", *doomed))
 
 
-def _switch(paths: Paths, target: str) -> list[Command]:
-    return [
-        Command(("rm", "-f", "--", paths.temp_link)),  # a leftover from a killed deploy
-        Command(("ln", "-s", "-T", "--", target, paths.temp_link)),
-        Command(("mv", "-T", "-f", "--", paths.temp_link, paths.current)),
-    ]
+def _switch(paths: Paths, target: str) -> Command:
+    argv = ("sh", "-c", SWITCH_SCRIPT, "sh", paths.current, paths.temp_link, target)
+    shown = f"ln -s -T {target} {paths.temp_link} && mv -T {paths.temp_link} {paths.current}"
+    return Command(argv, label=shown)
 
 
 def _reuse_from_previous(

@@ -1,15 +1,15 @@
 """The deployment's exact commit: resolved ONCE, on the first server to get there.
 
-Every server fetches into its own mirror; the first one turns the branch (or the
-given SHA) into a verified full SHA and reports it to the sink; the others only
-check that the same SHA exists in their mirror. So all servers run one commit,
-even if someone pushes while the deployment runs.
+Every server fetches into its own mirror and reports what the branch (or the given
+SHA) is there; the first report decides the deployment's SHA and goes to the sink.
+The others use that SHA too: when their mirror saw a different head (a push while
+the deployment runs), they check that the decided SHA exists in their mirror. So
+all servers run one commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 from deployments.pipeline import git
 from deployments.pipeline.context import FULL_SHA
@@ -17,33 +17,38 @@ from deployments.pipeline.session import ServerSession, StepFailed
 
 
 class CommitResolver:
-    """Resolves the deployment's exact commit once (first server), then checks it on the others."""
+    """Decides the deployment's exact commit once (first server), then checks it on the others."""
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self.sha = ""
 
-    async def resolve(self, s: ServerSession) -> str:
-        """The deployment's SHA; StepFailed when the branch or commit is not in this mirror."""
+    async def settle(self, s: ServerSession, described: list[str]) -> str:
+        """The deployment's SHA, given this server's `sha, author, subject` lines.
+
+        StepFailed when the decided commit is not in this server's mirror.
+        """
+        found = (described or [""])[0].strip()
+        if not FULL_SHA.match(found):
+            raise StepFailed(not_found(s))
         async with self._lock:
             if not self.sha:
-                self.sha = await _rev_parse(s, s.ctx.commit)
-                await _report_commit(s, self.sha)
-                return self.sha
-        await _rev_parse(s, self.sha)
+                self.sha = found
+                author, subject = (described[1:] + ["", ""])[:2]
+                await s.sink.commit_resolved(found, subject, author)
+                return found
+        if found != self.sha:
+            await _verify(s, self.sha)
         return self.sha
 
 
-async def _rev_parse(s: ServerSession, commit: str | None) -> str:
-    ctx = dataclasses.replace(s.ctx, commit=commit)
-    sha = (await s.capture(git.resolve_commit(ctx), required=False) or "").strip()
-    if not FULL_SHA.match(sha):
-        wanted = f"commit {commit}" if commit else f"branch {ctx.branch!r}"
-        raise StepFailed(f"{wanted} not found in {ctx.repository_url}")
-    return sha
+def not_found(s: ServerSession) -> str:
+    """The refusal for a branch or commit that the repository does not have."""
+    wanted = f"commit {s.ctx.commit}" if s.ctx.commit else f"branch {s.ctx.branch!r}"
+    return f"{wanted} not found in {s.ctx.repository_url}"
 
 
-async def _report_commit(s: ServerSession, sha: str) -> None:
+async def _verify(s: ServerSession, sha: str) -> None:
     text = await s.capture(git.describe_commit(s.ctx, sha), required=False) or ""
-    lines = text.split("\n") + ["", "", ""]
-    await s.sink.commit_resolved(sha, lines[2], lines[1])
+    if text.split("\n")[0] != sha:
+        raise StepFailed(f"commit {sha} not found in {s.ctx.repository_url} on {s.name}")

@@ -1,7 +1,7 @@
 """What a server's site layout looks like before a deploy touches it.
 
-Gathered once per server at the start of `prepare` (a handful of ~3 ms
-commands over the open connection); builders then decide with plain data.
+Gathered once per server at the start of `prepare`, in ONE command (each round
+trip costs 3-25 ms); builders then decide with plain data.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import posixpath
 from dataclasses import dataclass
 
-from deployments.pipeline.actions import Argv
+from deployments.pipeline.actions import Command
 from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
 
 
@@ -36,40 +36,54 @@ class ServerFacts:
         return None
 
 
-def read_current(ctx: DeployContext) -> Argv:
-    """Print where `current` points (fails when it is missing or not a symlink)."""
-    return ("readlink", "--", Paths.of(ctx).current)
+# Creates the layout (idempotent), then prints one "key value" line per fact; the
+# releases.log section comes last so a log without a final newline ends the output.
+# Paths arrive as positional parameters: nothing here is built from user values.
+PROBE_SCRIPT = """\
+deploy=$1 releases=$2 shared=$3 state=$4 current=$5 repo=$6 log=$7
+mkdir -p -- "$releases" "$shared" "$state" && chmod 700 -- "$state" || exit
+if [ -L "$current" ]; then
+  echo link 1
+  target=$(readlink -- "$current") && printf 'target %s\\n' "$target"
+elif [ -d "$current" ]; then
+  echo directory 1
+fi
+space=$(df -Pk -- "$deploy") || exit
+printf '%s\\n' "$space" | sed 's/^/df /'
+[ -f "$repo/HEAD" ] && echo mirror 1
+find "$releases" -mindepth 1 -maxdepth 1 -type d -printf 'release %f\\n' || exit
+if [ -f "$log" ]; then echo log-exists 1; sed 's/^/log /' -- "$log" || exit; fi
+exit 0
+"""
 
 
-def current_is_symlink(ctx: DeployContext) -> Argv:
-    """True when `current` is a symlink (even a dangling one)."""
-    return ("test", "-L", Paths.of(ctx).current)
+def probe(ctx: DeployContext) -> Command:
+    """One command: create releases/, shared/, .deploynix/ (0700), then report every fact."""
+    paths = Paths.of(ctx)
+    argv = (
+        "sh", "-c", PROBE_SCRIPT, "sh", paths.deploy, paths.releases, paths.shared,
+        paths.state, paths.current, paths.repo, paths.releases_log,
+    )  # fmt: skip
+    return Command(argv, label=f"inspect {paths.deploy} (layout, current, disk, releases)")
 
 
-def current_is_directory(ctx: DeployContext) -> Argv:
-    """True for a directory or a symlink to one; combine with current_is_symlink."""
-    return ("test", "-d", Paths.of(ctx).current)
-
-
-def disk_free(ctx: DeployContext) -> Argv:
-    """POSIX df output (1 KiB blocks) for the filesystem holding the site."""
-    return ("df", "-Pk", "--", Paths.of(ctx).deploy)
-
-
-def mirror_exists(ctx: DeployContext) -> Argv:
-    """True once repo/ holds a bare mirror (a half-cloned leftover has no HEAD)."""
-    return ("test", "-f", posixpath.join(Paths.of(ctx).repo, "HEAD"))
-
-
-def list_releases(ctx: DeployContext) -> Argv:
-    """Print the name of every directory in releases/, one per line."""
-    releases = Paths.of(ctx).releases
-    return ("find", releases, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf", "%f\\n")
-
-
-def read_releases_log(ctx: DeployContext) -> Argv:
-    """Print .deploynix/releases.log (fails when there is none yet)."""
-    return ("cat", "--", Paths.of(ctx).releases_log)
+def parse_probe(lines: list[str]) -> ServerFacts:
+    """ServerFacts from PROBE_SCRIPT's output (unknown lines are ignored)."""
+    seen: dict[str, list[str]] = {}
+    for line in lines:
+        key, _, value = line.partition(" ")
+        seen.setdefault(key, []).append(value)
+    link = "link" in seen
+    return ServerFacts(
+        current_target=seen.get("target", [None])[0] if link else None,
+        current_is_directory="directory" in seen,
+        free_kb=parse_df("\n".join(seen.get("df", []))),
+        has_mirror="mirror" in seen,
+        releases=parse_release_names("\n".join(seen.get("release", []))),
+        logged_releases=(
+            parse_releases_log("\n".join(seen.get("log", []))) if "log-exists" in seen else None
+        ),
+    )
 
 
 def parse_df(text: str) -> int:

@@ -7,6 +7,8 @@ stream 'info'. A failing command raises StepFailed carrying its last lines.
 
 from __future__ import annotations
 
+import posixpath
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from deployments.pipeline.actions import Action, Argv, Command, Upload
 from deployments.pipeline.context import DeployContext, ServerSpec, Sink
 from deployments.pipeline.facts import ServerFacts
+from deployments.pipeline.git import RELEASE_FILES
 from servers.shell import join
 from servers.ssh import OutputLine, RemoteConnection, SSHError, connect
 
@@ -24,6 +27,14 @@ if TYPE_CHECKING:
 
 LAST_LINES = 20
 SHOWN_COMMAND_CHARS = 300
+# Uploads go through a command's stdin rather than SFTP: no subsystem to start, one
+# round trip. Temp file beside the target (noclobber), chmod, then rename(2) over it,
+# so a reader sees the old file or the new one; the temp file never outlives a failure.
+WRITE_ATOMICALLY = (
+    "temp=$1 path=$2 mode=$3; umask 077; set -C; "
+    'cat > "$temp" && chmod "$mode" -- "$temp" && mv -f -T -- "$temp" "$path" '
+    '|| { status=$?; rm -f -- "$temp"; exit "$status"; }'
+)
 
 
 class StepFailed(Exception):
@@ -44,6 +55,9 @@ class DeployState:
     previous_target: str | None = None  # `readlink current` right before the switch
     switched: bool = False  # `current` points (or may point) at this deployment's release
     temp_dirs: list[str] = field(default_factory=list)
+    # Which of git.RELEASE_FILES the extracted release has (until known: all, so nothing
+    # is skipped on a guess).
+    release_files: frozenset[str] = frozenset(RELEASE_FILES)
 
 
 class ServerSession:
@@ -93,11 +107,23 @@ class ServerSession:
 
     async def run(self, command: Command) -> None:
         """Run one command, streaming its output; StepFailed if it exits non-zero."""
-        await self.note(f"$ {_shown(command.argv)}")
+        await self.note(f"$ {_shown(command)}")
         status = await self._exec(command, stream=True)
         if status != 0:
-            reason = command.fail_message or f"command exited with {status}: {_shown(command.argv)}"
-            raise StepFailed(reason, status)
+            raise _failure(command, status)
+
+    async def report(self, command: Command, into: list[str] | None = None) -> list[str]:
+        """Run a command whose stdout is data: stdout lines are returned, stderr is logged.
+
+        `into` (if given) receives the stdout lines as they arrive, so a caller still
+        has them when the command fails or is cancelled half-way.
+        """
+        await self.note(f"$ {_shown(command)}")
+        lines = into if into is not None else []
+        status = await self._exec(command, stream=True, into=lines, quiet_stdout=True)
+        if status != 0:
+            raise _failure(command, status)
+        return lines
 
     async def succeeds(self, argv: Argv) -> bool:
         """Run a silent check; True when it exits 0."""
@@ -109,24 +135,26 @@ class ServerSession:
         status = await self._exec(Command(argv), stream=False, into=lines)
         if status != 0:
             if required:
-                raise StepFailed(f"command exited with {status}: {_shown(argv)}", status)
+                raise _failure(Command(argv), status)
             return None
         return "\n".join(lines)
 
     async def upload(self, upload: Upload) -> None:
-        """SFTP-upload atomically; the note names the path and size, never the content."""
+        """Write a file atomically through one command's stdin; the note never shows content."""
         await self.note(f"upload {upload.path} ({len(upload.data)} bytes, mode {upload.mode:04o})")
-        try:
-            await (await self.connection()).upload(upload.path, upload.data, mode=upload.mode)
-        except SSHError as exc:
-            raise StepFailed(str(exc)) from exc
+        directory, name = posixpath.split(upload.path)
+        temp = posixpath.join(directory, f".{name}.deploynix-{secrets.token_hex(6)}.tmp")
+        argv = ("sh", "-c", WRITE_ATOMICALLY, "sh", temp, upload.path, f"{upload.mode:04o}")
+        status = await self._exec(Command(argv, stdin=upload.data), stream=False)
+        if status != 0:
+            raise StepFailed(f"upload of {upload.path} failed (exit {status})", status)
 
-    async def read_file(self, path: str) -> bytes:
-        """The remote file's bytes (StepFailed if unreadable)."""
-        try:
-            return await (await self.connection()).read_file(path)
-        except SSHError as exc:
-            raise StepFailed(str(exc)) from exc
+    async def read_file(self, path: str) -> str:
+        """The remote file's text (StepFailed if unreadable)."""
+        text = await self.capture(("cat", "--", path), required=False)
+        if text is None:
+            raise StepFailed(f"reading {path} failed")
+        return text
 
     async def note(self, text: str) -> None:
         """An 'info' line from the pipeline itself."""
@@ -139,29 +167,48 @@ class ServerSession:
         conditions = " && ".join(join(check) for check in command.when)
         if await self.succeeds(("sh", "-c", conditions)):
             return True
-        await self.note(f"skipped ({_shorter(conditions)} is false): {_shown(command.argv)}")
+        await self.note(f"skipped ({_shorter(conditions)} is false): {_shown(command)}")
         return False
 
-    async def _exec(self, command: Command, *, stream: bool, into: list[str] | None = None) -> int:
+    async def _exec(
+        self,
+        command: Command,
+        *,
+        stream: bool,
+        into: list[str] | None = None,
+        quiet_stdout: bool = False,
+    ) -> int:
         async def on_line(line: OutputLine) -> None:
             if into is not None and line.stream == "out":
                 into.append(line.text)
-            if stream:
+                if quiet_stdout:
+                    return
+            if line.stream == "err" or stream:
+                # Even a silent command's stderr explains its failure in the step's error.
                 self.last_lines.append(line.text)
+            if stream:
                 await self.sink.line(self.name, line.stream, line.text, line.ts)
 
         env = dict(command.env) or None
+        stdin = command.stdin or None
         try:
             conn = await self.connection()
-            result = await conn.run(command.argv, cwd=command.cwd, env=env, on_line=on_line)
+            result = await conn.run(
+                command.argv, cwd=command.cwd, env=env, on_line=on_line, stdin=stdin
+            )
         except SSHError as exc:
             raise StepFailed(str(exc)) from exc
         return result.exit_status
 
 
-def _shown(argv: Argv) -> str:
-    """The command as a person would type it, shortened (a long script stays readable)."""
-    return _shorter(join(argv))
+def _failure(command: Command, status: int) -> StepFailed:
+    reason = command.fail_message or f"command exited with {status}: {_shown(command)}"
+    return StepFailed(reason, status)
+
+
+def _shown(command: Command) -> str:
+    """The command as a person would type it (or its label), shortened."""
+    return _shorter(command.label or join(command.argv))
 
 
 def _shorter(text: str) -> str:

@@ -9,9 +9,11 @@ the switch step (in parallel), switches servers one at a time, then runs the res
 from __future__ import annotations
 
 import posixpath
+import secrets
 from collections.abc import Awaitable, Callable
 
 from deployments.pipeline import commands, facts, git
+from deployments.pipeline.commit import not_found
 from deployments.pipeline.context import FULL_SHA, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
@@ -20,9 +22,9 @@ Step = Callable[[ServerSession], Awaitable[str | None]]
 
 
 async def prepare(s: ServerSession) -> None:
-    """Create the layout, learn the server's facts, refuse unsafe states, create the release."""
-    await s.perform(commands.prepare_dirs(s.ctx))
-    s.state.facts = await gather_facts(s)
+    """Create the layout and learn the server's facts (one command), refuse unsafe states,
+    create the release."""
+    s.state.facts = facts.parse_probe(await s.report(facts.probe(s.ctx)))
     refusal = commands.prepare_refusal(s.ctx, s.state.facts)
     if refusal:
         raise StepFailed(refusal)
@@ -31,21 +33,25 @@ async def prepare(s: ServerSession) -> None:
 
 
 async def fetch_code(s: ServerSession) -> None:
-    """Update the mirror with temporary credentials, resolve the commit once, extract it."""
-    temp = await s.capture(git.make_temp_dir(s.ctx)) or ""
+    """Update the mirror with temporary credentials and resolve the commit (one command),
+    then extract exactly that commit (one command)."""
+    temp = posixpath.join(Paths.of(s.ctx).state, f"git.{secrets.token_hex(6)}")
+    files = git.credential_files(s.ctx, temp, await _repository_host_keys(s))
+    fetch = git.fetch_and_resolve(s.ctx, temp, files, has_mirror=s.state.facts.has_mirror)
+    # The script removes the directory when it ends; if it is killed outright,
+    # discard_release removes it, because it stays listed here.
     s.state.temp_dirs.append(temp)
     try:
-        await s.perform(git.credential_files(s.ctx, temp, await _repository_host_keys(s)))
-        await s.perform(
-            git.update_mirror(s.ctx, s.state.facts.has_mirror, git.git_env(s.ctx, temp))
-        )
-    finally:
-        # The deploy key must not outlive the fetch, whatever happened (discard_release
-        # retries if this fails, because the directory stays in state.temp_dirs).
-        await s.perform(git.remove_temp_dir(temp))
-        s.state.temp_dirs.remove(temp)
-    s.commit = await s.resolver.resolve(s)
-    await s.perform(git.extract_release(s.ctx, s.commit))
+        described = await s.report(fetch)
+    except StepFailed as exc:
+        if exc.exit_code == git.REF_NOT_FOUND:
+            raise StepFailed(not_found(s), exc.exit_code) from exc
+        raise
+    s.state.temp_dirs.remove(temp)
+    s.commit = await s.resolver.settle(s, described)
+    s.state.release_files = git.parse_release_files(
+        await s.report(git.extract_release(s.ctx, s.commit))
+    )
 
 
 async def link_shared(s: ServerSession) -> None:
@@ -60,6 +66,8 @@ async def write_env(s: ServerSession) -> str | None:
 
 async def install(s: ServerSession) -> str | None:
     """Composer install (reusing vendor/ when composer.lock is unchanged)."""
+    if "composer.json" not in s.state.release_files:
+        return SKIPPED  # known from the extraction: no round trip to find out
     ran = await s.perform(commands.install(s.ctx, s.state.facts.current_release))
     return None if ran else SKIPPED
 
@@ -72,7 +80,7 @@ async def migrate(s: ServerSession) -> str | None:
 async def build_assets(s: ServerSession) -> str | None:
     """npm ci + npm run build when package.json has a build script, then build commands."""
     package_json = posixpath.join(Paths.of(s.ctx).release, "package.json")
-    has_build = await s.succeeds(("test", "-f", package_json)) and commands.has_build_script(
+    has_build = "package.json" in s.state.release_files and commands.has_build_script(
         await s.read_file(package_json)
     )
     built = commands.build_assets(s.ctx, s.state.facts.current_release, has_build)
@@ -90,15 +98,22 @@ async def custom_script(s: ServerSession) -> str | None:
 
 
 async def activate(s: ServerSession) -> None:
-    """Remember where `current` points, then switch it to the release atomically."""
-    s.state.previous_target = await s.capture(facts.read_current(s.ctx), required=False)
+    """Switch `current` to the release atomically, remembering where it pointed (one command)."""
+    printed: list[str] = []
     try:
-        await s.perform(commands.activate(s.ctx))
-    except StepFailed:
-        raise  # `mv -T` is one rename(2): it failed, so nothing was switched
+        await s.report(commands.activate(s.ctx), into=printed)
+    except StepFailed as exc:
+        # A non-zero exit: `mv -T` (one rename(2), the script's last command) did not
+        # happen. No exit status (connection lost): it may have, so assume it did.
+        s.state.switched = exc.exit_code is None
+        raise
     except BaseException:
         s.state.switched = True  # interrupted mid-way: assume switched, so it is switched back
         raise
+    finally:
+        # Cancelled before the script printed the old target: prepare's reading of it
+        # is the same link (one deployment per site at a time), never "no current".
+        s.state.previous_target = "\n".join(printed) or s.state.facts.current_target
     s.state.switched = True
 
 
@@ -114,15 +129,15 @@ async def restart_workers(s: ServerSession) -> str | None:
 
 async def cleanup(s: ServerSession) -> None:
     """Log the release as successful, then prune old releases (never live or previous)."""
-    await s.perform(commands.record_release(s.ctx, s.commit))
-    await s.perform(commands.cleanup(s.ctx, s.state.facts))
+    await s.run(commands.cleanup(s.ctx, s.state.facts, s.commit))
 
 
 async def check_release(s: ServerSession) -> None:
-    """Rollback: the target release must exist here; note its REVISION."""
-    await s.perform(commands.check_release(s.ctx))
-    text = await s.capture(commands.read_revision(s.ctx), required=False)
-    s.commit = text.strip() if text and FULL_SHA.match(text.strip()) else ""
+    """Rollback: the target release must exist here; note its REVISION and the live target."""
+    seen = dict(line.partition(" ")[::2] for line in await s.report(commands.check_release(s.ctx)))
+    revision = seen.get("revision", "").strip()
+    s.commit = revision if FULL_SHA.match(revision) else ""
+    s.state.facts = facts.ServerFacts(current_target=seen.get("current"))
 
 
 async def activate_release(s: ServerSession) -> None:
@@ -133,13 +148,13 @@ async def activate_release(s: ServerSession) -> None:
 async def discard_release(s: ServerSession) -> None:
     """After a failure: remove what this deployment created (never a release it didn't create)."""
     temp_dirs = tuple(s.state.temp_dirs)
-    await s.perform(commands.discard_release(s.ctx, temp_dirs, release=s.state.created_release))
+    await s.run(commands.discard_release(s.ctx, temp_dirs, release=s.state.created_release))
     s.state.temp_dirs.clear()
 
 
 async def switch_back(s: ServerSession) -> None:
     """Re-point `current` at what it pointed to before this deployment switched it."""
-    await s.perform(commands.restore_current(s.ctx, s.state.previous_target))
+    await s.run(commands.restore_current(s.ctx, s.state.previous_target))
     s.state.switched = False
 
 
@@ -156,23 +171,6 @@ SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
 SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
 # Once the release is live everywhere, a failing cleanup is reported but undoes nothing.
 BEST_EFFORT: frozenset[Step] = frozenset({cleanup})
-
-
-async def gather_facts(s: ServerSession) -> facts.ServerFacts:
-    """Probe the site's layout on this server (see facts.py)."""
-    ctx = s.ctx
-    is_link = await s.succeeds(facts.current_is_symlink(ctx))
-    log = await s.capture(facts.read_releases_log(ctx), required=False)
-    return facts.ServerFacts(
-        current_target=await s.capture(facts.read_current(ctx), required=False)
-        if is_link
-        else None,
-        current_is_directory=not is_link and await s.succeeds(facts.current_is_directory(ctx)),
-        free_kb=facts.parse_df(await s.capture(facts.disk_free(ctx)) or ""),
-        has_mirror=await s.succeeds(facts.mirror_exists(ctx)),
-        releases=facts.parse_release_names(await s.capture(facts.list_releases(ctx)) or ""),
-        logged_releases=None if log is None else facts.parse_releases_log(log),
-    )
 
 
 async def _repository_host_keys(s: ServerSession) -> tuple[str, ...]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deployments.pipeline.commands import cleanup, releases_to_remove
+from deployments.pipeline.commands import RECORD_AND_PRUNE, cleanup, releases_to_remove
 from deployments.pipeline.facts import ServerFacts
-from tests.pipeline.contexts import make_ctx
+from tests.pipeline.contexts import SHA, make_ctx
 
 OLD = tuple(f"2026010100000{n}" for n in range(1, 7))  # ...01 oldest ... 06 newest
 
@@ -43,9 +43,14 @@ def test_it_counts_every_release_when_there_is_no_log_yet():
     ]
 
 
-def test_it_removes_with_one_rm_of_absolute_release_paths():
+def test_it_logs_the_release_then_removes_absolute_release_paths_in_one_command():
     facts = ServerFacts(releases=OLD[:2], logged_releases=OLD[:2])
 
-    [rm] = cleanup(make_ctx(release="20260102000000", releases_to_keep=2), facts)
+    command = cleanup(make_ctx(release="20260102000000", releases_to_keep=2), facts, SHA)
 
-    assert rm.argv == ("rm", "-rf", "--", f"/srv/app/releases/{OLD[0]}")
+    assert command.argv[:3] == ("sh", "-c", RECORD_AND_PRUNE)
+    assert command.argv[4:] == (
+        f'{{"release": "20260102000000", "commit": "{SHA}", "deployment": 42}}',
+        "/srv/app/.deploynix/releases.log",
+        f"/srv/app/releases/{OLD[0]}",
+    )

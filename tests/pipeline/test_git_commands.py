@@ -22,45 +22,53 @@ def test_it_hardens_every_git_call():
     )  # fmt: skip
 
 
-def test_it_clones_a_mirror_first_and_fetches_into_it_later():
-    env = {"GIT_TERMINAL_PROMPT": "0"}
-    first = git.update_mirror(make_ctx(), False, env)
-    [later] = git.update_mirror(make_ctx(), True, env)
+def test_it_fetches_into_the_mirror_and_resolves_in_one_command():
+    fetch = git.fetch_and_resolve(make_ctx(branch="release/1.x"), "/t", [], has_mirror=True)
+    fresh = git.fetch_and_resolve(make_ctx(), "/t", [], has_mirror=False)
 
-    assert first[1].argv == (
-        "git",
-        *SAFE,
-        "clone",
-        "--mirror",
-        "--",
-        "git@github.com:acme/app.git",
-        "/srv/app/repo",
-    )
-    assert later.argv == (
-        "git", "-C", "/srv/app/repo", *SAFE,
-        "fetch", "--prune", "--force", "--", "git@github.com:acme/app.git", "+refs/*:refs/*",
+    assert fetch.argv == (
+        "sh", "-c", git.FETCH_SCRIPT, "sh",
+        "/t", "/srv/app/repo", "git@github.com:acme/app.git", "refs/heads/release/1.x", "0",
     )  # fmt: skip
-    assert later.env == env
+    assert fresh.argv[8] == "1"  # a fresh mirror: remove any half-cloned leftover first
+    assert fetch.env == git.git_env(make_ctx(), "/t")
+
+
+def test_it_hardens_the_fetch_and_the_resolution_inside_the_script():
+    fetch_line, describe_line = git.FETCH_SCRIPT.strip().splitlines()[-2:]
+
+    assert f"{shlex.join(SAFE)} fetch --prune --force -- \"$url\" '+refs/*:refs/*'" in fetch_line
+    assert shlex.join(git.DESCRIBE) in describe_line and '"$ref^{commit}"' in describe_line
+    assert describe_line.endswith(f"|| exit {git.REF_NOT_FOUND}")
 
 
 def test_it_resolves_the_branch_head_or_verifies_the_given_commit():
-    branch = git.resolve_commit(make_ctx(branch="release/1.x"))
-    exact = git.resolve_commit(make_ctx(commit=SHA))
+    branch = git.fetch_and_resolve(make_ctx(branch="main"), "/t", [], has_mirror=True)
+    exact = git.fetch_and_resolve(make_ctx(commit=SHA), "/t", [], has_mirror=True)
 
-    assert branch[-4:] == ("rev-parse", "--verify", "--quiet", "refs/heads/release/1.x^{commit}")
-    assert exact[-1] == f"{SHA}^{{commit}}"
+    assert (branch.argv[7], exact.argv[7]) == ("refs/heads/main", SHA)
+    assert git.describe_commit(make_ctx(), SHA)[-2:] == (f"{SHA}^{{commit}}", "--")
 
 
-def test_it_extracts_the_exact_commit_with_a_pipefail_pipeline_and_writes_revision():
-    run, revision = git.extract_release(make_ctx(), SHA)
+def test_it_sends_credentials_on_stdin_never_in_the_argv_or_label():
+    files = git.credential_files(make_ctx(deploy_key="PRIVATE"), "/t", ("[h]:22 ssh-ed25519 A",))
 
-    assert run.argv[:4] == ("bash", "-o", "pipefail", "-c")
-    assert shlex.split(run.argv[4]) == [
-        *git.git("archive", "--format=tar", SHA, repo="/srv/app/repo"),
-        "|",
-        *("tar", "-x", "-f", "-", "-C", "/srv/app/releases/20260102030405"),
-    ]
-    assert revision == Upload("/srv/app/releases/20260102030405/REVISION", SHA.encode())
+    fetch = git.fetch_and_resolve(make_ctx(deploy_key="PRIVATE"), "/t", files, has_mirror=True)
+
+    assert fetch.argv[9:] == ("deploy_key", "600", "8", "known_hosts", "600", "21")
+    assert fetch.stdin == b"PRIVATE\n[h]:22 ssh-ed25519 A\n"
+    assert "PRIVATE" not in repr(fetch) + fetch.label + " ".join(fetch.argv)
+
+
+def test_it_extracts_the_exact_commit_with_pipefail_and_writes_revision():
+    extract = git.extract_release(make_ctx(), SHA)
+
+    assert extract.argv == (
+        "bash", "-c", git.EXTRACT_SCRIPT, "bash",
+        "/srv/app/repo", SHA, "/srv/app/releases/20260102030405", *git.RELEASE_FILES,
+    )  # fmt: skip
+    assert git.EXTRACT_SCRIPT.startswith("set -o pipefail\n")
+    assert 'archive --format=tar "$sha" | tar -x -f - -C "$release"' in git.EXTRACT_SCRIPT
 
 
 def test_it_writes_the_deploy_key_and_pinned_hosts_0600_in_the_temp_dir():
@@ -78,6 +86,7 @@ def test_it_uses_the_key_only_through_git_ssh_command_with_strict_host_checking(
     assert shlex.split(env["GIT_SSH_COMMAND"]) == [
         "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
         "-o", 'UserKnownHostsFile="/t/known_hosts"',
+        "-o", "KexAlgorithms=^curve25519-sha256,curve25519-sha256@libssh.org",
         "-i", "/t/deploy_key", "-o", "IdentitiesOnly=yes",
     ]  # fmt: skip
     assert "PRIVATE" not in repr(env)
@@ -87,13 +96,13 @@ def test_it_passes_an_https_token_only_through_an_askpass_file():
     ctx = make_ctx(repository_url="https://git.example/app.git", https_token="tok3n")
 
     files = {f.path: f for f in git.credential_files(ctx, "/t", ())}
-    env = git.git_env(ctx, "/t")
+    fetch = git.fetch_and_resolve(ctx, "/t", list(files.values()), has_mirror=True)
 
     assert files["/t/askpass"].mode == 0o700 and files["/t/token"] == Upload(
         "/t/token", b"tok3n", 0o600
     )
-    assert env["GIT_ASKPASS"] == "/t/askpass"
-    assert "tok3n" not in repr(env) + repr(git.update_mirror(ctx, True, env))
+    assert fetch.env["GIT_ASKPASS"] == "/t/askpass"
+    assert "tok3n" not in repr(fetch) + " ".join(fetch.argv) + repr(dict(fetch.env))
 
 
 @pytest.mark.parametrize(

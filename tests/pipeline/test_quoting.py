@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deployments.pipeline import commands, git
-from deployments.pipeline.actions import Command
+from deployments.pipeline import commands, facts, git
+from deployments.pipeline.actions import Command, Upload
 from deployments.pipeline.facts import ServerFacts
 from servers.shell import command_line
 from tests.pipeline.contexts import SHA, make_ctx
@@ -22,17 +22,18 @@ HOSTILE = ["--upload-pack=x", "main;id", "$(id)", "`id`", "-oProxyCommand=x", "e
 
 def every_command(ctx) -> list[Command]:
     """All commands all builders emit for `ctx` (facts chosen so every branch is taken)."""
-    facts = ServerFacts(current_target="releases/20250101000000", releases=("20250101000000",))
-    env = git.git_env(ctx, "/t")
+    known = ServerFacts(current_target="releases/20250101000000", releases=("20250101000000",))
+    key = [Upload("/t/deploy_key", b"KEY\n", 0o600)]
     built = [
-        *commands.prepare_dirs(ctx), *commands.create_release(ctx), *commands.link_shared(ctx),
+        facts.probe(ctx), *commands.create_release(ctx), *commands.link_shared(ctx),
         *commands.install(ctx, "20250101000000"), *commands.migrate(ctx),
         *commands.build_assets(ctx, "20250101000000", True), *commands.optimize(ctx),
-        *commands.custom_script(ctx, SHA), *commands.activate(ctx), *commands.reload(ctx),
-        *commands.restart_workers(ctx), *commands.cleanup(ctx, facts), *commands.check_release(ctx),
-        *commands.record_release(ctx, SHA), *commands.discard_release(ctx, ("/t",)),
-        *git.update_mirror(ctx, False, env), *git.update_mirror(ctx, True, env),
-        *git.extract_release(ctx, SHA), Command(git.resolve_commit(ctx)),
+        *commands.custom_script(ctx, SHA), commands.activate(ctx), *commands.reload(ctx),
+        *commands.restart_workers(ctx), commands.cleanup(ctx, known, SHA),
+        commands.check_release(ctx), commands.discard_release(ctx, ("/t",)),
+        commands.restore_current(ctx, "releases/20250101000000"),
+        git.fetch_and_resolve(ctx, "/t", key, has_mirror=False), git.extract_release(ctx, SHA),
+        Command(git.describe_commit(ctx)),
     ]  # fmt: skip
     return [action for action in built if isinstance(action, Command)]
 
@@ -64,13 +65,12 @@ def test_it_keeps_every_argv_intact_through_quoting(branch, path, script, url, s
 @pytest.mark.parametrize("value", HOSTILE)
 def test_it_passes_hostile_branch_and_url_as_single_literal_arguments(value):
     ctx = make_ctx(branch=value, repository_url=value)
-    env = git.git_env(ctx, "/t")
 
-    [clone] = git.update_mirror(ctx, False, env)[1:]
-    resolve = git.resolve_commit(ctx)
+    fetch = git.fetch_and_resolve(ctx, "/t", [], has_mirror=True)
 
-    assert clone.argv[-3:] == ("--", value, "/srv/app/repo")
-    assert resolve[-1] == f"refs/heads/{value}^{{commit}}"
+    # The script is a constant; the URL and the ref are positional parameters of it.
+    assert fetch.argv[:4] == ("sh", "-c", git.FETCH_SCRIPT, "sh")
+    assert fetch.argv[4:9] == ("/t", "/srv/app/repo", value, f"refs/heads/{value}", "0")
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -84,7 +84,15 @@ def test_it_passes_hostile_scripts_as_one_bash_argument(value):
 def test_it_keeps_secrets_out_of_the_context_repr():
     from deployments.pipeline.context import DeployContext
 
-    ctx = DeployContext(deployment_id=1, kind="deploy", deploy_path="/srv/a", release="20260101000000",
-                        servers=(), deploy_key="CANARY-KEY", https_token="CANARY-TOKEN",
-                        env_file="A=CANARY-ENV", secrets=("CANARY-SECRET",))
+    ctx = DeployContext(
+        deployment_id=1,
+        kind="deploy",
+        deploy_path="/srv/a",
+        release="20260101000000",
+        servers=(),
+        deploy_key="CANARY-KEY",
+        https_token="CANARY-TOKEN",
+        env_file="A=CANARY-ENV",
+        secrets=("CANARY-SECRET",),
+    )
     assert "CANARY" not in repr(ctx)

@@ -1,0 +1,59 @@
+"""How many remote commands a deploy and a rollback cost, counted by the server's sshd.
+
+Every command is a round trip (3 ms on a quiet machine, 25 ms under load), so the
+counts are pinned: a change that adds one has to change this file too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deployments.pipeline import run_deploy, run_rollback
+from tests.pipeline.conftest import Site, run, without_build_tools
+
+pytestmark = pytest.mark.ssh
+
+# probe, mkdir release, fetch + resolve, extract, switch, reload, log + prune
+PLAIN_DEPLOY_COMMANDS = 7
+# check release, switch, reload
+ROLLBACK_COMMANDS = 3
+
+
+def sessions(host) -> int:
+    """Channels the server opened so far (one per command, SFTP included)."""
+    return host.log_path.read_text().count("Starting session:")
+
+
+def plain_php(site: Site, server, **overrides):
+    """A plain PHP site (no composer, npm, shared paths or .env) deployed to `server`."""
+    options = dict(preset="php", shared_dirs=(), shared_files=(), env_file=None)
+    options.update(reload_method="php-fpm", reload_command=("true",))
+    return site.context(servers=(site.server(server),), **options, **overrides)
+
+
+def test_it_deploys_a_plain_php_site_in_seven_commands_first_and_later(site, make_sshd_host):
+    server = make_sshd_host()
+    without_build_tools(site.repo)
+
+    counts = []
+    for _ in range(2):
+        before = sessions(server)
+        assert run(run_deploy, plain_php(site, server))[0].status == "succeeded"
+        counts.append(sessions(server) - before)
+
+    assert counts == [PLAIN_DEPLOY_COMMANDS, PLAIN_DEPLOY_COMMANDS]
+
+
+def test_it_rolls_back_in_three_commands(site, make_sshd_host):
+    server = make_sshd_host()
+    without_build_tools(site.repo)
+    first = plain_php(site, server)
+    run(run_deploy, first)
+    run(run_deploy, plain_php(site, server))
+    before = sessions(server)
+
+    result, _sink = run(
+        run_rollback, plain_php(site, server, kind="rollback", release=first.release)
+    )
+
+    assert (result.status, sessions(server) - before) == ("succeeded", ROLLBACK_COMMANDS)
