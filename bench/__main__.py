@@ -14,13 +14,13 @@ import traceback
 from pathlib import Path
 
 from bench import testbed
-from bench.capistrano import capistrano
+from bench.capistrano import Capistrano
 from bench.document import render
 from bench.report import Results, load_average
 from bench.scenarios import speed, zero_downtime
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-SECTIONS = ("zero", "speed", "cap", "rolling", "fleet", "concurrency", "live", "panel")
+SECTIONS = ("zero", "speed", "rolling", "fleet", "concurrency", "live", "panel")
 
 
 def _record(results: Results, section: str, error: BaseException) -> None:
@@ -57,11 +57,12 @@ async def one_host(args, results: Results, only: set[str]) -> None:
                 _record(results, "zero", error)
         if "speed" in only:
             try:
-                results.speed = await speed(bed, bed.add_site("speed"), runs=args.runs)
+                cap = Capistrano(bed, bed.add_site("capistrano")) if args.capistrano else None
+                results.speed = await speed(
+                    bed, bed.add_site("speed"), bed.add_site("floor"), runs=args.runs, cap=cap
+                )
             except Exception as error:  # noqa: BLE001
                 _record(results, "speed", error)
-        if "cap" in only:
-            results.cap = capistrano(bed, bed.add_site("capistrano"), runs=args.cap_runs)
     finally:
         bed.close()
 
@@ -144,7 +145,7 @@ def parse() -> argparse.Namespace:
         help="requests the default stack must see in total (half one host, half rolling)",
     )
     add("--runs", type=int, default=7, help="timed deploys and rollbacks (one host)")
-    add("--cap-runs", type=int, default=5, help="timed Capistrano deploys and rollbacks")
+    add("--no-capistrano", dest="capistrano", action="store_false", help="skip Capistrano")
     add("--fleet", type=int, nargs="+", default=[1, 3, 10], help="host counts")
     add("--fleet-runs", type=int, default=3, help="timed deploys per host count")
     add("--concurrent", type=int, default=50, help="sites deployed at once")
@@ -168,9 +169,10 @@ def main() -> None:
     argv = (
         f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
         f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
-        f"--runs {args.runs} --cap-runs {args.cap_runs} --fleet {' '.join(map(str, args.fleet))} "
+        f"--runs {args.runs} --fleet {' '.join(map(str, args.fleet))} "
         f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
         f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
+        + ("" if args.capistrano else " --no-capistrano")
         + (f" --only {args.only}" if only != set(SECTIONS) else "")
     )
     text = render(results, time.monotonic() - started, argv)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.testbed import Bed, Site, known_host
@@ -59,13 +58,6 @@ PRODUCTION_RB = "server {host}, user: {user}, roles: %w[web]\n"
 def _ruby(text: str) -> str:
     """A Ruby single-quoted string literal (only \\\\ and \\' are special inside)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-@dataclass
-class CapResult:
-    deploys: list[float] = field(default_factory=list)
-    rollbacks: list[float] = field(default_factory=list)
-    error: str = ""
 
 
 def write_project(bed: Bed, site: Site, directory: Path) -> None:
@@ -125,21 +117,24 @@ def _cap(directory: Path, *task: str) -> float:
     return time.monotonic() - started
 
 
-def capistrano(bed: Bed, site: Site, *, runs: int) -> CapResult:
-    """`runs` timed `cap production deploy` and `deploy:rollback` (after one warm-up deploy)."""
-    result = CapResult()
-    if not CAP.exists():
-        result.error = "/usr/bin/cap not installed (apt-get install capistrano)"
-        return result
-    directory = bed.base / "capistrano"
-    write_project(bed, site, directory)
-    try:
-        _cap(directory, "deploy")  # the first deploy clones the mirror; Deploynix's warm-up too
-        result.deploys = [_cap(directory, "deploy") for _ in range(runs)]
-        # Rolling back twice in a row would step back twice; deploy in between, untimed.
-        for _ in range(runs):
-            result.rollbacks.append(_cap(directory, "deploy:rollback"))
-            _cap(directory, "deploy")
-    except RuntimeError as error:
-        result.error = str(error)
-    return result
+class Capistrano:
+    """A Capistrano project for `site` on bed's host; `deploy()`/`rollback()` return seconds."""
+
+    def __init__(self, bed: Bed, site: Site) -> None:
+        if not CAP.exists():
+            raise FileNotFoundError("/usr/bin/cap is not installed (apt-get install capistrano)")
+        self.directory = bed.base / "capistrano"
+        write_project(bed, site, self.directory)
+
+    def deploy(self) -> float:
+        return _cap(self.directory, "deploy")
+
+    def rollback(self) -> float:
+        """Roll back one release (timed), then deploy again (untimed).
+
+        Capistrano's rollback deletes the release it leaves, so it cannot go back and forth:
+        the untimed deploy gives the next rollback something to step back from.
+        """
+        seconds = _cap(self.directory, "deploy:rollback")
+        self.deploy()
+        return seconds

@@ -70,15 +70,19 @@ The misconfigured stack is what the stack check (servers/stackcheck.py) flags:
 ## Deploy and rollback speed
 
 Trigger-to-succeeded of the pipeline for the demo app on one host (no build steps; repository
-over ssh), median of n runs after a warm-up deploy (which clones the mirror). "Shell floor" is a
-minimal hand-written bash script doing the same work over one OpenSSH connection.
+over ssh), median of n runs after one untimed deploy (which clones the mirror). "Shell floor" is
+a minimal hand-written bash script doing the same work over one OpenSSH connection.
 "Capistrano" is `/usr/bin/cap production deploy` and `cap production deploy:rollback` (Debian's
 capistrano 3.17) from a minimal Capfile + config/deploy.rb (bench/capistrano.py): same ssh
 repository URL, separate deploy_to on the same sshd host, same client key, pinned host keys,
 `keep_releases 5`, no bundler, the same graceful php-fpm reload after publishing. Capistrano
-times include starting Ruby and its tasks (as a user running `cap` would see them).
+times include starting Ruby (as a user running `cap` sees them). Each of the three has its own
+site directory and web stack, and they take turns (Deploynix, floor, Capistrano, Deploynix, …)
+so that all three see the same machine load: the ratios are fairer than the absolute seconds.
+Rollbacks: Deploynix and the floor alternate one release back and forward again; Capistrano
+steps back one release (it deletes the release it leaves, so an untimed deploy follows each).
 
-{_section(r, "speed", lambda: report.speed_table(r.speed, r.cap))}
+{_section(r, "speed", lambda: report.speed_table(r.speed))}
 {_cap_error(r)}
 {_speed_notes(r)}
 
@@ -129,7 +133,9 @@ def _failures(r: Results) -> str:
 
 
 def _cap_error(r: Results) -> str:
-    return f"Capistrano: {r.cap.error[:600]}" if r.cap and r.cap.error else ""
+    if r.speed is None or not r.speed.cap_error:
+        return ""
+    return f"**Capistrano did not complete:** {r.speed.cap_error[:600]}"
 
 
 def _speed_notes(r: Results) -> str:

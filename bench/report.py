@@ -9,7 +9,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.capistrano import CapResult
 from bench.rolling import Concurrency, FleetScaling
 from bench.scenarios import Speed, ZeroDowntime
 
@@ -22,7 +21,6 @@ class Results:
 
     zero: list[ZeroDowntime] = field(default_factory=list)
     speed: Speed | None = None
-    cap: CapResult | None = None
     fleet: FleetScaling | None = None
     concurrency: Concurrency | None = None
     live: dict | None = None
@@ -104,19 +102,18 @@ def zero_summary(results: list[ZeroDowntime]) -> str:
     )
 
 
-def speed_table(sp: Speed, cap: CapResult | None) -> str:
+def speed_table(sp: Speed) -> str:
     d, r = sp.median(sp.deploys), sp.median(sp.rollbacks)
     fd, fr = sp.median(sp.floor_deploy), sp.median(sp.floor_rollback)
-    cd = statistics.median(cap.deploys) if cap and cap.deploys else float("nan")
-    cr = statistics.median(cap.rollbacks) if cap and cap.rollbacks else float("nan")
+    cd, cr = sp.median(sp.cap_deploys), sp.median(sp.cap_rollbacks)
     rows = [
         "| operation | Deploynix median (s) | shell floor (s) | Capistrano 3.17 (s) | "
         "Capistrano ÷ Deploynix | target | verdict |",
         "|---|---|---|---|---|---|---|",
-        f"| deploy (n={len(sp.deploys)}; cap n={len(cap.deploys) if cap else 0}) | {d:.3f} | "
+        f"| deploy (n={len(sp.deploys)}; cap n={len(sp.cap_deploys)}) | {d:.3f} | "
         f"{fd:.3f} | {cd:.3f} | {cd / d:.2f}× | ≤ 0.8 s and ≥ 3× faster than Capistrano | "
         f"{verdict(d <= 0.8)} / {verdict(cd / d >= 3)} |",
-        f"| rollback (n={len(sp.rollbacks)}; cap n={len(cap.rollbacks) if cap else 0}) | "
+        f"| rollback (n={len(sp.rollbacks)}; cap n={len(sp.cap_rollbacks)}) | "
         f"{r:.3f} | {fr:.3f} | {cr:.3f} | {cr / r:.2f}× | ≤ 0.3 s | {verdict(r <= 0.3)} |",
     ]
     steps = ["", "| deploy step (Deploynix) | median (s) |", "|---|---|"]

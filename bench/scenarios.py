@@ -107,14 +107,19 @@ def _count_stale(stats: LoadStats, live_log: list[tuple[float, str]]) -> int:
 
 @dataclass
 class Speed:
-    deploys: list[Run]
-    rollbacks: list[Run]
-    floor_deploy: list[float]
-    floor_rollback: list[float]
+    deploys: list[Run] = field(default_factory=list)
+    rollbacks: list[Run] = field(default_factory=list)
+    floor_deploy: list[float] = field(default_factory=list)
+    floor_rollback: list[float] = field(default_factory=list)
+    cap_deploys: list[float] = field(default_factory=list)
+    cap_rollbacks: list[float] = field(default_factory=list)
+    cap_error: str = ""
 
     @staticmethod
     def median(runs) -> float:
-        return statistics.median(r.seconds if isinstance(r, Run) else r for r in runs)
+        """Median seconds of Runs or floats; NaN for none."""
+        values = [r.seconds if isinstance(r, Run) else r for r in runs]
+        return statistics.median(values) if values else float("nan")
 
     def step_medians(self) -> dict[str, float]:
         steps: dict[str, list[float]] = defaultdict(list)
@@ -124,17 +129,39 @@ class Speed:
         return {step: statistics.median(values) for step, values in steps.items()}
 
 
-async def speed(bed: Bed, site: Site, *, runs: int) -> Speed:
-    deploys, rollbacks, releases = [], [], []
+async def speed(bed: Bed, site: Site, floor_site: Site, *, runs: int, cap=None) -> Speed:
+    """Deploynix, the shell floor and Capistrano (if given) take turns, run after run, so all
+    three see the same machine load; each first deploys once untimed (cloning its mirror)."""
+    sp = Speed()
+    await deploy(bed, site)
+    await deploy(bed, floor_site)  # the floor script reuses this layout and mirror
+    cap = _cap_step(sp, cap, lambda c: c.deploy())
+    releases, floor_releases = [], []
     for _ in range(runs):
         release, run = await deploy(bed, site)
-        deploys.append(run)
+        sp.deploys.append(run)
         releases.append(release)
+        floor_releases.append(bed.next_release())
+        sp.floor_deploy.append(_shell_floor(bed, floor_site, floor_releases[-1]))
+        cap = _cap_step(sp, cap, lambda c: sp.cap_deploys.append(c.deploy()))
     for index in range(runs):
-        rollbacks.append(await rollback(bed, site, releases[-2 if index % 2 == 0 else -1]))
-    floor_deploy = [_shell_floor(bed, site, bed.next_release()) for _ in range(runs)]
-    floor_rollback = [_shell_rollback(bed, site, releases[-1 - (i % 2)]) for i in range(runs)]
-    return Speed(deploys, rollbacks, floor_deploy, floor_rollback)
+        back = -2 if index % 2 == 0 else -1  # alternately one back and forward again
+        sp.rollbacks.append(await rollback(bed, site, releases[back]))
+        sp.floor_rollback.append(_shell_rollback(bed, floor_site, floor_releases[back]))
+        cap = _cap_step(sp, cap, lambda c: sp.cap_rollbacks.append(c.rollback()))
+    return sp
+
+
+def _cap_step(sp: Speed, cap, action):
+    """Run one Capistrano action; after a failure, record it and stop using Capistrano."""
+    if cap is None:
+        return None
+    try:
+        action(cap)
+    except (RuntimeError, OSError) as error:
+        sp.cap_error = str(error)
+        return None
+    return cap
 
 
 def _ssh(bed: Bed, script: str, *args: str) -> float:
