@@ -31,6 +31,39 @@ current=$1 temp=$2 target=$3
 previous=$(readlink -- "$current") && printf '%s\\n' "$previous"
 rm -f -- "$temp" && ln -s -T -- "$target" "$temp" && mv -T -f -- "$temp" "$current"
 """
+# For each (d|f, path): refuse when a parent of the path is a symlink committed in
+# the repository (never follow it); seed shared/<path> from the release on first
+# use (unless the release's copy is a symlink), else create it empty; then replace
+# the release's copy with a symlink into shared/ (`rm -rf` removes a committed
+# symlink, never its target).
+LINK_SHARED = """\
+release=$1 shared=$2; shift 2
+set -f
+while [ "$#" -ge 2 ]; do
+  kind=$1 path=$2; shift 2
+  case $path in */*) parents=${path%/*} ;; *) parents= ;; esac
+  prefix=
+  IFS=/
+  for part in $parents; do
+    prefix=${prefix:+$prefix/}$part
+    if [ -L "$release/$prefix" ]; then
+      printf '%s is a symlink in the repository: refusing to follow it\\n' "$prefix" >&2
+      exit 3
+    fi
+  done
+  unset IFS
+  in_release=$release/$path in_shared=$shared/$path
+  mkdir -p -- "${in_shared%/*}" || exit
+  if [ ! -e "$in_shared" ] && [ ! -L "$in_release" ] && [ "-$kind" "$in_release" ]; then
+    cp -a -- "$in_release" "$in_shared" || exit
+  fi
+  if [ ! -e "$in_shared" ]; then
+    if [ "$kind" = d ]; then mkdir -p -- "$in_shared"; else touch -- "$in_shared"; fi || exit
+  fi
+  rm -rf -- "$in_release" && mkdir -p -- "${in_release%/*}" || exit
+  ln -s -- "$in_shared" "$in_release" || exit
+done
+"""
 CHECK_RELEASE_SCRIPT = """\
 release=$1 current=$2
 [ -d "$release" ] || exit 1
@@ -73,42 +106,22 @@ def shared_path(relative: str) -> str:
     return normal
 
 
-def link_shared_path(ctx: DeployContext, relative: str, *, is_dir: bool) -> list[Command]:
-    """Seed shared/<path> on first use, then replace the release copy with a symlink to it."""
-    paths, path = Paths.of(ctx), shared_path(relative)
-    in_release, in_shared = posixpath.join(paths.release, path), posixpath.join(paths.shared, path)
-    nested = "/" in path  # top-level paths need no parent directories created
-    return [
-        *_no_symlinked_parents(paths.release, path),
-        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_shared)))] if nested else []),
-        *_seed_shared(in_release, in_shared, is_dir=is_dir),
-        Command(("rm", "-rf", "--", in_release)),  # removes a committed symlink, never its target
-        *([Command(("mkdir", "-p", "--", posixpath.dirname(in_release)))] if nested else []),
-        Command(("ln", "-s", "--", in_shared, in_release)),
-    ]
-
-
-def _seed_shared(in_release: str, in_shared: str, *, is_dir: bool) -> list[Command]:
-    """Copy the release's version into shared/ if shared/ has none, else create it empty."""
-    missing = ("test", "!", "-e", in_shared)
-    seeds = ("test", "-d" if is_dir else "-f", in_release)
-    create = ("mkdir", "-p", "--", in_shared) if is_dir else ("touch", "--", in_shared)
-    return [
-        Command(
-            ("cp", "-a", "--", in_release, in_shared), when=(missing, _not_link(in_release), seeds)
-        ),
-        Command(create, when=(missing,)),
-    ]
-
-
 def link_shared(ctx: DeployContext) -> list[Command]:
-    """link_shared_path for every shared directory, then every shared file."""
-    commands = []
+    """Every shared directory, then every shared file, linked in ONE command (LINK_SHARED).
+
+    Each path is validated here (shared_path) and passed as a positional parameter.
+    """
+    paths = Paths.of(ctx)
+    pairs: list[str] = []
     for path in ctx.shared_dirs:
-        commands += link_shared_path(ctx, path, is_dir=True)
+        pairs += ["d", shared_path(path)]
     for path in ctx.shared_files:
-        commands += link_shared_path(ctx, path, is_dir=False)
-    return commands
+        pairs += ["f", shared_path(path)]
+    if not pairs:
+        return []
+    shown = " ".join(pairs[1::2])
+    argv = ("sh", "-c", LINK_SHARED, "sh", paths.release, paths.shared, *pairs)
+    return [Command(argv, label=f"link shared paths into the release: {shown}")]
 
 
 def write_env(ctx: DeployContext) -> list[Upload]:
@@ -272,17 +285,6 @@ def _reuse_from_previous(
     # A real copy, not hard links: an in-place write by composer would change the live release.
     when = (("test", "-d", source), _not_link(source), same_lock, ("test", "!", "-e", target))
     return [Command(("cp", "-a", "--", source, target), when=when)]
-
-
-def _no_symlinked_parents(release: str, path: str) -> list[Command]:
-    """Refuse when a parent of a shared path is a symlink committed in the repository."""
-    parts = path.split("/")[:-1]
-    commands = []
-    for depth in range(1, len(parts) + 1):
-        parent = posixpath.join(release, *parts[:depth])
-        message = f"{'/'.join(parts[:depth])} is a symlink in the repository: refusing to follow it"
-        commands.append(Command(_not_link(parent), fail_message=message))
-    return commands
 
 
 def _not_link(path: str) -> Argv:

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from deployments.pipeline.actions import Action, Argv, Command, Upload
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from deployments.pipeline.commit import CommitResolver
 
 LAST_LINES = 20
+# Printed instead of running a command whose `when` checks failed.
+SKIPPED_MARKER = "__deploynix_skipped__"
 SHOWN_COMMAND_CHARS = 300
 # Uploads go through a command's stdin rather than SFTP: no subsystem to start, one
 # round trip. Temp file beside the target (noclobber), chmod, then rename(2) over it,
@@ -100,17 +102,25 @@ class ServerSession:
             if isinstance(action, Upload):
                 await self.upload(action)
                 ran += 1
-            elif await self._conditions_hold(action):
-                await self.run(action)
+            elif await self.run(action):
                 ran += 1
         return ran
 
-    async def run(self, command: Command) -> None:
-        """Run one command, streaming its output; StepFailed if it exits non-zero."""
+    async def run(self, command: Command) -> bool:
+        """Run one command, streaming its output; StepFailed if it exits non-zero.
+
+        False when its `when` checks did not all hold (checked in the same round trip,
+        on the server, right before the command would start).
+        """
         await self.note(f"$ {_shown(command)}")
-        status = await self._exec(command, stream=True)
+        skipped: list[bool] = []
+        status = await self._exec(_guarded(command), stream=True, skipped=skipped)
         if status != 0:
             raise _failure(command, status)
+        if skipped:
+            conditions = _shorter(_conditions(command))
+            await self.note(f"skipped ({conditions} is false): {_shown(command)}")
+        return not skipped
 
     async def report(self, command: Command, into: list[str] | None = None) -> list[str]:
         """Run a command whose stdout is data: stdout lines are returned, stderr is logged.
@@ -124,10 +134,6 @@ class ServerSession:
         if status != 0:
             raise _failure(command, status)
         return lines
-
-    async def succeeds(self, argv: Argv) -> bool:
-        """Run a silent check; True when it exits 0."""
-        return await self._exec(Command(argv), stream=False) == 0
 
     async def capture(self, argv: Argv, *, required: bool = True) -> str | None:
         """Run `argv` silently, return its stdout; on failure None, or StepFailed if `required`."""
@@ -160,16 +166,6 @@ class ServerSession:
         """An 'info' line from the pipeline itself."""
         await self.sink.line(self.name, "info", text, time.time())
 
-    async def _conditions_hold(self, command: Command) -> bool:
-        if not command.when:
-            return True
-        # One round trip for all checks: `check1 && check2`, each quoted by servers.shell.
-        conditions = " && ".join(join(check) for check in command.when)
-        if await self.succeeds(("sh", "-c", conditions)):
-            return True
-        await self.note(f"skipped ({_shorter(conditions)} is false): {_shown(command)}")
-        return False
-
     async def _exec(
         self,
         command: Command,
@@ -177,8 +173,12 @@ class ServerSession:
         stream: bool,
         into: list[str] | None = None,
         quiet_stdout: bool = False,
+        skipped: list[bool] | None = None,
     ) -> int:
         async def on_line(line: OutputLine) -> None:
+            if skipped is not None and line.stream == "out" and line.text == SKIPPED_MARKER:
+                skipped.append(True)
+                return
             if into is not None and line.stream == "out":
                 into.append(line.text)
                 if quiet_stdout:
@@ -199,6 +199,19 @@ class ServerSession:
         except SSHError as exc:
             raise StepFailed(str(exc)) from exc
         return result.exit_status
+
+
+def _guarded(command: Command) -> Command:
+    """`command` wrapped so that it runs only if its `when` checks hold (else: the marker)."""
+    if not command.when:
+        return command
+    script = f'if {_conditions(command)}; then exec "$@"; fi; echo {SKIPPED_MARKER}'
+    return replace(command, argv=("sh", "-c", script, "sh", *command.argv), when=())
+
+
+def _conditions(command: Command) -> str:
+    """`check1 && check2`, each check quoted by servers.shell."""
+    return " && ".join(join(check) for check in command.when)
 
 
 def _failure(command: Command, status: int) -> StepFailed:

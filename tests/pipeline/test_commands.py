@@ -52,31 +52,22 @@ def test_it_refuses_a_real_current_directory_and_a_full_disk():
     )
 
 
-def test_it_links_a_shared_dir_without_following_committed_symlinks():
-    link = commands.link_shared_path(make_ctx(), "storage/app", is_dir=True)
+def test_it_links_every_shared_path_in_one_command_dirs_first():
+    ctx = make_ctx(shared_dirs=("storage/app",), shared_files=(".env",))
 
-    assert link[0] == Command(
-        ("test", "!", "-L", f"{R}/storage"), fail_message=link[0].fail_message
-    )
-    assert argvs(link)[-3:] == [
-        ("rm", "-rf", "--", f"{R}/storage/app"),
-        ("mkdir", "-p", "--", f"{R}/storage"),
-        ("ln", "-s", "--", "/srv/app/shared/storage/app", f"{R}/storage/app"),
-    ]
+    [link] = commands.link_shared(ctx)
 
-
-def test_it_seeds_shared_files_only_when_missing():
-    link = commands.link_shared_path(make_ctx(), ".env", is_dir=False)
-    [touch] = [c for c in link if c.argv[0] == "touch"]
-
-    assert touch.argv == ("touch", "--", "/srv/app/shared/.env")
-    assert touch.when == (("test", "!", "-e", "/srv/app/shared/.env"),)
+    assert link.argv == (
+        "sh", "-c", commands.LINK_SHARED, "sh",
+        R, "/srv/app/shared", "d", "storage/app", "f", ".env",
+    )  # fmt: skip
+    assert commands.link_shared(make_ctx(shared_dirs=(), shared_files=())) == []
 
 
 @pytest.mark.parametrize("path", ["../etc", "/etc", "a/../../b", "", ".", ".."])
 def test_it_refuses_shared_paths_outside_the_release(path):
     with pytest.raises(ValueError, match="inside the release"):
-        commands.link_shared_path(make_ctx(), path, is_dir=True)
+        commands.link_shared(make_ctx(shared_dirs=(path,)))
 
 
 def test_it_uploads_the_env_file_byte_exact_0600():

@@ -17,6 +17,9 @@ pytestmark = pytest.mark.ssh
 PLAIN_DEPLOY_COMMANDS = 7
 # check release, switch, reload
 ROLLBACK_COMMANDS = 3
+# the plain deploy's 7, plus: link shared paths, write .env, composer (vendor/ reuse is
+# checked in the same round trip), migrate, npm ci, npm run build, 4 caches, queue:restart
+LARAVEL_DEPLOY_COMMANDS = 7 + 12
 
 
 def sessions(host) -> int:
@@ -57,3 +60,14 @@ def test_it_rolls_back_in_three_commands(site, make_sshd_host):
     )
 
     assert (result.status, sessions(server) - before) == ("succeeded", ROLLBACK_COMMANDS)
+
+
+def test_it_deploys_a_laravel_site_with_one_command_per_tool(site, make_sshd_host):
+    server = make_sshd_host()
+    reload = dict(reload_method="php-fpm", reload_command=("true",))
+    ctx = site.context(servers=(site.server(server),), **reload)
+
+    result, sink = run(run_deploy, ctx)
+
+    assert result.status == "succeeded", result.error
+    assert sessions(server) == LARAVEL_DEPLOY_COMMANDS, sink.text()
