@@ -66,3 +66,24 @@ def step_bar(steps: Sequence[tuple[str, float]], *, width: int = 600, height: in
         x += w
     parts.append("</svg>")
     return "".join(parts)
+
+
+def deployments_chart(deployments) -> str:
+    """The chart for a site page: finished deployments, oldest first (objects with `pk`,
+    `release`, `status`, `duration`)."""
+    bars = [
+        Bar(f"#{d.pk} {d.release} {d.status} {d.duration.total_seconds():.1f} s",
+            d.duration.total_seconds(), d.status)
+        for d in reversed(list(deployments)) if d.duration is not None
+    ]
+    return durations_chart(bars)
+
+
+def steps_bar(steps) -> str:
+    """The bar for a deployment page (steps with `name`, `server`, `started_at`, `finished_at`)."""
+    timed = [
+        (f"{s.name} ({s.server})" if s.server else s.name,
+         (s.finished_at - s.started_at).total_seconds())
+        for s in steps if s.started_at and s.finished_at
+    ]
+    return step_bar(timed)

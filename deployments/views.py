@@ -6,10 +6,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import selectors
+from deployments.charts import steps_bar
 from deployments.models import Deployment
+from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel
 from deploynix.access import actor_for, org_object, org_view
 from deploynix.roles import Cap
@@ -31,13 +34,24 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = org_object(Deployment, request.membership, pk=pk)
+    steps = list(deployment.steps.order_by("order"))
     context = {
         "deployment": deployment,
         "site": deployment.site,
-        "steps": list(deployment.steps.order_by("order")),
+        "steps": steps,
+        "step_bar": mark_safe(steps_bar(steps)),  # noqa: S308 — numbers + escaped text only
+        **_progress(deployment, steps),
         "lines": selectors.log_lines_after(deployment=deployment, limit=LOG_LINES_ON_PAGE),
     }
     return render(request, "deployments/deployment_detail.html", context)
+
+
+def _progress(deployment: Deployment, steps: list) -> dict:
+    """Finished steps out of the steps this kind of deployment runs on each of its servers."""
+    names = ROLLBACK_STEPS if deployment.kind == "rollback" else DEPLOY_STEPS
+    total = len(names) * max(deployment.site.servers.count(), 1)
+    done = sum(1 for step in steps if step.status in ("succeeded", "skipped"))
+    return {"steps_done": min(done, total), "steps_total": total}
 
 
 @org_view(Cap.DEPLOY)

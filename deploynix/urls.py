@@ -8,6 +8,7 @@ from deploynix.views import auth, orgs, team
 
 org_patterns = [
     path("", orgs.dashboard, name="dashboard"),
+    path("panels/<slug:name>/", orgs.dashboard_panel, name="dashboard-panel"),
     path("", include("deploynix.team_urls")),
     path("servers/", include("servers.urls")),
     path("sites/", include("sites.urls")),

@@ -11,13 +11,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deployments import selectors as deployment_selectors
+from deployments.charts import deployments_chart
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from deploynix.access import actor_for, org_view
 from deploynix.roles import Cap
+from schedules.views import panel_context
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
@@ -96,13 +99,19 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(request, pk)
+    last_30 = list(deployment_selectors.deployment_history(site=site)[:30])
     context = {
         "site": site,
         "servers": list(site.servers.order_by("name")),
         "live": deployment_selectors.deployment_live(site=site),
-        "recent": list(deployment_selectors.deployment_history(site=site)[:10]),
+        "recent": last_30[:10],
+        "chart": mark_safe(deployments_chart(last_30)),  # noqa: S308 — numbers + escaped text only
+        "chart_count": len(last_30),
         "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
+        **panel_context(site),
     }
+    if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
+        context["deliveries"] = list(site.webhook_deliveries.order_by("-id")[:10])
     return render(request, "sites/site_detail.html", context)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -42,3 +42,14 @@ def org_create(request: HttpRequest) -> HttpResponse:
 @org_view(Cap.VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/dashboard.html", dashboard_context(request.org))
+
+
+DASHBOARD_PANELS = {"sites": "orgs/_sites_panel.html", "deployments": "orgs/_deployments_panel.html"}
+
+
+@org_view(Cap.VIEW)
+def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
+    """One dashboard panel, re-fetched by htmx when a deployment's status changes."""
+    if name not in DASHBOARD_PANELS:
+        raise Http404("No such panel")
+    return render(request, DASHBOARD_PANELS[name], dashboard_context(request.org))

@@ -71,9 +71,19 @@
       badge.className = "badge " + frame.status;
       badge.textContent = label(frame.status);
     });
+    updateProgress(frame.deployment_id);
     if (frame.status !== "running") { return; }
     document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
       el.textContent = frame.step + (frame.server ? " on " + frame.server : "");
+    });
+  }
+
+  // <progress data-deployment-progressbar="<deployment>">: finished steps out of the expected total.
+  function updateProgress(deploymentId) {
+    var done = document.querySelectorAll(
+      '[data-step-status^="' + deploymentId + '/"].succeeded, [data-step-status^="' + deploymentId + '/"].skipped').length;
+    document.querySelectorAll('[data-deployment-progressbar="' + deploymentId + '"]').forEach(function (bar) {
+      bar.value = Math.min(done, bar.max);
     });
   }
 

@@ -121,3 +121,21 @@ def test_it_renders_the_dashboard_panels_in_constant_queries(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(dashboard).content.decode()
     assert "blog" in page and "2030010100" in page
+
+
+def test_it_shows_step_progress_and_timings_on_the_deployment_page(cast, deployed, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.models import DeploymentStep
+    from deployments.pipeline import DEPLOY_STEPS
+
+    [deployment] = deployed(1)
+    now = timezone.now()
+    DeploymentStep.objects.create(deployment=deployment, name="prepare", server="web1", order=1,
+                                  status="succeeded", started_at=now,
+                                  finished_at=now + timedelta(seconds=2))
+    page = client_for(cast.viewer).get(url("deployments:detail", pk=deployment.pk)).content.decode()
+    assert f'value="1" max="{len(DEPLOY_STEPS)}"' in page
+    assert "<title>prepare (web1): 2.00 s</title>" in page

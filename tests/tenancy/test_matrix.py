@@ -134,3 +134,13 @@ def test_it_sends_anonymous_visitors_to_log_in(cast, ctx, client_for, action):
 
 def test_it_covers_every_visitor_for_every_action():
     assert len(ALLOWED) + len(REFUSED) == len(ACTIONS) * len(EVERYONE) == 9 * 7
+
+
+@pytest.mark.parametrize("role,expected", [("viewer", 200), ("outsider", 404), ("anonymous", 302)])
+def test_it_serves_dashboard_panels_to_members_only(cast, client_for, role, expected):
+    response = client_for(cast.user(role)).get("/o/acme/panels/deployments/")
+    assert response.status_code == expected
+
+
+def test_it_answers_404_for_an_unknown_dashboard_panel(cast, client_for):
+    assert client_for(cast.owner).get("/o/acme/panels/secrets/").status_code == 404
