@@ -44,7 +44,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/dashboard.html", dashboard_context(request.org))
 
 
-DASHBOARD_PANELS = {"sites": "orgs/_sites_panel.html", "deployments": "orgs/_deployments_panel.html"}
+DASHBOARD_PANELS = {
+    "sites": "orgs/_sites_panel.html",
+    "deployments": "orgs/_deployments_panel.html",
+}
 
 
 @org_view(Cap.VIEW)

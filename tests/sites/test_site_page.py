@@ -13,7 +13,8 @@ from sites.models_webhooks import WebhookDelivery
 
 
 def page(client, site) -> str:
-    return client.get(reverse("sites:detail", kwargs={"org": "acme", "pk": site.pk})).content.decode()
+    response = client.get(reverse("sites:detail", kwargs={"org": "acme", "pk": site.pk}))
+    return response.content.decode()
 
 
 def finish(site, cast, status: str, n: int) -> None:
