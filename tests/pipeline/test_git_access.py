@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import pytest
 
 from deployments.pipeline import git, run_deploy
-from tests.pipeline.conftest import Site, run, without_build_tools
+from deployments.pipeline.commit import CommitResolver
+from deployments.pipeline.session import ServerSession, StepFailed
+from tests.pipeline.conftest import (
+    RecordingSink,
+    Site,
+    remote_processes,
+    run,
+    wait_for_line,
+    without_build_tools,
+)
 from tests.pipeline.contexts import make_ctx
 
 pytestmark = pytest.mark.ssh
@@ -83,3 +95,45 @@ def test_it_logs_in_once_per_server_for_a_whole_deployment(site: Site, make_sshd
 
     assert result.status == "succeeded"
     assert server.log_path.read_text().count("Accepted publickey") == 1
+
+
+async def test_it_kills_a_hanging_fetch_on_cancel_and_leaves_no_key(site: Site):
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never says a word: ssh waits
+    port = silent.getsockname()[1]
+    url = f"ssh://git@127.0.0.1:{port}/app.git"
+    pinned = (f"[127.0.0.1]:{port} {site.host.host_key_line}",)
+    ctx = site.context(preset="none", repository_url=url, repository_host_keys=pinned)
+    cancel, sink = asyncio.Event(), RecordingSink()
+    task = asyncio.create_task(run_deploy(ctx, sink, cancel))
+    await wait_for_line(sink, "$ git fetch")
+    await asyncio.sleep(0.5)  # the fetch is now waiting for the silent host
+    ssh = f"ssh .*{site.deploy_path}/.deploynix/git"  # git's ssh, using the deploy key
+    waiting = remote_processes(ssh)
+
+    cancel.set()
+    result = await task
+    silent.close()
+
+    assert (result.status, result.failed_step) == ("cancelled", "fetch_code")
+    assert waiting != "" and remote_processes(ssh) == ""
+    assert leftovers(site) == []
+
+
+async def test_it_keeps_the_first_servers_commit_when_this_mirror_saw_a_newer_head(site: Site):
+    first = without_build_tools(site.repo)
+    ctx = site.context(preset="none")
+    assert (await run_deploy(ctx, RecordingSink())).status == "succeeded"
+    newer = site.repo.commit({"VERSION": "4.0.0\n"}, "Pushed while deploying")
+    resolver = CommitResolver()
+    resolver.sha = first  # decided by another server
+    session = ServerSession(ctx, ctx.servers[0], RecordingSink(), resolver)
+
+    try:
+        kept = await resolver.settle(session, [newer, "Ada", "Pushed while deploying"])
+        resolver.sha = "f" * 40
+        with pytest.raises(StepFailed, match="not found"):
+            await resolver.settle(session, [newer])
+    finally:
+        await session.close()
+
+    assert kept == first
