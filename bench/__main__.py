@@ -121,6 +121,9 @@ def django_side(args, results: Results, only: set[str]) -> None:
             try:
                 env.start_daphne()
                 results.live = env.run_json("bench.livelog", str(env.daphne_port), *args.live)
+                results.live["daphne_refused_large"] = env.daphne_log().count(
+                    "PayloadExceededError"
+                )
             except Exception as error:  # noqa: BLE001
                 _record(results, "live", error)
         if "panel" in only:

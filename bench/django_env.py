@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -126,9 +127,15 @@ class DjangoEnv:
                 time.sleep(0.2)
         raise RuntimeError(f"daphne did not answer: {log.read_text()[-2000:]}")
 
+    def daphne_log(self) -> str:
+        """Everything daphne logged so far."""
+        log = self.var_dir / "daphne.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
     def close(self) -> None:
         if self.daphne is not None:
             self.daphne.terminate()
             self.daphne.wait(timeout=15)
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        shutil.rmtree(self.var_dir, ignore_errors=True)

@@ -63,17 +63,22 @@ class SocketRecorder(threading.Thread):
         )
         self.arrivals: dict[int, float] = {}  # printed line number -> arrival - printed (s)
         self.duplicates = 0
-        self.ended = ""  # why the socket stopped delivering, if it did
+        self.ended = ""  # why the server stopped delivering, if it did
+        self.largest = (0, 0)  # (lines, bytes) of the largest message received
+        self._closing = False
 
     def run(self) -> None:
         while True:
             try:
                 message = self.socket.recv()
             except (websocket.WebSocketException, OSError) as error:
-                self.ended = f"{type(error).__name__}: {error}"
+                if not self._closing:
+                    self.ended = f"{type(error).__name__}: {error}"
                 return
             now = time.time()
-            for line in json.loads(message).get("lines", []):
+            lines = json.loads(message).get("lines", [])
+            self.largest = max(self.largest, (len(lines), len(message.encode())))
+            for line in lines:
                 match = LINE.search(line["text"])
                 if not match:
                     continue
@@ -89,6 +94,7 @@ class SocketRecorder(threading.Thread):
             if len(self.arrivals) != seen:
                 seen, last_change = len(self.arrivals), time.monotonic()
             time.sleep(0.05)
+        self._closing = True  # our own close is not the server's doing
         self.socket.close()
 
 
@@ -171,6 +177,7 @@ def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dic
         "duplicates": recorder.duplicates,
         "status": status,
         "socket_ended": recorder.ended,
+        "largest_message": {"lines": recorder.largest[0], "bytes": recorder.largest[1]},
         **{f"p{int(q * 100)}_ms": _quantile(latencies, q) * 1000 for q in (0.5, 0.95, 0.99)},
         "max_ms": (latencies[-1] * 1000) if latencies else None,
     }

@@ -166,14 +166,17 @@ def concurrency_table(c: Concurrency) -> str:
 def live_table(live: dict) -> str:
     rows = [
         "| lines/s | printed | stored in DB | received on socket | lost | duplicates | "
-        "p50 / p95 / p99 / max latency (ms) | deploy | socket closed by server |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "p50 / p95 / p99 / max latency (ms) | largest message: lines, KiB | deploy | "
+        "socket error seen by the client |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in live["runs"]:
         rows.append(
             f"| {r['rate']:,} | {r['printed']:,} | {r['stored']:,} | {r['received']:,} | "
             f"{r['lost']:,} | {r['duplicates']} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} / "
-            f"{r['p99_ms']:.0f} / {(r['max_ms'] or float('nan')):.0f} | {r['status'][:60]} | "
+            f"{r['p99_ms']:.0f} / {(r['max_ms'] or float('nan')):.0f} | "
+            f"{r['largest_message']['lines']:,}, {r['largest_message']['bytes'] / 1024:,.0f} | "
+            f"{r['status'][:60]} | "
             f"{r['socket_ended'][:160] or 'no'} |"
         )
     return "\n".join(rows)
