@@ -207,16 +207,16 @@ def _live_notes(r: Results) -> str:
     refused = r.live.get("daphne_refused_large", 0)
     largest = max(run["largest_message"]["bytes"] for run in r.live["runs"]) / 1024
     risk = (
-        f"The largest message in this run was {largest:,.0f} KiB; daphne (autobahn) refuses "
-        f"WebSocket messages over 1,024 KiB and closes the socket. The consumer forwards each "
-        f"sink batch as one message, and at 10,000 lines/s a batch holds whatever accumulated "
-        f"while the previous one was being stored, so on a busier machine a batch can pass the "
-        f"limit (an earlier run on this machine lost 16,915 of 20,000 lines that way, "
-        f"`PayloadExceededError` in daphne's log). Fix, in deployments/consumers.py: forward live "
-        f"batches in chunks of `chunk_size` lines, as `send_stored` already does."
+        f"The largest message that arrived was {largest:,.0f} KiB. daphne (autobahn) refuses "
+        f"WebSocket messages over 1,024 KiB (`PayloadExceededError` in its log) and the "
+        f"consumer stops forwarding. The consumer sends each sink batch as one message, and at "
+        f"10,000 lines/s a batch holds whatever accumulated while the previous one was being "
+        f"stored, so on a busy machine a batch can pass the limit. Fix, in "
+        f"deployments/consumers.py: forward live batches in chunks of `chunk_size` lines, as "
+        f"`send_stored` already does."
     )
     if not lost and not refused:
-        return f"No line was lost or repeated. {risk}"
+        return f"No line was lost or repeated in this run. {risk}"
     return (
         f"\n**Target missed: lines were lost on the socket** (daphne refused {refused} "
         f"oversized message(s)). Every line was stored (the `stored` column), so a browser that "
