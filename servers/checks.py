@@ -20,6 +20,7 @@ from servers.ssh import (
     SSHTarget,
     connect,
 )
+from servers.stackstore import probe_stack
 
 PROBE_TIMEOUT = 20.0
 MAX_FACT_LENGTH = 120
@@ -64,10 +65,12 @@ class CheckOutcome:
     presented_host_key: str = ""
     facts: dict[str, str | None] = field(default_factory=dict)
     key_index: int | None = None
+    # What the stack check judges sites by (servers/stackstore.py), JSON; empty unless connected.
+    stack: dict = field(default_factory=dict)
 
 
 async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]]) -> CheckOutcome:
-    """Log in with each key set in turn (first that works wins), then gather facts.
+    """Log in with each key set in turn (first that works wins), then gather facts and the stack.
 
     `target.client_keys` is ignored; each entry of `key_sets` replaces it. Trying the active
     key alone first is how we learn whether a server already accepts it after a rotation.
@@ -83,12 +86,14 @@ async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]
             return _failed(exc)
         async with conn:
             facts = await gather_facts(conn)
+            stack = await probe_stack(conn)
         return CheckOutcome(
             status="connected",
             host_key=conn.host_key,
             host_key_fingerprint=conn.host_key_fingerprint,
             facts=facts,
             key_index=index,
+            stack=stack,
         )
     return _failed(failure)
 

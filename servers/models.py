@@ -42,6 +42,9 @@ class Server(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_error = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True)
+    # nginx server blocks, PHP-FPM masters and notes from the last successful check
+    # (servers/stackstore.py): pages judge each site's stack from this without SSH.
+    stack = models.JSONField(default=dict, blank=True)
     # The organization key that last logged in successfully; drives key-rotation retirement.
     authenticated_key = models.ForeignKey(
         "OrganizationKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

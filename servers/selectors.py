@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
 from deploynix.models import Organization
 from servers.models import OrganizationKey, Server
+from servers.stackreport import NginxRoot, SiteStack, judge_stored, nginx_roots
+
+if TYPE_CHECKING:
+    from sites.models import Site
 
 
 def server_list(*, org: Organization) -> QuerySet[Server]:
@@ -34,3 +40,20 @@ def servers_not_on_active_key(*, org: Organization) -> QuerySet[Server]:
     """Servers that have not yet logged in with the active key (they block retirement)."""
     active = organization_key_active(org=org)
     return server_list(org=org).exclude(authenticated_key=active)
+
+
+def site_stack_findings(site: Site) -> list[SiteStack]:
+    """The stack check of `site` on each of its servers, from the stored stacks (one query).
+
+    Judged at render time from `Server.stack`, so a changed deploy path or web directory shows
+    at once; nothing connects to a server here.
+    """
+    servers = Server.objects.filter(organization_id=site.organization_id, sites=site)
+    servers = servers.order_by("name", "id")
+    return [judge_stored(server, site) for server in servers]
+
+
+def server_stack_report(server: Server) -> tuple[list[NginxRoot], list[SiteStack]]:
+    """The nginx roots found on `server` and the stack check of each org site on it (one query)."""
+    sites = server.sites.filter(organization_id=server.organization_id).order_by("name", "id")
+    return nginx_roots(server.stack), [judge_stored(server, site) for site in sites]

@@ -259,6 +259,7 @@ def _store_outcome(
     row.presented_host_key = outcome.presented_host_key
     if outcome.status == ServerStatus.CONNECTED:
         row.facts = outcome.facts
+        row.stack = outcome.stack
         row.authenticated_key = used_key
         if used_key is None:
             row.last_check_error = OLD_KEY_NOTE

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.server_list, name="list"),
     path("new/", views.server_create, name="create"),
     path("ssh-key/", views.ssh_key, name="ssh-key"),
+    path("setup-guide/", views.setup_guide, name="setup-guide"),
     path("ssh-key/rotate/", views.ssh_key_rotate, name="ssh-key-rotate"),
     path("<int:pk>/", views.server_detail, name="detail"),
     path("<int:pk>/edit/", views.server_edit, name="edit"),

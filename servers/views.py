@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +17,9 @@ from servers.checks import FACT_LABELS
 from servers.forms import ServerForm
 from servers.models import Server
 from servers.ssh import fingerprint
+from servers.stackreport import SETUP_DOC
+
+SETUP_GUIDE = Path(__file__).resolve().parent.parent / SETUP_DOC
 
 
 def _server(request: HttpRequest, pk: int) -> Server:
@@ -44,8 +49,28 @@ def server_detail(request: HttpRequest, pk: int) -> HttpResponse:
     server = _server(request, pk)
     facts = [(label, server.facts.get(key)) for key, label in FACT_LABELS]
     presented = fingerprint(server.presented_host_key) if server.presented_host_key else ""
-    context = {"server": server, "facts": facts, "presented_fingerprint": presented}
+    nginx_roots, site_stacks = selectors.server_stack_report(server)
+    context = {
+        "server": server,
+        "facts": facts,
+        "presented_fingerprint": presented,
+        "nginx_roots": nginx_roots,
+        "site_stacks": site_stacks,
+        "stack_notes": server.stack.get("notes", []),
+        "setup_doc": SETUP_DOC,
+    }
     return render(request, "servers/server_detail.html", context)
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def setup_guide(request: HttpRequest) -> HttpResponse:
+    """docs/server-setup.md as plain text: the recommended stack the findings point to."""
+    try:
+        text = SETUP_GUIDE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Http404("The setup guide is not installed") from None
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @org_view(Cap.MANAGE_SERVERS)

@@ -21,6 +21,8 @@ from deployments.services import DeploymentError, deployment_request, rollback_r
 from deploynix.access import actor_for, org_view
 from deploynix.roles import Cap
 from schedules.views import panel_context
+from servers import selectors as server_selectors
+from servers.stackreport import SETUP_DOC
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
@@ -109,6 +111,8 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart_count": len(last_30),
         "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
         **panel_context(site),
+        "site_stacks": server_selectors.site_stack_findings(site),
+        "setup_doc": SETUP_DOC,
     }
     if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
         context["deliveries"] = list(site.webhook_deliveries.order_by("-id")[:10])
