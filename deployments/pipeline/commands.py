@@ -91,11 +91,11 @@ def prepare_refusal(ctx: DeployContext, facts: ServerFacts) -> str:
     return ""
 
 
-def create_release(ctx: DeployContext) -> list[Command]:
-    """Create releases/<ts>; refuse to reuse an existing one."""
-    paths = Paths.of(ctx)
-    refusal = f"release {ctx.release} already exists on this server"
-    return [Command(("mkdir", "--", paths.release), fail_message=refusal)]
+def not_created(ctx: DeployContext, facts: ServerFacts) -> str:
+    """Why the probe did not create the release although prepare_refusal allowed it."""
+    if ctx.release in facts.releases:
+        return f"release {ctx.release} already exists on this server"
+    return f"could not create {Paths.of(ctx).release}"
 
 
 def shared_path(relative: str) -> str:

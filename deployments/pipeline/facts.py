@@ -39,8 +39,11 @@ class ServerFacts:
 # Creates the layout (idempotent), then prints one "key value" line per fact; the
 # releases.log section comes last so a log without a final newline ends the output.
 # Paths arrive as positional parameters: nothing here is built from user values.
+# It also creates the release, saving a round trip, but only where prepare_refusal
+# would allow it (`current` not a real directory, enough space); prepare still
+# decides, and removes a release created on a server it then refuses.
 PROBE_SCRIPT = """\
-deploy=$1 releases=$2 shared=$3 state=$4 current=$5 repo=$6 log=$7
+deploy=$1 releases=$2 shared=$3 state=$4 current=$5 repo=$6 log=$7 release=$8 min_kb=$9
 mkdir -p -- "$releases" "$shared" "$state" && chmod 700 -- "$state" || exit
 if [ -L "$current" ]; then
   echo link 1
@@ -52,19 +55,30 @@ space=$(df -Pk -- "$deploy") || exit
 printf '%s\\n' "$space" | sed 's/^/df /'
 [ -f "$repo/HEAD" ] && echo mirror 1
 find "$releases" -mindepth 1 -maxdepth 1 -type d -printf 'release %f\\n' || exit
+if [ -L "$current" ] || [ ! -d "$current" ]; then
+  free_kb=$(printf '%s\\n' "$space" | awk 'END { print $4 }')
+  if [ "$free_kb" -ge "$min_kb" ] && mkdir -- "$release"; then echo created 1; fi
+fi
 if [ -f "$log" ]; then echo log-exists 1; sed 's/^/log /' -- "$log" || exit; fi
 exit 0
 """
 
 
 def probe(ctx: DeployContext) -> Command:
-    """One command: create releases/, shared/, .deploynix/ (0700), then report every fact."""
+    """One command: create releases/, shared/, .deploynix/ (0700), report every fact, and
+    create the release where it may be (reported as "created 1", see `created`)."""
     paths = Paths.of(ctx)
     argv = (
         "sh", "-c", PROBE_SCRIPT, "sh", paths.deploy, paths.releases, paths.shared,
-        paths.state, paths.current, paths.repo, paths.releases_log,
+        paths.state, paths.current, paths.repo, paths.releases_log, paths.release,
+        str(ctx.min_free_mb * 1024),
     )  # fmt: skip
     return Command(argv, label=f"inspect {paths.deploy} (layout, current, disk, releases)")
+
+
+def created(lines: list[str]) -> bool:
+    """Whether PROBE_SCRIPT created the release directory."""
+    return "created 1" in lines
 
 
 def parse_probe(lines: list[str]) -> ServerFacts:

@@ -8,6 +8,7 @@ the switch step (in parallel), switches servers one at a time, then runs the res
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
@@ -18,18 +19,22 @@ from deployments.pipeline.context import FULL_SHA, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
 SKIPPED = "skipped"
+# How long a cancelled switch (one short command) may take to end, see activate.
+SWITCH_GRACE = 10.0
 Step = Callable[[ServerSession], Awaitable[str | None]]
 
 
 async def prepare(s: ServerSession) -> None:
-    """Create the layout and learn the server's facts (one command), refuse unsafe states,
-    create the release."""
-    s.state.facts = facts.parse_probe(await s.report(facts.probe(s.ctx)))
+    """Create the layout and the release, learn the server's facts (one command); refuse
+    unsafe states."""
+    reported = await s.report(facts.probe(s.ctx))
+    s.state.facts = facts.parse_probe(reported)
+    s.state.created_release = facts.created(reported)  # so a refusal below removes it
     refusal = commands.prepare_refusal(s.ctx, s.state.facts)
     if refusal:
         raise StepFailed(refusal)
-    await s.perform(commands.create_release(s.ctx))
-    s.state.created_release = True
+    if not s.state.created_release:
+        raise StepFailed(commands.not_created(s.ctx, s.state.facts))
 
 
 async def fetch_code(s: ServerSession) -> None:
@@ -100,21 +105,14 @@ async def custom_script(s: ServerSession) -> str | None:
 async def activate(s: ServerSession) -> None:
     """Switch `current` to the release atomically, remembering where it pointed (one command)."""
     printed: list[str] = []
+    switching = asyncio.ensure_future(s.report(commands.activate(s.ctx), into=printed))
     try:
-        await s.report(commands.activate(s.ctx), into=printed)
-    except StepFailed as exc:
-        # A non-zero exit: `mv -T` (one rename(2), the script's last command) did not
-        # happen. No exit status (connection lost): it may have, so assume it did.
-        s.state.switched = exc.exit_code is None
-        raise
-    except BaseException:
-        s.state.switched = True  # interrupted mid-way: assume switched, so it is switched back
-        raise
+        await _finish_even_if_cancelled(switching)
     finally:
-        # Cancelled before the script printed the old target: prepare's reading of it
-        # is the same link (one deployment per site at a time), never "no current".
+        s.state.switched = _switched(switching)
+        # Nothing printed (cancelled early): prepare read the same link (one deployment
+        # per site at a time), so that is what to restore, never "no current".
         s.state.previous_target = "\n".join(printed) or s.state.facts.current_target
-    s.state.switched = True
 
 
 async def reload(s: ServerSession) -> str | None:
@@ -171,6 +169,35 @@ SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
 SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
 # Once the release is live everywhere, a failing cleanup is reported but undoes nothing.
 BEST_EFFORT: frozenset[Step] = frozenset({cleanup})
+
+
+async def _finish_even_if_cancelled(task: asyncio.Future[list[str]]) -> None:
+    """Await `task`; when cancelled meanwhile, still give it SWITCH_GRACE to end, then re-raise.
+
+    A command cancelled while its channel opens may still run afterwards, so a
+    cancelled switch could land AFTER switch_back. Letting it end makes `switched`
+    a fact rather than a guess.
+    """
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        try:
+            await asyncio.wait([task], timeout=SWITCH_GRACE)
+        finally:
+            task.cancel()  # no-op when it has ended
+        raise
+
+
+def _switched(task: asyncio.Future[list[str]]) -> bool:
+    """False only when the switch command surely did not rename: it exited non-zero.
+
+    `mv -T` is its last command and one rename(2); anything else (cancelled, connection
+    lost) may have switched, so it counts as switched and gets switched back.
+    """
+    if not task.done() or task.cancelled():
+        return True
+    error = task.exception()
+    return error is None or not (isinstance(error, StepFailed) and error.exit_code is not None)
 
 
 async def _repository_host_keys(s: ServerSession) -> tuple[str, ...]:

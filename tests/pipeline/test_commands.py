@@ -35,11 +35,11 @@ def test_it_restores_the_previous_target_or_removes_a_first_current():
     assert removed.argv == ("rm", "-f", "--", "/srv/app/current")
 
 
-def test_it_refuses_an_existing_release():
-    [create] = commands.create_release(make_ctx())
+def test_it_says_why_the_release_was_not_created():
+    existing = ServerFacts(releases=("20260102030405",))
 
-    assert create.argv == ("mkdir", "--", R)
-    assert "already exists" in create.fail_message
+    assert "20260102030405 already exists" in commands.not_created(make_ctx(), existing)
+    assert commands.not_created(make_ctx(), ServerFacts()) == f"could not create {R}"
 
 
 def test_it_refuses_a_real_current_directory_and_a_full_disk():

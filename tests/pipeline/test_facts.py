@@ -11,10 +11,13 @@ from tests.pipeline.contexts import make_ctx
 OLD = "20250101000000"
 
 
+def probe_lines(deploy_path, **overrides) -> list[str]:
+    argv = facts.probe(make_ctx(deploy_path=str(deploy_path), **overrides)).argv
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines()
+
+
 def probe(deploy_path) -> ServerFacts:
-    argv = facts.probe(make_ctx(deploy_path=str(deploy_path))).argv
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    return facts.parse_probe(out.splitlines())
+    return facts.parse_probe(probe_lines(deploy_path))
 
 
 def test_it_creates_the_private_layout_and_reports_a_fresh_site(tmp_path):
@@ -45,3 +48,16 @@ def test_it_reports_a_real_current_directory_and_no_log(tmp_path):
 
     assert (found.current_is_directory, found.current_target) == (True, None)
     assert found.logged_releases is None
+
+
+def test_it_creates_the_release_only_where_prepare_would_allow_it(tmp_path):
+    release = "20260102030405"  # make_ctx's
+    (tmp_path / "dir/current").mkdir(parents=True)
+
+    fine = facts.created(probe_lines(tmp_path / "fine"))
+    full = facts.created(probe_lines(tmp_path / "full", min_free_mb=10**12))
+    real_current = facts.created(probe_lines(tmp_path / "dir"))
+
+    assert (fine, full, real_current) == (True, False, False)
+    assert (tmp_path / "fine/releases" / release).is_dir()
+    assert not (tmp_path / "full/releases" / release).exists()

@@ -25,7 +25,7 @@ def every_command(ctx) -> list[Command]:
     known = ServerFacts(current_target="releases/20250101000000", releases=("20250101000000",))
     key = [Upload("/t/deploy_key", b"KEY\n", 0o600)]
     built = [
-        facts.probe(ctx), *commands.create_release(ctx), *commands.link_shared(ctx),
+        facts.probe(ctx), *commands.link_shared(ctx),
         *commands.install(ctx, "20250101000000"), *commands.migrate(ctx),
         *commands.build_assets(ctx, "20250101000000", True), *commands.optimize(ctx),
         *commands.custom_script(ctx, SHA), commands.activate(ctx), *commands.reload(ctx),
