@@ -1,8 +1,10 @@
 """One server during one deployment: its connection, its facts, and how actions run on it.
 
 Every output line of every command goes to the sink as it arrives, tagged with
-the server's name; the pipeline's own notes (the command about to run) go as
-stream 'info'. A failing command raises StepFailed carrying its last lines.
+the server's name, except the stdout of `report` commands (machine-readable data
+for the pipeline: facts, the resolved commit); the pipeline's own notes (the
+command about to run) go as stream 'info'. A failing command raises StepFailed
+carrying its last lines.
 """
 
 from __future__ import annotations
