@@ -12,6 +12,7 @@ from deploynix.api.views_deployments import (
     DeploymentLogView,
 )
 from deploynix.api.views_keys import SSHKeyView
+from deploynix.api.views_schedules import ScheduleCancelView, SiteSchedulesView
 from deploynix.api.views_servers import ServerCheckView, ServerDetailView, ServerListView
 from deploynix.api.views_sites import (
     SiteDeploymentsView,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("sites/<int:pk>/deployments/", SiteDeploymentsView.as_view(), name="site-deployments"),
     path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
     path("sites/<int:pk>/webhook/", SiteWebhookView.as_view(), name="site-webhook"),
+    path("sites/<int:pk>/schedules/", SiteSchedulesView.as_view(), name="site-schedules"),
+    path("schedules/<int:pk>/cancel/", ScheduleCancelView.as_view(), name="schedule-cancel"),
     path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
     path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
     path("deployments/<int:pk>/cancel/", DeploymentCancelView.as_view(), name="deployment-cancel"),
