@@ -1,4 +1,4 @@
-"""Issue 5 acceptance, deploying: real Chromium, daphne, Celery worker, Redis, sshd, nginx + php-fpm.
+"""Issue 5 acceptance, deploying: real Chromium, daphne, Celery worker, sshd, nginx + php-fpm.
 
 A Developer deploys with the Deploy button and watches the log arrive line by line, rolls back
 from the history page, and keeps a complete log across a dropped socket. The test host serves
