@@ -70,7 +70,8 @@ async def one_host(args, results: Results, only: set[str]) -> None:
 async def many_hosts(args, results: Results, only: set[str]) -> None:
     """Rolling zero downtime behind a balancer, fleet scaling and concurrency (needs root)."""
     from bench import fleet as fleets
-    from bench.rolling import concurrency, fleet_scaling, rolling_zero_downtime
+    from bench.rolling import fleet_scaling, rolling_zero_downtime
+    from bench.worker import concurrency_in_worker
 
     wanted = only & {"rolling", "fleet", "concurrency"}
     if not wanted:
@@ -92,7 +93,10 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
                 ),
             ),
             ("fleet", lambda: fleet_scaling(fleet, tuple(args.fleet), runs=args.fleet_runs)),
-            ("concurrency", lambda: concurrency(fleet, args.concurrent)),
+            (
+                "concurrency",
+                lambda: asyncio.to_thread(concurrency_in_worker, fleet, args.concurrent),
+            ),
         ):
             if section not in only:
                 continue

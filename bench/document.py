@@ -65,8 +65,10 @@ requests.
 {_section(r, "zero", lambda: report.zero_table(r.zero) + chr(10) * 2 + report.zero_summary(r.zero))}
 
 The misconfigured stack is what the stack check (servers/stackcheck.py) flags:
-`$document_root` lets PHP's realpath cache keep serving the old release, and
-`process_control_timeout = 0` lets a reload kill in-flight requests (502s / truncated answers).
+`process_control_timeout = 0` lets a graceful reload kill in-flight requests (502s and
+truncated answers above), and `$document_root` lets PHP's realpath cache keep serving the old
+release until php-fpm reloads (MACHINE-NOTES: for minutes without a reload). The pipeline
+reloads php-fpm after every switch, which is why no stale answers show here.
 {_failures(r)}
 
 ## Deploy and rollback speed
@@ -104,9 +106,11 @@ wall-clock spans of the median run's steps (first server start → last server e
 
 50 sites (`/srv/c00` … `/srv/c49`, spread over the 10 namespaced hosts). Each is deployed alone
 first ("solo"), then all 50 are started at once from one process, the way one Celery worker
-process runs them (asyncio, one SSH connection per deployment). "RSS" is that process's
-resident memory, sampled every 20 ms; "before" already holds the earlier sections' data (the
-load generator keeps every response's sample), so the increase is what 50 deployments cost.
+process runs them (asyncio, one SSH connection per deployment). That process is a fresh
+Python process of its own (bench/worker.py); "RSS before" is its resident memory after
+imports, before any deployment, "peak" the highest value sampled every 20 ms while the 50 run.
+It runs the pipeline with a timing sink: Django, the database writes and the channel layer of a
+real worker are not part of this figure (the live-log section measures that path).
 With the 10 hosts' sshd, git and tar on the same cores, 50 deploys at once compete for CPU:
 compare the wall time for all of them with the sum of their solo times.
 
@@ -165,6 +169,12 @@ def _speed_notes(r: Results) -> str:
     deploy, rollback = r.speed.median(r.speed.deploys), r.speed.median(r.speed.rollbacks)
     floor = r.speed.median(r.speed.floor_deploy)
     notes = []
+    if r.speed.median(r.speed.floor_rollback) > rollback:
+        notes.append(
+            "The floor's rollback is slower than Deploynix's: it opens a fresh OpenSSH "
+            "connection each time (130–350 ms on this machine, MACHINE-NOTES), where the "
+            "pipeline's asyncssh connection costs about 40 ms."
+        )
     if deploy > 0.8 or rollback > 0.3:
         notes.append(
             f"Where the 0.8 s / 0.3 s targets are missed: on this loaded machine even the shell "

@@ -79,11 +79,15 @@ class Concurrency:
 
 
 async def concurrency(fleet: Fleet, sites: int) -> Concurrency:
-    """`sites` sites spread over the fleet: each deployed alone, then all at once."""
+    """`sites` sites spread over the fleet: each deployed alone, then all at once.
+
+    `rss_before_mb` is taken before any deployment (in a fresh worker: its baseline), the
+    peak while all `sites` deployments run at once.
+    """
     placed = {f"c{i:02d}": fleet.hosts[i % len(fleet.hosts)] for i in range(sites)}
+    before = rss_mb()
     await asyncio.gather(*(timed(fleet.context([h], site=s)) for s, h in placed.items()))  # warm
     solo = {s: (await timed(fleet.context([h], site=s))).seconds for s, h in placed.items()}
-    before = rss_mb()
     started = time.monotonic()
     async with PeakRss() as memory:
         runs = await asyncio.gather(*(timed(fleet.context([h], site=s)) for s, h in placed.items()))
