@@ -27,6 +27,7 @@ from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure
 from testbed.gitrepo import git
 from tests.deployments.stage import Stage, finished, make_stage
+from tests.deployments.workers import purge_queues
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -226,6 +227,13 @@ def hook_path(site: Site, provider: str) -> str:
     return urlsplit(webhook_urls(site)[provider]).path
 
 
+def deliver(client, site: Site, provider: str, push: Push):
+    """POST the provider's signed delivery of `push`, raw body, to the site's hook URL."""
+    body, headers = DELIVERIES[provider](push, webhook_secret_ensure(site=site))
+    return client.post(hook_path(site, provider), data=body, content_type="application/json",
+                       headers=headers)
+
+
 def run_queued(deployment_id: int) -> Deployment:
     """Run the queued task here, as a worker would; wait in case a live worker claimed it."""
     run_deployment(deployment_id)
@@ -237,11 +245,27 @@ def run_queued(deployment_id: int) -> Deployment:
 def test_it_deploys_the_pushed_commit_not_the_branch_head(client, stage, provider):
     push = pushed(stage, stage.release("1.0.0"))
     assert stage.release("1.0.1") != push.sha  # the branch moved on after the push
-    body, headers = DELIVERIES[provider](push, webhook_secret_ensure(site=stage.site))
-    response = client.post(hook_path(stage.site, provider), data=body,
-                           content_type="application/json", headers=headers)
+    response = deliver(client, stage.site, provider, push)
     assert response.status_code == 202, response.content
     deployment = run_queued(response.json()["deployment"])
+    assert (deployment.status, deployment.commit_sha) == (Status.SUCCEEDED, push.sha), \
+        deployment.error
+    assert (stage.deploy_path / "current" / "REVISION").read_text().strip() == push.sha
+
+
+@pytest.fixture
+def worker(request):
+    """A real Celery worker, started on queues emptied of earlier tests' stale task ids."""
+    purge_queues()
+    return request.getfixturevalue("celery_worker_process")
+
+
+@pytest.mark.slow
+def test_it_deploys_through_the_broker_and_a_real_worker(client, stage, worker):
+    push = pushed(stage, stage.release("2.0.0"))
+    stage.release("2.0.1")
+    response = deliver(client, stage.site, "github", push)
+    [deployment] = finished(Deployment.objects.get(pk=response.json()["deployment"]))
     assert (deployment.status, deployment.commit_sha) == (Status.SUCCEEDED, push.sha), \
         deployment.error
     assert (stage.deploy_path / "current" / "REVISION").read_text().strip() == push.sha
