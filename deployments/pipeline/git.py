@@ -46,9 +46,10 @@ REF_NOT_FOUND = 90
 # Files whose presence decides whether install/build_assets have anything to do.
 RELEASE_FILES = ("composer.json", "package.json")
 
-# Positional parameters only: temp dir, mirror, URL, wanted ref, "1" for a fresh
-# mirror, then (name, octal mode, size) per credential file, whose bytes arrive on
-# stdin in that order (dd reads exactly `size` bytes: the next file starts after).
+# Positional parameters only: temp dir, mirror, URL, wanted ref, "1" to clone the
+# mirror (removing a half-cloned leftover) rather than fetch into it, then (name,
+# octal mode, size) per credential file, whose bytes arrive on stdin in that order
+# (dd reads exactly `size` bytes: the next file starts right after).
 FETCH_SCRIPT = f"""\
 temp=$1 repo=$2 url=$3 ref=$4 fresh=$5; shift 5
 umask 077
@@ -60,9 +61,10 @@ while [ "$#" -ge 3 ]; do
   shift 3
 done
 if [ "$fresh" = 1 ]; then
-  rm -rf -- "$repo" && git init -q --bare -- "$repo" >&2 || exit
+  rm -rf -- "$repo" && git {join(GIT_SAFETY)} clone --mirror -- "$url" "$repo" >&2 || exit
+else
+  git -C "$repo" {join(GIT_SAFETY)} fetch --prune --force -- "$url" '+refs/*:refs/*' >&2 || exit
 fi
-git -C "$repo" {join(GIT_SAFETY)} fetch --prune --force -- "$url" '+refs/*:refs/*' >&2 || exit
 git -C "$repo" {join(GIT_SAFETY)} {join(DESCRIBE)} "$ref^{{commit}}" -- || exit {REF_NOT_FOUND}
 """
 EXTRACT_SCRIPT = f"""\

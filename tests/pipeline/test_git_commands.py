@@ -34,12 +34,13 @@ def test_it_fetches_into_the_mirror_and_resolves_in_one_command():
     assert fetch.env == git.git_env(make_ctx(), "/t")
 
 
-def test_it_hardens_the_fetch_and_the_resolution_inside_the_script():
-    fetch_line, describe_line = git.FETCH_SCRIPT.strip().splitlines()[-2:]
+def test_it_hardens_the_clone_fetch_and_resolution_inside_the_script():
+    lines = git.FETCH_SCRIPT.strip().splitlines()
+    clone, fetch, describe = lines[-5], lines[-3], lines[-1]
 
-    assert f"{shlex.join(SAFE)} fetch --prune --force -- \"$url\" '+refs/*:refs/*'" in fetch_line
-    assert shlex.join(git.DESCRIBE) in describe_line and '"$ref^{commit}"' in describe_line
-    assert describe_line.endswith(f"|| exit {git.REF_NOT_FOUND}")
+    assert f"git {shlex.join(SAFE)} clone --mirror -- \"$url\" \"$repo\"" in clone
+    assert f"{shlex.join(SAFE)} fetch --prune --force -- \"$url\" '+refs/*:refs/*'" in fetch
+    assert describe.endswith(f'{shlex.join(git.DESCRIBE)} "$ref^{{commit}}" -- || exit 90')
 
 
 def test_it_resolves_the_branch_head_or_verifies_the_given_commit():
