@@ -29,12 +29,16 @@ async def probe_stack(conn: RemoteConnection) -> dict[str, Any]:
         async with asyncio.timeout(STACK_PROBE_TIMEOUT):
             facts = await collect(conn)
     except TimeoutError:
-        return {"nginx": [], "fpm": [], "notes": [f"Stack check timed out after {STACK_PROBE_TIMEOUT:g}s."]}
+        return _only_note(f"Stack check timed out after {STACK_PROBE_TIMEOUT:g}s.")
     # Whatever goes wrong in the probe (SSH errors, unexpected output) is a note for the page:
     # the connection itself worked, and its status and host key must still be stored.
     except Exception as exc:  # noqa: BLE001
-        return {"nginx": [], "fpm": [], "notes": [f"Stack check failed: {exc}"]}
+        return _only_note(f"Stack check failed: {exc}")
     return stack_to_json(facts)
+
+
+def _only_note(note: str) -> dict[str, Any]:
+    return {"nginx": [], "fpm": [], "notes": [note]}
 
 
 def stack_to_json(facts: StackFacts) -> dict[str, Any]:
@@ -47,7 +51,8 @@ def stack_to_json(facts: StackFacts) -> dict[str, Any]:
     return {
         "nginx": [_server_to_json(server) for server in facts.nginx],
         "fpm": [vars(master).copy() for master in facts.fpm],
-        "notes": notes,
+        # Several masters can fail the same way; one line each is enough.
+        "notes": list(dict.fromkeys(notes)),
     }
 
 
@@ -65,8 +70,12 @@ def stack_from_json(data: dict[str, Any] | None) -> StackFacts | None:
 def _directive_to_json(directive: Directive | None) -> dict[str, Any] | None:
     if directive is None:
         return None
-    return {"name": directive.name, "args": list(directive.args), "file": directive.file,
-            "line": directive.line}
+    return {
+        "name": directive.name,
+        "args": list(directive.args),
+        "file": directive.file,
+        "line": directive.line,
+    }
 
 
 def _directive_from_json(data: dict[str, Any] | None) -> Directive | None:
@@ -96,6 +105,7 @@ def _server_from_json(data: dict[str, Any]) -> NginxServer:
         names=tuple(data.get("names", ())),
         fastcgi_pass=data.get("fastcgi_pass", ""),
         fastcgi_params={
-            name: _directive_from_json(item) for name, item in data.get("fastcgi_params", {}).items()
+            name: _directive_from_json(item)
+            for name, item in data.get("fastcgi_params", {}).items()
         },
     )

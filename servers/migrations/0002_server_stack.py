@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servers', '0001_initial'),
+        ("servers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='server',
-            name='stack',
+            model_name="server",
+            name="stack",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

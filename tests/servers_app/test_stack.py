@@ -34,8 +34,12 @@ def make_site(cast):
 
     def make(deploy_path: Path, servers: list[Server], name: str = "shop"):
         return site_create(
-            organization=cast.org, actor=Actor(user=cast.owner), servers=servers, name=name,
-            repository_url="git@github.com:acme/shop.git", deploy_path=str(deploy_path),
+            organization=cast.org,
+            actor=Actor(user=cast.owner),
+            servers=servers,
+            name=name,
+            repository_url="git@github.com:acme/shop.git",
+            deploy_path=str(deploy_path),
         )
 
     return make
@@ -122,15 +126,25 @@ def test_it_shows_the_findings_to_everyone_who_can_view(cast, checked_server, cl
     assert all(shown) and len(shown) == 2 * len(ROLES)
 
 
+def both_pages(client, server: Server, site) -> CaptureQueriesContext:
+    """The queries of rendering the server page and the site page."""
+    with CaptureQueriesContext(connection) as queries:
+        page(client, "servers:detail", server.pk)
+        page(client, "sites:detail", site.pk)
+    return queries
+
+
 def test_it_judges_stacks_in_constant_queries(cast, checked_server, make_site, client_for):
     server, site = checked_server(misconfigured=True)
     client = client_for(cast.viewer)
-    with CaptureQueriesContext(connection) as one:
-        page(client, "servers:detail", server.pk), page(client, "sites:detail", site.pk)
-    others = [Server.objects.create(organization=cast.org, name=f"web-{n}", host="127.0.0.1",
-                                    stack=server.stack) for n in (2, 3)]
+    one = both_pages(client, server, site)
+    others = [
+        Server.objects.create(
+            organization=cast.org, name=f"web-{n}", host="127.0.0.1", stack=server.stack
+        )
+        for n in (2, 3)
+    ]
     site.servers.add(*others)
     make_site(Path(site.deploy_path).parent / "blog", [server], name="blog")
-    with CaptureQueriesContext(connection) as three:
-        page(client, "servers:detail", server.pk), page(client, "sites:detail", site.pk)
+    three = both_pages(client, server, site)
     assert len(three) == len(one)
