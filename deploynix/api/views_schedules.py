@@ -15,6 +15,7 @@ from deploynix.api.views_sites import SiteObjectMixin
 from deploynix.models_tokens import Ability
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.services import ScheduleError, schedule_cancel, schedule_create
+from sites.models import Site
 
 PENDING = Q(status=ScheduleStatus.PENDING)
 CONFLICT_BODY = inline_serializer("ConflictError", {"detail": serializers.CharField()})
@@ -26,7 +27,7 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-def schedules_for_listing(site) -> QuerySet[ScheduledDeploy]:
+def schedules_for_listing(site: Site) -> QuerySet[ScheduledDeploy]:
     """Pending first (soonest first), then fired and cancelled ones (newest first).
 
     One ordered queryset rather than two lists, so a page boundary never reorders rows.
