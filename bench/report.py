@@ -63,8 +63,8 @@ def failed_requests(result: ZeroDowntime) -> int:
 def zero_table(results: list[ZeroDowntime]) -> str:
     rows = [
         "| stack | switches | requests | non-2xx | socket errors | no release in body | "
-        "stale after switch | releases answered | p50 / p99 idle (ms) | "
-        "p50 / p99 switching (ms) |",
+        "stale after switch | releases answered | p50 / p99 outside switches (ms) | "
+        "p50 / p99 during switches (ms) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

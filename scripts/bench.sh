@@ -6,5 +6,5 @@ apt_ensure /usr/sbin/sshd:openssh-server ssh:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
   cap:capistrano ip:iproute2 nsenter:util-linux
 venv_ensure
-say "Running the benchmarks (about 10 minutes)"
+say "Running the benchmarks (5 to 10 minutes)"
 exec "$VENV/bin/python" -m bench "$@"
