@@ -54,8 +54,10 @@ def _ip(*args: str) -> str:
 def free_subnet() -> str:
     """A 10.213.N prefix that no route on this machine mentions yet."""
     routes = _ip("-4", "route", "show", "table", "all")
-    for third in range(20, 250):
-        prefix = f"10.213.{third}"
+    # Start the search at a pid-dependent place: two runs starting together rarely collide.
+    start = os.getpid() % 230
+    for offset in range(230):
+        prefix = f"10.213.{20 + (start + offset) % 230}"
         if f"{prefix}." not in routes:
             return prefix
     raise RuntimeError("no free 10.213.N.0/24 subnet")
