@@ -6,11 +6,15 @@ No SSH and no queries here: callers pass servers and sites they already loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servers.stackcheck import Finding
 from servers.stackprobe import judge_site
 from servers.stackstore import stack_from_json
+
+if TYPE_CHECKING:
+    from servers.models import Server
+    from sites.models import Site
 
 # Where the tested recommended configuration lives (H2's guide), per part of the stack.
 SETUP_DOC = "docs/server-setup.md"
@@ -30,8 +34,8 @@ class ShownFinding:
 class SiteStack:
     """One site's stack check on one server."""
 
-    server: Any
-    site: Any
+    server: Server
+    site: Site
     checked: bool
     findings: list[ShownFinding] = field(default_factory=list)
     reload: str = ""
@@ -57,7 +61,7 @@ def _shown(finding: Finding) -> ShownFinding:
     return ShownFinding(finding, badge, DOC_SECTIONS[part])
 
 
-def judge_stored(server: Any, site: Any) -> SiteStack:
+def judge_stored(server: Server, site: Site) -> SiteStack:
     """Judge `site` against `server.stack` (as stored by the last connection check)."""
     facts = stack_from_json(server.stack)
     if facts is None:

@@ -9,13 +9,21 @@ from deploynix.audit import Actor
 from servers.models import Server
 from servers.stackcheck import parse_nginx
 from servers.stackprobe import FpmMaster, StackFacts
+from servers.stackreport import judge_stored
 from servers.stackstore import NO_FPM_MASTER_NOTE, stack_from_json, stack_to_json
+from sites.models import Site
 from sites.services import site_create
 
 NGINX_DUMP = (
     "# configuration file /etc/nginx/sites/app:\nserver {\n server_name app.test;\n"
     " root /srv/app/current/public;\n location ~ \\.php$ {\n"
     "  fastcgi_pass 127.0.0.1:9000;\n  fastcgi_param DOCUMENT_ROOT $realpath_root;\n }\n}\n"
+)
+
+REALPATH_BOTH = (
+    "# configuration file /n.conf:\nserver {\n"
+    " fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;\n"
+    " fastcgi_param DOCUMENT_ROOT $realpath_root;\n}\n"
 )
 
 
@@ -69,3 +77,13 @@ def test_it_serves_the_setup_guide_as_text(cast, client_for, role, status):
     assert response.status_code == status
     if status == 200:
         assert "process_control_timeout = 10s" in response.content.decode()
+
+
+def test_it_explains_a_skipped_reload():
+    facts = live_facts()
+    facts.fpm[0].settings["process_control_timeout"] = "0"
+    facts.nginx[0].fastcgi_params.update(parse_nginx(REALPATH_BOTH)[0].fastcgi_params)
+    server = Server(name="web-9", stack=stack_to_json(facts))
+    stack = judge_stored(server, Site(deploy_path="/srv/app", web_dir="public"))
+    assert stack.reload == "skip"
+    assert stack.reload_summary.startswith("Reload skipped: it would drop requests")
