@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 TICKS = 'for i in $(seq 1 80); do echo "tick $i"; sleep 0.1; done'
-TALL_PAGE = 1700  # px: tall enough for header, steps and log in one screenshot
+TALL_PAGE = 1200  # px: header, steps and the log box in one screenshot
 
 
 @pytest.fixture
@@ -89,11 +89,11 @@ def test_it_shows_a_deploy_live_from_the_button_to_the_served_release(
     browser.wait_for(lambda: "first" in shown_texts(browser), 60, '"first" on the page')
     deployment = Deployment.objects.get(site=stage.site)
     assert (deployment.status, "second" in shown_texts(browser)) == (Status.RUNNING, False)
-    tall_screenshot(browser, "deployment-live")
     browser.driver.execute_script("window.sameDocument = true")  # gone if the page reloads
     badge = f'[data-deployment-status="{deployment.pk}"]'
     browser.wait_for(lambda: browser.text(badge) == "Succeeded", 60, "the Succeeded badge")
     deployment.refresh_from_db()
+    tall_screenshot(browser, "deployment-succeeded")
     assert browser.driver.execute_script("return window.sameDocument === true")
     assert serves(web, deployment.release), web.get("/")
 
@@ -123,6 +123,7 @@ def test_it_keeps_the_log_complete_when_the_socket_drops_mid_deploy(
     deployment = stage.deploy(stage.release("1.0.0"))
     open_live_log(browser, cast.developer, deployment)
     browser.wait_for(lambda: "tick 5" in shown_texts(browser), 60, '"tick 5" on the page')
+    tall_screenshot(browser, "deployment-live")
     daphne_server.stop()
     browser.wait_for(lambda: browser.attribute(LOG, "data-connection") == "reconnecting")
     stored_at_drop = LogLine.objects.filter(deployment=deployment).count()
