@@ -37,6 +37,9 @@ class Upload:
     path: str
     data: bytes = field(repr=False)  # may be a secret (.env, deploy key): never in reprs or logs
     mode: int = 0o644
+    # SFTP (temp + posix-rename) for files users own, like shared/.env; the git step's temp
+    # files ride on its script's stdin instead, saving a subsystem start per deploy.
+    sftp: bool = False
 
 
 Action = Command | Upload

@@ -128,7 +128,8 @@ def write_env(ctx: DeployContext) -> list[Upload]:
     """shared/.env, byte-exact and 0600, when the site has an environment."""
     if ctx.env_file is None:
         return []
-    return [Upload(posixpath.join(Paths.of(ctx).shared, ".env"), ctx.env_file.encode(), 0o600)]
+    env_path = posixpath.join(Paths.of(ctx).shared, ".env")
+    return [Upload(env_path, ctx.env_file.encode(), 0o600, sftp=True)]
 
 
 def install(ctx: DeployContext, previous: str | None) -> list[Command]:

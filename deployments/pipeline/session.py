@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+import asyncssh
+
 from deployments.pipeline.actions import Action, Argv, Command, Upload
 from deployments.pipeline.context import DeployContext, ServerSpec, Sink
 from deployments.pipeline.facts import ServerFacts
@@ -148,8 +150,14 @@ class ServerSession:
         return "\n".join(lines)
 
     async def upload(self, upload: Upload) -> None:
-        """Write a file atomically through one command's stdin; the note never shows content."""
+        """Write a file atomically (SFTP, or one command's stdin); the note never shows content."""
         await self.note(f"upload {upload.path} ({len(upload.data)} bytes, mode {upload.mode:04o})")
+        if upload.sftp:
+            try:
+                await (await self.connection()).upload(upload.path, upload.data, mode=upload.mode)
+            except (OSError, SSHError, asyncssh.Error) as exc:  # SFTPError is an asyncssh.Error
+                raise StepFailed(f"upload of {upload.path} failed: {exc}") from exc
+            return
         directory, name = posixpath.split(upload.path)
         temp = posixpath.join(directory, f".{name}.deploynix-{secrets.token_hex(6)}.tmp")
         argv = ("sh", "-c", WRITE_ATOMICALLY, "sh", temp, upload.path, f"{upload.mode:04o}")
