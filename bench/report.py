@@ -124,18 +124,17 @@ def speed_table(sp: Speed) -> str:
 def fleet_table(fleet: FleetScaling) -> str:
     one = fleet.median(min(fleet.seconds))
     rows = [
-        "| hosts | runs | median deploy (s) | × one host | prepare+fetch (s) | "
-        "switch all, one at a time (s) | reload+cleanup (s) |",
+        "| hosts | runs | median deploy (s) | × one host | "
+        "preparation, all hosts in parallel (s) | switch, one host at a time (s) | "
+        "reload, cleanup (s) |",
         "|---|---|---|---|---|---|---|",
     ]
     for count, seconds in fleet.seconds.items():
-        steps = fleet.steps[count]
-        before = sum(steps.get(s, 0) for s in ("prepare", "fetch_code", "install", "build_assets"))
-        after = sum(steps.get(s, 0) for s in ("reload", "restart_workers", "cleanup"))
+        phases = fleet.phases[count]
         rows.append(
             f"| {count} | {len(seconds)} | {fleet.median(count):.3f} | "
-            f"{fleet.median(count) / one:.2f}× | {before:.3f} | "
-            f"{steps.get('activate', 0):.3f} | {after:.3f} |"
+            f"{fleet.median(count) / one:.2f}× | {phases.get('prepare', 0):.3f} | "
+            f"{phases.get('switch', 0):.3f} | {phases.get('finish', 0):.3f} |"
         )
     biggest = max(fleet.seconds)
     ratio = fleet.median(biggest) / one

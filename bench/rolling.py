@@ -41,10 +41,10 @@ async def rolling_zero_downtime(
 
 @dataclass
 class FleetScaling:
-    """Deploy seconds per host count, and the per-step spans of the median run."""
+    """Deploy seconds per host count, and the phases (TimingSink.phases) of the median run."""
 
     seconds: dict[int, list[float]] = field(default_factory=dict)
-    steps: dict[int, dict[str, float]] = field(default_factory=dict)
+    phases: dict[int, dict[str, float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
     def median(self, count: int) -> float:
@@ -61,7 +61,7 @@ async def fleet_scaling(fleet: Fleet, counts: tuple[int, ...], *, runs: int) -> 
         result.failures += [run.error for run in found if run.status != "succeeded"]
         result.seconds[count] = [run.seconds for run in found]
         middle = sorted(found, key=lambda run: run.seconds)[len(found) // 2]
-        result.steps[count] = middle.sink.durations
+        result.phases[count] = middle.sink.phases()
     return result
 
 

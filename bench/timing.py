@@ -41,6 +41,20 @@ class TimingSink:
     def durations(self) -> dict[str, float]:
         return {step: end - start for step, (start, end) in self.spans.items()}
 
+    def phases(self) -> dict[str, float]:
+        """Wall-clock seconds of the three phases of a run: preparation (every step before the
+        first switch, all servers in parallel), the switch (server by server) and the rest."""
+        switch = next((self.spans[s] for s in SWITCH_STEPS if s in self.spans), None)
+        if switch is None or not self.spans:
+            return {}
+        first = min(start for start, _ in self.spans.values())
+        last = max(end for _, end in self.spans.values())
+        return {
+            "prepare": switch[0] - first,
+            "switch": switch[1] - switch[0],
+            "finish": last - switch[1],
+        }
+
     @property
     def switch_window(self) -> tuple[float, float] | None:
         switch = next((self.spans[s] for s in SWITCH_STEPS if s in self.spans), None)
