@@ -13,6 +13,7 @@ from django.conf import settings
 from deployments.models import Deployment
 from deployments.pipeline.context import DeployContext, ServerSpec
 from servers.services import server_ssh_target
+from servers.stackreport import judge_stored
 from sites.models import Site
 
 _PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
@@ -64,9 +65,19 @@ def context_secrets(site: Site) -> tuple[str, ...]:
 
 def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
     servers = site.servers.select_related("organization").order_by("name", "id")
-    return tuple(
-        ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers
+    return tuple(_server_spec(server, site) for server in servers)
+
+
+def _server_spec(server, site: Site) -> ServerSpec:
+    """The server's target plus what its last stack check says about this site."""
+    stack = judge_stored(server, site)
+    warnings = tuple(
+        f"{f.level}: {f.message}" + (f" Change to: {f.fix}" if f.fix else "")
+        for f in (shown.finding for shown in stack.findings) if f.level != "ok"
     )
+    reload = stack.reload if stack.checked and stack.reload else "reload"
+    return ServerSpec(name=server.name, target=server_ssh_target(server),
+                      stack_warnings=warnings, reload=reload)
 
 
 def render_env_file(env: dict[str, str]) -> str:

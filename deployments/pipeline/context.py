@@ -20,10 +20,17 @@ FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """One target server; `name` tags its log lines and step records."""
+    """One target server; `name` tags its log lines and step records.
+
+    `stack_warnings` and `reload` come from the server stack check (servers/stackcheck.py) of
+    the last connection check: the warnings are shown before the switch, and `reload` is
+    'skip' when a graceful PHP-FPM reload would drop requests and is not needed.
+    """
 
     name: str
     target: SSHTarget
+    stack_warnings: tuple[str, ...] = ()
+    reload: str = "reload"  # 'reload' | 'skip'
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,20 @@ async def activate(s: ServerSession) -> None:
         s.state.previous_target = "\n".join(printed) or s.state.facts.current_target
 
 
+async def stack_check(s: ServerSession) -> None:
+    """Show the server stack check's warnings before the switch (no round trip: the findings
+    come from the last connection check). Warnings never stop a deploy."""
+    for warning in s.spec.stack_warnings:
+        await s.note(f"stack check: {warning}")
+
+
 async def reload(s: ServerSession) -> str | None:
-    """Reload PHP (php-fpm or Octane) so new requests run the new code."""
+    """Reload PHP (php-fpm or Octane) so new requests run the new code, unless the stack check
+    found a PHP-FPM reload would drop requests on this server and is not needed."""
+    if s.ctx.reload_method == "php-fpm" and s.spec.reload == "skip":
+        await s.note("reload skipped: process_control_timeout = 0 would drop in-flight requests, "
+                     "and nginx's $realpath_root already serves the new release")
+        return SKIPPED
     return None if await s.perform(commands.reload(s.ctx)) else SKIPPED
 
 
@@ -158,7 +170,7 @@ async def switch_back(s: ServerSession) -> None:
 
 DEPLOY: tuple[Step, ...] = (
     prepare, fetch_code, link_shared, write_env, install, migrate, build_assets, optimize,
-    custom_script, activate, reload, restart_workers, cleanup,
+    custom_script, stack_check, activate, reload, restart_workers, cleanup,
 )  # fmt: skip
 ON_FAILURE: tuple[Step, ...] = (discard_release,)
 ROLLBACK: tuple[Step, ...] = (check_release, activate_release, reload, restart_workers)

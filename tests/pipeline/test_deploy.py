@@ -150,6 +150,7 @@ def test_it_reports_every_step_on_the_server(deployed):
 
     assert [step for step, _ in steps] == [
         "prepare", "fetch_code", "link_shared", "write_env", "install", "migrate", "build_assets",
-        "optimize", "custom_script", "activate", "reload", "restart_workers", "cleanup",
+        "optimize", "custom_script", "stack_check", "activate", "reload", "restart_workers",
+        "cleanup",
     ]  # fmt: skip
     assert {status for _, status in steps} == {"succeeded"}
