@@ -78,8 +78,12 @@ class DeploymentLogConsumer(MemberSocket):
                 return
 
     async def send_lines(self, lines: list[LogLinePayload]) -> None:
-        await self.send_json({"type": "log.batch", "lines": lines})
-        self.last_seq = lines[-1]["seq"]
+        # At 10,000 lines/s one sink batch can pass daphne's 1 MiB frame limit, which would
+        # end the socket: send at most chunk_size lines per frame.
+        for start in range(0, len(lines), self.chunk_size):
+            chunk = lines[start : start + self.chunk_size]
+            await self.send_json({"type": "log.batch", "lines": chunk})
+            self.last_seq = chunk[-1]["seq"]
 
     async def log_batch(self, event: dict) -> None:
         lines = [line for line in event["lines"] if line["seq"] > self.last_seq]

@@ -110,3 +110,16 @@ async def test_it_gives_every_watcher_the_same_lines(cast, deployment, ws_open):
     sent = await store_and_broadcast(deployment, [f"line {n}" for n in range(100)])
     received = await asyncio.gather(*(receive_lines(socket, 100) for socket in sockets))
     assert all(lines == sent for lines in received)
+
+
+async def test_it_splits_a_huge_live_batch_into_frames_under_the_size_limit(
+    cast, deployment, ws_open
+):
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    count = DeploymentLogConsumer.chunk_size * 3 + 1  # one sink batch at 10,000 lines/s
+    await store_and_broadcast(deployment, ["x" * 200] * count)
+    sizes = []
+    for _ in range(4):
+        frame = await socket.receive_json_from(timeout=10)
+        sizes.append(len(frame["lines"]))
+    assert sizes == [DeploymentLogConsumer.chunk_size] * 3 + [1]
