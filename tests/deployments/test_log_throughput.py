@@ -90,6 +90,7 @@ class SocketReader(threading.Thread):
         self.socket = websocket.create_connection(url, cookie=cookie, origin=ORIGIN.decode(),
                                                   timeout=120)
         self.seqs: list[int] = []
+        self.error: Exception | None = None  # why it stopped early, for the assertion message
 
     def run(self) -> None:
         try:
@@ -99,6 +100,8 @@ class SocketReader(threading.Thread):
                     self.seqs.extend(line["seq"] for line in frame["lines"])
                 elif frame["type"] == "deployment.status" and frame["status"] in FINISHED:
                     return
+        except Exception as exc:  # noqa: BLE001 — reported by the test, not lost in a thread
+            self.error = exc
         finally:
             self.socket.close()
 
@@ -131,6 +134,6 @@ def test_it_streams_each_line_once_and_serves_the_page_during_the_flood(
     while not lines.filter(text=f"line {LINES:05d}").exists():  # for as long as it floods
         answers.append(get_page(page, cookie))
     reader.join(180)
-    assert reader.seqs == list(range(1, lines.count() + 1))  # each seq once, in order
+    assert reader.seqs == list(range(1, lines.count() + 1)), reader.error  # once each, in order
     assert answers and [status for status, _ in answers] == [200] * len(answers)
     assert max(seconds for _, seconds in answers) < 5
