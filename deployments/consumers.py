@@ -12,7 +12,12 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from deployments.events import LogLinePayload, deployment_group
+from deployments.events import (
+    LogLinePayload,
+    StepStatusEvent,
+    deployment_group,
+    status_event,
+)
 from deployments.models import Deployment, LogLine
 from deploynix.consumers import MemberSocket, viewer_membership
 
@@ -23,6 +28,17 @@ def viewable_deployment(user, deployment_id: int) -> Deployment | None:
     if deployment is None or viewer_membership(user, deployment.organization.slug) is None:
         return None
     return deployment
+
+
+def current_state(deployment_id: int) -> list[dict]:
+    """The deployment's status, then each recorded step's: what a reconnecting page missed."""
+    deployment = Deployment.objects.get(pk=deployment_id)
+    steps = [
+        StepStatusEvent(type="step.status", deployment_id=deployment_id, step=step.name,
+                        server=step.server, status=step.status, exit_code=step.exit_code)
+        for step in deployment.steps.order_by("order")
+    ]
+    return [status_event(deployment), *steps]
 
 
 def stored_lines(deployment_id: int, *, after: int, limit: int, before: int | None = None):
@@ -62,6 +78,10 @@ class DeploymentLogConsumer(MemberSocket):
         self.last_seq = after_seq(self.scope.get("query_string", b""))
         await self.join(deployment_group(deployment.pk))
         await self.accept()
+        # A status change that happened while this browser was disconnected is not replayed
+        # by the group: say where the deployment stands now (read after joining the group).
+        for frame in await database_sync_to_async(current_state)(deployment.pk):
+            await self.send_json(frame)
         await self.send_stored()
         self.watch_access(deployment.organization.slug)
         return True

@@ -136,8 +136,6 @@ def test_it_keeps_the_log_complete_when_the_socket_drops_mid_deploy(
     assert browser.log_lines() == stored_log(deployment)
 
 
-@pytest.mark.xfail(strict=True, reason="the log socket replays missed lines but not a missed "
-                   "status: DeploymentLogConsumer.open() should also send the current status")
 def test_it_shows_a_status_that_changed_while_the_socket_was_down(browser, cast, daphne_server):
     deployment = make_deployment(cast.org, status=Status.RUNNING)
     open_live_log(browser, cast.developer, deployment)

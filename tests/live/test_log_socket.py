@@ -123,3 +123,22 @@ async def test_it_splits_a_huge_live_batch_into_frames_under_the_size_limit(
         frame = await socket.receive_json_from(timeout=10)
         sizes.append(len(frame["lines"]))
     assert sizes == [DeploymentLogConsumer.chunk_size] * 3 + [1]
+
+
+async def test_it_starts_with_the_current_status_so_a_reconnect_misses_no_change(
+    cast, deployment, ws_open
+):
+    await sync_to_async(type(deployment).objects.filter(pk=deployment.pk).update)(status="failed")
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    assert socket.initial_status["status"] == "failed"
+
+
+async def test_it_replays_the_recorded_step_statuses_on_connect(cast, deployment, ws_open):
+    from deployments.models import DeploymentStep
+
+    await sync_to_async(DeploymentStep.objects.create)(
+        deployment=deployment, name="prepare", server="web1", order=1, status="succeeded")
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    frame = await socket.receive_json_from(timeout=5)
+    shown = (frame["type"], frame["step"], frame["status"])
+    assert shown == ("step.status", "prepare", "succeeded")
