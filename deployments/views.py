@@ -46,6 +46,14 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "deployments/deployment_detail.html", context)
 
 
+@org_view(Cap.VIEW)
+@require_GET
+def deployment_props(request: HttpRequest, pk: int) -> HttpResponse:
+    """The facts panel alone: release, commit and duration change as the deployment runs."""
+    deployment = org_object(Deployment, request.membership, pk=pk)
+    return render(request, "deployments/_deployment_props.html", {"deployment": deployment})
+
+
 def _progress(deployment: Deployment, steps: list) -> dict:
     """Finished steps out of the steps this kind of deployment runs on each of its servers."""
     names = ROLLBACK_STEPS if deployment.kind == "rollback" else DEPLOY_STEPS

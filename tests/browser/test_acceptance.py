@@ -93,6 +93,8 @@ def test_it_shows_a_deploy_live_from_the_button_to_the_served_release(
     badge = f'[data-deployment-status="{deployment.pk}"]'
     browser.wait_for(lambda: browser.text(badge) == "Succeeded", 60, "the Succeeded badge")
     deployment.refresh_from_db()
+    # The facts panel follows too: the resolved commit replaces "main head (resolved …)".
+    browser.wait_for(lambda: deployment.commit_sha in browser.text("dl.props"), 10, "the commit")
     tall_screenshot(browser, "deployment-succeeded")
     assert browser.driver.execute_script("return window.sameDocument === true")
     assert serves(web, deployment.release), web.get("/")

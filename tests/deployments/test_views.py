@@ -139,3 +139,12 @@ def test_it_shows_step_progress_and_timings_on_the_deployment_page(cast, deploye
     page = client_for(cast.viewer).get(url("deployments:detail", pk=deployment.pk)).content.decode()
     assert f'value="1" max="{len(DEPLOY_STEPS)}"' in page
     assert "<title>prepare (web1): 2.00 s</title>" in page
+
+
+@pytest.mark.parametrize("role,expected", [("viewer", 200), ("outsider", 404), ("anonymous", 302)])
+def test_it_serves_the_deployment_facts_panel_to_members_only(
+    cast, deployed, client_for, role, expected
+):
+    [deployment] = deployed(1)
+    response = client_for(cast.user(role)).get(url("deployments:props", pk=deployment.pk))
+    assert response.status_code == expected
