@@ -145,7 +145,7 @@ clock). "Lost" = printed lines that never arrived on the socket (target 0 at 10,
   event loop with the pipeline it observes; it sends fewer requests per second than wrk would,
   but it checks every body (truncated 200s exist) and records which release answered.
 - The panel is timed in process (Django test client): server time only, no network or browser.
-- Live-log latency includes the sink's batching interval (100 ms) by design.
+- Live-log latency includes the sink's batching interval (`DeploymentSink.FLUSH_INTERVAL`, 30 ms) by design.
 - Several hosts are network namespaces with private /srv mounts, not separate machines: the
   network is a local bridge (no real latency or bandwidth limits).
 """
@@ -228,12 +228,9 @@ def _live_notes(r: Results) -> str:
     largest = max(run["largest_message"]["bytes"] for run in r.live["runs"]) / 1024
     risk = (
         f"The largest message that arrived was {largest:,.0f} KiB. daphne (autobahn) refuses "
-        f"WebSocket messages over 1,024 KiB (`PayloadExceededError` in its log) and the "
-        f"consumer stops forwarding. The consumer sends each sink batch as one message, and at "
-        f"10,000 lines/s a batch holds whatever accumulated while the previous one was being "
-        f"stored, so on a busy machine a batch can pass the limit. Fix, in "
-        f"deployments/consumers.py: forward live batches in chunks of `chunk_size` lines, as "
-        f"`send_stored` already does."
+        f"WebSocket messages over 1,024 KiB (`PayloadExceededError` in its log), so the "
+        f"consumer (deployments/consumers.py) sends at most `chunk_size` (500) lines per "
+        f"message, whatever the size of the sink's batch."
     )
     if not lost and not refused and largest >= 512:
         return (
