@@ -145,7 +145,8 @@ clock). "Lost" = printed lines that never arrived on the socket (target 0 at 10,
   event loop with the pipeline it observes; it sends fewer requests per second than wrk would,
   but it checks every body (truncated 200s exist) and records which release answered.
 - The panel is timed in process (Django test client): server time only, no network or browser.
-- Live-log latency includes the sink's batching interval (`DeploymentSink.FLUSH_INTERVAL`, 30 ms) by design.
+- Live-log latency includes the sink's batching interval
+  (`DeploymentSink.FLUSH_INTERVAL`, 30 ms) by design.
 - Several hosts are network namespaces with private /srv mounts, not separate machines: the
   network is a local bridge (no real latency or bandwidth limits).
 """
