@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from deployments import selectors
 from deployments.events import send_status_sync
-from deployments.models import Deployment, DeploymentStep, Kind, Status
+from deployments.models import Deployment, DeploymentStep, Kind, LogLine, Status
+from deployments.pipeline.steps import TOFU_NOTE
 from deploynix.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ def deployment_finish(
         row.commit_sha = commit or row.commit_sha
         row.save(update_fields=["status", "finished_at", "failed_step", "error", "commit_sha"])
         _close_open_steps(row)
+        if status == Status.SUCCEEDED:
+            _pin_repository_host_key(row)
         audit_record(
             actor=Actor.system(), organization=row.site.organization,
             verb=f"deployment.{status}", target=row,
@@ -135,6 +138,23 @@ def deployment_finish(
         )
         transaction.on_commit(lambda: _announce_and_continue(row), robust=True)
     return row
+
+
+def _pin_repository_host_key(row: Deployment) -> None:
+    """Trust on first use, completed: a site without a pinned git host key keeps the key its
+    first successful deploy saw, so a later, different key is refused. Audited."""
+    site = row.site
+    if site.repository_host_keys.strip():
+        return
+    note = LogLine.objects.filter(deployment=row, stream="info", text__startswith=TOFU_NOTE)
+    seen = note.values_list("text", flat=True).first()
+    if not seen:
+        return
+    site.repository_host_keys = seen.removeprefix(TOFU_NOTE).strip()
+    site.save(update_fields=["repository_host_keys"])
+    audit_record(actor=Actor.system(), organization=site.organization,
+                 verb="site.repository_host_key_pinned", target=site,
+                 after={"repository_host_keys": site.repository_host_keys})
 
 
 def _close_open_steps(row: Deployment) -> None:

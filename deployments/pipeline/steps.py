@@ -19,6 +19,8 @@ from deployments.pipeline.context import FULL_SHA, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
 SKIPPED = "skipped"
+# The Django side pins the key that follows this note once the deploy succeeds.
+TOFU_NOTE = "repository host key not pinned, trusting on first use: "
 # How long a cancelled switch (one short command) may take to end, see activate.
 SWITCH_GRACE = 10.0
 Step = Callable[[ServerSession], Awaitable[str | None]]
@@ -224,5 +226,5 @@ async def _repository_host_keys(s: ServerSession) -> tuple[str, ...]:
     if not lines:
         raise StepFailed(f"could not get the host key of {location.host}:{location.port}")
     for line in lines:
-        await s.note(f"repository host key not pinned, trusting on first use: {line}")
+        await s.note(f"{TOFU_NOTE}{line}")
     return lines
