@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -66,7 +67,10 @@ class Browser:
         """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
-            result = condition()
+            try:
+                result = condition()
+            except (StaleElementReferenceException, NoSuchElementException):
+                result = None  # the page is being replaced (a form submit, a reload): poll again
             if result:
                 return result
             if time.monotonic() > deadline:
