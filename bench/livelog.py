@@ -22,17 +22,13 @@ import django
 django.setup()
 
 import websocket  # noqa: E402
-from asgiref.sync import ThreadSensitiveContext, sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench import testbed  # noqa: E402
 from bench.testbed import site_context  # noqa: E402
 from deployments.models import Deployment, LogLine  # noqa: E402
 from deployments.pipeline.context import ServerSpec  # noqa: E402
-from deployments.pipeline.runner import run_deploy  # noqa: E402
-from deployments.sink import DeploymentSink  # noqa: E402
 from deploynix.audit import Actor  # noqa: E402
 from deploynix.models import User  # noqa: E402
 from deploynix.services.orgs import organization_create  # noqa: E402
@@ -120,15 +116,9 @@ def _site_rows(bed: testbed.Bed):
 
 async def _deploy_through_sink(ctx) -> str:
     """What the Celery worker does around the pipeline (deployments/execution.py)."""
-    async with ThreadSensitiveContext():
-        sink = DeploymentSink(deployment_id=ctx.deployment_id, secrets=ctx.secrets)
-        cancel = asyncio.Event()
-        await sink.start(cancel)
-        try:
-            result = await run_deploy(ctx, sink, cancel)
-        finally:
-            await sink.close()
-            await sync_to_async(connections.close_all)()
+    from deployments.execution import run_with_sink
+
+    result = await run_with_sink(ctx)
     return result.status if result.status == "succeeded" else f"{result.status}: {result.error}"
 
 

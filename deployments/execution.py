@@ -36,10 +36,12 @@ def execute(deployment: Deployment) -> PipelineResult:
         except Exception:
             error = "the site's settings cannot be read (see the worker log)"
         return PipelineResult(status="failed", failed_step="prepare", error=error)
-    return asyncio.run(_run(ctx))
+    return asyncio.run(run_with_sink(ctx))
 
 
-async def _run(ctx: DeployContext) -> PipelineResult:
+async def run_with_sink(ctx: DeployContext) -> PipelineResult:
+    """The pipeline for `ctx` with a DeploymentSink and its own database thread (what the
+    worker runs; `make bench` measures the live log through it too)."""
     async with ThreadSensitiveContext():
         sink = DeploymentSink(deployment_id=ctx.deployment_id, secrets=ctx.secrets)
         cancel = asyncio.Event()
