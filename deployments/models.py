@@ -31,9 +31,10 @@ class Status(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    TIMED_OUT = "timed_out", "Timed out"
 
 
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
 
 
 def format_duration(duration: timedelta | None) -> str:
@@ -84,6 +85,9 @@ class Deployment(models.Model):
     error = models.TextField(blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # The fencing token of this deployment's lease on the site (Site.deploy_epoch at claim).
+    # The server-side lock names it; a command carrying an older epoch is refused there.
+    epoch = models.PositiveBigIntegerField(default=0)
 
     objects = DeploymentQuerySet.as_manager()
 

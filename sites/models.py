@@ -73,6 +73,9 @@ class Site(models.Model):
     repository_host_keys = models.TextField(blank=True)
     https_token = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    # Raised by one for every lease on the site's servers (each claimed deployment, each
+    # reconcile): the fencing token the server-side lock compares (deployments.pipeline.lock).
+    deploy_epoch = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = SiteQuerySet.as_manager()
 
