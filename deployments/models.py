@@ -188,3 +188,49 @@ class LogLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq}: {self.text[:80]}"
+
+
+class ServerReleaseFacts(models.Model):
+    """The last observed truth about one site on one server (deployments/reconcile.py).
+
+    The rows above are the journal of what was asked; this is what the server said: where
+    `current` points and which releases are on disk with their REVISION. On a failed read,
+    the last observation stays and `error` says why it could not be refreshed.
+    """
+
+    class Current(models.TextChoices):
+        RELEASE = "release", "A release"
+        NONE = "none", "No current"
+        NOT_RELEASE = "not_release", "Not a release"  # a real directory, a foreign or dangling link
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="release_facts")
+    server = models.ForeignKey(
+        "servers.Server", on_delete=models.CASCADE, related_name="release_facts"
+    )
+    current = models.CharField(max_length=12, choices=Current.choices, default=Current.NONE)
+    current_release = models.CharField(max_length=14, blank=True)
+    current_target = models.CharField(max_length=1000, blank=True)  # `readlink current`, as is
+    # [{"name": "<14 digits>", "commit": "<sha>" | null}, ...], oldest first.
+    releases = models.JSONField(default=list)
+    logged_releases = models.JSONField(null=True, blank=True)  # null: no releases.log
+    # Where the server disagreed with the panel when observed (sentences, shown as is).
+    drift = models.JSONField(default=list)
+    observed_at = models.DateTimeField(null=True, blank=True)  # last successful read
+    checked_at = models.DateTimeField(default=timezone.now)  # last attempt
+    error = models.TextField(blank=True)  # why the last attempt failed ("" = it did not)
+
+    class Meta:
+        ordering = ["site", "server__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "server"], name="release_facts_per_server"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} of site {self.site_id}: {self.current_release or self.current}"
+
+    @property
+    def release_names(self) -> list[str]:
+        return [release["name"] for release in self.releases]
+
+    def commit_of(self, name: str) -> str | None:
+        return next((r.get("commit") for r in self.releases if r["name"] == name), None)
