@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from deployments.models import Deployment, Kind, LogLine, Status
+from django.db.models import F, OuterRef, QuerySet, Subquery
+
+from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
 from deploynix.models import Organization
+from servers.models import Server
 from sites.models import Site
 
 
@@ -34,7 +38,22 @@ def deployment_live(*, site: Site) -> Deployment | None:
 
 
 def retained_releases(*, site: Site) -> list[str]:
-    """Releases still on the servers: the newest `releases_to_keep` successful deploys + live.
+    """Releases still on the servers, newest first: every rollback target plus the live one.
+
+    From the servers' facts (site_truth) once the site has been observed; before that, the
+    panel's rows (see _row_retained_releases).
+    """
+    truth = site_truth(site=site)
+    names = {target.release for target in rollback_targets(site=site, truth=truth)}
+    if not truth.observed:
+        live = truth.believed_live
+        return sorted(names | ({live.release} if live and live.release else set()), reverse=True)
+    names |= {truth.live_everywhere} if truth.live_everywhere else set()
+    return sorted(names, reverse=True)
+
+
+def _row_retained_releases(*, site: Site) -> list[str]:
+    """The panel's own guess: the newest `releases_to_keep` successful deploys + live.
 
     Failed releases are removed by the pipeline and never count, and the live release is
     never pruned (it may be older after a rollback).
@@ -50,6 +69,11 @@ def retained_releases(*, site: Site) -> list[str]:
     if live is not None and live.release and live.release not in releases:
         releases.append(live.release)
     return sorted(releases, reverse=True)
+
+
+def deployment_that_built(*, site: Site, release: str) -> Deployment | None:
+    """The deploy that built `release`, whatever its recorded fate (a successful one first)."""
+    return _deploy_rows(site, {release}).get(release)
 
 
 def deployment_for_release(*, site: Site, release: str) -> Deployment | None:
@@ -68,3 +92,183 @@ def log_lines_after(*, deployment: Deployment, after: int = 0, limit: int = 5000
     return list(
         LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")[:limit]
     )
+
+
+# The servers are the truth (deployments/reconcile.py stores what each one said). The
+# reads below answer "what is live, what can we roll back to" from those facts.
+
+
+@dataclass(frozen=True)
+class ServerTruth:
+    """One server of a site and the last facts observed there (None: never observed)."""
+
+    server: Server
+    facts: ServerReleaseFacts | None
+    stale: bool = False  # observed before the site's last deployment finished
+
+    @property
+    def observed(self) -> bool:
+        return self.facts is not None and self.facts.observed_at is not None
+
+    @property
+    def live(self) -> str | None:
+        """The release `current` points at there, None for none or not a release."""
+        return (self.facts.current_release or None) if self.observed else None
+
+    @property
+    def drift(self) -> list[str]:
+        """Where this server disagreed with the panel; [] when unknown or since outdated."""
+        return list(self.facts.drift) if self.observed and not self.stale else []
+
+
+@dataclass(frozen=True)
+class SiteTruth:
+    """Per server what the facts say, next to what the panel believes live."""
+
+    servers: tuple[ServerTruth, ...]
+    believed_live: Deployment | None
+
+    @property
+    def observed(self) -> bool:
+        """Whether any server of the site has been observed (else the rows are all we have)."""
+        return any(server.observed for server in self.servers)
+
+    @property
+    def observed_servers(self) -> list[ServerTruth]:
+        return [server for server in self.servers if server.observed]
+
+    @property
+    def live_everywhere(self) -> str | None:
+        """The release live on every server of the site, per the facts."""
+        lives = {server.live for server in self.servers}
+        if not self.servers or not all(s.observed for s in self.servers) or len(lives) != 1:
+            return None
+        return lives.pop()
+
+    @property
+    def drift(self) -> dict[str, list[str]]:
+        """Server name -> what disagrees there (only servers with drift)."""
+        return {s.server.name: s.drift for s in self.servers if s.drift}
+
+
+@dataclass(frozen=True)
+class RollbackTarget:
+    """A release a rollback may go to: on disk on every server of the site."""
+
+    release: str
+    commit: str
+    deployment: Deployment | None  # the deploy that built it, if the panel has one
+    live_on: tuple[str, ...] = ()  # names of the servers serving it now
+    previously_live: bool = False
+
+
+def site_truth(*, site: Site) -> SiteTruth:
+    """The site's servers with their last facts and the panel's belief (four queries)."""
+    servers = list(site.servers.order_by("name"))
+    facts = {row.server_id: row for row in ServerReleaseFacts.objects.filter(site=site)}
+    last_finished = _last_finished_at(site)
+    return SiteTruth(
+        servers=tuple(
+            ServerTruth(server, row := facts.get(server.pk), _is_stale(row, last_finished))
+            for server in servers
+        ),
+        believed_live=deployment_live(site=site),
+    )
+
+
+def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[RollbackTarget]:
+    """Where a rollback may go, newest first.
+
+    From the facts: releases on disk on every observed server with a REVISION, except the
+    one live on all of them; the previously live release whenever it is on disk. Before the
+    site was ever observed: the panel's rows (retained successful deploys that are not live).
+    """
+    truth = truth or site_truth(site=site)
+    if not truth.observed:
+        return _row_rollback_targets(site, truth.believed_live)
+    observed = truth.observed_servers
+    on_all = set.intersection(*(set(server.facts.release_names) for server in observed))
+    previous = _previously_live(site, truth.believed_live)
+    rows = _deploy_rows(site, on_all)
+    targets = []
+    for name in sorted(on_all - {truth.live_everywhere}, reverse=True):
+        commits = {server.facts.commit_of(name) for server in observed}
+        commit = commits.pop() if len(commits) == 1 else None  # disagreeing REVISIONs: unsure
+        if commit is None and name not in previous:
+            continue  # a half-built or foreign directory
+        row = rows.get(name)
+        targets.append(RollbackTarget(
+            release=name, commit=(row.commit_sha if row and row.commit_sha else commit or ""),
+            deployment=row, live_on=tuple(s.server.name for s in observed if s.live == name),
+            previously_live=name in previous,
+        ))
+    return targets
+
+
+def sites_with_drift(*, org: Organization) -> set[int]:
+    """Ids of the organization's sites where a server disagrees with the panel (one query)."""
+    rows = (
+        ServerReleaseFacts.objects.filter(site__organization=org, observed_at__isnull=False)
+        .filter(site__servers=F("server"))  # still one of the site's servers
+        .exclude(drift=[])
+        .annotate(last_finished=Subquery(_last_finished(OuterRef("site"))))
+        .values_list("site_id", "observed_at", "last_finished")
+    )
+    return {site_id for site_id, seen, last in rows if last is None or seen >= last}
+
+
+def _last_finished(site) -> QuerySet:
+    return (
+        Deployment.objects.filter(site=site, started_at__isnull=False, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values("finished_at")[:1]
+    )
+
+
+def _last_finished_at(site: Site) -> datetime | None:
+    return _last_finished(site).values_list("finished_at", flat=True).first()
+
+
+def _is_stale(facts: ServerReleaseFacts | None, last_finished: datetime | None) -> bool:
+    """Facts seen before the last deployment ended may no longer hold (until reconciled)."""
+    if facts is None or facts.observed_at is None or last_finished is None:
+        return False
+    return facts.observed_at < last_finished
+
+
+def _previously_live(site: Site, live: Deployment | None) -> set[str]:
+    """What the panel believes was live before now: its live release (when the servers serve
+    another one, e.g. a failed switch-back) and the release each of the latest runs replaced."""
+    names = {live.release, live.previous_release} if live is not None else set()
+    latest = (
+        Deployment.objects.filter(site=site, started_at__isnull=False)
+        .order_by("-started_at", "-id")
+        .values_list("previous_release", flat=True)
+        .first()
+    )
+    names.add(latest or "")
+    return names - {""}
+
+
+def _deploy_rows(site: Site, releases: set[str]) -> dict[str, Deployment]:
+    """release -> the deploy that built it, a successful one preferred (one query)."""
+    rows: dict[str, Deployment] = {}
+    for row in Deployment.objects.filter(site=site, kind=Kind.DEPLOY, release__in=releases):
+        held = rows.get(row.release)
+        if held is None or (row.status == Status.SUCCEEDED and held.status != Status.SUCCEEDED):
+            rows[row.release] = row
+    return rows
+
+
+def _row_rollback_targets(site: Site, live: Deployment | None) -> list[RollbackTarget]:
+    live_release = live.release if live is not None else ""
+    names = [name for name in _row_retained_releases(site=site) if name != live_release]
+    rows = _deploy_rows(site, set(names))
+    return [
+        RollbackTarget(
+            release=name, commit=rows[name].commit_sha, deployment=rows[name],
+            previously_live=bool(live and name == live.previous_release),
+        )
+        for name in names
+        if name in rows and rows[name].status == Status.SUCCEEDED
+    ]

@@ -8,6 +8,7 @@ then (after commit only) the Celery task and the live status broadcast. The work
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils import timezone
 from deployments import lifecycle, selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
+from deployments.reconcile import site_reconcile
 from deploynix.audit import Actor, audit_record
 from sites.models import Site
 
@@ -59,10 +61,14 @@ def deployment_request(
 
 
 def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) -> Deployment:
-    """Queue a rollback of `site` to `release`, a retained successful release that is not live.
+    """Queue a rollback of `site` to `release`, a rollback target (selectors.rollback_targets):
+    on disk on every server per the facts, not live on all of them.
 
-    Raises DeploymentError otherwise. Audited; enqueues run_deployment after commit.
+    Facts older than the site's last deployment are refreshed first (site_reconcile), so the
+    answer is the servers', not the rows'. Raises DeploymentError otherwise. Audited;
+    enqueues run_deployment after commit.
     """
+    _refresh_outdated_facts(site, actor)
     with transaction.atomic():
         Site.objects.select_for_update().filter(pk=site.pk).first()
         source = _rollback_source(site, release)
@@ -115,18 +121,41 @@ def _queued_duplicate(site: Site, requested: str) -> Deployment | None:
     )
 
 
-def _rollback_source(site: Site, release: str) -> Deployment:
-    if release not in selectors.retained_releases(site=site):
-        raise DeploymentError(
-            f"Release {release} is not a retained successful release of {site.name}."
-        )
-    live = selectors.deployment_live(site=site)
-    if live is not None and live.release == release:
+@dataclass(frozen=True)
+class RollbackSource:
+    """What a rollback row copies: from the deploy that built the release, else its REVISION."""
+
+    branch: str
+    commit_sha: str
+    commit_message: str = ""
+    commit_author: str = ""
+
+
+def _refresh_outdated_facts(site: Site, actor: Actor) -> None:
+    """Re-read the servers when the stored facts may be outdated (never for a site never
+    observed: that one is judged by its rows, see selectors.rollback_targets)."""
+    truth = selectors.site_truth(site=site)
+    if truth.observed and any(s.stale or not s.observed for s in truth.servers):
+        site_reconcile(site=site, actor=actor)
+
+
+def _rollback_source(site: Site, release: str) -> RollbackSource:
+    truth = selectors.site_truth(site=site)
+    live = truth.live_everywhere if truth.observed else (
+        truth.believed_live.release if truth.believed_live else None)
+    if release and release == live:
         raise DeploymentError(f"Release {release} is already live.")
-    source = selectors.deployment_for_release(site=site, release=release)
-    if source is None:
-        raise DeploymentError(f"Release {release} was not built by a successful deploy.")
-    return source
+    targets = {t.release: t for t in selectors.rollback_targets(site=site, truth=truth)}
+    target = targets.get(release)
+    if target is None:
+        raise DeploymentError(
+            f"Release {release} is not a retained release of {site.name} on every server."
+        )
+    row = target.deployment
+    if row is not None:
+        return RollbackSource(row.branch, row.commit_sha or target.commit, row.commit_message,
+                              row.commit_author)
+    return RollbackSource(site.branch, target.commit)
 
 
 def _after_commit_enqueue(deployment: Deployment) -> None:

@@ -1,0 +1,45 @@
+"""The reconcile task, and the status hook that runs it after every finished deployment.
+
+A deployment that ends failed, cancelled, timed out or lost (the watchdog) may have left a
+server somewhere the panel does not expect; one that succeeded moved `current`. Either way
+the servers are read again (deployments/reconcile.py) and the facts stored. Read-only.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from deployments.models import FINISHED, Deployment
+from deployments.reconcile import site_reconcile
+from deploynix.audit import Actor
+from sites.models import Site
+
+# The beat/control queue of issue 10 item 7 is being created separately; until a worker
+# consumes "control", reconciles ride on "default", which every worker here consumes.
+RECONCILE_QUEUE = "default"
+
+
+@shared_task(name="deployments.tasks_reconcile.reconcile_site", ignore_result=True,
+             queue=RECONCILE_QUEUE)
+def reconcile_site(site_id: int) -> None:
+    """Observe every server of the site and store the truth (a deleted site: nothing)."""
+    site = Site.objects.select_related("organization").filter(pk=site_id).first()
+    if site is not None:
+        site_reconcile(site=site, actor=Actor.system())
+
+
+def reconcile_after_finish(deployment_id: int) -> None:
+    """DEPLOYMENT_STATUS_HOOKS entry: once a deployment that ran has ended, reconcile its site.
+
+    A deployment cancelled while still queued never touched a server: nothing to read.
+    """
+    row = (
+        Deployment.objects.filter(pk=deployment_id)
+        .values("site_id", "status", "started_at")
+        .first()
+    )
+    if row is None or row["status"] not in FINISHED or row["started_at"] is None:
+        return
+    site_id = row["site_id"]
+    transaction.on_commit(lambda: reconcile_site.delay(site_id), robust=True)
