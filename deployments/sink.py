@@ -7,6 +7,10 @@ reconnects asks for `seq > last` and finds every line it missed in the database.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
 watches the row for a cancel request, setting the runner's cancel Event within ~1 s.
+
+Every write survives a lost database connection (deployments/dbretry.py: close, back off,
+retry for up to a minute) while the pipeline runs on: lines wait in memory, in order, and a
+batch whose COPY may have committed unseen is written again without the seqs already stored.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
 from deployments import events
+from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
 
 logger = logging.getLogger(__name__)
@@ -65,6 +69,9 @@ class DeploymentSink:
         self._last_heartbeat = 0.0
         self._background: asyncio.Task | None = None
         self._flusher: asyncio.Task | None = None
+        self._db = DatabaseRetry(f"deployment {deployment_id}: log sink")
+        # Set while a line write may have committed without our knowing (see _store).
+        self._maybe_stored = False
 
     # -- the contract --------------------------------------------------------------------
 
@@ -85,11 +92,11 @@ class DeploymentSink:
         """Record a running DeploymentStep (after flushing the previous step's lines)."""
         await self.flush()
         self._order += 1
-        row = await DeploymentStep.objects.acreate(
-            deployment_id=self.deployment_id, name=step[:100], server=server[:100],
-            status="running", order=self._order, started_at=timezone.now(),
+        pk = await self._db.arun(
+            _record_step, self.deployment_id, self._order, name=step[:100], server=server[:100],
+            status="running", started_at=timezone.now(),
         )
-        self._open_steps[(step, server)] = row.pk
+        self._open_steps[(step, server)] = pk
         await self._send_step(step, server, "running", None)
 
     async def step_finished(
@@ -101,21 +108,23 @@ class DeploymentSink:
         pk = self._open_steps.pop((step, server), None)
         if pk is None:
             self._order += 1
-            await DeploymentStep.objects.acreate(
-                deployment_id=self.deployment_id, name=step[:100], server=server[:100],
-                status=status, order=self._order, started_at=now, finished_at=now,
+            await self._db.arun(
+                _record_step, self.deployment_id, self._order, name=step[:100],
+                server=server[:100], status=status, started_at=now, finished_at=now,
                 exit_code=exit_code, error=error,
             )
         else:
-            await DeploymentStep.objects.filter(pk=pk).aupdate(
-                status=status, finished_at=now, exit_code=exit_code, error=error
+            await self._db.arun(
+                DeploymentStep.objects.filter(pk=pk).update,
+                status=status, finished_at=now, exit_code=exit_code, error=error,
             )
         await self._send_step(step, server, status, exit_code)
 
     async def commit_resolved(self, sha: str, message: str, author: str) -> None:
         """Store the exact commit being deployed, as soon as the pipeline knows it."""
-        await Deployment.objects.filter(pk=self.deployment_id).aupdate(
-            commit_sha=sha[:64], commit_message=self.redact(message), commit_author=author[:254]
+        await self._db.arun(
+            Deployment.objects.filter(pk=self.deployment_id).update,
+            commit_sha=sha[:64], commit_message=self.redact(message), commit_author=author[:254],
         )
 
     # -- batching ------------------------------------------------------------------------
@@ -134,12 +143,21 @@ class DeploymentSink:
             if not batch:
                 return
             try:
-                await sync_to_async(store_lines)(self.deployment_id, batch)
+                await self._db.arun(self._store, batch)
             except Exception:
                 # Keep the lines (in order) for the next attempt rather than lose them.
                 self._pending[:0] = batch
                 raise
             await events.send(self.group, _batch_event(self.deployment_id, batch))
+
+    def _store(self, batch: list[Row]) -> None:
+        """One attempt at storing `batch` (in the database thread). After a failed attempt the
+        connection may have died between COPY's commit and its answer: skip what is there."""
+        if self._maybe_stored:
+            batch = unstored(self.deployment_id, batch)
+        self._maybe_stored = True
+        store_lines(self.deployment_id, batch)
+        self._maybe_stored = False
 
     async def start(self, cancel: asyncio.Event) -> None:
         """Start the background loop: periodic flush, heartbeat, cancel polling."""
@@ -174,18 +192,17 @@ class DeploymentSink:
 
     async def _should_stop(self) -> bool:
         """True once someone asked to cancel, or the row is no longer running (watchdog)."""
-        status, cancel_requested_at = await Deployment.objects.filter(
-            pk=self.deployment_id
-        ).values_list("status", "cancel_requested_at").aget()
+        status, cancel_requested_at = await self._db.arun(
+            Deployment.objects.filter(pk=self.deployment_id)
+            .values_list("status", "cancel_requested_at").get
+        )
         return cancel_requested_at is not None or status != Status.RUNNING
 
     async def _heartbeat(self, now: float) -> None:
         if now - self._last_heartbeat < self.HEARTBEAT_INTERVAL:
             return
         self._last_heartbeat = now
-        await Deployment.objects.filter(
-            pk=self.deployment_id, status=Status.RUNNING
-        ).aupdate(heartbeat_at=timezone.now())
+        await self._db.arun(_beat, self.deployment_id)
 
     async def _send_step(self, step: str, server: str, status: str, exit_code: int | None) -> None:
         await events.send(self.group, events.StepStatusEvent(
@@ -204,6 +221,31 @@ def _storable(text: str) -> str:
     return text
 
 
+def _record_step(deployment_id: int, order: int, **fields) -> int:
+    """Create the deployment's step number `order` once (a retry finds the row it created)."""
+    step, _ = DeploymentStep.objects.get_or_create(
+        deployment_id=deployment_id, order=order, defaults=fields
+    )
+    return step.pk
+
+
+def _beat(deployment_id: int) -> None:
+    # The time of this attempt, not of the first one: it says the worker is alive now.
+    Deployment.objects.filter(pk=deployment_id, status=Status.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+def unstored(deployment_id: int, batch: list[Row]) -> list[Row]:
+    """The rows of `batch` whose seq is not in the database yet."""
+    stored = set(
+        LogLine.objects.filter(
+            deployment_id=deployment_id, seq__gte=batch[0][0], seq__lte=batch[-1][0]
+        ).values_list("seq", flat=True)
+    )
+    return [row for row in batch if row[0] not in stored]
+
+
 def store_lines(deployment_id: int, batch: list[Row]) -> None:
     """Insert a batch of lines in one statement.
 
@@ -211,6 +253,8 @@ def store_lines(deployment_id: int, batch: list[Row]) -> None:
     cost ~200 µs a line here (under 5,000 lines/s); COPY keeps well above 10,000 lines/s.
     Other databases (the embedded SQLite default) use `bulk_create`.
     """
+    if not batch:
+        return
     if connection.vendor != "postgresql":
         LogLine.objects.bulk_create(
             LogLine(deployment_id=deployment_id, seq=seq, server=server, stream=stream,
@@ -219,7 +263,9 @@ def store_lines(deployment_id: int, batch: list[Row]) -> None:
         )
         return
     table = LogLine._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
+    # wrap_database_errors: COPY goes to psycopg's own cursor, whose errors Django would not
+    # translate otherwise (the retry knows Django's OperationalError, not psycopg's).
+    with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(
             f"COPY {table} (deployment_id, seq, server, stream, text, ts) FROM STDIN"  # noqa: S608
         ) as copy:
