@@ -41,7 +41,7 @@ def retained_releases(*, site: Site) -> list[str]:
     """Releases still on the servers, newest first: every rollback target plus the live one.
 
     From the servers' facts (site_truth) once the site has been observed; before that, the
-    panel's rows (see _row_retained_releases).
+    panel's rows (see _row_retained_releases: the newest successful deploys + live).
     """
     truth = site_truth(site=site)
     names = {target.release for target in rollback_targets(site=site, truth=truth)}
@@ -52,7 +52,7 @@ def retained_releases(*, site: Site) -> list[str]:
     return sorted(names, reverse=True)
 
 
-def _row_retained_releases(*, site: Site) -> list[str]:
+def _row_retained_releases(*, site: Site, live: Deployment | None) -> list[str]:
     """The panel's own guess: the newest `releases_to_keep` successful deploys + live.
 
     Failed releases are removed by the pipeline and never count, and the live release is
@@ -65,7 +65,6 @@ def _row_retained_releases(*, site: Site) -> list[str]:
         .values_list("release", flat=True)
         .distinct()[: site.releases_to_keep]
     )
-    live = deployment_live(site=site)
     if live is not None and live.release and live.release not in releases:
         releases.append(live.release)
     return sorted(releases, reverse=True)
@@ -166,7 +165,7 @@ def site_truth(*, site: Site) -> SiteTruth:
     """The site's servers with their last facts and the panel's belief (four queries)."""
     servers = list(site.servers.order_by("name"))
     facts = {row.server_id: row for row in ServerReleaseFacts.objects.filter(site=site)}
-    last_finished = _last_finished_at(site)
+    last_finished = _last_finished_at(site) if facts else None
     return SiteTruth(
         servers=tuple(
             ServerTruth(server, row := facts.get(server.pk), _is_stale(row, last_finished))
@@ -262,7 +261,8 @@ def _deploy_rows(site: Site, releases: set[str]) -> dict[str, Deployment]:
 
 def _row_rollback_targets(site: Site, live: Deployment | None) -> list[RollbackTarget]:
     live_release = live.release if live is not None else ""
-    names = [name for name in _row_retained_releases(site=site) if name != live_release]
+    retained = _row_retained_releases(site=site, live=live)
+    names = [name for name in retained if name != live_release]
     rows = _deploy_rows(site, set(names))
     return [
         RollbackTarget(

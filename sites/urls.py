@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/delete/", views.site_delete, name="delete"),
     path("<int:pk>/history/", views.site_history, name="history"),
     path("<int:pk>/deploy/", views.site_deploy, name="deploy"),
+    path("<int:pk>/reconcile/", views.site_reconcile, name="reconcile"),
     path("<int:pk>/rollback/<str:release>/", views.site_rollback, name="rollback"),
 ]

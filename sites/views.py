@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from deployments import reconcile
 from deployments import selectors as deployment_selectors
 from deployments.charts import deployments_chart
 from deployments.models import Trigger
@@ -104,8 +105,8 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     last_30 = list(deployment_selectors.deployment_history(site=site)[:30])
     context = {
         "site": site,
-        "servers": list(site.servers.order_by("name")),
-        "live": deployment_selectors.deployment_live(site=site),
+        "truth": (truth := deployment_selectors.site_truth(site=site)),
+        "live": truth.believed_live,
         "recent": last_30[:10],
         "chart": mark_safe(deployments_chart(last_30)),  # noqa: S308 — numbers + escaped text only
         "chart_count": len(last_30),
@@ -135,12 +136,17 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(request, pk)
     page = Paginator(deployment_selectors.deployment_history(site=site), HISTORY_PAGE_SIZE)
-    live = deployment_selectors.deployment_live(site=site)
+    truth = deployment_selectors.site_truth(site=site)
+    targets = deployment_selectors.rollback_targets(site=site, truth=truth)
+    believed = truth.believed_live.release if truth.believed_live else ""
     context = {
         "site": site,
         "page": page.get_page(request.GET.get("page")),
-        "retained": set(deployment_selectors.retained_releases(site=site)),
-        "live_release": live.release if live else "",
+        "truth": truth,
+        "targets": targets,
+        "retained": {target.release for target in targets},
+        # What the servers serve once observed (the panel's record before that).
+        "live_release": (truth.live_everywhere or "") if truth.observed else believed,
     }
     return render(request, "sites/site_history.html", context)
 
@@ -158,6 +164,22 @@ def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return _to_detail(request, site)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read every server of the site now and record what is live there (audited)."""
+    site = _site(request, pk)
+    report = reconcile.site_reconcile(site=site, actor=actor_for(request))
+    for seen in report.servers:
+        if seen.error:
+            messages.error(request, f"{seen.server} could not be read: {seen.error}")
+        for sentence in seen.drift:
+            messages.error(request, f"Drift on {seen.server}: {sentence}")
+    if not report.drift and not any(seen.error for seen in report.servers):
+        messages.success(request, f"Reconciled {site.name}: the servers agree with the panel.")
+    return _to_detail(request, site)
 
 
 @org_view(Cap.DEPLOY)
