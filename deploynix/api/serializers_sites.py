@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deployments.models import Deployment, DeploymentStep, LogLine
+from deployments.selectors import site_truth
 from sites.models import Site
 from sites.webhooks.links import webhook_urls
 
@@ -123,3 +126,80 @@ class WebhookInfoSerializer(serializers.Serializer):
 class ReleasesSerializer(serializers.Serializer):
     live = serializers.CharField(allow_null=True)
     releases = serializers.ListField(child=serializers.CharField())
+
+
+class ReleaseOnDiskSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="releases/<name> (UTC YYYYMMDDHHMMSS).")
+    commit = serializers.CharField(allow_null=True, help_text="Its REVISION; null if none.")
+
+
+class ServerTruthSerializer(serializers.Serializer):
+    """What one server of the site served at the last reconcile (deployments/reconcile.py)."""
+
+    server = serializers.IntegerField(source="server.pk")
+    name = serializers.CharField(source="server.name")
+    observed = serializers.BooleanField(help_text="False until the server was first read.")
+    live = serializers.CharField(allow_null=True, help_text="The release `current` points at.")
+    current = serializers.SerializerMethodField(help_text="release | none | not_release")
+    current_target = serializers.SerializerMethodField()
+    releases = serializers.SerializerMethodField()
+    observed_at = serializers.SerializerMethodField()
+    checked_at = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField(help_text="Why the last read failed ('' if not).")
+    drift = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Where the server disagrees with the panel.")
+    stale = serializers.BooleanField(help_text="Observed before the last deployment ended.")
+
+    def get_current(self, truth) -> str | None:
+        return truth.facts.current if truth.observed else None
+
+    def get_current_target(self, truth) -> str | None:
+        return (truth.facts.current_target or None) if truth.observed else None
+
+    @extend_schema_field(ReleaseOnDiskSerializer(many=True))
+    def get_releases(self, truth) -> list[dict]:
+        return list(truth.facts.releases) if truth.observed else []
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_observed_at(self, truth):
+        return truth.facts.observed_at if truth.facts is not None else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_checked_at(self, truth):
+        return truth.facts.checked_at if truth.facts is not None else None
+
+    def get_error(self, truth) -> str:
+        return truth.facts.error if truth.facts is not None else ""
+
+
+class SiteTruthSerializer(serializers.Serializer):
+    """The servers' truth about a site, next to what the panel believes live."""
+
+    live_everywhere = serializers.CharField(
+        allow_null=True, help_text="The release live on every server, per the facts.")
+    believed_live = serializers.SerializerMethodField(
+        help_text="The release of the last successful deployment (the panel's belief).")
+    has_drift = serializers.SerializerMethodField()
+    servers = ServerTruthSerializer(many=True)
+
+    def get_believed_live(self, truth) -> str | None:
+        return truth.believed_live.release if truth.believed_live else None
+
+    def get_has_drift(self, truth) -> bool:
+        return bool(truth.drift)
+
+
+class SiteDetailSerializer(SiteSerializer):
+    truth = serializers.SerializerMethodField()
+
+    class Meta(SiteSerializer.Meta):
+        fields = [*SiteSerializer.Meta.fields, "truth"]
+        read_only_fields = fields
+
+    @extend_schema_field(SiteTruthSerializer)
+    def get_truth(self, site: Site) -> dict:
+        return SiteTruthSerializer(site_truth(site=site)).data
+
+
+class ReconcileSerializer(SiteTruthSerializer):
+    judged = serializers.BooleanField(help_text="False while a deployment runs: drift not judged.")

@@ -1,4 +1,4 @@
-"""/api/v1/sites/: CRUD, releases, deploy, roll back, and the webhook URLs and secret."""
+"""/api/v1/sites/: CRUD, releases, deploy, roll back, reconcile, webhook URLs and secret."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from rest_framework.response import Response
 
 from deployments import selectors as deployment_selectors
 from deployments.models import Trigger
+from deployments.reconcile import site_reconcile
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from deploynix.api.base import OrgAPIView
 from deploynix.api.serializers_sites import (
     DeployInputSerializer,
     DeploymentSerializer,
+    ReconcileSerializer,
     ReleasesSerializer,
     RollbackInputSerializer,
+    SiteDetailSerializer,
     SiteInputSerializer,
     SiteSerializer,
     WebhookInfoSerializer,
@@ -73,8 +76,9 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
     extra_caps = {"DELETE": Cap.MANAGE_SERVERS}
     serializer_class = SiteSerializer
 
+    @extend_schema(responses=SiteDetailSerializer)
     def get(self, request, pk: int):
-        return Response(SiteSerializer(self.get_site()).data)
+        return Response(SiteDetailSerializer(self.get_site()).data)
 
     @extend_schema(request=SiteInputSerializer)
     def patch(self, request, pk: int):
@@ -98,8 +102,10 @@ class SiteReleasesView(SiteObjectMixin, OrgAPIView):
 
     def get(self, request, pk: int):
         site = self.get_site()
-        live = deployment_selectors.deployment_live(site=site)
-        return Response({"live": live.release if live and live.release else None,
+        truth = deployment_selectors.site_truth(site=site)
+        live = truth.live_everywhere if truth.observed else (
+            truth.believed_live.release if truth.believed_live else None)
+        return Response({"live": live or None,
                          "releases": deployment_selectors.retained_releases(site=site)})
 
 
@@ -141,6 +147,24 @@ class SiteRollbackView(SiteObjectMixin, OrgAPIView):
             site=self.get_site(), release=form.validated_data["release"], actor=self.actor,
             trigger=Trigger.API))
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SiteReconcileView(SiteObjectMixin, OrgAPIView):
+    """Read every server of the site now and record what is live (site:deploy, Developer+).
+
+    Read-only on the servers; audited. Answers with what each server said and the drift.
+    """
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    serializer_class = ReconcileSerializer
+
+    @extend_schema(request=None, responses=ReconcileSerializer)
+    def post(self, request, pk: int):
+        site = self.get_site()
+        report = site_reconcile(site=site, actor=self.actor)
+        truth = deployment_selectors.site_truth(site=site)
+        body = ReconcileSerializer(truth).data | {"judged": report.judged}
+        return Response(body)
 
 
 class SiteWebhookView(SiteObjectMixin, OrgAPIView):
