@@ -119,6 +119,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a reused connection is checked first
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
