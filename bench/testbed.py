@@ -103,6 +103,7 @@ def site_context(
     **extra,
 ) -> DeployContext:
     """The benchmark's site: the demo app (plain PHP, no build), fetched over ssh from `git`."""
+    extra.setdefault("epoch", deployment_id)  # a higher epoch per run, as each claim gets
     return DeployContext(
         deployment_id=deployment_id,
         kind=kind,

@@ -37,6 +37,9 @@ class TimingSink:
     async def commit_resolved(self, sha, message, author) -> None:
         pass
 
+    async def lease_lost(self) -> str:
+        return ""
+
     @property
     def durations(self) -> dict[str, float]:
         return {step: end - start for step, (start, end) in self.spans.items()}

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-STATUS_CLASS = {"succeeded": "ok", "failed": "bad", "cancelled": "muted", "running": "run"}
+STATUS_CLASS = {
+    "succeeded": "ok", "failed": "bad", "timed_out": "bad", "cancelled": "muted", "running": "run",
+}
 STEP_PALETTE = ("#2f6fed", "#12805c", "#b54708", "#7a5af8", "#c4320a", "#0e9384", "#667085")
 
 

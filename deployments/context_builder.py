@@ -52,6 +52,7 @@ def build_context(deployment: Deployment) -> DeployContext:
         step_timeout=float(settings.DEPLOY_STEP_TIMEOUT),
         total_timeout=float(settings.DEPLOY_TOTAL_TIMEOUT),
         min_free_mb=settings.DEPLOY_MIN_FREE_MB,
+        epoch=deployment.epoch,
     )
 
 

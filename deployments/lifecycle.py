@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from deployments import selectors
@@ -22,6 +22,7 @@ from deployments.events import send_status_sync
 from deployments.models import Deployment, DeploymentStep, Kind, LogLine, Status
 from deployments.pipeline.steps import TOFU_NOTE
 from deploynix.audit import Actor, audit_record
+from sites.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def deployment_claim(deployment_id: int) -> Deployment | None:
             deployment = Deployment.objects.select_related("site__organization").get(
                 pk=deployment_id
             )
+            deployment.epoch = _next_epoch(deployment.site_id)
             _assign_releases(deployment, now)
     except IntegrityError:
         # The constraint saw a concurrent claim for the same site commit first.
@@ -107,7 +109,17 @@ def _assign_releases(deployment: Deployment, now: datetime) -> None:
         while taken.filter(release=stamp.strftime("%Y%m%d%H%M%S")).exists():
             stamp += timedelta(seconds=1)
         deployment.release = stamp.strftime("%Y%m%d%H%M%S")
-    deployment.save(update_fields=["release", "previous_release"])
+    deployment.save(update_fields=["release", "previous_release", "epoch"])
+
+
+def _next_epoch(site_id: int) -> int:
+    """A new, higher fencing token for the site (deployments.pipeline.lock).
+
+    Every lease gets one: a claimed deployment, or the watchdog taking a lost one away, so a
+    worker that wakes up holding an older epoch is refused by the servers' locks.
+    """
+    Site.objects.filter(pk=site_id).update(deploy_epoch=F("deploy_epoch") + 1)
+    return Site.objects.filter(pk=site_id).values_list("deploy_epoch", flat=True).get()
 
 
 def deployment_finish(
@@ -159,7 +171,7 @@ def _pin_repository_host_key(row: Deployment) -> None:
 
 def _close_open_steps(row: Deployment) -> None:
     """Steps still `running` when the deployment ended did not finish: give them its fate."""
-    fate = Status.CANCELLED if row.status == Status.CANCELLED else Status.FAILED
+    fate = row.status if row.status in (Status.CANCELLED, Status.TIMED_OUT) else Status.FAILED
     DeploymentStep.objects.filter(deployment=row, status="running").update(
         status=fate, finished_at=row.finished_at
     )
@@ -199,6 +211,10 @@ def _fail_lost(deployment_id: int, cutoff: datetime) -> bool:
         seconds = settings.DEPLOY_WATCHDOG_SECONDS
         current = DeploymentStep.objects.filter(deployment_id=deployment_id, status="running")
         step = current.order_by("-order").values_list("name", flat=True).first() or ""
+        # Take the site away from the silent worker: its epoch is no longer the site's, so
+        # its executor stops before its next step and the servers' locks refuse it.
+        site_id = Deployment.objects.values_list("site_id", flat=True).get(pk=deployment_id)
+        _next_epoch(site_id)
     logger.warning("deployment %s: worker lost, marking it failed", deployment_id)
     return deployment_finish(
         deployment_id=deployment_id, status=Status.FAILED, failed_step=step,

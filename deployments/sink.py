@@ -127,6 +127,19 @@ class DeploymentSink:
             commit_sha=sha[:64], commit_message=self.redact(message), commit_author=author[:254],
         )
 
+    async def lease_lost(self) -> str:
+        """Why this deployment may no longer change anything: it is no longer running (the
+        watchdog declared it lost) or the site's epoch moved past its own."""
+        status, epoch, site_epoch = await self._db.arun(
+            Deployment.objects.filter(pk=self.deployment_id)
+            .values_list("status", "epoch", "site__deploy_epoch").get
+        )
+        if status != Status.RUNNING:
+            return f"the deployment is no longer running here (it is {status})"
+        if epoch != site_epoch:
+            return f"the site was taken over (epoch {site_epoch}, this deployment has {epoch})"
+        return ""
+
     # -- batching ------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:

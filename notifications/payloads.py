@@ -25,6 +25,8 @@ def event_for_status(deployment: Deployment) -> str | None:
         return Event.STARTED
     if deployment.status == Status.SUCCEEDED:
         return Event.ROLLED_BACK if deployment.kind == Kind.ROLLBACK else Event.SUCCEEDED
+    if deployment.status == Status.TIMED_OUT:
+        return Event.FAILED  # subscribers of failures want timeouts too
     if deployment.status in (Status.FAILED, Status.CANCELLED):
         return str(deployment.status)
     return None  # queued: nothing has happened yet

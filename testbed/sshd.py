@@ -134,6 +134,18 @@ class SshdHost:
         _signal_all(doomed, signal.SIGKILL)
         _signal_all(_session_processes(self.host, self.port), signal.SIGKILL)
 
+    def drop_connections(self) -> int:
+        """Kill the sshd processes serving the open connections (the listener stays up).
+
+        What a network cut looks like to a client: its connection dies, while the commands
+        those sessions started keep running on the host as orphans. Returns how many died.
+        """
+        if self._process is None:
+            return 0
+        serving = [pid for pid in _descendants(self._process.pid) if _command_name(pid) == "sshd"]
+        _signal_all(serving, signal.SIGKILL)
+        return len(serving)
+
     @property
     def log_path(self) -> Path:
         """sshd's log (LogLevel VERBOSE: logins, offered keys, sessions)."""
@@ -258,6 +270,13 @@ def _descendants(root_pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _session_processes(host: str, port: int) -> set[int]:

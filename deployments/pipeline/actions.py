@@ -19,6 +19,11 @@ class Command:
     `stdin`: bytes fed to the command (how secrets reach the server: never in an argv).
     `label`: shown in the log instead of the argv (for a constant script whose
     arguments would otherwise be cut off); the argv is still what runs.
+    `fence`: run it only under the site's server lock (lock.ACQUIRE or lock.CHECK).
+    `retry`: safe to run again after a lost connection (over a new one), e.g. the switch
+    back or removing a release; others fail the step when the connection drops.
+    `untagged`: not marked as part of the deployment's run (the command that stops the
+    run must not stop itself).
     """
 
     argv: Argv
@@ -28,6 +33,9 @@ class Command:
     fail_message: str = ""
     stdin: bytes = field(default=b"", repr=False)  # may be a secret: never in reprs or logs
     label: str = ""
+    fence: str = ""
+    retry: bool = False
+    untagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,10 @@ class Upload:
     path: str
     data: bytes = field(repr=False)  # may be a secret (.env, deploy key): never in reprs or logs
     mode: int = 0o644
-    # SFTP (temp + posix-rename) for files users own, like shared/.env; the git step's temp
-    # files ride on its script's stdin instead, saving a subsystem start per deploy.
+    # SFTP (temp + posix-rename); otherwise the file rides on one command's stdin, saving a
+    # subsystem start, and can be fenced (see Command.fence) in that same command.
     sftp: bool = False
+    fence: str = ""
 
 
 Action = Command | Upload

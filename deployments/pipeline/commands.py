@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import posixpath
+from dataclasses import replace
 
 from deployments.pipeline.actions import Argv, Command, Upload
 from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
 from deployments.pipeline.facts import ServerFacts
+from deployments.pipeline.lock import ACQUIRE, CHECK
 
 COMPOSER_INSTALL: Argv = (
     "composer",
@@ -71,10 +73,24 @@ revision=$(cat -- "$release/REVISION" 2>/dev/null) && printf 'revision %s\\n' "$
 target=$(readlink -- "$current") && printf 'current %s\\n' "$target"
 exit 0
 """
+# Log the release as good, then remove the old ones, except one that a running process
+# works in (its cwd is inside it: a worker or an orphaned script of a cut-off deployment).
+# find reads every /proc/<pid>/cwd link in one process.
 RECORD_AND_PRUNE = """\
 printf '%s\\n' "$1" >> "$2" || exit
 shift 2
-[ "$#" -eq 0 ] || rm -rf -- "$@"
+[ "$#" -eq 0 ] && exit 0
+in_use=$(find /proc -mindepth 2 -maxdepth 2 -name cwd -printf '%l\\n' 2>/dev/null)
+for release in "$@"; do
+  busy=$(printf '%s\\n' "$in_use" | while IFS= read -r cwd; do
+    case $cwd in "$release" | "$release"/*) echo 1; break ;; esac
+  done)
+  if [ -n "$busy" ]; then
+    printf 'kept %s: a running process works in it\\n' "$release" >&2
+  else
+    rm -rf -- "$release" || exit
+  fi
+done
 """
 
 
@@ -121,7 +137,7 @@ def link_shared(ctx: DeployContext) -> list[Command]:
         return []
     shown = " ".join(pairs[1::2])
     argv = ("sh", "-c", LINK_SHARED, "sh", paths.release, paths.shared, *pairs)
-    return [Command(argv, label=f"link shared paths into the release: {shown}")]
+    return [Command(argv, label=f"link shared paths into the release: {shown}", fence=CHECK)]
 
 
 def write_env(ctx: DeployContext) -> list[Upload]:
@@ -129,7 +145,8 @@ def write_env(ctx: DeployContext) -> list[Upload]:
     if ctx.env_file is None:
         return []
     env_path = posixpath.join(Paths.of(ctx).shared, ".env")
-    return [Upload(env_path, ctx.env_file.encode(), 0o600, sftp=True)]
+    # On the command's stdin rather than SFTP, so the lock is checked in the same command.
+    return [Upload(env_path, ctx.env_file.encode(), 0o600, fence=CHECK)]
 
 
 def install(ctx: DeployContext, previous: str | None) -> list[Command]:
@@ -203,22 +220,23 @@ def restore_current(ctx: DeployContext, previous_target: str | None) -> Command:
     """Undo activate: re-point `current` at what it pointed to before (or remove it if new)."""
     paths = Paths.of(ctx)
     if previous_target is None:
-        return Command(("rm", "-f", "--", paths.current))  # never -r: a real dir is not ours
+        # never -r: a real directory is not ours
+        return Command(("rm", "-f", "--", paths.current), fence=CHECK, retry=True)
     return _switch(paths, previous_target)
 
 
 def reload(ctx: DeployContext) -> list[Command]:
     """Make PHP pick up the new code: the site's reload command, octane:reload, or nothing."""
     if ctx.reload_method == "php-fpm":
-        return [Command(tuple(ctx.reload_command))]
+        return [Command(tuple(ctx.reload_command), retry=True)]
     if ctx.reload_method == "octane":
-        return [_artisan(ctx, "octane:reload")]
+        return [replace(_artisan(ctx, "octane:reload"), retry=True)]
     return []
 
 
 def restart_workers(ctx: DeployContext) -> list[Command]:
     """Tell Laravel queue workers to restart after their current job."""
-    return [_artisan(ctx, "queue:restart")] if ctx.is_laravel else []
+    return [replace(_artisan(ctx, "queue:restart"), retry=True)] if ctx.is_laravel else []
 
 
 def check_release(ctx: DeployContext) -> Command:
@@ -226,7 +244,8 @@ def check_release(ctx: DeployContext) -> Command:
     paths = Paths.of(ctx)
     message = f"release {ctx.release} does not exist on this server ({paths.release})"
     argv = ("sh", "-c", CHECK_RELEASE_SCRIPT, "sh", paths.release, paths.current)
-    return Command(argv, fail_message=message, label=f"test -d {paths.release}")
+    return Command(argv, fail_message=message, label=f"test -d {paths.release}",
+                   fence=ACQUIRE, retry=True)
 
 
 def releases_to_remove(ctx: DeployContext, facts: ServerFacts) -> list[str]:
@@ -253,7 +272,8 @@ def cleanup(ctx: DeployContext, facts: ServerFacts, sha: str) -> Command:
     doomed = tuple(paths.release_dir(name) for name in releases_to_remove(ctx, facts))
     argv = ("sh", "-c", RECORD_AND_PRUNE, "sh", entry, paths.releases_log, *doomed)
     names = " ".join(posixpath.basename(path) for path in doomed) or "none"
-    return Command(argv, label=f"log release {ctx.release} as good; remove old releases: {names}")
+    return Command(argv, label=f"log release {ctx.release} as good; remove old releases: {names}",
+                   fence=CHECK, retry=True)
 
 
 def discard_release(
@@ -265,13 +285,13 @@ def discard_release(
     """
     paths = Paths.of(ctx)
     doomed = (paths.temp_link,) + ((paths.release,) if release else ()) + tuple(temp_dirs)
-    return Command(("rm", "-rf", "--", *doomed))
+    return Command(("rm", "-rf", "--", *doomed), fence=CHECK, retry=True)
 
 
 def _switch(paths: Paths, target: str) -> Command:
     argv = ("sh", "-c", SWITCH_SCRIPT, "sh", paths.current, paths.temp_link, target)
     shown = f"ln -s -T {target} {paths.temp_link} && mv -T {paths.temp_link} {paths.current}"
-    return Command(argv, label=shown)
+    return Command(argv, label=shown, fence=CHECK, retry=True)
 
 
 def _reuse_from_previous(

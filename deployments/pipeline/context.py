@@ -35,7 +35,7 @@ class ServerSpec:
 
 @dataclass(frozen=True)
 class DeployContext:
-    """Everything a deploy or rollback needs (see /work/briefs/pipeline-contract.md).
+    """Everything a deploy or rollback needs (docs/architecture.md, "The pipeline").
 
     `secrets` are values the SINK must redact from every line: the pipeline never
     prints the deploy key or the HTTPS token itself, but user scripts may echo
@@ -69,6 +69,8 @@ class DeployContext:
     step_timeout: float = 900.0
     total_timeout: float = 3600.0
     min_free_mb: int = 200
+    # The fencing token of this deployment's lease (deployments.pipeline.lock).
+    epoch: int = 0
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would
@@ -125,6 +127,11 @@ class Paths:
         return self._in(".deploynix")
 
     @property
+    def run_pids(self) -> str:
+        """Pid files of this deployment's running process groups (deployments.pipeline.lock)."""
+        return self._in(".deploynix", "pids", str(self.deployment_id))
+
+    @property
     def releases_log(self) -> str:
         return self._in(".deploynix", "releases.log")
 
@@ -155,18 +162,22 @@ class Sink(Protocol):
 
     async def step_finished(
         self, step: str, server: str, status: str, exit_code: int | None, error: str = ""
-    ) -> None: ...  # status: succeeded | failed | skipped | cancelled
+    ) -> None: ...  # status: succeeded | failed | skipped | cancelled | timed_out
 
     async def line(self, server: str, stream: str, text: str, ts: float) -> None: ...
 
     async def commit_resolved(self, sha: str, message: str, author: str) -> None: ...
+
+    async def lease_lost(self) -> str:
+        """Why this deployment may no longer change anything ("" while it holds the site)."""
+        ...
 
 
 @dataclass(frozen=True)
 class PipelineResult:
     """How a deploy or rollback ended; `error` carries the failing command's last lines."""
 
-    status: str  # 'succeeded' | 'failed' | 'cancelled'
+    status: str  # 'succeeded' | 'failed' | 'cancelled' | 'timed_out'
     failed_step: str = ""
     error: str = ""
     commit: str = ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from deployments.pipeline.actions import Command
 from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
+from deployments.pipeline.lock import ACQUIRE
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def probe(ctx: DeployContext) -> Command:
         paths.state, paths.current, paths.repo, paths.releases_log, paths.release,
         str(ctx.min_free_mb * 1024),
     )  # fmt: skip
-    return Command(argv, label=f"inspect {paths.deploy} (layout, current, disk, releases)")
+    return Command(argv, label=f"inspect {paths.deploy} (layout, current, disk, releases)",
+                   fence=ACQUIRE)
 
 
 def created(lines: list[str]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from deployments.pipeline import steps
 from deployments.pipeline.commit import CommitResolver
 from deployments.pipeline.context import DeployContext, PipelineResult, Sink
-from deployments.pipeline.session import ServerSession, StepFailed
+from deployments.pipeline.session import FencedOff, ServerSession, StepFailed
 from deployments.pipeline.steps import Step
 from servers.ssh import SSHError
 
@@ -32,11 +32,19 @@ EXPECTED_FAILURES = (StepFailed, SSHError, ValueError, TimeoutError)
 
 
 class StepError(Exception):
-    """A step failed on a server; `error` includes the last output lines."""
+    """A step failed (or timed out) on a server; `error` includes the last output lines."""
 
-    def __init__(self, step: str, server: str, error: str, exit_code: int | None) -> None:
-        super().__init__(f"{step} failed on {server}: {error}")
+    def __init__(
+        self, step: str, server: str, error: str, exit_code: int | None, status: str = "failed"
+    ) -> None:
+        super().__init__(f"{step} {status} on {server}: {error}")
         self.step, self.server, self.error, self.exit_code = step, server, error, exit_code
+        self.status = status  # failed | timed_out
+
+
+class LeaseLost(Exception):
+    """This deployment no longer holds the site (the watchdog gave it away, or the server's
+    lock names a newer one): stop at once and change nothing more."""
 
 
 async def run_deploy(
@@ -65,6 +73,7 @@ class Run:
         resolver = CommitResolver()
         self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
         self.current_step = ""
+        self.lease_lost = ""  # why, once this run may no longer change anything
 
     async def execute(self, cancel: asyncio.Event | None) -> PipelineResult:
         """Run forward; on failure, cancellation or timeout, undo; always close connections."""
@@ -104,8 +113,12 @@ class Run:
         if not forward.cancelled() and forward.exception() is None:
             return PipelineResult("succeeded", commit=self._commit())
         error = forward.exception() if not forward.cancelled() else None
+        if isinstance(error, LeaseLost):
+            return self._failed(self.current_step, f"fenced off: {error}")
         if isinstance(error, StepError):
-            return self._failed(error.step, f"{error.server}: {error.error}")
+            return PipelineResult(
+                error.status, error.step, f"{error.server}: {error.error}", self._commit()
+            )
         if error is not None:
             # Not a step failure (e.g. the sink raised): still a failed run that gets undone.
             logger.error("deployment %s: run failed", self.ctx.deployment_id, exc_info=error)
@@ -116,7 +129,8 @@ class Run:
             return PipelineResult(
                 "cancelled", self.current_step, "cancelled on request", self._commit()
             )
-        return self._failed(self.current_step, f"timed out after {self.ctx.total_timeout:g}s")
+        return PipelineResult("timed_out", self.current_step,
+                              f"timed out after {self.ctx.total_timeout:g}s", self._commit())
 
     async def _forward(self) -> None:
         await _all_or_none([self._steps(s, self.before) for s in self.sessions])
@@ -131,6 +145,7 @@ class Run:
     async def _step(self, session: ServerSession, step: Step, *, timeout: float = 0) -> None:
         """Run one step on one server, reporting start and end; raise StepError on failure."""
         name, server = step.__name__, session.name
+        await self._check_lease()
         self.current_step = name
         session.last_lines.clear()
         await self.sink.step_started(name, server)
@@ -145,15 +160,36 @@ class Run:
                 # A bug, not a server problem: still end the step (and the deployment) cleanly.
                 logger.exception("step %s on %s raised", name, server)
             code, error = _describe(exc, name, timeout or self.ctx.step_timeout, session)
-            await self.sink.step_finished(name, server, "failed", code, error)
+            status = "timed_out" if isinstance(exc, TimeoutError) else "failed"
+            await self.sink.step_finished(name, server, status, code, error)
+            if isinstance(exc, FencedOff):
+                self.lease_lost = error
+                raise LeaseLost(error) from exc
             if step in steps.BEST_EFFORT:
                 return
-            raise StepError(name, server, error, code) from exc
+            raise StepError(name, server, error, code, status) from exc
         status = "skipped" if outcome == steps.SKIPPED else "succeeded"
         await self.sink.step_finished(name, server, status, 0 if status == "succeeded" else None)
 
+    async def _check_lease(self) -> None:
+        """Stop before any step once the database says this run lost the site."""
+        if self.lease_lost:
+            raise LeaseLost(self.lease_lost)
+        reason = await self.sink.lease_lost()
+        if reason:
+            self.lease_lost = reason
+            raise LeaseLost(reason)
+
     async def _undo(self) -> None:
-        """Switch back whatever was switched (last first), then ON_FAILURE everywhere."""
+        """Switch back whatever was switched (last first), then ON_FAILURE everywhere.
+
+        Not once the lease is lost: the site belongs to another deployment (or to reconcile),
+        and the server's lock would refuse every change anyway.
+        """
+        if self.lease_lost:
+            logger.warning("deployment %s: lease lost, not undoing: %s",
+                           self.ctx.deployment_id, self.lease_lost)
+            return
         for session in reversed([s for s in self.sessions if s.state.switched]):
             for step in steps.SWITCH_BACK:
                 await self._recovery_step(session, step)
@@ -170,7 +206,7 @@ class Run:
 
     async def _recovery_step(self, session: ServerSession, step: Step) -> None:
         # Best effort: an undo step that fails is reported and the others still run.
-        with contextlib.suppress(StepError):
+        with contextlib.suppress(StepError, LeaseLost):
             await asyncio.shield(self._step(session, step, timeout=RECOVERY_STEP_TIMEOUT))
 
     def _failed(self, step: str, error: str) -> PipelineResult:

@@ -9,6 +9,8 @@ carrying its last lines.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import posixpath
 import secrets
 import time
@@ -19,12 +21,13 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from deployments.pipeline import lock
 from deployments.pipeline.actions import Action, Argv, Command, Upload
-from deployments.pipeline.context import DeployContext, ServerSpec, Sink
+from deployments.pipeline.context import DeployContext, Paths, ServerSpec, Sink
 from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.git import RELEASE_FILES
 from servers.shell import join
-from servers.ssh import OutputLine, RemoteConnection, SSHError, connect
+from servers.ssh import ConnectionLost, OutputLine, RemoteConnection, SSHError, connect
 
 if TYPE_CHECKING:
     from deployments.pipeline.commit import CommitResolver
@@ -33,6 +36,9 @@ LAST_LINES = 20
 # Printed instead of running a command whose `when` checks failed.
 SKIPPED_MARKER = "__deploynix_skipped__"
 SHOWN_COMMAND_CHARS = 300
+# After a lost connection a retryable command gets this many more tries, each after the
+# pause given (with the reconnect's own timeout, about 30 s in all); see Command.retry.
+RECONNECT_PAUSES = (0.5, 2.0, 5.0)
 # Uploads go through a command's stdin rather than SFTP: no subsystem to start, one
 # round trip. Temp file beside the target (noclobber), chmod, then rename(2) over it,
 # so a reader sees the old file or the new one; the temp file never outlives a failure.
@@ -50,6 +56,15 @@ class StepFailed(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class LostConnection(StepFailed):
+    """The connection died under a command that is not safe to repeat: it may still run."""
+
+
+class FencedOff(StepFailed):
+    """The server's lock names another deployment or a newer epoch: this one must stop and
+    change nothing more (see deployments.pipeline.lock)."""
 
 
 @dataclass
@@ -80,6 +95,7 @@ class ServerSession:
         self.commit = ""  # the deployment's exact SHA, once fetch_code resolved it
         self.last_lines: deque[str] = deque(maxlen=LAST_LINES)
         self._conn: RemoteConnection | None = None
+        self._contacted = False
 
     @property
     def name(self) -> str:
@@ -87,17 +103,31 @@ class ServerSession:
 
     @property
     def connected(self) -> bool:
-        return self._conn is not None
+        """Whether this run reached the server at least once (so it may need undoing there)."""
+        return self._contacted
 
     async def connection(self) -> RemoteConnection:
-        """The one connection this server gets for the whole deployment."""
+        """The connection this server gets for the deployment (a new one if it was lost)."""
+        if self._conn is not None and self._conn.closed:
+            await self._forget_connection()
         if self._conn is None:
             self._conn = await connect(self.spec.target)
+            if self._contacted:
+                await self.note("connection lost; reconnected")
+            self._contacted = True
         return self._conn
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    async def _forget_connection(self) -> None:
+        """Drop a connection that failed under a command: the next command reconnects."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.close(), 5)
+            self._conn = None
 
     async def perform(self, actions: Iterable[Action]) -> int:
         """Run each action in order; return how many ran (skipped `when` commands don't count)."""
@@ -118,7 +148,8 @@ class ServerSession:
         """
         await self.note(f"$ {_shown(command)}")
         skipped: list[bool] = []
-        status = await self._exec(_guarded(command), stream=True, skipped=skipped)
+        status = await self._exec(command if command.fence else _guarded(command), stream=True,
+                                  skipped=skipped)
         if status != 0:
             raise _failure(command, status)
         if skipped:
@@ -161,7 +192,8 @@ class ServerSession:
         directory, name = posixpath.split(upload.path)
         temp = posixpath.join(directory, f".{name}.deploynix-{secrets.token_hex(6)}.tmp")
         argv = ("sh", "-c", WRITE_ATOMICALLY, "sh", temp, upload.path, f"{upload.mode:04o}")
-        status = await self._exec(Command(argv, stdin=upload.data), stream=False)
+        write = Command(argv, stdin=upload.data, fence=upload.fence)
+        status = await self._exec(write, stream=False)
         if status != 0:
             raise StepFailed(f"upload of {upload.path} failed (exit {status})", status)
 
@@ -199,16 +231,44 @@ class ServerSession:
             if stream:
                 await self.sink.line(self.name, line.stream, line.text, line.ts)
 
-        env = dict(command.env) or None
-        stdin = command.stdin or None
-        try:
-            conn = await self.connection()
-            result = await conn.run(
-                command.argv, cwd=command.cwd, env=env, on_line=on_line, stdin=stdin
-            )
-        except SSHError as exc:
-            raise StepFailed(str(exc)) from exc
+        command = self._fenced(command)
+        for pause in (None, *(RECONNECT_PAUSES if command.retry else ())):
+            if pause is not None:
+                await self.note(f"connection lost; retrying in {pause:g} s")
+                await asyncio.sleep(pause)
+            try:
+                status = await self._exec_once(command, on_line)
+            except (SSHError, OSError) as exc:
+                if not command.retry:
+                    if isinstance(exc, ConnectionLost):
+                        raise LostConnection(str(exc)) from exc
+                    raise StepFailed(str(exc)) from exc
+                lost = exc  # a retryable command: run it again over a new connection
+                await self._forget_connection()
+                continue
+            if status == lock.FENCED:
+                raise FencedOff("the server's lock belongs to another deployment now: "
+                                "this one was taken over and changes nothing more", status)
+            return status
+        raise LostConnection(f"connection lost, gave up after {len(RECONNECT_PAUSES)} retries: "
+                             f"{lost}") from lost
+
+    async def _exec_once(self, command: Command, on_line) -> int:
+        tagged = not command.untagged
+        conn = await self.connection()
+        result = await conn.run(
+            command.argv, cwd=command.cwd, env=dict(command.env) or None, on_line=on_line,
+            stdin=command.stdin or None,
+            tag=lock.run_tag(self.ctx.deployment_id, Paths.of(self.ctx).deploy) if tagged else None,
+            pid_dir=Paths.of(self.ctx).run_pids if tagged else None,
+        )
         return result.exit_status
+
+    def _fenced(self, command: Command) -> Command:
+        """The command as it is sent: its `when` checks inside, the lock decision around."""
+        if not command.fence:
+            return command
+        return lock.fenced(_guarded(command), self.ctx, command.fence)
 
 
 def _guarded(command: Command) -> Command:

@@ -13,7 +13,7 @@ import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
 
-from deployments.pipeline import commands, facts, git
+from deployments.pipeline import commands, facts, git, lock
 from deployments.pipeline.commit import not_found
 from deployments.pipeline.context import FULL_SHA, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
@@ -112,9 +112,7 @@ async def activate(s: ServerSession) -> None:
         await _finish_even_if_cancelled(switching)
     finally:
         s.state.switched = _switched(switching)
-        # Nothing printed (cancelled early): prepare read the same link (one deployment
-        # per site at a time), so that is what to restore, never "no current".
-        s.state.previous_target = "\n".join(printed) or s.state.facts.current_target
+        s.state.previous_target = _previous_target(s, printed)
 
 
 async def stack_check(s: ServerSession) -> None:
@@ -157,6 +155,13 @@ async def activate_release(s: ServerSession) -> None:
     await activate(s)
 
 
+async def stop_processes(s: ServerSession) -> None:
+    """After a failure: stop whatever this deployment still runs on the server (a command
+    orphaned by a lost connection, a child that left its process group), over a new
+    connection if the old one is gone, before anything it works in is removed."""
+    await s.run(lock.stop_run(s.ctx))
+
+
 async def discard_release(s: ServerSession) -> None:
     """After a failure: remove what this deployment created (never a release it didn't create)."""
     temp_dirs = tuple(s.state.temp_dirs)
@@ -174,7 +179,7 @@ DEPLOY: tuple[Step, ...] = (
     prepare, fetch_code, link_shared, write_env, install, migrate, build_assets, optimize,
     custom_script, stack_check, activate, reload, restart_workers, cleanup,
 )  # fmt: skip
-ON_FAILURE: tuple[Step, ...] = (discard_release,)
+ON_FAILURE: tuple[Step, ...] = (stop_processes, discard_release)
 ROLLBACK: tuple[Step, ...] = (check_release, activate_release, reload, restart_workers)
 
 # The step that switches `current`: everything before it runs on all servers in
@@ -200,6 +205,18 @@ async def _finish_even_if_cancelled(task: asyncio.Future[list[str]]) -> None:
         finally:
             task.cancel()  # no-op when it has ended
         raise
+
+
+def _previous_target(s: ServerSession, printed: list[str]) -> str | None:
+    """Where `current` pointed before this deployment's switch.
+
+    The switch prints it; but nothing is printed when it was cancelled early, and a retry
+    after a lost connection may print this deployment's own target. Then what prepare read
+    is the answer (one deployment per site at a time), never "no current".
+    """
+    own = posixpath.join("releases", s.ctx.release)
+    first = printed[0] if printed else ""
+    return first if first and first != own else s.state.facts.current_target
 
 
 def _switched(task: asyncio.Future[list[str]]) -> bool:

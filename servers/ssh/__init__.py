@@ -13,6 +13,7 @@ from servers.ssh.connection import RemoteConnection
 from servers.ssh.errors import (
     AuthFailed,
     CommandTimeout,
+    ConnectionLost,
     ConnectTimeout,
     HostKeyChanged,
     SSHError,
@@ -27,6 +28,7 @@ __all__ = [
     "AuthFailed",
     "CommandResult",
     "CommandTimeout",
+    "ConnectionLost",
     "ConnectTimeout",
     "HostKeyChanged",
     "OutputLine",

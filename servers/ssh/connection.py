@@ -14,8 +14,14 @@ from typing import Any
 import asyncssh
 
 from servers.shell import command_line, join
-from servers.ssh.errors import CommandTimeout, SSHError
-from servers.ssh.job import CommandResult, OnLine, RemoteJob, in_own_process_group
+from servers.ssh.errors import CommandTimeout, ConnectionLost, SSHError
+from servers.ssh.job import (
+    CommandResult,
+    OnLine,
+    RemoteJob,
+    in_own_process_group,
+    run_environment,
+)
 from servers.ssh.keys import fingerprint, public_key_line
 
 # After SIGTERM a process group gets this long to exit before SIGKILL.
@@ -61,12 +67,19 @@ class RemoteConnection:
         timeout: float | None = None,
         on_line: OnLine | None = None,
         stdin: bytes | None = None,
+        tag: str | None = None,
+        pid_dir: str | None = None,
     ) -> CommandResult:
         """Run `argv` remotely, streaming each stdout/stderr line to `on_line` as it arrives.
 
         On timeout (CommandTimeout) or cancellation (CancelledError re-raised) the
-        command's whole process group is killed before this returns.
+        command's whole process group is killed before this returns. `tag` marks the
+        command and all its children in their environment (DEPLOYNIX_RUN) and `pid_dir`
+        gets a pid file for its process group while it runs, so that a later connection
+        can find and kill them when this one is gone. ConnectionLost when the connection
+        dies under the command (which may then still run on the server).
         """
+        env = {**(env or {}), **run_environment(tag, pid_dir)}
         text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
         job = await self._start_job(text, on_line, stdin)
         try:
@@ -109,6 +122,11 @@ class RemoteConnection:
         except (asyncssh.Error, OSError) as exc:
             raise SSHError(f"reading {path} on {self.label} failed: {exc}") from exc
 
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone (closed by us, the server, or the network)."""
+        return self._conn.is_closed()
+
     async def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._sftp is not None:
@@ -126,7 +144,8 @@ class RemoteConnection:
             opening.add_done_callback(self._kill_orphan)
             raise
         except (asyncssh.Error, OSError) as exc:
-            raise SSHError(f"could not start a command on {self.label}: {exc}") from exc
+            error = ConnectionLost if self.closed else SSHError
+            raise error(f"could not start a command on {self.label}: {exc}") from exc
         job = RemoteJob(process, on_line)
         job.start(stdin)
         return job

@@ -50,3 +50,13 @@ class CommandTimeout(SSHError):
     """A remote command ran past its timeout; its whole process group was killed."""
 
     kind = "timeout"
+
+
+class ConnectionLost(SSHError):
+    """The connection went away while a command was starting or running.
+
+    The remote command may still be running (an orphan): whoever retries or undoes the
+    work must kill it over a fresh connection first.
+    """
+
+    kind = "connection_lost"

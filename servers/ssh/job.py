@@ -12,21 +12,32 @@ from dataclasses import dataclass
 
 import asyncssh
 
-from servers.ssh.errors import SSHError
+from servers.ssh.errors import ConnectionLost
 from servers.ssh.lines import LineSplitter, OutputLine, decode
 
 OnLine = Callable[[OutputLine], Awaitable[None] | None]
 
 READ_CHUNK = 64 * 1024
 PGID_MARKER = b"__deploynix_pgid__="
+# Names the run a command belongs to, in its environment; every child inherits it (even
+# one that escaped the process group with setsid), so a later kill can find them all.
+RUN_TAG_VARIABLE = "DEPLOYNIX_RUN"
+PID_DIR_VARIABLE = "DEPLOYNIX_PIDS"
 # The wrapper's shell becomes the leader of a new session and process group
-# (setsid), announces its pid (= the group id) on stdout, then runs the command.
+# (setsid), announces its pid (= the group id) on stdout, records it as a pid file
+# under $DEPLOYNIX_PIDS when that is set (removed when it ends), then runs the command.
 # Killing "-PGID" then reaches everything the command started, not just its shell.
 # The command runs as a child rather than by exec so that death by signal N comes
 # back as exit status 128+N, as in any shell; `setsid -w` would instead print
 # "child did not exit normally" and exit with N. When our kill sends TERM to the
 # group, the trap makes the wrapper exit normally (143) once the command is gone.
-_ANNOUNCE_AND_RUN = f'echo "{PGID_MARKER.decode()}$$"; trap \'exit 143\' TERM; "$@"; exit $?'
+_ANNOUNCE_AND_RUN = (
+    f'echo "{PGID_MARKER.decode()}$$"; pidfile=; '
+    f'if [ -n "${{{PID_DIR_VARIABLE}-}}" ]; then pidfile=${PID_DIR_VARIABLE}/$$; '
+    f'mkdir -p -- "${PID_DIR_VARIABLE}" && : > "$pidfile" || exit 70; fi; '
+    "trap '[ -z \"$pidfile\" ] || rm -f -- \"$pidfile\"; exit 143' TERM; "
+    '"$@"; status=$?; [ -z "$pidfile" ] || rm -f -- "$pidfile"; exit "$status"'
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +48,21 @@ class CommandResult:
 
 
 def in_own_process_group(argv: Sequence[str]) -> list[str]:
-    """Wrap `argv` so it runs as its own process group and reports the group id first."""
+    """Wrap `argv` so it runs as its own process group and reports the group id first.
+
+    Pass `run_environment(...)` as the command's environment to tag it and record its pid file.
+    """
     return ["setsid", "-w", "sh", "-c", _ANNOUNCE_AND_RUN, "sh", *argv]
+
+
+def run_environment(tag: str | None, pid_dir: str | None) -> dict[str, str]:
+    """The variables that tag a command with its run and record its process group."""
+    env = {}
+    if tag:
+        env[RUN_TAG_VARIABLE] = tag
+    if pid_dir:
+        env[PID_DIR_VARIABLE] = pid_dir
+    return env
 
 
 class RemoteJob:
@@ -107,7 +131,7 @@ class RemoteJob:
                 await self._deliver(name, splitter.feed(chunk))
             await self._deliver(name, splitter.flush())
         except (asyncssh.Error, OSError, asyncio.IncompleteReadError) as exc:
-            raise SSHError(f"connection lost while reading output: {exc}") from exc
+            raise ConnectionLost(f"connection lost while reading output: {exc}") from exc
         finally:
             if name == "out" and not self.pgid.done():
                 self.pgid.set_result(None)
@@ -137,4 +161,4 @@ class RemoteJob:
         if exit_signal is not None:
             number = getattr(signal, f"SIG{exit_signal[0]}", None)
             return 128 + int(number) if number is not None else 255
-        raise SSHError("connection lost before the command reported an exit status")
+        raise ConnectionLost("connection lost before the command reported an exit status")

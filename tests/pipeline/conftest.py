@@ -22,6 +22,9 @@ from testbed.sshd import SshdHost
 from tests.fixtures.sshd import target_for
 
 _release_numbers = itertools.count(1)
+# What the server lock leaves in .deploynix/ (deployments/pipeline/lock.py): the flock file,
+# the lock naming the last holder, and the pid directory of running process groups.
+LOCK_FILES = ["flock", "lock", "pids"]
 
 
 def next_release() -> str:
@@ -59,6 +62,9 @@ class RecordingSink:
 
     async def commit_resolved(self, sha: str, message: str, author: str) -> None:
         self.commits.append((sha, message, author))
+
+    async def lease_lost(self) -> str:
+        return ""
 
     def text(self) -> str:
         """Every line, joined (for `in` checks)."""
@@ -115,6 +121,8 @@ class Site:
             min_free_mb=1,
         )
         values.update(overrides)
+        # Each claim gets a higher epoch in production (lifecycle._next_epoch); so here.
+        values.setdefault("epoch", values["deployment_id"])
         return DeployContext(**values)  # type: ignore[arg-type]
 
     def release_dir(self, ctx: DeployContext) -> Path:

@@ -70,11 +70,11 @@ def test_it_refuses_shared_paths_outside_the_release(path):
         commands.link_shared(make_ctx(shared_dirs=(path,)))
 
 
-def test_it_uploads_the_env_file_byte_exact_0600_over_sftp():
+def test_it_uploads_the_env_file_byte_exact_0600_under_the_lock():
     env = "A=1\nB='x y'\r\nC=ü=\n"
 
     assert commands.write_env(make_ctx(env_file=env)) == [
-        Upload("/srv/app/shared/.env", env.encode(), 0o600, sftp=True)
+        Upload("/srv/app/shared/.env", env.encode(), 0o600, fence="check")
     ]
     assert commands.write_env(make_ctx()) == []
 

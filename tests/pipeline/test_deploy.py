@@ -13,7 +13,7 @@ import pytest
 
 from deployments.pipeline import run_deploy
 from testbed.web import SiteRoot, WebStack
-from tests.pipeline.conftest import RecordingSink, Site, make_site, run
+from tests.pipeline.conftest import LOCK_FILES, RecordingSink, Site, make_site, run
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web]
 
@@ -141,7 +141,7 @@ def test_it_runs_the_deploy_script_in_the_release_with_its_environment(deployed)
 def test_it_removes_the_temporary_deploy_key(deployed):
     state = deployed.site.deploy_path / ".deploynix"
 
-    assert sorted(p.name for p in state.iterdir()) == ["releases.log"]
+    assert sorted(p.name for p in state.iterdir()) == LOCK_FILES + ["releases.log"]
     assert state.stat().st_mode & 0o777 == 0o700
 
 

@@ -17,6 +17,7 @@ import pytest
 from deployments.pipeline import ServerSpec, run_deploy
 from testbed.web import SiteRoot, WebStack
 from tests.pipeline.conftest import (
+    LOCK_FILES,
     RecordingSink,
     Site,
     make_site,
@@ -71,7 +72,8 @@ def test_it_keeps_current_and_removes_the_failed_release_and_key(live):
     run(run_deploy, ctx)
 
     live.assert_untouched(ctx.release)
-    assert [p.name for p in (live.site.deploy_path / ".deploynix").iterdir()] == ["releases.log"]
+    state = live.site.deploy_path / ".deploynix"
+    assert sorted(p.name for p in state.iterdir()) == LOCK_FILES + ["releases.log"]
     assert not (live.site.deploy_path / f"current.tmp.{ctx.deployment_id}").exists()
 
 
@@ -157,7 +159,7 @@ def test_it_stops_everything_at_the_overall_timeout(live):
 
     result, _sink = run(run_deploy, ctx)
 
-    assert (result.status, result.error) == ("failed", "timed out after 4s")
+    assert (result.status, result.error) == ("timed_out", "timed out after 4s")
     assert remote_processes("sleep 985.5") == ""
     live.assert_untouched(ctx.release)
 
