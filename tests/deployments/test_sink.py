@@ -1,17 +1,22 @@
-"""DeploymentSink against real PostgreSQL and the real Redis channel layer."""
+"""DeploymentSink against real PostgreSQL and the real Redis channel layer.
+
+Lost connections are real too: another connection ends the sink's backend with
+pg_terminate_backend, as a database restart would (tests/faults/test_database.py restarts one).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
-from deployments.sink import DeploymentSink
+from deployments.sink import DeploymentSink, store_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SECRET = "s3cr3t-db-password"
@@ -117,3 +122,92 @@ async def test_it_stores_lines_postgres_cannot_hold_verbatim(running):
     await sink.flush()
     [text] = await _stored_texts(running)
     assert text.startswith("nul\ufffdbyte and ")
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+async def _sink_backend_pid() -> int:
+    """The backend of the thread the sink's ORM calls run in (asgiref's thread-sensitive one)."""
+    return await sync_to_async(_backend_pid)()
+
+
+async def _elsewhere(work, *args):
+    """Run `work` on another thread, hence another connection (closed afterwards)."""
+
+    def run():
+        try:
+            return work(*args)
+        finally:
+            connection.close()
+
+    return await sync_to_async(run, thread_sensitive=False)()
+
+
+def _terminate(pid: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])  # waits until it is gone
+
+
+async def _stored_seqs(deployment: Deployment) -> list[int]:
+    lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
+    return [seq async for seq in lines.values_list("seq", flat=True)]
+
+
+def _outage_records(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "deployments.dbretry"]
+
+
+async def test_it_writes_lines_and_steps_again_after_losing_its_connection(running, caplog):
+    caplog.set_level(logging.WARNING, logger="deployments.dbretry")
+    layer, channel = await _subscribe(running)
+    sink = DeploymentSink(deployment_id=running.pk)
+    await _elsewhere(_terminate, await _sink_backend_pid())
+    await sink.step_started("install", "web-1")
+    for n in range(3):
+        await sink.line("web-1", "out", f"line {n}", 1.0)
+    await sink.step_finished("install", "web-1", "succeeded", 0)
+    event = await asyncio.wait_for(layer.receive(channel), 5)  # step.status running
+    event = await asyncio.wait_for(layer.receive(channel), 5)
+    assert [line["seq"] for line in event["lines"]] == [1, 2, 3]
+    assert await _stored_seqs(running) == [1, 2, 3]
+    step = await DeploymentStep.objects.aget(deployment=running)
+    assert (step.status, step.exit_code) == ("succeeded", 0)
+    [lost, back] = _outage_records(caplog)
+    assert "connection lost" in lost and "connection back" in back
+
+
+async def test_a_retried_batch_skips_the_lines_a_lost_write_had_stored(running):
+    sink = DeploymentSink(deployment_id=running.pk)
+    for n in range(1, 6):
+        await sink.line("web-1", "out", f"line {n}", 1.0)
+    pid = await _sink_backend_pid()
+    await sink.flush()  # lines 1-5 stored; now the sink's next batch meets a dead connection
+    for n in range(6, 11):
+        await sink.line("web-1", "out", f"line {n}", 1.0)
+    await _elsewhere(_terminate, pid)
+    # What a COPY whose commit reached the server just before its connection died leaves:
+    # part of the batch stored, though the sink saw only the error.
+    await _elsewhere(store_lines, running.pk, [(n, "web-1", "out", f"line {n}", 1.0)
+                                               for n in (6, 7)])
+    await sink.flush()
+    assert await _stored_seqs(running) == list(range(1, 11))
+
+
+async def test_its_heartbeat_and_cancel_watch_resume_after_losing_the_connection(running):
+    cancel = asyncio.Event()
+    sink = DeploymentSink(deployment_id=running.pk)
+    await sink.start(cancel)
+    await asyncio.sleep(0.1)  # the background loop has used its connection
+    await _elsewhere(_terminate, await _sink_backend_pid())
+    lost_at = timezone.now()
+    await _elsewhere(
+        lambda: Deployment.objects.filter(pk=running.pk).update(cancel_requested_at=lost_at)
+    )
+    await asyncio.wait_for(cancel.wait(), 5)
+    await asyncio.sleep(sink.HEARTBEAT_INTERVAL + 0.5)
+    await sink.close()
+    assert (await Deployment.objects.aget(pk=running.pk)).heartbeat_at > lost_at
