@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing, start the services the tests need, run every test.
+# `make test`: install what is missing, start the services the tests need, run every test on
+# PostgreSQL, then the tests marked `sqlite` (deploy, rollback, cancel, queueing, the SQLite
+# stress test) again on SQLite, the embedded default that `make run` uses. Both must pass.
+#
+# With arguments, one pass of pytest with those arguments: on PostgreSQL, or on SQLite when
+# DEPLOYNIX_TEST_DB=sqlite (e.g. `DEPLOYNIX_TEST_DB=sqlite bash scripts/test.sh tests/faults`).
 source "$(dirname "$0")/lib.sh"
 
 # Real components only: the suite starts its own sshd, nginx + php-fpm hosts and Chromium.
@@ -9,19 +14,46 @@ apt_ensure \
   node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver
 venv_ensure
 redis_ensure
-DATABASE_URL="$(python3 scripts/devenv.py postgres)"
-export DATABASE_URL
+POSTGRES_URL="$(python3 scripts/devenv.py postgres)"
+# settings.py makes the test database of this file test_<run>_deploynix.sqlite3 beside it.
+SQLITE_FILE="$ROOT/var/test/deploynix.sqlite3"
 export DEPLOYNIX_ENV=test
+# This run's own test databases (deploynix/settings.py): concurrent runs never share one.
+export DEPLOYNIX_TEST_RUN="$$"
 export DEPLOYNIX_VAR_DIR="$ROOT/var/test"
-export DEPLOYNIX_REDIS_PREFIX="dnxtest-$$"
+mkdir -p "$DEPLOYNIX_VAR_DIR"
 
-say "Running the test suite (PostgreSQL: ${DATABASE_URL%%\?*}, Redis: $REDIS_URL)"
-set +e
-"$VENV/bin/pytest" "$@"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-  echo "make test: no tests were collected — that is a failure, not a pass." >&2
-  exit 1
+# run_pass NAME DATABASE_URL PYTEST_ARGS...: one pytest run; "no tests collected" fails it.
+run_pass() {
+  local name="$1" url="$2" status
+  shift 2
+  if [ "$name" = sqlite ]; then
+    # Django deletes an old test database file, not its WAL: a stale -wal must not replay.
+    rm -f "$(dirname "$SQLITE_FILE")/test_${DEPLOYNIX_TEST_RUN}_$(basename "$SQLITE_FILE")"{,-wal,-shm}
+  fi
+  say "Test pass on $name (${url%%\?*}, Redis: $REDIS_URL)"
+  set +e
+  DATABASE_URL="$url" DEPLOYNIX_REDIS_PREFIX="dnxtest-$$-$name" "$VENV/bin/pytest" "$@"
+  status=$?
+  set -e
+  if [ "$status" -eq 5 ]; then
+    echo "make test: the $name pass collected no tests — that is a failure, not a pass." >&2
+    return 1
+  fi
+  return "$status"
+}
+
+if [ "$#" -gt 0 ]; then
+  if [ "${DEPLOYNIX_TEST_DB:-postgres}" = sqlite ]; then
+    run_pass sqlite "sqlite:///$SQLITE_FILE" "$@"
+  else
+    run_pass postgres "$POSTGRES_URL" "$@"
+  fi
+  exit
 fi
-exit "$status"
+
+postgres=0 sqlite=0
+run_pass postgres "$POSTGRES_URL" || postgres=$?
+run_pass sqlite "sqlite:///$SQLITE_FILE" -m sqlite || sqlite=$?
+say "make test: PostgreSQL pass exit $postgres, SQLite pass exit $sqlite"
+[ "$postgres" -eq 0 ] && [ "$sqlite" -eq 0 ]
