@@ -20,8 +20,7 @@ from sites.models import Site
 RECONCILE_QUEUE = "default"
 
 
-@shared_task(name="deployments.tasks_reconcile.reconcile_site", ignore_result=True,
-             queue=RECONCILE_QUEUE)
+@shared_task(name="deployments.tasks_reconcile.reconcile_site", ignore_result=True)
 def reconcile_site(site_id: int) -> None:
     """Observe every server of the site and store the truth (a deleted site: nothing)."""
     site = Site.objects.select_related("organization").filter(pk=site_id).first()
@@ -42,4 +41,6 @@ def reconcile_after_finish(deployment_id: int) -> None:
     if row is None or row["status"] not in FINISHED or row["started_at"] is None:
         return
     site_id = row["site_id"]
-    transaction.on_commit(lambda: reconcile_site.delay(site_id), robust=True)
+    transaction.on_commit(
+        lambda: reconcile_site.apply_async((site_id,), queue=RECONCILE_QUEUE), robust=True
+    )

@@ -202,4 +202,8 @@ class SiteDetailSerializer(SiteSerializer):
 
 
 class ReconcileSerializer(SiteTruthSerializer):
-    judged = serializers.BooleanField(help_text="False while a deployment runs: drift not judged.")
+    judged = serializers.SerializerMethodField(
+        help_text="False while a deployment runs: drift not judged.")
+
+    def get_judged(self, truth) -> bool:
+        return self.context.get("judged", True)

@@ -163,8 +163,7 @@ class SiteReconcileView(SiteObjectMixin, OrgAPIView):
         site = self.get_site()
         report = site_reconcile(site=site, actor=self.actor)
         truth = deployment_selectors.site_truth(site=site)
-        body = ReconcileSerializer(truth).data | {"judged": report.judged}
-        return Response(body)
+        return Response(ReconcileSerializer(truth, context={"judged": report.judged}).data)
 
 
 class SiteWebhookView(SiteObjectMixin, OrgAPIView):
