@@ -1,8 +1,4 @@
-"""Periodic tasks of the schedules app, for the lead to merge into CELERY_BEAT_SCHEDULE.
-
-    from schedules.beat import BEAT_SCHEDULE as SCHEDULES_BEAT
-    CELERY_BEAT_SCHEDULE = {**DEPLOYMENTS_BEAT, **SCHEDULES_BEAT}
-"""
+"""Periodic tasks of the schedules app, merged into CELERY_BEAT_SCHEDULE by settings."""
 
 from __future__ import annotations
 
@@ -12,6 +8,8 @@ BEAT_SCHEDULE = {
     "schedules-fire-due": {
         "task": "schedules.tasks.fire_due_schedules",
         "schedule": 15.0,
-        "options": {"queue": "default", "expires": 14},
+        # The control queue, beside the watchdog (deployments.celery_schedule); the message
+        # expires before the next tick, so a late one is dropped and the next tick fires.
+        "options": {"queue": "control", "expires": 14},
     },
 }
