@@ -142,21 +142,32 @@ SQLITE_OPTIONS = {
 }
 
 
+# Names this test run's databases (scripts/test.sh sets its pid): two runs at once on one
+# machine (a developer's and CI's, or several) must not drop each other's test database.
+TEST_RUN = env_str("DEPLOYNIX_TEST_RUN", "") or ""
+
+
+def _test_name(name: str) -> str:
+    return f"test_{TEST_RUN}_{name}" if TEST_RUN else f"test_{name}"
+
+
 def _database(url: str) -> dict:
     database = dj_database_url.parse(url, conn_max_age=0)
     if database["ENGINE"] != "django.db.backends.sqlite3":
+        database["TEST"] = {"NAME": _test_name(database["NAME"])}
         return database
-    database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    database["OPTIONS"] = {**SQLITE_OPTIONS, "init_command": "PRAGMA journal_mode=DELETE"}  # TEMP variant
     name = database["NAME"]
     if name and name != ":memory:":
         # A file, not Django's in-memory default: the real daphne and worker processes that
         # tests start must open the same test database (tests/deployments/workers.py).
         path = Path(name)
-        database["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
+        database["TEST"] = {"NAME": str(path.with_name(_test_name(path.name)))}
     return database
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a reused connection is checked first
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -184,7 +195,18 @@ CHANNEL_LAYERS = {
 
 # Celery: JSON only, ids as arguments, the row in the database is the truth.
 CELERY_BROKER_URL = REDIS_URL
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{REDIS_PREFIX}:celery:",
+    # A send to a broker that is down or unreachable fails within seconds rather than holding
+    # up a request; deployments.lifecycle.enqueue then leaves the row to the watchdog.
+    "socket_connect_timeout": 3,
+    # Notice a connection that died without a reset (a host gone, a dropped NAT entry): TCP
+    # keepalive, and a PING before a command on a connection idle for 10 s.
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+    # visibility_timeout (how long Redis waits for an ack before it hands a message to another
+    # worker) is set below the deployment limits, which it must outlast.
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -192,22 +214,36 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Three queues. `deploy`: run_deployment. `control`: the periodic watchdog and schedules, on
+# a worker of their own, so a deploy worker that is busy, dead or paused cannot hold up the
+# task that frees its sites. `default`: the rest (notifications, server checks, reconcile).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"deployments.tasks.run_deployment": {"queue": "deploy"}}
+CONTROL_QUEUE = "control"
+CELERY_TASK_ROUTES = {
+    "deployments.tasks.run_deployment": {"queue": "deploy"},
+    "deployments.tasks.watchdog": {"queue": CONTROL_QUEUE},
+    "schedules.tasks.fire_due_schedules": {"queue": CONTROL_QUEUE},
+}
+# A worker outlives any broker outage and resumes by itself: retry for ever (Celery's default
+# is to exit after 100 failed attempts, about 50 minutes), and survive a restart while tasks
+# are unacknowledged, which Celery 5.7.0's own consumer does not (see deploynix/celery.py).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "deploynix.celery:BrokerRestartSafeConsumer"
+# A deployment in progress keeps running through a broker outage (it needs the database and
+# SSH, not Redis); Celery's alternative would cancel it mid-step to redeliver it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
 
 
-def _beat_schedule() -> dict:
-    # Each app keeps its periodic tasks beside its tasks; these modules hold plain dicts only.
-    from deployments.celery_schedule import BEAT_SCHEDULE as deployments_beat
+def _beat_schedule(watchdog_seconds: int) -> dict:
+    # Each app keeps its periodic tasks beside its tasks; these modules hold plain data only.
+    from deployments.celery_schedule import beat_schedule as deployments_beat
     from schedules.beat import BEAT_SCHEDULE as schedules_beat
 
-    return {**deployments_beat, **schedules_beat}
-
-
-CELERY_BEAT_SCHEDULE = _beat_schedule()
+    return {**deployments_beat(watchdog_seconds), **schedules_beat}
 
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only; never in production
@@ -265,6 +301,22 @@ DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
 DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
 DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
+
+# Celery settings that follow from the deployment limits just above (the rest: # Celery).
+# The watchdog's tick follows its window; its messages expire before the next tick.
+CELERY_BEAT_SCHEDULE = _beat_schedule(DEPLOY_WATCHDOG_SECONDS)
+# Time limits above the pipeline's own (its runner ends a deployment as timed_out after
+# DEPLOY_TOTAL_TIMEOUT and records it): a backstop that only a prefork worker enforces. The
+# threads pool that the deploy worker runs ignores both, silently (README.md, Processes).
+_RUN_DEPLOYMENT_TIME_LIMIT = DEPLOY_TOTAL_TIMEOUT + 300
+CELERY_TASK_ANNOTATIONS = {
+    "deployments.tasks.run_deployment": {
+        "soft_time_limit": DEPLOY_TOTAL_TIMEOUT + 120,
+        "time_limit": _RUN_DEPLOYMENT_TIME_LIMIT,
+    },
+}
+# run_deployment acks late: Redis must not hand its message to another worker while it runs.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _RUN_DEPLOYMENT_TIME_LIMIT + 300
 
 # Notification webhooks may not reach loopback/private addresses (SSRF) unless allowed.
 NOTIFICATIONS_BLOCK_PRIVATE_ADDRESSES = env_bool("DEPLOYNIX_NOTIFY_BLOCK_PRIVATE", PRODUCTION)
