@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from deployments import selectors
 from deployments.events import send_status_sync
@@ -34,6 +35,9 @@ DEPLOYMENT_STATUS_HOOKS: list[Callable[[int], object]] = []
 # A queued deployment whose site is free but which has not started after this long lost
 # its task message (broker restart, worker killed before ack): the watchdog sends another.
 REQUEUE_AFTER_SECONDS = 30
+# One the broker never got (enqueued_at NULL) is sent again at once, past this grace for a
+# request whose own after-commit send is still under way.
+UNSENT_GRACE_SECONDS = 2
 
 
 def status_changed(deployment) -> None:
@@ -46,12 +50,26 @@ def status_changed(deployment) -> None:
             logger.exception("deployment %s: status hook %r failed", deployment.pk, hook)
 
 
-def enqueue(deployment_id: int) -> None:
-    """Send run_deployment(id) to the broker. Call only after the row is committed."""
+def enqueue(deployment_id: int) -> bool:
+    """Send run_deployment(id) to the broker; True once the broker has it. Call after commit.
+
+    `enqueued_at` records a send that succeeded, never an attempt. A send that fails (Redis
+    down or restarting) is logged and leaves it NULL: the watchdog's next tick sends the row
+    again (_requeue_stranded), so a trigger made during an outage runs soon after it ends.
+    """
     from deployments.tasks import run_deployment  # the task module imports this one
 
+    try:
+        run_deployment.delay(deployment_id)
+    except KombuOperationalError as exc:
+        logger.warning(
+            "deployment %s: not sent to the broker (%s); the watchdog sends it again",
+            deployment_id, exc,
+        )
+        Deployment.objects.filter(pk=deployment_id).update(enqueued_at=None)
+        return False
     Deployment.objects.filter(pk=deployment_id).update(enqueued_at=timezone.now())
-    run_deployment.delay(deployment_id)
+    return True
 
 
 def enqueue_next(site_id: int) -> int | None:
@@ -223,18 +241,23 @@ def _fail_lost(deployment_id: int, cutoff: datetime) -> bool:
 
 
 def _requeue_stranded(now: datetime) -> list[int]:
-    """The oldest queued deployment of each free site, if its task seems lost."""
-    stale = now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    """Send again the oldest queued deployment of each free site whose task is not on its way.
+
+    Never sent (the broker was down when it was requested or handed over): at once. Sent but
+    not started REQUEUE_AFTER_SECONDS later: its message was lost. A duplicate is harmless,
+    the claim runs it once. Returns the ids the broker accepted.
+    """
+    lost = now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    unsent = now - timedelta(seconds=UNSENT_GRACE_SECONDS)
     running = Deployment.objects.filter(site=OuterRef("site"), status=Status.RUNNING)
     older = Deployment.objects.filter(
         site=OuterRef("site"), status=Status.QUEUED, id__lt=OuterRef("id")
     )
     stranded = list(
         Deployment.objects.filter(status=Status.QUEUED)
-        .filter(Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True, created_at__lt=stale))
+        .filter(Q(enqueued_at__lt=lost) | Q(enqueued_at__isnull=True, created_at__lt=unsent))
         .filter(~Exists(running), ~Exists(older))
+        .order_by("id")
         .values_list("id", flat=True)
     )
-    for deployment_id in stranded:
-        enqueue(deployment_id)
-    return stranded
+    return [deployment_id for deployment_id in stranded if enqueue(deployment_id)]
