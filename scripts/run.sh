@@ -26,7 +26,9 @@ say "Seeding the demo organization"
 
 {
   echo "web: $VENV/bin/daphne -b 127.0.0.1 -p $PORT deploynix.asgi:application"
-  echo "worker: $VENV/bin/celery -A deploynix worker -Q default,deploy --pool threads --concurrency 32 -l info"
+  echo "worker: $VENV/bin/celery -A deploynix worker -Q default,deploy --pool threads --concurrency 32 -n worker@%h -l info"
+  # The watchdog and the schedules, apart from the deploys (README.md, Processes).
+  echo "control: $VENV/bin/celery -A deploynix worker -Q control --pool threads --concurrency 2 -n control@%h -l info"
   echo "beat: $VENV/bin/celery -A deploynix beat -l info -s $ROOT/var/celerybeat-schedule"
   echo "demo-ssh: $VENV/bin/python -m testbed.sshd serve --dir $DEMO/sshd --port $SSH_PORT --authorized-keys $DEMO/authorized_keys"
   if ls /usr/sbin/php-fpm* >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; then

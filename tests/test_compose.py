@@ -32,7 +32,8 @@ from deploynix.celery import app as celery_app
 from tests.test_settings_production import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "control", "beat")
+CELERY_WORKERS = ("worker", "control")
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 SETTING_READ = re.compile(r"\b(?:env_\w+|require)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 
@@ -78,7 +79,7 @@ def test_it_checks_the_health_of_the_data_stores_and_keeps_their_data(services, 
     assert service["volumes"]
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+@pytest.mark.parametrize("name", ["web", "worker", "control", "beat"])
 def test_it_starts_app_services_after_a_successful_migration(services, name):
     depends = {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
     assert depends == {
@@ -163,22 +164,25 @@ def _queues_of(worker: str, seconds: float = 40) -> set[str]:
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_it_starts_a_worker_consuming_the_queues_of_the_command(services):
-    worker = f"compose-test-{os.getpid()}@localhost"
-    command = [_bin("celery"), *services["worker"]["command"][1:], "--hostname", worker]
+@pytest.mark.parametrize("name,expected", [("worker", {"default", "deploy"}),
+                                           ("control", {"control"})])
+def test_it_starts_a_worker_consuming_the_queues_of_the_command(services, name, expected):
+    worker = f"compose-test-{name}-{os.getpid()}@localhost"
+    command = [_bin("celery"), *services[name]["command"][1:], "--hostname", worker]
     with _running(command):
         queues = _queues_of(worker)
-    assert queues == {"default", "deploy"}
+    assert queues == expected
 
 
-@pytest.mark.parametrize("name", ["worker", "beat"])
-def test_it_runs_the_deploynix_celery_app(services, name):
+@pytest.mark.parametrize("name,program", [("worker", "worker"), ("control", "worker"),
+                                          ("beat", "beat")])
+def test_it_runs_the_deploynix_celery_app(services, name, program):
     command = services[name]["command"]
-    assert command[:4] == ["celery", "-A", "deploynix", name]
+    assert command[:4] == ["celery", "-A", "deploynix", program]
     assert find_app(command[2]).main == "deploynix"
 
 
-@pytest.mark.parametrize("name", ["worker", "beat"])
+@pytest.mark.parametrize("name", ["worker", "control", "beat"])
 def test_it_gives_celery_only_options_it_accepts(services, name):
     # Click parses every option before acting on --help, so a misspelt option fails here.
     command = [_bin("celery"), *services[name]["command"][1:], "--help"]
@@ -186,11 +190,22 @@ def test_it_gives_celery_only_options_it_accepts(services, name):
     assert result.returncode == 0, result.stderr
 
 
+def _queues_in(command: list[str]) -> set[str]:
+    return set(command[command.index("-Q") + 1].split(","))
+
+
 def test_it_consumes_every_queue_tasks_are_routed_to(services):
-    command = services["worker"]["command"]
-    queues = set(command[command.index("-Q") + 1].split(","))
+    queues = set().union(*(_queues_in(services[name]["command"]) for name in CELERY_WORKERS))
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     assert queues == {settings.CELERY_TASK_DEFAULT_QUEUE, *routed}
+
+
+def test_it_serves_the_watchdog_and_schedules_apart_from_the_deploys(services):
+    control = _queues_in(services["control"]["command"])
+    assert control == {settings.CONTROL_QUEUE}
+    assert settings.CONTROL_QUEUE not in _queues_in(services["worker"]["command"])
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["options"]["queue"] in control
 
 
 def test_it_runs_deployments_on_threads_because_they_wait_on_ssh(services):
