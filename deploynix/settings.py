@@ -156,7 +156,7 @@ def _database(url: str) -> dict:
     if database["ENGINE"] != "django.db.backends.sqlite3":
         database["TEST"] = {"NAME": _test_name(database["NAME"])}
         return database
-    database["OPTIONS"] = {**SQLITE_OPTIONS, "init_command": "PRAGMA journal_mode=DELETE"}  # TEMP variant
+    database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
     name = database["NAME"]
     if name and name != ":memory:":
         # A file, not Django's in-memory default: the real daphne and worker processes that
