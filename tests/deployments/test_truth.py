@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from selenium.webdriver.common.by import By
 
 from deployments import selectors
 from deployments.models import Deployment, ServerReleaseFacts, Status, Trigger
@@ -28,6 +29,8 @@ from deploynix.models import AuditEvent
 from servers.models import Server
 from servers.services import server_ssh_target
 from tests.api.conftest import mint
+from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
+from tests.conftest import PASSWORD
 from tests.deployments.stage import Stage, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
 
@@ -252,6 +255,35 @@ def test_the_history_page_shows_targets_in_constant_queries(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(url("sites:history", pk=stage.site.pk)).content.decode()
     assert 'data-target="' in page
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_site_page_shows_drift_at_desktop_and_phone_widths(
+    stage, cast, browser, width  # noqa: F811  (the fixture imported above)
+):
+    first, _second = deployed(stage, "1.0.0"), deployed(stage, "2.0.0")
+    point_current_by_hand(stage, first.release)
+    reconcile_site(stage.site.pk)
+    browser.login(cast.developer.email, PASSWORD)
+    browser.driver.set_window_size(width, 900)
+    browser.get(url("sites:detail", pk=stage.site.pk))
+    drift = browser.wait_for(lambda: browser.text('[data-drift="web-1"]'), message="drift")
+    assert first.release in drift
+    height = browser.driver.execute_script("return document.documentElement.scrollHeight")
+    browser.driver.set_window_size(width, min(height + 120, 4000))
+    overflow = browser.driver.execute_script(
+        "var p = document.getElementById('servers-truth'); return p.scrollWidth - p.clientWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.driver.save_screenshot(str(SCREENSHOTS / f"site-drift-{width}.png"))
+    panel = browser.driver.find_element(By.ID, "servers-truth")
+    panel.screenshot(str(SCREENSHOTS / f"site-drift-{width}-servers.png"))
+    browser.driver.set_window_size(1280, 900)
+    assert overflow <= 0, f"the servers panel is wider than the screen at {width} px"
+    assert browser.console_errors() == []
 
 
 @pytest.fixture
