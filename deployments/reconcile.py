@@ -1,7 +1,7 @@
 """Reconcile: ask every server of a site what is live and on disk, store it, report the drift.
 
 The database is the journal of what was asked; the servers are the truth about what is
-live (docs in /work/main/docs/architecture.md). `site_reconcile` reads each server once
+live (docs/architecture.md). `site_reconcile` reads each server once
 (deployments/pipeline/inventory.py), concurrently and with a bounded timeout, stores the
 facts per server (ServerReleaseFacts) and audits what disagreed. It never changes a server.
 Runs after every finished deployment (deployments/tasks_reconcile.py) and on demand.
@@ -13,10 +13,12 @@ import asyncio
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from deployments import selectors
 from deployments.models import Deployment, ServerReleaseFacts, Status
+from deployments.pipeline import lock
 from deployments.pipeline.context import ServerSpec
 from deployments.pipeline.inventory import Inventory, inventory, parse_inventory
 from deploynix.audit import Actor, audit_record
@@ -63,9 +65,15 @@ class ReconcileReport:
         return {s.server: list(s.drift) for s in self.servers if s.drift}
 
 
-async def observe(server_spec: ServerSpec, deploy_path: str) -> Inventory:
+async def observe(
+    server_spec: ServerSpec, deploy_path: str, fence_epoch: int | None = None
+) -> Inventory:
     """Read the site's truth on one server: one connection, one read-only command.
 
+    With `fence_epoch` (the watchdog took a deployment away: `_pending_fence`), first take
+    the server's lock at that epoch for nobody, so the silent worker's processes stop and
+    nothing it sends later changes the server (deployments/pipeline/lock.py). A lock that
+    a newer deployment holds already is left alone.
     Raises SSHError (connection, login, host key, or the command failing) or TimeoutError.
     """
     command = inventory(deploy_path)
@@ -77,6 +85,8 @@ async def observe(server_spec: ServerSpec, deploy_path: str) -> Inventory:
 
     async with asyncio.timeout(OBSERVE_TIMEOUT_SECONDS):
         async with await connect(server_spec.target) as conn:
+            if fence_epoch is not None:
+                await conn.run(lock.fence_off(deploy_path, fence_epoch).argv)
             result = await conn.run(command.argv, on_line=collect)
     if result.exit_status != 0:
         detail = " ".join(err[-3:]) or "no output"
@@ -88,7 +98,7 @@ def site_reconcile(*, site: Site, actor: Actor) -> ReconcileReport:
     """Observe every server of `site`, store the facts, audit ("site.reconciled"), report."""
     servers = list(site.servers.order_by("name"))
     specs = [ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers]
-    outcomes = asyncio.run(_observe_all(specs, site.deploy_path))
+    outcomes = asyncio.run(_observe_all(specs, site.deploy_path, _pending_fence(site)))
     with transaction.atomic():
         report = _judge(site, servers, outcomes)
         _store(site, servers, report)
@@ -100,11 +110,22 @@ def site_reconcile(*, site: Site, actor: Actor) -> ReconcileReport:
 
 
 async def _observe_all(
-    specs: list[ServerSpec], deploy_path: str
+    specs: list[ServerSpec], deploy_path: str, fence_epoch: int | None
 ) -> list[Inventory | BaseException]:
     return await asyncio.gather(
-        *(observe(spec, deploy_path) for spec in specs), return_exceptions=True
+        *(observe(spec, deploy_path, fence_epoch) for spec in specs), return_exceptions=True
     )
+
+
+def _pending_fence(site: Site) -> int | None:
+    """The site's epoch when the watchdog raised it past every deployment's (a lease taken
+    away from a silent worker, not yet given to anyone) and nothing runs now; else None."""
+    epoch = Site.objects.values_list("deploy_epoch", flat=True).get(pk=site.pk)
+    deployments = Deployment.objects.filter(site=site)
+    if deployments.filter(status=Status.RUNNING).exists():
+        return None
+    newest = deployments.aggregate(newest=Max("epoch"))["newest"] or 0
+    return epoch if epoch > newest else None
 
 
 def _judge(

@@ -90,6 +90,18 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Save, never writing `deploy_epoch`: it only moves by atomic increments
+        (deployments.lifecycle), and a stale copy saved back would move it backwards."""
+        if self.pk is not None and kwargs.get("update_fields") is None and not kwargs.get(
+            "force_insert"
+        ):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "deploy_epoch"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def env(self) -> dict[str, str]:
         """The decrypted environment as a dict (names in the order they were entered)."""

@@ -16,6 +16,7 @@ process group (servers.ssh.job), so `stop_run` finds them all over any connectio
 
 from __future__ import annotations
 
+import posixpath
 from functools import cache
 from importlib import resources
 
@@ -40,20 +41,9 @@ def run_tag(deployment_id: int, deploy_path: str) -> str:
     return f"{deployment_id}@{deploy_path}"
 
 
-def fenced(command: Command, ctx: DeployContext, mode: str, *, deployment_id: int | None = None
-           ) -> Command:
+def fenced(command: Command, ctx: DeployContext, mode: str) -> Command:
     """`command` run under the site's flock, after the lock decision `mode` allowed it."""
-    paths = Paths.of(ctx)
-    holder = ctx.deployment_id if deployment_id is None else deployment_id
-    argv = (
-        "sh", "-c", script("fence.sh"), "fence", paths.state, mode, str(ctx.epoch),
-        str(holder), script("stop_run.sh"), *command.argv,
-    )  # fmt: skip
-    return Command(
-        argv, cwd=command.cwd, env=command.env, when=command.when,
-        fail_message=command.fail_message, stdin=command.stdin,
-        label=command.label or "", retry=command.retry, untagged=command.untagged,
-    )
+    return _fenced(command, Paths.of(ctx).state, mode, ctx.epoch, ctx.deployment_id)
 
 
 def stop_run(ctx: DeployContext) -> Command:
@@ -65,7 +55,21 @@ def stop_run(ctx: DeployContext) -> Command:
                    retry=True, untagged=True)
 
 
-def fence_off(ctx: DeployContext) -> Command:
-    """Take the lock for nobody at ctx.epoch: stops an older holder's processes and fences
-    it off for good (used by reconcile after the watchdog took a deployment away)."""
-    return fenced(Command(("true",), retry=True, untagged=True), ctx, ACQUIRE, deployment_id=0)
+def fence_off(deploy_path: str, epoch: int) -> Command:
+    """Take the site's lock at `epoch` for nobody (deployment 0): an older holder's processes
+    are stopped and every later command of it is refused. Reconcile runs this after the
+    watchdog took a deployment away from a silent worker (deployments/reconcile.py)."""
+    state = posixpath.join(posixpath.normpath(deploy_path), ".deploynix")
+    return _fenced(Command(("true",), untagged=True), state, ACQUIRE, epoch, 0)
+
+
+def _fenced(command: Command, state: str, mode: str, epoch: int, holder: int) -> Command:
+    argv = (
+        "sh", "-c", script("fence.sh"), "fence", state, mode, str(epoch), str(holder),
+        script("stop_run.sh"), *command.argv,
+    )  # fmt: skip
+    return Command(
+        argv, cwd=command.cwd, env=command.env, when=command.when,
+        fail_message=command.fail_message, stdin=command.stdin,
+        label=command.label or "", retry=command.retry, untagged=command.untagged,
+    )
