@@ -1,11 +1,16 @@
 """A real headless Chromium driven by Selenium, pointed at a real daphne.
 
 `Browser` wraps the driver with what tests need: open a path, log in through the /login/ form,
-wait for a condition, read the live log as rendered, save a screenshot to docs/screenshots/.
+wait for a condition, read the live log as rendered, save a screenshot.
+
+Screenshots go to var/screenshots/ (ignored by git), so `make test` leaves the tree clean. The
+README's pictures in docs/screenshots/ are refreshed on purpose, by a run with
+DEPLOYNIX_SCREENSHOTS=docs (e.g. `DEPLOYNIX_SCREENSHOTS=docs bash scripts/test.sh tests/browser`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +24,17 @@ from selenium.webdriver.common.by import By
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIRS = {"var": ROOT / "var" / "screenshots", "docs": ROOT / "docs" / "screenshots"}
+
+
+def screenshots_dir() -> Path:
+    """Where Browser.screenshot() writes: DEPLOYNIX_SCREENSHOTS=docs|var (default var)."""
+    choice = os.environ.get("DEPLOYNIX_SCREENSHOTS") or "var"
+    if choice not in SCREENSHOT_DIRS:
+        raise ValueError(f"DEPLOYNIX_SCREENSHOTS must be one of {sorted(SCREENSHOT_DIRS)}")
+    return SCREENSHOT_DIRS[choice]
+
 
 # Every line of the live log as (seq, server, visible text), read in one round trip.
 READ_LOG = """
@@ -99,8 +114,9 @@ class Browser:
         return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
 
     def screenshot(self, name: str) -> Path:
-        """Save the current page as docs/screenshots/<name>.png."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        """Save the current page as <name>.png in screenshots_dir()."""
+        folder = screenshots_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         self.driver.save_screenshot(str(path))
         return path

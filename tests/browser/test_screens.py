@@ -1,7 +1,8 @@
 """A Manager's tour of the main pages after real deploys: no console error, the right pages.
 
-Each page is saved as docs/screenshots/<name>.png for the README. (This module sorts after
-test_live_log.py, so its populated dashboard is the `dashboard.png` a full run leaves behind.)
+Each page is saved as <name>.png (docs/screenshots/ for the README when DEPLOYNIX_SCREENSHOTS=docs,
+see tests/browser/harness.py). (This module sorts after test_live_log.py, so its populated
+dashboard is the `dashboard.png` a full run leaves behind.)
 """
 
 from __future__ import annotations
