@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
+from functools import partial
 
 from celery import Celery
 from celery.utils.threads import bound_open_broker_sockets
@@ -17,7 +18,8 @@ app.autodiscover_tasks()
 
 
 class BrokerRestartSafeConsumer(Consumer):
-    """Celery 5.7.0's worker consumer, made to survive a Redis restart (settings: worker_consumer).
+    """Celery 5.7.0's worker consumer, made to survive a Redis restart (settings: worker_consumer)
+    and to reconnect promptly once the broker is back.
 
     When the broker connection drops, 5.7.0 tears it down twice: `collect()` first, whose close
     of the consuming channel stops at the dead BRPOP socket (the channel stays half open) and
@@ -34,6 +36,17 @@ class BrokerRestartSafeConsumer(Consumer):
     channel's own pool once Redis is back, and the watchdog re-sends any deployment whose
     message was lost (deployments.lifecycle._requeue_stranded).
     """
+
+    # Celery retries a lost broker after 2, 4, 6 ... 30 s, so after a long outage a worker
+    # would idle up to 30 s with Redis back. Here every 1, 2 ... 5 s at most.
+    RECONNECT_INTERVAL_MAX = 5.0
+
+    def ensure_connected(self, conn):
+        conn.ensure_connection = partial(
+            conn.ensure_connection, interval_start=1, interval_step=1,
+            interval_max=self.RECONNECT_INTERVAL_MAX,
+        )
+        return super().ensure_connected(conn)
 
     def on_connection_error_after_connected(self, exc):
         connection = self.connection
