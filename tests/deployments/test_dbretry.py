@@ -15,6 +15,8 @@ from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# pg_terminate_backend ends a connection from outside, the way a PostgreSQL restart does.
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
 
 def _backend_pid() -> int:
@@ -48,6 +50,7 @@ def running(site):
     )
 
 
+@postgres_only
 def test_a_finish_is_recorded_after_its_connection_died(running, caplog):
     caplog.set_level(logging.WARNING, logger="deployments.dbretry")
     _terminate_from_another_connection(_backend_pid())
@@ -59,6 +62,7 @@ def test_a_finish_is_recorded_after_its_connection_died(running, caplog):
     assert "connection lost" in lost and "back after" in back
 
 
+@postgres_only
 def test_it_reconnects_for_a_write_outside_a_transaction(running):
     # No atomic() to drop the broken connection on its way out: the retry must close it.
     _terminate_from_another_connection(_backend_pid())
@@ -69,6 +73,7 @@ def test_it_reconnects_for_a_write_outside_a_transaction(running):
     assert updated == 1 and Deployment.objects.get(pk=running.pk).heartbeat_at == beat
 
 
+@postgres_only
 def test_it_gives_up_when_the_connection_keeps_dying(caplog):
     caplog.set_level(logging.WARNING, logger="deployments.dbretry")
     attempts = []

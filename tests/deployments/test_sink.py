@@ -20,6 +20,8 @@ from deployments.sink import DeploymentSink, store_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SECRET = "s3cr3t-db-password"
+# pg_terminate_backend ends a connection from outside, the way a PostgreSQL restart does.
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +163,7 @@ def _outage_records(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "deployments.dbretry"]
 
 
+@postgres_only
 async def test_it_writes_lines_and_steps_again_after_losing_its_connection(running, caplog):
     caplog.set_level(logging.WARNING, logger="deployments.dbretry")
     layer, channel = await _subscribe(running)
@@ -180,6 +183,7 @@ async def test_it_writes_lines_and_steps_again_after_losing_its_connection(runni
     assert "connection lost" in lost and "connection back" in back
 
 
+@postgres_only
 async def test_a_retried_batch_skips_the_lines_a_lost_write_had_stored(running):
     sink = DeploymentSink(deployment_id=running.pk)
     for n in range(1, 6):
@@ -197,6 +201,7 @@ async def test_a_retried_batch_skips_the_lines_a_lost_write_had_stored(running):
     assert await _stored_seqs(running) == list(range(1, 11))
 
 
+@postgres_only
 async def test_its_heartbeat_and_cancel_watch_resume_after_losing_the_connection(running):
     cancel = asyncio.Event()
     sink = DeploymentSink(deployment_id=running.pk)
