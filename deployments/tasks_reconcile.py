@@ -15,8 +15,8 @@ from deployments.reconcile import site_reconcile
 from deploynix.audit import Actor
 from sites.models import Site
 
-# The beat/control queue of issue 10 item 7 is being created separately; until a worker
-# consumes "control", reconciles ride on "default", which every worker here consumes.
+# Not "control": that queue is for beat's watchdog and schedules (deploynix/settings.py);
+# a reconcile is an SSH round trip per server and rides on "default" with the other work.
 RECONCILE_QUEUE = "default"
 
 
