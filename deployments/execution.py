@@ -15,6 +15,8 @@ import logging
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.db import connections
 
+from deployments.context_builder import build_context, context_secrets
+from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind
 from deployments.pipeline.context import DeployContext, PipelineResult
 from deployments.sink import DeploymentSink
@@ -24,10 +26,11 @@ logger = logging.getLogger(__name__)
 
 def execute(deployment: Deployment) -> PipelineResult:
     """Run the deploy or rollback of a claimed (running) deployment; never raises."""
-    from deployments.context_builder import build_context, context_secrets
-
     try:
-        ctx = build_context(deployment)
+        # A database blink while reading the site must not fail the deploy at "prepare".
+        ctx = DatabaseRetry(f"deployment {deployment.pk}: context").run(
+            build_context, deployment
+        )
     except Exception as exc:
         logger.exception("deployment %s: cannot build its context", deployment.pk)
         try:
