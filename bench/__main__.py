@@ -15,12 +15,13 @@ from pathlib import Path
 
 from bench import testbed
 from bench.capistrano import Capistrano
-from bench.document import render
+from bench.document import keep_unmeasured, render
+from bench.faults import FAULTS
 from bench.report import Results, load_average
 from bench.scenarios import speed, zero_downtime
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-SECTIONS = ("zero", "speed", "rolling", "fleet", "concurrency", "live", "panel")
+SECTIONS = ("zero", "speed", "rolling", "fleet", "concurrency", "live", "panel", "faults")
 
 
 def _record(results: Results, section: str, error: BaseException) -> None:
@@ -139,6 +140,18 @@ def django_side(args, results: Results, only: set[str]) -> None:
         env.close()
 
 
+def fault_drills(args, results: Results, only: set[str]) -> None:
+    """Deploys under load with one fault each (bench/faults.py), in a child process."""
+    if "faults" not in only:
+        return
+    from bench import faults
+
+    try:
+        results.faults = faults.measure(tuple(args.faults))
+    except Exception as error:  # noqa: BLE001
+        _record(results, "faults", error)
+
+
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench")
     add = parser.add_argument
@@ -159,6 +172,7 @@ def parse() -> argparse.Namespace:
     # 10,000 lines/s twice: whether a batch outgrows a WebSocket message depends on timing.
     add("--live", nargs="+", default=["1000:5", "10000:3", "10000:3"], help="RATE:SECONDS runs")
     add("--panel-deployments", type=int, default=10_000)
+    add("--faults", nargs="+", default=list(FAULTS), choices=FAULTS, help="fault drills to run")
     add("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     add("--no-write", action="store_true", help="print only; keep docs/benchmarks.md")
     return parser.parse_args()
@@ -174,6 +188,8 @@ def main() -> None:
     results.load.append(load_average())
     django_side(args, results, only)
     results.load.append(load_average())
+    fault_drills(args, results, only)
+    results.load.append(load_average())
     argv = (
         f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
         f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
@@ -181,12 +197,15 @@ def main() -> None:
         f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
         f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
         + ("" if args.capistrano else " --no-capistrano")
+        + (f" --faults {' '.join(args.faults)}" if args.faults != list(FAULTS) else "")
         + (f" --only {args.only}" if only != set(SECTIONS) else "")
     )
     text = render(results, time.monotonic() - started, argv)
     print(text)
     if not args.no_write:
-        DOC.write_text(text)
+        # A partial run (--only) rewrites its own sections and keeps the others as they were.
+        previous = DOC.read_text() if DOC.exists() else ""
+        DOC.write_text(keep_unmeasured(text, previous))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.faults import TARGET_SECONDS, Faults
 from bench.rolling import Concurrency, FleetScaling
 from bench.scenarios import Speed, ZeroDowntime
 
@@ -25,6 +26,7 @@ class Results:
     concurrency: Concurrency | None = None
     live: dict | None = None
     panel: dict | None = None
+    faults: Faults | None = None
     errors: dict[str, str] = field(default_factory=dict)
     load: list[str] = field(default_factory=list)  # load averages seen during the run
 
@@ -189,3 +191,39 @@ def panel_table(panel: dict) -> str:
             f"{page['max_ms']:.1f} | {page['queries']} |"
         )
     return "\n".join(rows)
+
+
+def faults_table(f: Faults) -> str:
+    rows = [
+        "| fault | where it fell | requests | failed: non-2xx / socket / truncated | "
+        "target 0 failed (fault before the switch) | faulted deployment | "
+        "fault → faulted deployment ended (s) | fault → next deployment succeeded (s) | "
+        f"target ≤ {TARGET_SECONDS} s | `current` = next release |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in f.runs:
+        if r.error and r.deployed_again_s is None and not r.requests:
+            rows.append(f"| {r.fault} | **drill did not complete:** {_cell(r.error[:300])} "
+                        "| | | | | | | | |")
+            continue
+        zero = verdict(r.failed_requests == 0) if r.before_switch else "no target (after it)"
+        error = _cell(r.faulted_error[:120])
+        faulted = r.faulted_status + (f": {error}" if error else "")
+        again = "never" if r.deployed_again_s is None else f"{r.deployed_again_s:.1f}"
+        ok = r.deployed_again_s is not None and r.deployed_again_s <= TARGET_SECONDS
+        rows.append(
+            f"| {r.fault} | {_cell(r.where)} | {r.requests:,} | **{r.failed_requests}**: "
+            f"{r.non_2xx} / {r.socket_errors} / {r.truncated} | {zero} | {faulted} | "
+            f"{_seconds(r.faulted_end_s)} | {again} | {verdict(ok)} | "
+            f"{'yes' if r.live_is_next else '**no**'} |"
+        )
+    return "\n".join(rows)
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _cell(text: str) -> str:
+    """Text that stays in one Markdown table cell (errors carry newlines and pipes)."""
+    return " ".join(text.split()).replace("|", "\\|")
