@@ -84,6 +84,7 @@ def url(name: str, **kwargs) -> str:
     return reverse(name, kwargs={"org": "acme", **kwargs})
 
 
+@pytest.mark.sqlite
 def test_it_offers_the_release_live_before_after_deploy_rollback_deploy(stage):
     first, second = deployed(stage, "1.0.0"), deployed(stage, "2.0.0")
     rolled_back(stage, first.release)
@@ -98,6 +99,7 @@ def test_it_offers_the_release_live_before_after_deploy_rollback_deploy(stage):
     assert rollback.commit_sha == first.commit_sha and rollback.previous_release == third.release
 
 
+@pytest.mark.sqlite
 def test_a_current_changed_by_hand_shows_drift_and_the_rollback_list_follows(
     stage, cast, client_for
 ):
