@@ -195,6 +195,9 @@ own run (~1–2 s here).
   (`DeploymentSink.FLUSH_INTERVAL`, 30 ms) by design.
 - Several hosts are network namespaces with private /srv mounts, not separate machines: the
   network is a local bridge (no real latency or bandwidth limits).
+- The fault drills use one host and load its web server directly (no balancer), one run
+  per fault: their seconds vary from run to run by about the watchdog's tick and the
+  next deployment's own duration.
 """
 
 
@@ -250,8 +253,20 @@ def _fault_notes(r: Results) -> str:
             notes.append(f"- **{run.fault}: target missed** — " + "; ".join(missed) + ".")
     if not notes:
         return (f"Every drill met both targets: no failed request, and the site deployed "
-                f"again within {TARGET_SECONDS} s of each fault.")
-    return "Where a target is missed, and why:\n\n" + "\n".join(notes)
+                f"again within {TARGET_SECONDS} s of each fault." + _close_calls(r))
+    return "Where a target is missed, and why:\n\n" + "\n".join(notes) + _close_calls(r)
+
+
+def _close_calls(r: Results) -> str:
+    """Met, but with little margin: say so, and what sets the floor."""
+    from bench.faults import TARGET_SECONDS
+
+    close = [run for run in r.faults.runs if run.deployed_again_s is not None
+             and 0.75 * TARGET_SECONDS < run.deployed_again_s <= TARGET_SECONDS]
+    return "".join(
+        f" Little margin for {run.fault} ({run.deployed_again_s:.1f} of {TARGET_SECONDS} s): "
+        f"{_WHY_SLOW.get(run.fault, 'see the table')}." for run in close
+    )
 
 
 def _fault_evidence(r: Results) -> str:
