@@ -32,7 +32,7 @@ elif [ -e "$current" ]; then
 fi
 if [ -d "$releases" ]; then
   for dir in "$releases"/*; do
-    [ -d "$dir" ] && [ ! -L "$dir" ] || continue
+    if [ ! -d "$dir" ] || [ -L "$dir" ]; then continue; fi
     name=${dir##*/}
     case $name in *[!0-9]*) continue ;; esac
     [ "${#name}" -eq 14 ] || continue
