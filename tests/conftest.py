@@ -22,6 +22,26 @@ pytest_plugins = [
 
 PASSWORD = "correct horse battery staple"
 
+# `make test` runs these modules a second time on SQLite, the embedded default of `make run`
+# (scripts/test.sh: `-m sqlite`): everything that really deploys, rolls back, cancels or
+# queues, through real workers where the module has them. Modules may also mark themselves.
+SQLITE_PASS = (
+    "tests/deployments/test_concurrency.py",
+    "tests/deployments/test_end_to_end.py",
+    "tests/deployments/test_queueing.py",
+    "tests/deployments/test_rollback.py",
+    "tests/deployments/test_task.py",
+    "tests/deployments/test_watchdog_and_cancel.py",
+    "tests/webhooks/test_end_to_end.py",
+    "tests/browser/test_deploy_flow.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in SQLITE_PASS:
+            item.add_marker(pytest.mark.sqlite)
+
 
 @dataclass
 class Cast:
@@ -43,7 +63,8 @@ class Cast:
 
 
 def make_user(email: str) -> User:
-    return User.objects.create_user(email=email, password=PASSWORD, name=email.split("@")[0].title())
+    name = email.split("@")[0].title()
+    return User.objects.create_user(email=email, password=PASSWORD, name=name)
 
 
 @pytest.fixture
@@ -56,7 +77,9 @@ def cast(db) -> Cast:
         Membership.objects.create(user=user, organization=org, role=role)
         users[role.label.lower()] = user
     outsider = make_user("outsider@other.test")
-    other = organization_create(name="Other", owner=outsider, actor=Actor(user=outsider), slug="other")
+    other = organization_create(
+        name="Other", owner=outsider, actor=Actor(user=outsider), slug="other"
+    )
     return Cast(org=org, owner=owner, outsider=outsider, other_org=other, **users)
 
 
