@@ -35,6 +35,8 @@ DEPLOYMENT_STATUS_HOOKS: list[Callable[[int], object]] = []
 # A queued deployment whose site is free but which has not started after this long lost
 # its task message (broker restart, worker killed before ack): the watchdog sends another.
 REQUEUE_AFTER_SECONDS = 30
+# How the watchdog's verdict begins (the reconcile that fences the servers looks for it).
+WORKER_LOST = "worker lost"
 # One the broker never got (enqueued_at NULL) is sent again at once, past this grace for a
 # request whose own after-commit send is still under way.
 UNSENT_GRACE_SECONDS = 2
@@ -236,7 +238,7 @@ def _fail_lost(deployment_id: int, cutoff: datetime) -> bool:
     logger.warning("deployment %s: worker lost, marking it failed", deployment_id)
     return deployment_finish(
         deployment_id=deployment_id, status=Status.FAILED, failed_step=step,
-        error=f"worker lost (no heartbeat for {seconds} s)",
+        error=f"{WORKER_LOST} (no heartbeat for {seconds} s)",
     ) is not None
 
 

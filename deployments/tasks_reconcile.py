@@ -10,14 +10,19 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
+from deployments.lifecycle import WORKER_LOST
 from deployments.models import FINISHED, Deployment
 from deployments.reconcile import site_reconcile
 from deploynix.audit import Actor
 from sites.models import Site
 
-# Not "control": that queue is for beat's watchdog and schedules (deploynix/settings.py);
-# a reconcile is an SSH round trip per server and rides on "default" with the other work.
+# A reconcile is an SSH round trip per server and rides on "default" with the other work;
+# "control" is for beat's watchdog and schedules (deploynix/settings.py). Except the one
+# after the watchdog took a deployment away: it fences the servers off from the silent
+# worker (reconcile._pending_fence), and the deploy worker that would read "default" may be
+# that very worker, paused. The control worker is always there.
 RECONCILE_QUEUE = "default"
+FENCING_QUEUE = "control"
 
 
 @shared_task(name="deployments.tasks_reconcile.reconcile_site", ignore_result=True)
@@ -35,12 +40,13 @@ def reconcile_after_finish(deployment_id: int) -> None:
     """
     row = (
         Deployment.objects.filter(pk=deployment_id)
-        .values("site_id", "status", "started_at")
+        .values("site_id", "status", "started_at", "error")
         .first()
     )
     if row is None or row["status"] not in FINISHED or row["started_at"] is None:
         return
     site_id = row["site_id"]
+    queue = FENCING_QUEUE if row["error"].startswith(WORKER_LOST) else RECONCILE_QUEUE
     transaction.on_commit(
-        lambda: reconcile_site.apply_async((site_id,), queue=RECONCILE_QUEUE), robust=True
+        lambda: reconcile_site.apply_async((site_id,), queue=queue), robust=True
     )

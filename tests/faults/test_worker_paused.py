@@ -2,8 +2,9 @@
 
 The drill from issue 10: the watchdog declared the paused worker dead and the second worker
 deployed; when the first resumed it switched `current` back to its own release. Now the
-watchdog raises the site's epoch, the reconcile that follows takes the server's lock at
-that epoch (stopping the paused deployment's script on the server), the next deployment
+watchdog raises the site's epoch, the reconcile that follows (on the control worker, the
+only one awake here) takes the server's lock at that epoch, stopping the paused
+deployment's script on the server; the next deployment
 takes the lock with a higher one, and the resumed worker changes nothing. A marker file on
 the server records which executor did what, in order.
 """
@@ -36,10 +37,11 @@ WATCHDOG_SECONDS = 5  # the smallest the settings accept
 def workers(transactional_db, tmp_path: Path):
     purge_queues()
     started: list[Worker] = []
-    yield lambda name: started.append(Worker.start(
-        name, tmp_path, queues=("deploy", "default", "control"),
-        env={"DEPLOYNIX_WATCHDOG_SECONDS": str(WATCHDOG_SECONDS)},
-    )) or started[-1]
+    def start(name: str, queues: tuple[str, ...]) -> Worker:
+        started.append(Worker.start(name, tmp_path, queues=queues))
+        return started[-1]
+
+    yield start
     for worker in started:
         worker.resume()
         worker.stop()
@@ -51,7 +53,7 @@ def test_a_resumed_worker_changes_nothing_after_its_deployment_was_given_away(
 ):
     stage = make_stage(cast, sshd_host, tmp_path)
     order = tmp_path / "order"
-    first = workers("first")
+    first = workers("first", ("deploy", "default"))
     site_update(site=stage.site, actor=Actor.system(), deploy_script=(
         f"echo paused-start >> {order}; echo started; sleep 93.25; echo paused-end >> {order}"
     ))
@@ -59,12 +61,13 @@ def test_a_resumed_worker_changes_nothing_after_its_deployment_was_given_away(
     wait_until(lambda: LogLine.objects.filter(deployment=paused, text="started").exists(),
                what="the slow step to start")
     first.pause()
-    second = workers("second")
+    workers("control", ("control",))  # the only worker awake: the fence must come from it
 
     wait_until(lambda: paused.pk in lifecycle.watchdog()["failed"], timeout=60,
                what="the watchdog to give the deployment away")
     wait_until(lambda: _reconciled_after(paused), timeout=60, what="the reconcile that fences")
     assert not process_running("sleep 93.25")  # stopped on the server by the fence
+    second = workers("second", ("deploy", "default"))
 
     site_update(site=stage.site, actor=Actor.system(),
                 deploy_script=f"echo next >> {order}")
