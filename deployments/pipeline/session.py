@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import asyncssh
 
@@ -28,9 +28,6 @@ from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.git import RELEASE_FILES
 from servers.shell import join
 from servers.ssh import ConnectionLost, OutputLine, RemoteConnection, SSHError, connect
-
-if TYPE_CHECKING:
-    from deployments.pipeline.commit import CommitResolver
 
 LAST_LINES = 20
 # Printed instead of running a command whose `when` checks failed.
@@ -81,11 +78,19 @@ class DeployState:
     release_files: frozenset[str] = frozenset(RELEASE_FILES)
 
 
+class CommitSettler(Protocol):
+    """Decides the deployment's one commit across its servers (deployments/pipeline/commit.py
+    implements it). A protocol here so that commit.py, which needs sessions, is not needed
+    by them: the run hands every session the same settler."""
+
+    async def settle(self, s: ServerSession, described: list[str]) -> str: ...
+
+
 class ServerSession:
     """Runs actions on one server over one connection (opened on first use)."""
 
     def __init__(
-        self, ctx: DeployContext, spec: ServerSpec, sink: Sink, resolver: CommitResolver
+        self, ctx: DeployContext, spec: ServerSpec, sink: Sink, resolver: CommitSettler
     ) -> None:
         self.ctx = ctx
         self.spec = spec
