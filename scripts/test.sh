@@ -23,19 +23,23 @@ export DEPLOYNIX_TEST_RUN="$$"
 export DEPLOYNIX_VAR_DIR="$ROOT/var/test"
 mkdir -p "$DEPLOYNIX_VAR_DIR"
 
+SQLITE_TEST_FILE="$(dirname "$SQLITE_FILE")/test_${DEPLOYNIX_TEST_RUN}_$(basename "$SQLITE_FILE")"
+
+# Django deletes a test database file but not its -wal/-shm: removed before and after the pass,
+# so a stale WAL never replays into a new file of the same name.
+sqlite_test_files_remove() { rm -f "$SQLITE_TEST_FILE"{,-wal,-shm}; }
+
 # run_pass NAME DATABASE_URL PYTEST_ARGS...: one pytest run; "no tests collected" fails it.
 run_pass() {
   local name="$1" url="$2" status
   shift 2
-  if [ "$name" = sqlite ]; then
-    # Django deletes an old test database file, not its WAL: a stale -wal must not replay.
-    rm -f "$(dirname "$SQLITE_FILE")/test_${DEPLOYNIX_TEST_RUN}_$(basename "$SQLITE_FILE")"{,-wal,-shm}
-  fi
+  [ "$name" != sqlite ] || sqlite_test_files_remove
   say "Test pass on $name (${url%%\?*}, Redis: $REDIS_URL)"
   set +e
   DATABASE_URL="$url" DEPLOYNIX_REDIS_PREFIX="dnxtest-$$-$name" "$VENV/bin/pytest" "$@"
   status=$?
   set -e
+  [ "$name" != sqlite ] || sqlite_test_files_remove
   if [ "$status" -eq 5 ]; then
     echo "make test: the $name pass collected no tests — that is a failure, not a pass." >&2
     return 1
@@ -44,12 +48,13 @@ run_pass() {
 }
 
 if [ "$#" -gt 0 ]; then
+  status=0
   if [ "${DEPLOYNIX_TEST_DB:-postgres}" = sqlite ]; then
-    run_pass sqlite "sqlite:///$SQLITE_FILE" "$@"
+    run_pass sqlite "sqlite:///$SQLITE_FILE" "$@" || status=$?
   else
-    run_pass postgres "$POSTGRES_URL" "$@"
+    run_pass postgres "$POSTGRES_URL" "$@" || status=$?
   fi
-  exit
+  exit "$status"
 fi
 
 postgres=0 sqlite=0
