@@ -71,7 +71,7 @@ of requests.
 
 {_section(r, "zero", lambda: report.zero_table(r.zero) + chr(10) * 2 + report.zero_summary(r.zero))}
 
-The misconfigured stack is what the stack check (servers/stackcheck.py) flags:
+The misconfigured stack is what the stack check (servers/stack/check.py) flags:
 `process_control_timeout = 0` lets a graceful reload kill in-flight requests (502s and
 truncated answers above), and `$document_root` lets PHP's realpath cache keep serving the old
 release until php-fpm reloads (MACHINE-NOTES: for minutes without a reload). The pipeline

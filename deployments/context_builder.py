@@ -13,7 +13,7 @@ from django.conf import settings
 from deployments.models import Deployment
 from deployments.pipeline.context import DeployContext, ServerSpec
 from servers.services import server_ssh_target
-from servers.stackreport import judge_stored
+from servers.stack.report import judge_stored
 from sites.models import Site
 
 _PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")

@@ -20,7 +20,7 @@ from servers.ssh import (
     SSHTarget,
     connect,
 )
-from servers.stackstore import probe_stack
+from servers.stack.store import probe_stack
 
 PROBE_TIMEOUT = 20.0
 MAX_FACT_LENGTH = 120
@@ -65,7 +65,7 @@ class CheckOutcome:
     presented_host_key: str = ""
     facts: dict[str, str | None] = field(default_factory=dict)
     key_index: int | None = None
-    # What the stack check judges sites by (servers/stackstore.py), JSON; empty unless connected.
+    # What the stack check judges sites by (servers/stack/store.py), JSON; empty unless connected.
     stack: dict = field(default_factory=dict)
 
 

@@ -43,7 +43,7 @@ class Server(models.Model):
     last_check_error = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True)
     # nginx server blocks, PHP-FPM masters and notes from the last successful check
-    # (servers/stackstore.py): pages judge each site's stack from this without SSH.
+    # (servers/stack/store.py): pages judge each site's stack from this without SSH.
     stack = models.JSONField(default=dict, blank=True)
     # The organization key that last logged in successfully; drives key-rotation retirement.
     authenticated_key = models.ForeignKey(

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from deploynix.models import Organization
 from servers.models import OrganizationKey, Server
-from servers.stackreport import NginxRoot, SiteStack, judge_stored, nginx_roots
+from servers.stack.report import NginxRoot, SiteStack, judge_stored, nginx_roots
 
 if TYPE_CHECKING:
     from sites.models import Site

@@ -17,7 +17,7 @@ from servers.checks import FACT_LABELS
 from servers.forms import ServerForm
 from servers.models import Server
 from servers.ssh import fingerprint
-from servers.stackreport import SETUP_DOC
+from servers.stack.report import SETUP_DOC
 
 SETUP_GUIDE = Path(__file__).resolve().parent.parent / SETUP_DOC
 

@@ -23,7 +23,7 @@ from deploynix.access import actor_for, org_view
 from deploynix.roles import Cap
 from schedules.views import panel_context
 from servers import selectors as server_selectors
-from servers.stackreport import SETUP_DOC
+from servers.stack.report import SETUP_DOC
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site

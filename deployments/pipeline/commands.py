@@ -16,6 +16,7 @@ from deployments.pipeline.actions import Argv, Command, Upload
 from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
 from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.lock import ACQUIRE, CHECK
+from deployments.pipeline.scripts import script
 
 COMPOSER_INSTALL: Argv = (
     "composer",
@@ -26,72 +27,11 @@ COMPOSER_INSTALL: Argv = (
 )
 LARAVEL_CACHES = ("config:cache", "route:cache", "view:cache", "event:cache")
 
-# The switch in one round trip: print the old target (for switch_back), remove a
-# leftover temp link of a killed deploy, build the new link, rename it over `current`.
-SWITCH_SCRIPT = """\
-current=$1 temp=$2 target=$3
-previous=$(readlink -- "$current") && printf '%s\\n' "$previous"
-rm -f -- "$temp" && ln -s -T -- "$target" "$temp" && mv -T -f -- "$temp" "$current"
-"""
-# For each (d|f, path): refuse when a parent of the path is a symlink committed in
-# the repository (never follow it); seed shared/<path> from the release on first
-# use (unless the release's copy is a symlink), else create it empty; then replace
-# the release's copy with a symlink into shared/ (`rm -rf` removes a committed
-# symlink, never its target).
-LINK_SHARED = """\
-release=$1 shared=$2; shift 2
-set -f
-while [ "$#" -ge 2 ]; do
-  kind=$1 path=$2; shift 2
-  case $path in */*) parents=${path%/*} ;; *) parents= ;; esac
-  prefix=
-  IFS=/
-  for part in $parents; do
-    prefix=${prefix:+$prefix/}$part
-    if [ -L "$release/$prefix" ]; then
-      printf '%s is a symlink in the repository: refusing to follow it\\n' "$prefix" >&2
-      exit 3
-    fi
-  done
-  unset IFS
-  in_release=$release/$path in_shared=$shared/$path
-  mkdir -p -- "${in_shared%/*}" || exit
-  if [ ! -e "$in_shared" ] && [ ! -L "$in_release" ] && [ "-$kind" "$in_release" ]; then
-    cp -a -- "$in_release" "$in_shared" || exit
-  fi
-  if [ ! -e "$in_shared" ]; then
-    if [ "$kind" = d ]; then mkdir -p -- "$in_shared"; else touch -- "$in_shared"; fi || exit
-  fi
-  rm -rf -- "$in_release" && mkdir -p -- "${in_release%/*}" || exit
-  ln -s -- "$in_shared" "$in_release" || exit
-done
-"""
-CHECK_RELEASE_SCRIPT = """\
-release=$1 current=$2
-[ -d "$release" ] || exit 1
-revision=$(cat -- "$release/REVISION" 2>/dev/null) && printf 'revision %s\\n' "$revision"
-target=$(readlink -- "$current") && printf 'current %s\\n' "$target"
-exit 0
-"""
-# Log the release as good, then remove the old ones, except one that a running process
-# works in (its cwd is inside it: a worker or an orphaned script of a cut-off deployment).
-# find reads every /proc/<pid>/cwd link in one process.
-RECORD_AND_PRUNE = """\
-printf '%s\\n' "$1" >> "$2" || exit
-shift 2
-[ "$#" -eq 0 ] && exit 0
-in_use=$(find /proc -mindepth 2 -maxdepth 2 -name cwd -printf '%l\\n' 2>/dev/null)
-for release in "$@"; do
-  busy=$(printf '%s\\n' "$in_use" | while IFS= read -r cwd; do
-    case $cwd in "$release" | "$release"/*) echo 1; break ;; esac
-  done)
-  if [ -n "$busy" ]; then
-    printf 'kept %s: a running process works in it\\n' "$release" >&2
-  else
-    rm -rf -- "$release" || exit
-  fi
-done
-"""
+# The shell of these builders: deployments/pipeline/scripts/*.sh.
+SWITCH_SCRIPT = script("switch.sh")
+LINK_SHARED = script("link_shared.sh")
+CHECK_RELEASE_SCRIPT = script("check_release.sh")
+RECORD_AND_PRUNE = script("record_and_prune.sh")
 
 
 def prepare_refusal(ctx: DeployContext, facts: ServerFacts) -> str:

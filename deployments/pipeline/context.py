@@ -22,7 +22,7 @@ FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 class ServerSpec:
     """One target server; `name` tags its log lines and step records.
 
-    `stack_warnings` and `reload` come from the server stack check (servers/stackcheck.py) of
+    `stack_warnings` and `reload` come from the server stack check (servers/stack/check.py) of
     the last connection check: the warnings are shown before the switch, and `reload` is
     'skip' when a graceful PHP-FPM reload would drop requests and is not needed.
     """

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from deployments.pipeline.actions import Command
 from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
 from deployments.pipeline.lock import ACQUIRE
+from deployments.pipeline.scripts import script
 
 
 @dataclass(frozen=True)
@@ -37,32 +38,8 @@ class ServerFacts:
         return None
 
 
-# Creates the layout (idempotent), then prints one "key value" line per fact; the
-# releases.log section comes last so a log without a final newline ends the output.
-# Paths arrive as positional parameters: nothing here is built from user values.
-# It also creates the release, saving a round trip, but only where prepare_refusal
-# would allow it (`current` not a real directory, enough space); prepare still
-# decides, and removes a release created on a server it then refuses.
-PROBE_SCRIPT = """\
-deploy=$1 releases=$2 shared=$3 state=$4 current=$5 repo=$6 log=$7 release=$8 min_kb=$9
-mkdir -p -- "$releases" "$shared" "$state" && chmod 700 -- "$state" || exit
-if [ -L "$current" ]; then
-  echo link 1
-  target=$(readlink -- "$current") && printf 'target %s\\n' "$target"
-elif [ -d "$current" ]; then
-  echo directory 1
-fi
-space=$(df -Pk -- "$deploy") || exit
-printf '%s\\n' "$space" | sed 's/^/df /'
-[ -f "$repo/HEAD" ] && echo mirror 1
-find "$releases" -mindepth 1 -maxdepth 1 -type d -printf 'release %f\\n' || exit
-if [ -L "$current" ] || [ ! -d "$current" ]; then
-  free_kb=$(printf '%s\\n' "$space" | awk 'END { print $4 }')
-  if [ "$free_kb" -ge "$min_kb" ] && mkdir -- "$release"; then echo created 1; fi
-fi
-if [ -f "$log" ]; then echo log-exists 1; sed 's/^/log /' -- "$log" || exit; fi
-exit 0
-"""
+# Creates the layout, reports every fact and creates the release where it may: see the script.
+PROBE_SCRIPT = script("probe.sh")
 
 
 def probe(ctx: DeployContext) -> Command:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from deployments.pipeline.actions import Argv, Command, Upload
 from deployments.pipeline.context import DeployContext, Paths
+from deployments.pipeline.scripts import script
 from servers.shell import join
 
 GIT_SAFETY: Argv = (
@@ -25,55 +26,25 @@ GIT_SAFETY: Argv = (
     "-c", "credential.helper=",
 )  # fmt: skip
 
-# GIT_ASKPASS is asked for a username, then a password: the token answers the
-# password. The script is constant; the token sits beside it in a 0600 file, so
-# it is never in an argv, an environment variable or a log line.
-ASKPASS_SCRIPT = b"""#!/bin/sh
-case "$1" in
-  Username*) echo x-access-token ;;
-  *) cat "$(dirname "$0")/token" ;;
-esac
-"""
+# GIT_ASKPASS answers git's password prompt with the token, which sits beside it in a 0600
+# file, so it is never in an argv, an environment variable or a log line.
+ASKPASS_SCRIPT = script("askpass.sh").encode()
 # The repository host is reached over a fresh OpenSSH connection per deploy. OpenSSH
 # 9.2 (Debian 12) opens with sntrup761x25519, which costs ~250 ms per connection on
 # these machines; curve25519 alone costs a tenth of that. The control connection
 # (asyncssh to a Debian 12 server) negotiates curve25519 too, so the deploy key and
 # .env already travel under it. '^' only moves it first: the default set still follows.
 FAST_KEX_FIRST = "^curve25519-sha256,curve25519-sha256@libssh.org"
-DESCRIBE: Argv = ("log", "-1", "--no-walk", "--no-show-signature", "--format=%H%n%an <%ae>%n%s")
+# Three lines: full SHA, author, subject. fetch.sh runs the same `git log` with this format.
+DESCRIBE_FORMAT = "%H%n%an <%ae>%n%s"
+DESCRIBE: Argv = ("log", "-1", "--no-walk", "--no-show-signature", f"--format={DESCRIBE_FORMAT}")
 # Exit status of FETCH_SCRIPT when the branch or commit is not in the repository.
 REF_NOT_FOUND = 90
 # Files whose presence decides whether install/build_assets have anything to do.
 RELEASE_FILES = ("composer.json", "package.json")
 
-# Positional parameters only: temp dir, mirror, URL, wanted ref, "1" to clone the
-# mirror (removing a half-cloned leftover) rather than fetch into it, then (name,
-# octal mode, size) per credential file, whose bytes arrive on stdin in that order
-# (dd reads exactly `size` bytes: the next file starts right after).
-FETCH_SCRIPT = f"""\
-temp=$1 repo=$2 url=$3 ref=$4 fresh=$5; shift 5
-umask 077
-mkdir -m 700 -- "$temp" || exit
-trap 'rm -rf -- "$temp"' EXIT
-trap 'exit 143' HUP INT TERM
-while [ "$#" -ge 3 ]; do
-  dd of="$temp/$1" bs="$3" count=1 iflag=fullblock status=none && chmod "$2" -- "$temp/$1" || exit
-  shift 3
-done
-if [ "$fresh" = 1 ]; then
-  rm -rf -- "$repo" && git {join(GIT_SAFETY)} clone --mirror -- "$url" "$repo" >&2 || exit
-else
-  git -C "$repo" {join(GIT_SAFETY)} fetch --prune --force -- "$url" '+refs/*:refs/*' >&2 || exit
-fi
-git -C "$repo" {join(GIT_SAFETY)} {join(DESCRIBE)} "$ref^{{commit}}" -- || exit {REF_NOT_FOUND}
-"""
-EXTRACT_SCRIPT = f"""\
-set -o pipefail
-repo=$1 sha=$2 release=$3; shift 3
-git -C "$repo" {join(GIT_SAFETY)} archive --format=tar "$sha" | tar -x -f - -C "$release" || exit
-printf '%s' "$sha" > "$release/REVISION" || exit
-for file in "$@"; do [ ! -f "$release/$file" ] || printf 'has %s\\n' "$file"; done
-"""
+FETCH_SCRIPT = script("fetch.sh")
+EXTRACT_SCRIPT = script("extract.sh")
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
 
@@ -164,7 +135,8 @@ def fetch_and_resolve(
         specs += [posixpath.basename(upload.path), f"{upload.mode:o}", str(len(upload.data))]
     argv = (
         "sh", "-c", FETCH_SCRIPT, "sh", temp, paths.repo, ctx.repository_url, _wanted_ref(ctx),
-        "0" if has_mirror else "1", *specs,
+        "0" if has_mirror else "1", str(REF_NOT_FOUND), DESCRIBE_FORMAT, str(len(files)),
+        *specs, *GIT_SAFETY,
     )  # fmt: skip
     stdin = b"".join(upload.data for upload in files)
     label = f"git fetch {ctx.repository_url} into {paths.repo}, resolve {_wanted_ref(ctx)}"
@@ -183,7 +155,10 @@ def extract_release(ctx: DeployContext, sha: str) -> Command:
     Stdout: one "has <file>" line per RELEASE_FILES entry present in the release.
     """
     paths = Paths.of(ctx)
-    argv = ("bash", "-c", EXTRACT_SCRIPT, "bash", paths.repo, sha, paths.release, *RELEASE_FILES)
+    argv = (
+        "bash", "-c", EXTRACT_SCRIPT, "bash", paths.repo, sha, paths.release,
+        str(len(RELEASE_FILES)), *RELEASE_FILES, *GIT_SAFETY,
+    )  # fmt: skip
     return Command(argv, label=f"git archive {sha} | tar -x -C {paths.release}")
 
 

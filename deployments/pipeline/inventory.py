@@ -14,38 +14,14 @@ from dataclasses import dataclass
 from deployments.pipeline.actions import Command
 from deployments.pipeline.context import RELEASE_NAME
 from deployments.pipeline.facts import parse_releases_log
+from deployments.pipeline.scripts import script
 
 # REVISION holds the commit the release was built from (deployments/pipeline/git.py writes
 # it with printf, no newline); SHA-1 or SHA-256 object names.
 COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
-# Prints one "key value" line per fact; the releases.log section comes last so a log
-# without a final newline ends the output. Paths arrive as positional parameters:
-# nothing here is built from user values. It changes nothing on the server.
-INVENTORY_SCRIPT = """\
-current=$1 releases=$2 log=$3
-if [ -L "$current" ]; then
-  target=$(readlink -- "$current") && printf 'current %s\\n' "$target"
-  [ -d "$current" ] || echo current-dangling 1
-elif [ -e "$current" ]; then
-  echo current-not-link 1
-fi
-if [ -d "$releases" ]; then
-  for dir in "$releases"/*; do
-    if [ ! -d "$dir" ] || [ -L "$dir" ]; then continue; fi
-    name=${dir##*/}
-    case $name in *[!0-9]*) continue ;; esac
-    [ "${#name}" -eq 14 ] || continue
-    revision=
-    if [ -f "$dir/REVISION" ]; then
-      revision=$(head -c 200 -- "$dir/REVISION" | tr -cd '0-9a-f')
-    fi
-    printf 'release %s %s\\n' "$name" "$revision"
-  done
-fi
-if [ -f "$log" ]; then echo log-exists 1; sed 's/^/log /' -- "$log" || exit; fi
-exit 0
-"""
+# Read-only: current, every release with its REVISION, releases.log (see the script).
+INVENTORY_SCRIPT = script("inventory.sh")
 
 
 @dataclass(frozen=True)

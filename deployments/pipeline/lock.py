@@ -17,23 +17,16 @@ process group (servers.ssh.job), so `stop_run` finds them all over any connectio
 from __future__ import annotations
 
 import posixpath
-from functools import cache
-from importlib import resources
 
 from deployments.pipeline.actions import Command
 from deployments.pipeline.context import DeployContext, Paths
+from deployments.pipeline.scripts import script
 
 # Exit statuses of fence.sh.
 LOCK_BUSY = 75
 FENCED = 76
 
 ACQUIRE, CHECK = "acquire", "check"
-
-
-@cache
-def script(name: str) -> str:
-    """The text of deployments/pipeline/scripts/<name>."""
-    return (resources.files("deployments.pipeline") / "scripts" / name).read_text()
 
 
 def run_tag(deployment_id: int, deploy_path: str) -> str:

@@ -26,6 +26,7 @@ from deployments.pipeline.actions import Action, Argv, Command, Upload
 from deployments.pipeline.context import DeployContext, Paths, ServerSpec, Sink
 from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.git import RELEASE_FILES
+from deployments.pipeline.scripts import script
 from servers.shell import join
 from servers.ssh import ConnectionLost, OutputLine, RemoteConnection, SSHError, connect
 
@@ -37,13 +38,8 @@ SHOWN_COMMAND_CHARS = 300
 # pause given (with the reconnect's own timeout, about 30 s in all); see Command.retry.
 RECONNECT_PAUSES = (0.5, 2.0, 5.0)
 # Uploads go through a command's stdin rather than SFTP: no subsystem to start, one
-# round trip. Temp file beside the target (noclobber), chmod, then rename(2) over it,
-# so a reader sees the old file or the new one; the temp file never outlives a failure.
-WRITE_ATOMICALLY = (
-    "temp=$1 path=$2 mode=$3; umask 077; set -C; "
-    'cat > "$temp" && chmod "$mode" -- "$temp" && mv -f -T -- "$temp" "$path" '
-    '|| { status=$?; rm -f -- "$temp"; exit "$status"; }'
-)
+# round trip; the script writes the file atomically.
+WRITE_ATOMICALLY = script("write_atomically.sh")
 
 
 class StepFailed(Exception):

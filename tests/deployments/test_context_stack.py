@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from deployments.context_builder import _server_spec
-from servers.stackcheck import parse_nginx
-from servers.stackprobe import FpmMaster, StackFacts
-from servers.stackstore import stack_to_json
+from servers.stack.check import parse_nginx
+from servers.stack.probe import FpmMaster, StackFacts
+from servers.stack.store import stack_to_json
 
 NGINX = (
     "# configuration file /etc/nginx/sites-enabled/app:\nserver {\n"

@@ -29,6 +29,7 @@ def test_it_fetches_into_the_mirror_and_resolves_in_one_command():
     assert fetch.argv == (
         "sh", "-c", git.FETCH_SCRIPT, "sh",
         "/t", "/srv/app/repo", "git@github.com:acme/app.git", "refs/heads/release/1.x", "0",
+        "90", git.DESCRIBE_FORMAT, "0", *SAFE,
     )  # fmt: skip
     assert fresh.argv[8] == "1"  # a fresh mirror: remove any half-cloned leftover first
     assert fetch.env == git.git_env(make_ctx(), "/t")
@@ -36,11 +37,17 @@ def test_it_fetches_into_the_mirror_and_resolves_in_one_command():
 
 def test_it_hardens_the_clone_fetch_and_resolution_inside_the_script():
     lines = git.FETCH_SCRIPT.strip().splitlines()
-    clone, fetch, describe = lines[-5], lines[-3], lines[-1]
+    clone, fetch, describe, not_found = lines[-6], lines[-4], lines[-2], lines[-1]
+    # After the credential files, what is left of the positional parameters is GIT_SAFETY.
+    command = git.fetch_and_resolve(make_ctx(), "/t", [], has_mirror=True)
 
-    assert f"git {shlex.join(SAFE)} clone --mirror -- \"$url\" \"$repo\"" in clone
-    assert f"{shlex.join(SAFE)} fetch --prune --force -- \"$url\" '+refs/*:refs/*'" in fetch
-    assert describe.endswith(f'{shlex.join(git.DESCRIBE)} "$ref^{{commit}}" -- || exit 90')
+    assert command.argv[-len(SAFE):] == SAFE
+    assert 'git "$@" clone --mirror -- "$url" "$repo"' in clone
+    assert 'git -C "$repo" "$@" fetch --prune --force -- "$url" \'+refs/*:refs/*\'' in fetch
+    describe_options = shlex.join(git.DESCRIBE[:-1])
+    assert describe.endswith(f'"$@" {describe_options} "--format=$format" "$ref^{{commit}}" -- ||')
+    assert git.DESCRIBE[-1] == f"--format={git.DESCRIBE_FORMAT}"
+    assert not_found.strip() == 'exit "$not_found"'
 
 
 def test_it_resolves_the_branch_head_or_verifies_the_given_commit():
@@ -56,7 +63,7 @@ def test_it_sends_credentials_on_stdin_never_in_the_argv_or_label():
 
     fetch = git.fetch_and_resolve(make_ctx(deploy_key="PRIVATE"), "/t", files, has_mirror=True)
 
-    assert fetch.argv[9:] == ("deploy_key", "600", "8", "known_hosts", "600", "21")
+    assert fetch.argv[11:18] == ("2", "deploy_key", "600", "8", "known_hosts", "600", "21")
     assert fetch.stdin == b"PRIVATE\n[h]:22 ssh-ed25519 A\n"
     assert "PRIVATE" not in repr(fetch) + fetch.label + " ".join(fetch.argv)
 
@@ -65,11 +72,14 @@ def test_it_extracts_the_exact_commit_with_pipefail_and_writes_revision():
     extract = git.extract_release(make_ctx(), SHA)
 
     assert extract.argv == (
-        "bash", "-c", git.EXTRACT_SCRIPT, "bash",
-        "/srv/app/repo", SHA, "/srv/app/releases/20260102030405", *git.RELEASE_FILES,
+        "bash", "-c", git.EXTRACT_SCRIPT, "bash", "/srv/app/repo", SHA,
+        "/srv/app/releases/20260102030405", "2", *git.RELEASE_FILES, *SAFE,
     )  # fmt: skip
-    assert git.EXTRACT_SCRIPT.startswith("set -o pipefail\n")
-    assert 'archive --format=tar "$sha" | tar -x -f - -C "$release"' in git.EXTRACT_SCRIPT
+    code = [line for line in git.EXTRACT_SCRIPT.splitlines() if not line.startswith("#")]
+    assert code[0] == "set -o pipefail"
+    assert 'git -C "$repo" "$@" archive --format=tar "$sha" | tar -x -f - -C "$release"' in (
+        git.EXTRACT_SCRIPT
+    )
 
 
 def test_it_writes_the_deploy_key_and_pinned_hosts_0600_in_the_temp_dir():

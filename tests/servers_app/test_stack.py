@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deploynix.audit import Actor
-from servers import stackstore
+from servers.stack import store
 from servers.models import Server, ServerStatus
 from servers.selectors import site_stack_findings
 from servers.services import server_check
@@ -100,7 +100,7 @@ def test_it_keeps_the_check_connected_on_a_host_without_a_web_stack(
     server = add_server(host)
     assert server_check(server) == ServerStatus.CONNECTED
     server.refresh_from_db()
-    assert stackstore.NO_FPM_MASTER_NOTE in server.stack["notes"]
+    assert store.NO_FPM_MASTER_NOTE in server.stack["notes"]
 
 
 def test_it_records_a_hanging_stack_probe_as_a_note(
@@ -109,7 +109,7 @@ def test_it_records_a_hanging_stack_probe_as_a_note(
     # `ps` hangs on this host; everything else (the tool probes) answers.
     hang_ps = 'case \\"$SSH_ORIGINAL_COMMAND\\" in *ps\\ -eo*) sleep 30;; esac; '
     line = f'command="{hang_ps}exec sh -c \\"$SSH_ORIGINAL_COMMAND\\"" {org_key.public_key}'
-    monkeypatch.setattr(stackstore, "STACK_PROBE_TIMEOUT", 2.0)
+    monkeypatch.setattr(store, "STACK_PROBE_TIMEOUT", 2.0)
     server = add_server(make_sshd_host(authorized_keys=[line]))
     assert server_check(server) == ServerStatus.CONNECTED
     server.refresh_from_db()

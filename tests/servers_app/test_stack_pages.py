@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from deploynix.audit import Actor
 from servers.models import Server
-from servers.stackcheck import parse_nginx
-from servers.stackprobe import FpmMaster, StackFacts
-from servers.stackreport import judge_stored
-from servers.stackstore import NO_FPM_MASTER_NOTE, stack_from_json, stack_to_json
+from servers.stack.check import parse_nginx
+from servers.stack.probe import FpmMaster, StackFacts
+from servers.stack.report import judge_stored
+from servers.stack.store import NO_FPM_MASTER_NOTE, stack_from_json, stack_to_json
 from sites.models import Site
 from sites.services import site_create
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from servers.ssh import connect
-from servers.stackcheck import parse_nginx, seconds
-from servers.stackprobe import collect, judge_site
+from servers.stack.check import parse_nginx, seconds
+from servers.stack.probe import collect, judge_site
 from testbed.web import SiteRoot
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web]
@@ -47,7 +47,7 @@ async def test_it_flags_the_misconfigured_stack_with_the_lines_to_change(
 def test_it_skips_a_reload_that_would_drop_requests_when_none_is_needed():
     """$realpath_root serves new paths at once and OPcache revalidates: with
     process_control_timeout = 0 a reload could only drop requests, so it is skipped."""
-    from servers.stackcheck import check_site, choose_reload, parse_nginx
+    from servers.stack.check import check_site, choose_reload, parse_nginx
 
     dump = ("# configuration file /n.conf:\nserver {\n root /srv/a/current/public;\n"
             " fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;\n"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The site's lock on this server, fenced by the deployment's epoch (deployments/pipeline/lock.py).
 # Usage: sh -c "$(cat fence.sh)" fence STATE MODE EPOCH DEPLOYMENT STOP_RUN_SCRIPT COMMAND...
 #   acquire  take the lock unless a newer epoch holds it; processes an older holder still

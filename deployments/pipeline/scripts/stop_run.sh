@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Stop every process of one deployment's run on this server (deployments/pipeline/lock.py).
 # Usage: sh -c "$(cat stop_run.sh)" stop_run PIDS TAG
 # Every command of a run carries DEPLOYNIX_RUN=TAG in its environment and registers its

@@ -1,8 +1,8 @@
 """The server stack check: will a `current` switch reach users at once, without dropping requests?
 
-Pure parsing and judging (no I/O). `servers/stackprobe.py` collects the inputs over SSH:
+Pure parsing and judging (no I/O). `servers/stack/probe.py` collects the inputs over SSH:
 `nginx -T` for each running nginx master, `php-fpm -tt` for each running php-fpm master, and
-the OPcache settings of the FPM SAPI. Measured on Debian 12 (MACHINE-NOTES.md):
+the OPcache settings of the FPM SAPI. Measured on Debian 12 (docs/server-setup.md):
 
 - nginx with `$document_root` keeps serving the OLD release for minutes after the switch (PHP's
   realpath cache); `$realpath_root` for SCRIPT_FILENAME and DOCUMENT_ROOT fixes it.
@@ -99,7 +99,8 @@ def parse_nginx(dump: str) -> list[NginxServer]:
                 words = []
             else:  # ';' ends a directive
                 if words and current is not None:
-                    _record(current, Directive(words[0][0], tuple(w for w, _ in words[1:]), path, words[0][1]))
+                    directive, at = words[0]
+                    _record(current, Directive(directive, tuple(w for w, _ in words[1:]), path, at))
                 words = []
     return servers
 
@@ -162,7 +163,9 @@ def seconds(value: str) -> float:
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
-def server_for_site(servers: list[NginxServer], deploy_path: str, web_dir: str) -> NginxServer | None:
+def server_for_site(
+    servers: list[NginxServer], deploy_path: str, web_dir: str
+) -> NginxServer | None:
     """The server block whose root is inside the site's deploy path."""
     deploy_path = deploy_path.rstrip("/")
     for server in servers:
@@ -207,12 +210,16 @@ def _check_root(server: NginxServer, expected_root: str) -> list[Finding]:
 
 def _check_realpath(server: NginxServer) -> list[Finding]:
     findings = []
-    wanted = {"SCRIPT_FILENAME": "$realpath_root$fastcgi_script_name", "DOCUMENT_ROOT": "$realpath_root"}
+    wanted = {
+        "SCRIPT_FILENAME": "$realpath_root$fastcgi_script_name",
+        "DOCUMENT_ROOT": "$realpath_root",
+    }
     for name, value in wanted.items():
         directive = server.fastcgi_params.get(name)
         current = " ".join(directive.args[1:]) if directive else ""
         if current.startswith("$realpath_root"):
-            findings.append(Finding("ok", f"realpath_{name.lower()}", f"{name} uses $realpath_root."))
+            message = f"{name} uses $realpath_root."
+            findings.append(Finding("ok", f"realpath_{name.lower()}", message))
             continue
         where = directive.where if directive else f"{server.file}:{server.line}"
         findings.append(Finding(
@@ -232,11 +239,14 @@ def _check_fpm(fpm: dict[str, str] | None) -> list[Finding]:
                         f"process_control_timeout = {fpm['process_control_timeout']}: a graceful "
                         "reload lets in-flight requests finish.")]
     return [Finding("error", "fpm_process_control_timeout",
-                    "process_control_timeout = 0: a PHP-FPM reload kills in-flight requests (502s).",
+                    "process_control_timeout = 0: "
+                    "a PHP-FPM reload kills in-flight requests (502s).",
                     "process_control_timeout = 10s   ; in the [global] section of php-fpm.conf")]
 
 
-def _check_opcache(opcache: dict[str, str] | None, reload_method: str, fpm: dict | None) -> list[Finding]:
+def _check_opcache(
+    opcache: dict[str, str] | None, reload_method: str, fpm: dict | None
+) -> list[Finding]:
     if not opcache or opcache.get("opcache.enable", "Off").lower() not in ("on", "1"):
         return [Finding("ok", "opcache_off", "OPcache is off: each request reads the new release.")]
     validates = opcache.get("opcache.validate_timestamps", "On").lower() in ("on", "1")

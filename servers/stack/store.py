@@ -1,6 +1,6 @@
 """The stack facts a connection check stores per server, so pages can judge sites without SSH.
 
-`probe_stack(conn)` runs the stack probe (servers/stackprobe.py) on the check's connection and
+`probe_stack(conn)` runs the stack probe (servers/stack/probe.py) on the check's connection and
 returns plain JSON; `stack_from_json` turns the stored JSON back into the `StackFacts` that
 `judge_site` reads. A probe that fails becomes a note: it never fails the connection check.
 """
@@ -11,8 +11,8 @@ import asyncio
 from typing import Any
 
 from servers.ssh import RemoteConnection
-from servers.stackcheck import Directive, NginxServer
-from servers.stackprobe import FpmMaster, StackFacts, collect
+from servers.stack.check import Directive, NginxServer
+from servers.stack.probe import FpmMaster, StackFacts, collect
 
 # The probe runs a handful of commands (ps, nginx -T, php-fpm -tt, php-fpm -i per master);
 # a host that hangs on one of them must not hold the check forever.

@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from servers.stackcheck import Finding
-from servers.stackprobe import judge_site
-from servers.stackstore import stack_from_json
+from servers.stack.check import Finding
+from servers.stack.probe import judge_site
+from servers.stack.store import stack_from_json
 
 if TYPE_CHECKING:
     from servers.models import Server
     from sites.models import Site
 
-# Where the tested recommended configuration lives (H2's guide), per part of the stack.
+# Where the tested recommended configuration lives, per part of the stack.
 SETUP_DOC = "docs/server-setup.md"
 DOC_SECTIONS = {"nginx": "§2 nginx", "fpm": "§3 PHP-FPM"}
 

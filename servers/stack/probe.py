@@ -1,4 +1,4 @@
-"""Collect what the stack check judges, over one SSH connection (see servers/stackcheck.py).
+"""Collect what the stack check judges, over one SSH connection (see servers/stack/check.py).
 
 Running masters are found by their process titles, so the check reads the configuration that is
 actually live (also for nginx/php-fpm started with private `-c`/`--fpm-config` files):
@@ -13,17 +13,23 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from servers.stackcheck import (
+from servers.stack.check import (
     NginxServer,
+    check_site,
+    choose_reload,
     parse_fpm,
     parse_fpm_listens,
     parse_nginx,
     parse_opcache,
     same_address,
+    server_for_site,
 )
+from servers.stack.scripts import script
 
 _NGINX_MASTER = re.compile(r"^nginx: master process (?P<cmd>.+)$")
 _FPM_MASTER = re.compile(r"^php-fpm: master process \((?P<conf>[^)]+)\)$")
+# Where Debian and most distributions install php-fpm<version>.
+FPM_DIRECTORIES = ("/usr/sbin", "/usr/bin")
 
 
 @dataclass
@@ -65,8 +71,8 @@ def nginx_dump_argv(master_cmd: str) -> list[str]:
 
 
 async def _fpm_binary(conn) -> str | None:
-    # A fixed glob of our own, no user input: list the installed php-fpm binaries.
-    status, out = await _output(conn, ["sh", "-c", "ls /usr/sbin/php-fpm* /usr/bin/php-fpm* 2>/dev/null"])
+    argv = ["sh", "-c", script("fpm_binaries.sh"), "sh", *FPM_DIRECTORIES]
+    status, out = await _output(conn, argv)
     binaries = sorted(line.strip() for line in out.splitlines() if line.strip())
     return binaries[-1] if binaries else None
 
@@ -81,7 +87,10 @@ async def collect(conn) -> StackFacts:
     for cmd in nginx_cmds or ["nginx"]:
         status, dump = await _output(conn, nginx_dump_argv(cmd))
         if status != 0:
-            notes.append(f"nginx -T failed (exit {status}); is the user allowed to read nginx's configuration?")
+            notes.append(
+                f"nginx -T failed (exit {status}); "
+                "is the user allowed to read nginx's configuration?"
+            )
         servers += parse_nginx(dump)
     masters: list[FpmMaster] = []
     binary = await _fpm_binary(conn)
@@ -110,8 +119,6 @@ async def _fpm_master(conn, binary: str, conf: str | None, notes: list[str]) -> 
 
 def judge_site(facts: StackFacts, *, deploy_path: str, web_dir: str, reload_method: str):
     """The stack check's findings for one site, and the reload the pipeline should use."""
-    from servers.stackcheck import check_site, choose_reload, server_for_site
-
     master = facts.fpm_for(server_for_site(facts.nginx, deploy_path, web_dir))
     settings = master.settings if master else None
     findings = check_site(
