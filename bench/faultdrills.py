@@ -27,10 +27,10 @@ from bench import testbed
 from bench.faults import WATCHDOG_SECONDS, FaultRun, Faults
 from bench.load import LoadGenerator, LoadStats
 from deployments.models import Deployment, LogLine, Status
-from deploynix.audit import Actor
-from deploynix.models import User
-from deploynix.services.orgs import organization_create
 from sites.services import site_update
+from tenancy.audit import Actor
+from tenancy.models import User
+from tenancy.services.orgs import organization_create
 from testbed.postgres import PostgresCluster
 from testbed.redis import RedisServer
 from tests.deployments.stage import Stage, finished, make_stage, wait_until

@@ -29,10 +29,10 @@ from bench import testbed  # noqa: E402
 from bench.testbed import site_context  # noqa: E402
 from deployments.models import Deployment, LogLine  # noqa: E402
 from deployments.pipeline.context import ServerSpec  # noqa: E402
-from deploynix.audit import Actor  # noqa: E402
-from deploynix.models import User  # noqa: E402
-from deploynix.services.orgs import organization_create  # noqa: E402
 from sites.models import Site  # noqa: E402
+from tenancy.audit import Actor  # noqa: E402
+from tenancy.models import User  # noqa: E402
+from tenancy.services.orgs import organization_create  # noqa: E402
 
 LINE = re.compile(r"LIVE (\d+) (\d+\.\d+)")
 

@@ -23,12 +23,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from deployments.models import Deployment, DeploymentStep  # noqa: E402
-from deploynix.audit import Actor  # noqa: E402
-from deploynix.models import User  # noqa: E402
-from deploynix.services.orgs import organization_create  # noqa: E402
-from deploynix.tokens import api_token_create  # noqa: E402
 from servers.models import Server  # noqa: E402
 from sites.models import Site  # noqa: E402
+from tenancy.audit import Actor  # noqa: E402
+from tenancy.models import User  # noqa: E402
+from tenancy.services.orgs import organization_create  # noqa: E402
+from tenancy.services.tokens import api_token_create  # noqa: E402
 
 SITES = 10
 REPEATS = 10

@@ -19,7 +19,7 @@ from deployments.events import (
     status_event,
 )
 from deployments.models import Deployment, LogLine
-from deploynix.consumers import MemberSocket, viewer_membership
+from tenancy.consumers import MemberSocket, viewer_membership
 
 
 def viewable_deployment(user, deployment_id: int) -> Deployment | None:

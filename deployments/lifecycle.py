@@ -22,8 +22,8 @@ from deployments import selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, DeploymentStep, Kind, LogLine, Status
 from deployments.pipeline.steps import TOFU_NOTE
-from deploynix.audit import Actor, audit_record
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
 
 logger = logging.getLogger(__name__)
 

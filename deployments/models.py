@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from deploynix.models import Organization, User
 from sites.models import Site
+from tenancy.models import Organization, User
 
 
 class Kind(models.TextChoices):

@@ -21,11 +21,11 @@ from deployments.models import Deployment, ServerReleaseFacts, Status
 from deployments.pipeline import lock
 from deployments.pipeline.context import ServerSpec
 from deployments.pipeline.inventory import Inventory, inventory, parse_inventory
-from deploynix.audit import Actor, audit_record
 from servers.models import Server
 from servers.services import server_ssh_target
 from servers.ssh import SSHError, connect
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
 
 # One server's whole observation (connect, login, one command) must end within this.
 OBSERVE_TIMEOUT_SECONDS = 20.0

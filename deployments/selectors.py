@@ -8,9 +8,9 @@ from datetime import datetime
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
-from deploynix.models import Organization
 from servers.models import Server
 from sites.models import Site
+from tenancy.models import Organization
 
 
 def deployment_list_recent(*, org: Organization, limit: int = 10) -> list[Deployment]:

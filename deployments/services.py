@@ -17,8 +17,8 @@ from deployments import lifecycle, selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
 from deployments.reconcile import site_reconcile
-from deploynix.audit import Actor, audit_record
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
 

@@ -13,8 +13,8 @@ from django.db import transaction
 from deployments.lifecycle import WORKER_LOST
 from deployments.models import FINISHED, Deployment
 from deployments.reconcile import site_reconcile
-from deploynix.audit import Actor
 from sites.models import Site
+from tenancy.audit import Actor
 
 # A reconcile is an SSH round trip per server and rides on "default" with the other work;
 # "control" is for beat's watchdog and schedules (deploynix/settings.py). Except the one

@@ -14,8 +14,8 @@ from deployments.charts import steps_bar
 from deployments.models import Deployment
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel
-from deploynix.access import actor_for, org_object, org_view
-from deploynix.roles import Cap
+from tenancy.access import actor_for, org_object, org_view
+from tenancy.roles import Cap
 
 LIST_PAGE_SIZE = 50
 # The page renders this many stored lines; the live log streams the rest (and the download has all).

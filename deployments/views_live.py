@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 
 from deployments.ansi import strip_ansi
 from deployments.models import Deployment, LogLine
-from deploynix.access import org_object, org_view
-from deploynix.roles import Cap
+from tenancy.access import org_object, org_view
+from tenancy.roles import Cap
 
 
 def log_text(deployment: Deployment) -> str:

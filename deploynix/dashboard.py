@@ -1,16 +1,24 @@
-"""What the organization dashboard shows: servers, sites (live release, drift), deployments."""
+"""The organization dashboard: servers, sites (live release, drift), deployments, in panels."""
 
 from __future__ import annotations
 
-from deploynix.models import Organization
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from deployments.selectors import deployment_list_recent, sites_with_drift
+from servers.selectors import server_list
+from sites.selectors import site_list
+from tenancy.access import org_view
+from tenancy.models import Organization
+from tenancy.roles import Cap
+
+DASHBOARD_PANELS = {
+    "sites": "orgs/_sites_panel.html",
+    "deployments": "orgs/_deployments_panel.html",
+}
 
 
 def dashboard_context(org: Organization) -> dict:
-    # Imported here: the tenancy core must not depend on the apps at import time.
-    from deployments.selectors import deployment_list_recent, sites_with_drift
-    from servers.selectors import server_list
-    from sites.selectors import site_list
-
     return {
         "org": org,
         "servers": list(server_list(org=org)),
@@ -19,3 +27,16 @@ def dashboard_context(org: Organization) -> dict:
         # Sites where a server serves something else than the panel believes (reconcile).
         "drift_sites": sites_with_drift(org=org),
     }
+
+
+@org_view(Cap.VIEW)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "orgs/dashboard.html", dashboard_context(request.org))
+
+
+@org_view(Cap.VIEW)
+def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
+    """One dashboard panel, re-fetched by htmx when a deployment's status changes."""
+    if name not in DASHBOARD_PANELS:
+        raise Http404("No such panel")
+    return render(request, DASHBOARD_PANELS[name], dashboard_context(request.org))

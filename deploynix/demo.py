@@ -14,12 +14,12 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from deploynix.audit import Actor
-from deploynix.models import Organization, User
 from servers.models import OrganizationKey, Server
 from servers.services import server_create, server_update
 from sites.models import Site
 from sites.services import site_create, site_update
+from tenancy.audit import Actor
+from tenancy.models import Organization, User
 from testbed.gitrepo import AppRepo
 from testbed.sshd import _ensure_host_key
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from deploynix.views import auth, orgs, team
+from deploynix import dashboard
+from tenancy.views import auth, orgs, team
 
 org_patterns = [
-    path("", orgs.dashboard, name="dashboard"),
-    path("panels/<slug:name>/", orgs.dashboard_panel, name="dashboard-panel"),
-    path("", include("deploynix.team_urls")),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("panels/<slug:name>/", dashboard.dashboard_panel, name="dashboard-panel"),
+    path("", include("tenancy.team_urls")),
     path("servers/", include("servers.urls")),
     path("sites/", include("sites.urls")),
     path("deployments/", include("deployments.urls")),
@@ -26,7 +27,7 @@ urlpatterns = [
     path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),
     path("api/v1/", include("deploynix.api.urls")),
-    path("tokens/", include("deploynix.views.tokens")),
+    path("tokens/", include("tenancy.views.tokens")),
     path("hooks/", include("sites.webhooks.urls")),
     path("o/<slug:org>/sites/<int:pk>/webhook/", include("sites.webhooks.page_urls")),
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deploynix.models import Organization
 from notifications.models import Channel
 from sites.models import Site
+from tenancy.models import Organization
 
 
 def channel_list(*, org: Organization, site: Site | None) -> list[Channel]:

@@ -16,14 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments.models import Deployment
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Organization
 from notifications import messages, transport
 from notifications.models import Channel, ChannelKind, Event
 from notifications.payloads import event_for_status, event_payload, test_payload
 from notifications.signing import new_secret, signed_headers
 from notifications.validators import clean_events, clean_target
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
 

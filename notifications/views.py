@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deploynix.access import actor_for, audit_denied, org_object, org_view
-from deploynix.roles import Cap, can
 from notifications import selectors, services
 from notifications.forms import ChannelForm
 from notifications.models import Channel
 from sites.models import Site
+from tenancy.access import actor_for, audit_denied, org_object, org_view
+from tenancy.roles import Cap, can
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:

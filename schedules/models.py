@@ -6,8 +6,8 @@ from django.db import models
 from django.utils import timezone
 
 from deployments.models import Deployment
-from deploynix.models import Organization, User
 from sites.models import Site
+from tenancy.models import Organization, User
 
 
 class ScheduleStatus(models.TextChoices):

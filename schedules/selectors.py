@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deploynix.models import Organization
 from schedules.models import ScheduledDeploy
 from sites.models import Site
+from tenancy.models import Organization
 
 RECENT_CLOSED = 5
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
-from deploynix.audit import Actor, audit_record
-from deploynix.models import AuditEvent, Membership
-from deploynix.roles import Cap, can
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.validators import clean_commit, clean_run_at
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
+from tenancy.models import AuditEvent, Membership
+from tenancy.roles import Cap, can
 
 logger = logging.getLogger(__name__)
 

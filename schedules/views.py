@@ -8,11 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deploynix.access import actor_for, org_object, org_view
-from deploynix.roles import Cap
 from schedules import selectors, services
 from schedules.forms import ScheduleForm
 from sites.models import Site
+from tenancy.access import actor_for, org_object, org_view
+from tenancy.roles import Cap
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:

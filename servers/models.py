@@ -6,9 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from deploynix.crypto import EncryptedTextField
-from deploynix.models import Organization, User
 from servers.shell import join
+from tenancy.crypto import EncryptedTextField
+from tenancy.models import Organization, User
 
 
 class ServerStatus(models.TextChoices):

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from deploynix.models import Organization
 from servers.models import OrganizationKey, Server
 from servers.stack.report import NginxRoot, SiteStack, judge_stored, nginx_roots
+from tenancy.models import Organization
 
 if TYPE_CHECKING:
     from sites.models import Site

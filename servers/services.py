@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Organization, User
 from servers.checks import CheckOutcome, check_connection
 from servers.models import OrganizationKey, Server, ServerStatus
 from servers.ssh import SSHTarget, fingerprint, generate_keypair
 from servers.validators import clean_server_fields
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Organization, User
 
 DUPLICATE_NAME = "A server with this name already exists in this organization."
 REPIN_STALE = "The server now presents a different host key; check it again before re-pinning."

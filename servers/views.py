@@ -10,14 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deploynix.access import actor_for, org_view
-from deploynix.roles import Cap
 from servers import selectors, services
 from servers.checks import FACT_LABELS
 from servers.forms import ServerForm
 from servers.models import Server
 from servers.ssh import fingerprint
 from servers.stack.report import SETUP_DOC
+from tenancy.access import actor_for, org_view
+from tenancy.roles import Cap
 
 SETUP_GUIDE = Path(__file__).resolve().parent.parent / SETUP_DOC
 

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from deploynix.crypto import EncryptedTextField
-from deploynix.models import Organization
 from sites import validators as v
+from tenancy.crypto import EncryptedTextField
+from tenancy.models import Organization
 
 DEFAULT_RELOAD_COMMAND = ["sudo", "-n", "systemctl", "reload", "php8.2-fpm"]
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from deploynix.crypto import EncryptedTextField
+from tenancy.crypto import EncryptedTextField
 
 
 class WebhookSecret(models.Model):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from deployments.models import Deployment, Status
-from deploynix.models import Organization
 from sites.models import Site
+from tenancy.models import Organization
 
 
 def site_list(*, org: Organization) -> QuerySet[Site]:

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Organization
 from servers.models import Server
 from servers.ssh import generate_keypair
 from sites.models import Site
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Organization
 
 # Fields a caller may set; everything else (keys, webhook uuid, organization) is ours.
 EDITABLE_FIELDS = frozenset({

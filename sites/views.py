@@ -13,20 +13,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from servers.stack.report import SETUP_DOC
 
 from deployments import reconcile
 from deployments import selectors as deployment_selectors
 from deployments.charts import deployments_chart
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
-from deploynix.access import actor_for, org_view
-from deploynix.roles import Cap
 from schedules.views import panel_context
 from servers import selectors as server_selectors
-from servers.stack.report import SETUP_DOC
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
+from tenancy.access import actor_for, org_view
+from tenancy.roles import Cap
 
 HISTORY_PAGE_SIZE = 25
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models import Membership, Organization, User
-from deploynix.roles import Role
-from deploynix.services.orgs import organization_create
+from tenancy.audit import Actor
+from tenancy.models import Membership, Organization, User
+from tenancy.roles import Role
+from tenancy.services.orgs import organization_create
 
 pytest_plugins = [
     "tests.fixtures.sshd",

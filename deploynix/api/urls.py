@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from deploynix.api import schema  # noqa: F401  (registers the bearer scheme with spectacular)
 from deploynix.api.views_deployments import (
     DeploymentCancelView,
     DeploymentDetailView,
@@ -23,7 +22,8 @@ from deploynix.api.views_sites import (
     SiteRollbackView,
     SiteWebhookView,
 )
-from deploynix.api.views_tokens import TokenDetailView, TokenListView
+from tenancy.api import schema  # noqa: F401  (registers the bearer scheme with spectacular)
+from tenancy.api.tokens import TokenDetailView, TokenListView
 
 app_name = "api"
 

@@ -11,13 +11,13 @@ from rest_framework.response import Response
 from deployments.models import Deployment
 from deployments.selectors import log_lines_after
 from deployments.services import DeploymentError, deployment_cancel
-from deploynix.api.base import OrgAPIView
 from deploynix.api.serializers_sites import (
     DeploymentDetailSerializer,
     DeploymentSerializer,
     LogLineSerializer,
 )
-from deploynix.models_tokens import Ability
+from tenancy.api.base import OrgAPIView
+from tenancy.models import Ability
 
 LOG_PAGE = 5000
 

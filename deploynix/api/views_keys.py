@@ -6,10 +6,10 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from deploynix.api.base import OrgAPIView
-from deploynix.api.serializers import SSHKeySerializer
-from deploynix.models_tokens import Ability
 from servers.selectors import organization_key_active
+from tenancy.api.base import OrgAPIView
+from tenancy.api.serializers import SSHKeySerializer
+from tenancy.models import Ability
 
 
 class SSHKeyView(OrgAPIView):

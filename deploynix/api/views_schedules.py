@@ -9,13 +9,13 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from deploynix.api.base import OrgAPIView
 from deploynix.api.serializers_schedules import ScheduleInputSerializer, ScheduleSerializer
 from deploynix.api.views_sites import SiteObjectMixin
-from deploynix.models_tokens import Ability
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.services import ScheduleError, schedule_cancel, schedule_create
 from sites.models import Site
+from tenancy.api.base import OrgAPIView
+from tenancy.models import Ability
 
 PENDING = Q(status=ScheduleStatus.PENDING)
 CONFLICT_BODY = inline_serializer("ConflictError", {"detail": serializers.CharField()})

@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from deploynix.api.base import OrgAPIView
-from deploynix.api.serializers import ServerInputSerializer, ServerSerializer
-from deploynix.models_tokens import Ability
 from servers.models import Server
 from servers.selectors import server_get, server_list
 from servers.services import server_check_request, server_create, server_delete, server_update
+from tenancy.api.base import OrgAPIView
+from tenancy.api.serializers import ServerInputSerializer, ServerSerializer
+from tenancy.models import Ability
 
 
 class ServerObjectMixin:

@@ -12,7 +12,6 @@ from deployments import selectors as deployment_selectors
 from deployments.models import Trigger
 from deployments.reconcile import site_reconcile
 from deployments.services import DeploymentError, deployment_request, rollback_request
-from deploynix.api.base import OrgAPIView
 from deploynix.api.serializers_sites import (
     DeployInputSerializer,
     DeploymentSerializer,
@@ -24,13 +23,14 @@ from deploynix.api.serializers_sites import (
     SiteSerializer,
     WebhookInfoSerializer,
 )
-from deploynix.models_tokens import Ability
-from deploynix.roles import Cap
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create, site_delete, site_update
 from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+from tenancy.api.base import OrgAPIView
+from tenancy.models import Ability
+from tenancy.roles import Cap
 
 NO_STORE = {"Cache-Control": "no-store"}  # responses carrying a secret
 

@@ -4,8 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import deploynix.crypto
 import notifications.models
+import tenancy.crypto
 
 
 class Migration(migrations.Migration):
@@ -24,8 +24,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
                 ('kind', models.CharField(choices=[('slack', 'Slack (incoming webhook)'), ('discord', 'Discord (incoming webhook)'), ('email', 'E-mail'), ('webhook', 'Webhook (signed JSON)')], max_length=10)),
-                ('target', deploynix.crypto.EncryptedTextField()),
-                ('secret', deploynix.crypto.EncryptedTextField(blank=True, default='')),
+                ('target', tenancy.crypto.EncryptedTextField()),
+                ('secret', tenancy.crypto.EncryptedTextField(blank=True, default='')),
                 ('events', models.JSONField(default=notifications.models.default_events)),
                 ('enabled', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import deploynix.crypto
+import tenancy.crypto
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("public_key", models.TextField()),
-                ("private_key", deploynix.crypto.EncryptedTextField(editable=False)),
+                ("private_key", tenancy.crypto.EncryptedTextField(editable=False)),
                 ("fingerprint", models.CharField(max_length=100)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("superseded_at", models.DateTimeField(blank=True, null=True)),

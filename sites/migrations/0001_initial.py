@@ -6,8 +6,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import deploynix.crypto
 import sites.models
+import tenancy.crypto
 
 
 class Migration(migrations.Migration):
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('web_dir', models.CharField(default='public', max_length=200)),
                 ('shared_dirs', models.JSONField(blank=True, default=sites.models.default_shared_dirs)),
                 ('shared_files', models.JSONField(blank=True, default=sites.models.default_shared_files)),
-                ('environment', deploynix.crypto.EncryptedTextField(blank=True, default='{}')),
+                ('environment', tenancy.crypto.EncryptedTextField(blank=True, default='{}')),
                 ('releases_to_keep', models.PositiveSmallIntegerField(default=5)),
                 ('preset', models.CharField(choices=[('laravel', 'Laravel'), ('php', 'Plain PHP'), ('none', 'None (custom script only)')], default='laravel', max_length=10)),
                 ('run_migrations', models.BooleanField(default=True)),
@@ -43,9 +43,9 @@ class Migration(migrations.Migration):
                 ('webhook_uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('auto_deploy', models.BooleanField(default=False)),
                 ('deploy_key_public', models.TextField(editable=False)),
-                ('deploy_key_private', deploynix.crypto.EncryptedTextField(editable=False)),
+                ('deploy_key_private', tenancy.crypto.EncryptedTextField(editable=False)),
                 ('repository_host_keys', models.TextField(blank=True)),
-                ('https_token', deploynix.crypto.EncryptedTextField(blank=True, default='')),
+                ('https_token', tenancy.crypto.EncryptedTextField(blank=True, default='')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='deploynix.organization')),
                 ('servers', models.ManyToManyField(related_name='sites', to='servers.server')),

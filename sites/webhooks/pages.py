@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from deploynix.access import actor_for, org_view
-from deploynix.roles import Cap
 from sites.models import Site
 from sites.models_webhooks import WebhookDelivery
 from sites.selectors import site_get
 from sites.webhooks.links import webhook_urls
 from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+from tenancy.access import actor_for, org_view
+from tenancy.roles import Cap
 
 RECENT_DELIVERIES = 25
 # How each provider is named and where its settings take the secret, for the setup table.

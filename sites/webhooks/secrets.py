@@ -8,9 +8,9 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deploynix.audit import Actor, audit_record
 from sites.models import Site
 from sites.models_webhooks import WebhookSecret
+from tenancy.audit import Actor, audit_record
 
 
 def new_secret() -> str:

@@ -11,10 +11,10 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from deploynix.access import client_ip
 from sites.models import Site
 from sites.webhooks.receive import Outcome, webhook_receive, webhook_refuse
 from sites.webhooks.verify import VERIFIERS
+from tenancy.access import client_ip
 
 # Push payloads are small; GitHub caps theirs at 25 MB but a push of hundreds of commits
 # stays far below this. Anything larger is refused before the body is read.

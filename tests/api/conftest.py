@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models_tokens import Ability, ApiToken
-from deploynix.tokens import abilities_beyond_role, api_token_create
+from tenancy.audit import Actor
+from tenancy.models import Ability, ApiToken
+from tenancy.services.tokens import abilities_beyond_role, api_token_create
 
 ALL_ABILITIES = tuple(Ability.values)
 

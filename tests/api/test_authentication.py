@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deploynix.models import Membership
-from deploynix.models_tokens import ApiToken
-from deploynix.roles import Role
+from tenancy.models import ApiToken, Membership
+from tenancy.roles import Role
 from tests.api.conftest import Api, mint
 
 URL = "/api/v1/servers/"

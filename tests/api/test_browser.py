@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from deploynix.audit import Actor
-from deploynix.tokens import api_token_authenticate
 from servers.models import Server
 from sites.services import site_create
+from tenancy.audit import Actor
+from tenancy.services.tokens import api_token_authenticate
 from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD
 

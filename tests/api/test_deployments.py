@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine
 from deployments.services import deployment_request
-from deploynix.audit import Actor
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
+from tenancy.audit import Actor
 
 SHA = "b" * 40
 

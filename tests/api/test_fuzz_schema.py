@@ -13,10 +13,10 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from deploynix.audit import Actor
 from deploynix.wsgi import application
 from servers.services import server_create
 from sites.services import site_create
+from tenancy.audit import Actor
 from tests.api.conftest import mint
 
 SCHEMA_URL = "/api/v1/schema/?format=json"

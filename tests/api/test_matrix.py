@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from deployments.models import Deployment
 from deployments.services import deployment_request
-from deploynix.audit import Actor
 from servers.models import Server
 from sites.services import site_create
+from tenancy.audit import Actor
 
 ALL = {"owner", "admin", "manager", "developer", "viewer"}
 DEVS = {"owner", "admin", "manager", "developer"}

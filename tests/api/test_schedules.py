@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from schedules.models import ScheduledDeploy
 from schedules.services import schedule_cancel, schedule_create, schedule_fire
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 SHA = "c" * 40
 ALL = {"owner", "admin", "manager", "developer", "viewer"}

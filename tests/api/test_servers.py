@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.models import Server
 from servers.services import server_create
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 LIST = "/api/v1/servers/"
 READERS = {"owner": 200, "admin": 200, "manager": 200, "developer": 200, "viewer": 200,

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from deploynix.models_tokens import ApiToken
-from deploynix.tokens import api_token_authenticate
+from tenancy.models import ApiToken
+from tenancy.services.tokens import api_token_authenticate
 
 
 def test_it_shows_a_new_token_once_on_the_page(client_for, cast):

@@ -1,14 +1,13 @@
-"""Minting, hashing, checking and revoking tokens (deploynix.tokens)."""
+"""Minting, hashing, checking and revoking tokens (tenancy.services.tokens)."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
-from deploynix.models_tokens import ApiToken
-from deploynix.tokens import (
+from tenancy.audit import Actor
+from tenancy.models import ApiToken, AuditEvent
+from tenancy.services.tokens import (
     TokenInvalid,
     api_token_authenticate,
     api_token_create,

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from deployments.models import Deployment, Status
-from deploynix.roles import Role
+from tenancy.roles import Role
 from tests.browser.sinks import SinkDriver
 from tests.browser.test_acceptance import click, make_site, shown_texts, web  # noqa: F401
 from tests.browser.test_live_log import open_live_log

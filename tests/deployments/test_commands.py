@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from deployments import lifecycle
 from deployments.follow import finish_cli, follow
 from deployments.models import Deployment, LogLine, Status, Trigger
-from deploynix.audit import Actor
 from sites.services import site_create
+from tenancy.audit import Actor
 
 
 def test_it_queues_a_cli_deploy_as_the_system(site):

@@ -11,7 +11,7 @@ from django.db import connections
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,8 @@ from django.test import override_settings
 
 from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status
-from deploynix.audit import Actor
 from sites.services import site_update
+from tenancy.audit import Actor
 from testbed.web import SiteRoot, WebStack
 from tests.deployments.stage import SECRET, Stage, finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues

@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from deployments import lifecycle
 from deployments.models import Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -8,9 +8,9 @@ from deployments import lifecycle
 from deployments.models import LogLine, Status, Trigger
 from deployments.pipeline.steps import TOFU_NOTE
 from deployments.services import deployment_request
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.ssh import generate_keypair
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 KEY = "[git.example.test]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest"
 

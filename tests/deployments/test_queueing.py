@@ -12,8 +12,8 @@ from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import DeploymentError, deployment_request
 from deployments.tasks import run_deployment
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
 

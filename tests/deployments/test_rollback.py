@@ -7,7 +7,7 @@ import pytest
 from deployments import lifecycle
 from deployments.models import Deployment, Kind, Status, Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 
 def _deploy(site, cast, n: int, status: str = Status.SUCCEEDED) -> Deployment:

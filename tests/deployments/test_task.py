@@ -11,8 +11,8 @@ from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status, Trigger
 from deployments.services import deployment_cancel, rollback_request
 from deployments.tasks import run_deployment
-from deploynix.audit import Actor
 from servers.models import Server
+from tenancy.audit import Actor
 from tests.deployments.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

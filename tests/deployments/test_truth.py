@@ -24,10 +24,10 @@ from deployments.reconcile import drift_of, observe, site_reconcile
 from deployments.services import DeploymentError, rollback_request
 from deployments.tasks import run_deployment
 from deployments.tasks_reconcile import reconcile_site
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.models import Server
 from servers.services import server_ssh_target
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 from tests.api.conftest import mint
 from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD

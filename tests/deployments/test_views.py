@@ -8,7 +8,7 @@ from django.urls import reverse
 from deployments import lifecycle
 from deployments.models import Deployment, Kind, LogLine, Status, Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 
 def url(name: str, org: str = "acme", **kwargs) -> str:

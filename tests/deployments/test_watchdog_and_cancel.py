@@ -11,7 +11,7 @@ from django.utils import timezone
 from deployments import lifecycle
 from deployments.models import Deployment, DeploymentStep, Status, Trigger
 from deployments.services import DeploymentError, deployment_cancel, deployment_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ from kombu import pools as kombu_pools
 
 from deployments.celery_schedule import watchdog_tick
 from deployments.models import Deployment, LogLine, Status
-from deploynix.audit import Actor
 from deploynix.celery import app as celery_app
 from sites.services import site_update
+from tenancy.audit import Actor
 from testbed.redis import RedisServer
 from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.workers import BASE_DIR, READY_TIMEOUT, Worker, celery, worker_env

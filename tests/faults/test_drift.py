@@ -19,9 +19,9 @@ from django.urls import reverse
 from deployments import lifecycle, selectors
 from deployments.models import Deployment, LogLine, ServerReleaseFacts, Status, Trigger
 from deployments.services import rollback_request
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from sites.services import site_update
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.test_end_to_end import _worker_running
 from tests.deployments.workers import Worker, purge_queues

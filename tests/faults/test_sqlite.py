@@ -22,10 +22,10 @@ from django.db import connection, connections
 
 from deployments.models import FINISHED, Deployment, LogLine, Status, Trigger
 from deployments.services import deployment_cancel, rollback_request
-from deploynix.audit import Actor
 from servers.models import Server, ServerStatus
 from servers.services import server_check, server_check_request
 from sites.services import site_update
+from tenancy.audit import Actor
 from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
 

@@ -18,9 +18,9 @@ from django.test import override_settings
 
 from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from sites.services import site_update
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 from tests.deployments.stage import finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
 from tests.fixtures.sshd import process_running

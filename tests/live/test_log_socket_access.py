@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.models import Session
 
-from deploynix.consumers import CLOSE_ACCESS_REVOKED
+from tenancy.consumers import CLOSE_ACCESS_REVOKED
 from tests.fixtures.live import make_deployment, store_lines
 from tests.live.conftest import receive_lines, remove_membership
 

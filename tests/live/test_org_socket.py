@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deployments.events import send_status
-from deploynix.consumers import CLOSE_ACCESS_REVOKED
+from tenancy.consumers import CLOSE_ACCESS_REVOKED
 from tests.live.conftest import remove_membership
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

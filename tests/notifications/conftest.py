@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from deployments.models import Deployment, Kind, Status, Trigger
-from deploynix.audit import Actor
 from notifications.models import Channel
 from notifications.services import channel_create
+from tenancy.audit import Actor
 from tests.schedules.stage import live_site, repo  # noqa: F401
 from tests.sites.conftest import VALID, make_site, other_server, server, site  # noqa: F401
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from deploynix.audit import Actor
 from notifications.models import Channel
 from notifications.services import channel_create, notify_deployment_event
+from tenancy.audit import Actor
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
 from sites.models import Site
+from tenancy.audit import Actor
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True),

@@ -7,8 +7,8 @@ import pytest
 from deployments.lifecycle import DEPLOYMENT_STATUS_HOOKS
 from deployments.models import Deployment, Kind, Status
 from deployments.services import deployment_cancel
-from deploynix.audit import Actor
 from notifications.services import notify_deployment_status
+from tenancy.audit import Actor
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from deploynix.models import AuditEvent
 from notifications.models import Channel
+from tenancy.models import AuditEvent
 from tests.conftest import EVERYONE
 
 ADMINS = {"owner", "admin"}  # ORG_SETTINGS: organization-wide channels

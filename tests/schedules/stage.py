@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from deploynix.audit import Actor
 from servers.models import OrganizationKey, Server
 from sites.models import Site
 from sites.services import site_create
+from tenancy.audit import Actor
 from testbed.gitrepo import AppRepo
 from testbed.sshd import SshdHost
 

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from deployments.models import Deployment
-from deploynix.models import AuditEvent
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.tasks import fire_due_schedules
+from tenancy.models import AuditEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from deployments.models import Deployment, Status, Trigger
-from deploynix.audit import Actor
 from schedules.services import schedule_create
 from schedules.tasks import fire_due_schedules
+from tenancy.audit import Actor
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]

@@ -10,9 +10,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from deployments.models import Deployment, Trigger
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent, Membership
-from deploynix.roles import Role
 from schedules.models import ScheduleStatus
 from schedules.services import (
     ScheduleError,
@@ -22,6 +19,9 @@ from schedules.services import (
     schedules_fire_due,
 )
 from schedules.tasks import fire_due_schedules
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, Membership
+from tenancy.roles import Role
 
 SHA = "c" * 40
 

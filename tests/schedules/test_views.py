@@ -6,10 +6,10 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from deploynix.access import Permissions
-from deploynix.models import AuditEvent
-from deploynix.roles import Role
 from schedules.models import ScheduledDeploy, ScheduleStatus
+from tenancy.access import Permissions
+from tenancy.models import AuditEvent
+from tenancy.roles import Role
 from tests.conftest import EVERYONE
 
 DEPLOYERS = {"owner", "admin", "manager", "developer"}

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from deploynix.audit import Actor
 from servers.models import OrganizationKey, Server
 from servers.services import server_create
+from tenancy.audit import Actor
 from testbed.sshd import SshdHost
 
 

@@ -9,12 +9,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from deploynix.audit import Actor
 from servers.checks import probe
 from servers.models import Server, ServerStatus
 from servers.services import server_check, server_repin
 from servers.ssh import fingerprint, generate_keypair
 from servers.tasks import ServerUnreachable, check_server
+from tenancy.audit import Actor
 
 pytestmark = pytest.mark.ssh
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from deploynix.audit import Actor
 from servers.models import OrganizationKey, Server
 from servers.services import org_client_keys, organization_key_rotate
 from servers.ssh import fingerprint
+from tenancy.audit import Actor
 
 
 def test_it_gives_every_new_organization_one_active_ed25519_key(cast):

@@ -7,11 +7,11 @@ import shlex
 import pytest
 from django.urls import reverse
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.models import Server
 from servers.services import organization_key_rotate
 from servers.ssh import fingerprint, generate_keypair
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 
 def url(name: str, *args) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.models import ServerStatus
 from servers.services import (
     org_client_keys,
@@ -13,6 +11,8 @@ from servers.services import (
     server_check,
     server_delete,
 )
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 pytestmark = pytest.mark.ssh
 

@@ -7,12 +7,12 @@ import logging
 import pytest
 from django.urls import reverse
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.models import OrganizationKey, Server
 from servers.services import organization_key_rotate, server_check
 from servers.ssh import generate_keypair
 from servers.tasks import ServerUnreachable, check_server
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 GARBAGE_CANARY = (
     "-----BEGIN OPENSSH PRIVATE KEY-----\nCANARYdeploynixSECRETdoNOTshow0123456789\n"

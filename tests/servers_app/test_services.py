@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.services import server_ssh_target, server_update
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 
 def test_it_queues_a_first_check_when_a_server_is_added(

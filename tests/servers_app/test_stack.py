@@ -9,13 +9,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-
-from deploynix.audit import Actor
 from servers.stack import store
+
 from servers.models import Server, ServerStatus
 from servers.selectors import site_stack_findings
 from servers.services import server_check
 from sites.services import site_create
+from tenancy.audit import Actor
 from testbed.web import SiteRoot
 from tests.conftest import ROLES
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from deploynix.audit import Actor
 from servers.forms import ServerForm
 from servers.models import Server
 from servers.services import server_create, server_update
 from servers.validators import clean_host
+from tenancy.audit import Actor
 
 GOOD = {"name": "web-1", "host": "web-1.example.com", "port": "22", "user": "deploy"}
 HOSTILE = [

@@ -8,9 +8,9 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deploynix.models import AuditEvent
 from servers.models import OrganizationKey, Server
 from servers.selectors import server_list
+from tenancy.models import AuditEvent
 from tests.conftest import EVERYONE
 
 MANAGERS = {"owner", "admin", "manager"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
+from tenancy.audit import Actor
 
 VALID = {
     "name": "shop",

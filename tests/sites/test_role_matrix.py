@@ -9,8 +9,8 @@ from django.urls import reverse
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
-from deploynix.roles import Cap, can
+from tenancy.audit import Actor
+from tenancy.roles import Cap, can
 from tests.conftest import EVERYONE
 
 # (name, method, capability, url name, which object the URL needs)

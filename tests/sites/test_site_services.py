@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from servers.ssh import fingerprint
 from sites.services import site_delete, site_update
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from django.urls import reverse
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
-from deploynix.audit import Actor
 from sites.models import Site
+from tenancy.audit import Actor
 
 FORM = {
     "name": "blog", "repository_url": "git@github.com:acme/blog.git", "branch": "main",

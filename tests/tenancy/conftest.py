@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from deploynix.models import AuditEvent, Invitation, Membership, Organization, User
+from tenancy.models import AuditEvent, Invitation, Membership, Organization, User
 
 LINK = re.compile(r"/invitations/([A-Za-z0-9_-]+)/")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor, audit_record
+from tenancy.audit import Actor, audit_record
 from tests.conftest import Cast
 
 

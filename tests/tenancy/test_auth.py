@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.models import Membership, User
-from deploynix.roles import Role
+from tenancy.models import Membership, User
+from tenancy.roles import Role
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.redis

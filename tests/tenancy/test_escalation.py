@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent, Membership
-from deploynix.roles import Role
-from deploynix.services.invitations import invitation_create
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, Membership
+from tenancy.roles import Role
+from tenancy.services.invitations import invitation_create
 from tests.conftest import Cast, make_user
 from tests.tenancy.conftest import audit_verbs_since, last_audit_id, team_state
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deploynix.models import Invitation, Membership
-from deploynix.roles import Role
+from tenancy.models import Invitation, Membership
+from tenancy.roles import Role
 from tests.conftest import Cast, make_user
 from tests.tenancy.conftest import token_from
 

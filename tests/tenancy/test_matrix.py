@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from deploynix.audit import Actor
-from deploynix.models import Invitation, Membership
-from deploynix.roles import Role
-from deploynix.services.invitations import invitation_create
+from tenancy.audit import Actor
+from tenancy.models import Invitation, Membership
+from tenancy.roles import Role
+from tenancy.services.invitations import invitation_create
 from tests.conftest import EVERYONE, ROLES, Cast
 from tests.tenancy.conftest import audit_verbs_since, last_audit_id, team_state
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.models import Membership
-from deploynix.roles import Role
+from tenancy.models import Membership
+from tenancy.roles import Role
 from tests.conftest import ROLES, make_user
 
 # role → (invite form, transfer form, leave button, number of role selects, remove buttons)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from deploynix.audit import Actor
-from deploynix.models import Membership
-from deploynix.roles import Role
-from deploynix.services.team import member_change_role, member_remove
+from tenancy.audit import Actor
+from tenancy.models import Membership
+from tenancy.roles import Role
+from tenancy.services.team import member_change_role, member_remove
 from tests.conftest import Cast
 from tests.tenancy.conftest import team_state
 

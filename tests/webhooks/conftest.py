@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.audit import Actor
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
 from sites.webhooks.secrets import webhook_secret_ensure
+from tenancy.audit import Actor
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import uuid
 import pytest
 
 from deployments.models import Deployment
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent
 from sites.models_webhooks import WebhookDelivery
 from sites.webhooks import receive, views
 from sites.webhooks.secrets import webhook_secret_rotate
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
 from tests.webhooks.signing import SHA, push
 
 PROVIDERS = ("github", "gitlab", "bitbucket", "gitea", "forgejo", "custom")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploynix.models import AuditEvent
 from sites.models_webhooks import WebhookSecret
 from sites.webhooks.secrets import webhook_secret_get
+from tenancy.models import AuditEvent
 from tests.webhooks.signing import push
 
 

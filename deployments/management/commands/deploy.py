@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from deployments.follow import finish_cli, follow, site_for_cli
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
-from deploynix.audit import Actor
+from tenancy.audit import Actor
 
 
 class Command(BaseCommand):

@@ -15,9 +15,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from deploynix.audit import Actor
-from deploynix.models import Organization, User
-from deploynix.services.orgs import organization_create
+from tenancy.audit import Actor
+from tenancy.models import Organization, User
+from tenancy.services.orgs import organization_create
 
 DEMO_EMAIL = "owner@demo.test"
 

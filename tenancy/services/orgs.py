@@ -7,9 +7,9 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils.text import slugify
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Membership, Organization, User
-from deploynix.roles import Role
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Membership, Organization, User
+from tenancy.roles import Role
 
 # Other apps register work that must happen when an organization is created (e.g. servers
 # generates the organization's SSH key pair), inside the same transaction.

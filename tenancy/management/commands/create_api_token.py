@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent, Organization, User
-from deploynix.tokens import api_token_create
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, Organization, User
+from tenancy.services.tokens import api_token_create
 
 
 class Command(BaseCommand):

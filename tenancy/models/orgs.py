@@ -1,4 +1,4 @@
-"""The tenancy core: users, organizations, memberships, invitations and the audit log."""
+"""Users, organizations, memberships and invitations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from deploynix.roles import Role
+from tenancy.roles import Role
 
 
 class UserManager(BaseUserManager["User"]):
@@ -112,38 +112,3 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
-
-
-class AuditEvent(models.Model):
-    """One change (or refused attempt), written in the same transaction as the change."""
-
-    class Source(models.TextChoices):
-        WEB = "web"
-        API = "api"
-        WEBHOOK = "webhook"
-        SYSTEM = "system"
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="audit_events", null=True
-    )
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    actor_name = models.CharField(max_length=254)  # frozen: survives renames and deletions
-    verb = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    target_repr = models.CharField(max_length=200, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"], name="audit_org_time")]
-
-    def __str__(self) -> str:
-        return f"{self.actor_name} {self.verb} {self.target_repr}"
-
-
-from deploynix.models_tokens import ApiToken  # noqa: E402,F401  (API tokens)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import AuditEvent
-from deploynix.roles import Cap, can
-from deploynix.tokens import ABILITY_CAPS, TokenGrant
+from tenancy.audit import Actor, audit_record
+from tenancy.models import AuditEvent
+from tenancy.roles import Cap, can
+from tenancy.services.tokens import ABILITY_CAPS, TokenGrant
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from deploynix.models_tokens import Ability, ApiToken
 from servers.models import OrganizationKey, Server
+from tenancy.models import Ability, ApiToken
 
 
 class SSHKeySerializer(serializers.ModelSerializer):

@@ -23,10 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Membership, Organization, User
-from deploynix.models_tokens import Ability, ApiToken
-from deploynix.roles import Cap, can
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Ability, ApiToken, Membership, Organization, User
+from tenancy.roles import Cap, can
 
 TOKEN_PREFIX = "dnx_"
 LOOKUP_LENGTH = 12

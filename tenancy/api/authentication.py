@@ -6,7 +6,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from deploynix.tokens import TokenInvalid, api_token_authenticate
+from tenancy.services.tokens import TokenInvalid, api_token_authenticate
 
 KEYWORD = b"bearer"
 

@@ -20,10 +20,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Invitation, Membership, Organization
-from deploynix.roles import Cap, Role, assignable_roles, can, outranks
-from deploynix.services.team import role_from_input
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Invitation, Membership, Organization
+from tenancy.roles import Cap, Role, assignable_roles, can, outranks
+from tenancy.services.team import role_from_input
 
 INVITATION_TTL = timedelta(days=7)
 

@@ -18,18 +18,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deploynix.access import actor_for, audit_denied, org_object, org_view
-from deploynix.forms_team import InviteForm, RoleForm, TransferForm
-from deploynix.models import Invitation, Membership
-from deploynix.roles import Cap, Role, assignable_roles, outranks
-from deploynix.services.invitations import (
+from tenancy.access import actor_for, audit_denied, org_object, org_view
+from tenancy.forms_team import InviteForm, RoleForm, TransferForm
+from tenancy.models import Invitation, Membership
+from tenancy.roles import Cap, Role, assignable_roles, outranks
+from tenancy.services.invitations import (
     invitation_accept,
     invitation_create,
     invitation_get_by_token,
     invitation_problem,
     invitation_revoke,
 )
-from deploynix.services.team import (
+from tenancy.services.team import (
     member_change_role,
     member_leave,
     member_remove,

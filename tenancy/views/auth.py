@@ -12,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from deploynix.access import client_ip
-from deploynix.forms import SignupForm
-from deploynix.services.orgs import user_signup
+from tenancy.access import client_ip
+from tenancy.forms import SignupForm
+from tenancy.services.orgs import user_signup
 
 
 def _login_limited(request: HttpRequest) -> bool:

@@ -8,9 +8,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from deploynix.access import org_view
-from deploynix.models import AuditEvent
-from deploynix.roles import Cap
+from tenancy.access import org_view
+from tenancy.models import AuditEvent
+from tenancy.roles import Cap
 
 PAGE_SIZE = 50
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploynix.models import AuditEvent, Organization, User
+from tenancy.models import AuditEvent, Organization, User
 
 
 @dataclass(frozen=True)

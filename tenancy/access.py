@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import AuditEvent, Membership
-from deploynix.roles import Cap, can, capabilities_of
+from tenancy.audit import Actor, audit_record
+from tenancy.models import AuditEvent, Membership
+from tenancy.roles import Cap, can, capabilities_of
 
 M = TypeVar("M", bound=models.Model)
 
@@ -49,12 +49,6 @@ def membership_get(user: Any, org_slug: str) -> Membership:
     if membership is None:
         raise Http404("No such organization")
     return membership
-
-
-def membership_require(membership: Membership, cap: Cap) -> None:
-    """Raise PermissionDenied when the membership's role lacks `cap`."""
-    if not can(membership.role, cap):
-        raise PermissionDenied(f"Your role ({membership.role_label}) cannot do this.")
 
 
 def org_object(model: type[M], membership: Membership, **lookup: Any) -> M:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from deploynix.models import Membership
+from tenancy.models import Membership
 
 
 def organizations(request: HttpRequest) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deploynix.views import audit, team
+from tenancy.views import audit, team
 
 urlpatterns = [
     path("team/", team.team, name="team"),

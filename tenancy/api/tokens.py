@@ -12,17 +12,16 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from deploynix.access import client_ip
-from deploynix.api.base import api_exception_handler
-from deploynix.api.serializers import (
+from tenancy.access import client_ip
+from tenancy.api.base import api_exception_handler
+from tenancy.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenCreateSerializer,
     ApiTokenSerializer,
 )
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent, Organization
-from deploynix.models_tokens import ApiToken
-from deploynix.tokens import api_token_create, api_token_revoke
+from tenancy.audit import Actor
+from tenancy.models import ApiToken, AuditEvent, Organization
+from tenancy.services.tokens import api_token_create, api_token_revoke
 
 
 class SessionAPIView(generics.GenericAPIView):

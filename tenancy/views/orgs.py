@@ -1,18 +1,16 @@
-"""Home, organization creation and the organization dashboard."""
+"""Home (the first organization of the user) and organization creation."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from deploynix.access import actor_for, org_view
-from deploynix.dashboard import dashboard_context
-from deploynix.forms import OrganizationForm
-from deploynix.models import Membership
-from deploynix.roles import Cap
-from deploynix.services.orgs import organization_create
+from tenancy.access import actor_for
+from tenancy.forms import OrganizationForm
+from tenancy.models import Membership
+from tenancy.services.orgs import organization_create
 
 
 @login_required
@@ -37,22 +35,3 @@ def org_create(request: HttpRequest) -> HttpResponse:
         )
         return redirect("dashboard", org=org.slug)
     return render(request, "orgs/create.html", {"form": form})
-
-
-@org_view(Cap.VIEW)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "orgs/dashboard.html", dashboard_context(request.org))
-
-
-DASHBOARD_PANELS = {
-    "sites": "orgs/_sites_panel.html",
-    "deployments": "orgs/_deployments_panel.html",
-}
-
-
-@org_view(Cap.VIEW)
-def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
-    """One dashboard panel, re-fetched by htmx when a deployment's status changes."""
-    if name not in DASHBOARD_PANELS:
-        raise Http404("No such panel")
-    return render(request, DASHBOARD_PANELS[name], dashboard_context(request.org))

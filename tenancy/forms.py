@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 
-from deploynix.models import User
+from tenancy.models import User
 
 
 class SignupForm(forms.Form):

@@ -12,7 +12,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "deploynix.api.authentication.BearerTokenAuthentication"
+    target_class = "tenancy.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

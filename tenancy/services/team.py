@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from deploynix.audit import Actor, audit_record
-from deploynix.models import Membership, Organization
-from deploynix.roles import Cap, Role, assignable_roles, can, outranks
+from tenancy.audit import Actor, audit_record
+from tenancy.models import Membership, Organization
+from tenancy.roles import Cap, Role, assignable_roles, can, outranks
 
 
 def _locked_pair(actor: Actor, member: Membership) -> tuple[Membership, Membership]:

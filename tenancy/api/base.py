@@ -7,11 +7,11 @@ from django.db import IntegrityError
 from rest_framework import exceptions, generics
 from rest_framework.views import exception_handler
 
-from deploynix.api.authentication import BearerTokenAuthentication
-from deploynix.api.permissions import TokenAbility
-from deploynix.audit import Actor
-from deploynix.models import AuditEvent, Organization
-from deploynix.tokens import TokenGrant
+from tenancy.api.authentication import BearerTokenAuthentication
+from tenancy.api.permissions import TokenAbility
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent, Organization
+from tenancy.services.tokens import TokenGrant
 
 
 def api_exception_handler(exc, context):

@@ -1,6 +1,6 @@
 """The tokens page (/tokens/): a user lists, creates (shown once) and revokes their API tokens.
 
-Mounted with `path("tokens/", include("deploynix.views.tokens"))`.
+Mounted with `path("tokens/", include("tenancy.views.tokens"))`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deploynix.access import actor_for
-from deploynix.models import Membership
-from deploynix.models_tokens import Ability, ApiToken
-from deploynix.tokens import api_token_create, api_token_list, api_token_revoke
+from tenancy.access import actor_for
+from tenancy.models import Ability, ApiToken, Membership
+from tenancy.services.tokens import api_token_create, api_token_list, api_token_revoke
 
 
 class TokenForm(forms.Form):

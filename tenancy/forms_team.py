@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from django import forms
 
-from deploynix.models import Membership, Organization
-from deploynix.roles import Role
+from tenancy.models import Membership, Organization
+from tenancy.roles import Role
 
 
 def _role_field() -> forms.TypedChoiceField:
