@@ -16,5 +16,11 @@ lock:
 	var/piptools/bin/pip-compile -q --generate-hashes --strip-extras -o requirements/app.txt requirements/app.in
 	var/piptools/bin/pip-compile -q --generate-hashes --strip-extras -o requirements/dev.txt requirements/dev.in
 
+# ruff over the Python, shellcheck over every shell script of the apps and scripts/ (the same
+# checks as tests/test_lint.py, which make test runs).
+SHELL_SCRIPTS = find . -name '*.sh' -not -path './.venv/*' -not -path './var/*' \
+	-not -path './node_modules/*' -not -path './.git/*' | sort
+
 lint:
 	.venv/bin/ruff check .
+	shellcheck -x $$($(SHELL_SCRIPTS))

@@ -38,7 +38,8 @@ def free_port() -> int:
 def redis_answers(url: str) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1) as s:
+        address = (parsed.hostname or "127.0.0.1", parsed.port or 6379)
+        with socket.create_connection(address, 1) as s:
             s.sendall(b"PING\r\n")
             return s.recv(64).startswith(b"+PONG")
     except OSError:
@@ -57,7 +58,8 @@ def postgres_answers(host: str, port: int) -> bool:
 
 def apt_install(*packages: str) -> None:
     if os.geteuid() != 0:
-        sys.exit(f"devenv: please install {' '.join(packages)} (apt-get install {' '.join(packages)})")
+        names = " ".join(packages)
+        sys.exit(f"devenv: please install {names} (apt-get install {names})")
     log(f"installing {' '.join(packages)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)

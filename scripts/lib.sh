@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell functions for `make run`, `make test` and `make bench`. Sourced, not executed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +12,8 @@ apt_ensure() {
   local missing=() pair cmd pkg
   for pair in "$@"; do
     cmd="${pair%%:*}"; pkg="${pair#*:}"
+    # Unquoted on purpose: CMD may be a glob such as /usr/sbin/php-fpm*.
+    # shellcheck disable=SC2086
     if ! command -v "$cmd" >/dev/null 2>&1 && ! ls $cmd >/dev/null 2>&1; then missing+=("$pkg"); fi
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: install what is missing, migrate, seed the demo, run the panel with its worker.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 apt_ensure /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git

@@ -5,13 +5,14 @@
 #
 # With arguments, one pass of pytest with those arguments: on PostgreSQL, or on SQLite when
 # DEPLOYNIX_TEST_DB=sqlite (e.g. `DEPLOYNIX_TEST_DB=sqlite bash scripts/test.sh tests/faults`).
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # Real components only: the suite starts its own sshd, nginx + php-fpm hosts and Chromium.
 apt_ensure \
   /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli composer:composer \
-  node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver
+  node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck
 venv_ensure
 redis_ensure
 POSTGRES_URL="$(python3 scripts/devenv.py postgres)"

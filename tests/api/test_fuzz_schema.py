@@ -47,7 +47,9 @@ def fuzz(operation, token: str) -> None:
     """Up to 20 generated requests for one operation; any 5xx fails the test."""
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(case):
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
                                checks=[not_a_server_error])

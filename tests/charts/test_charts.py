@@ -8,7 +8,8 @@ from deployments.charts import Bar, durations_chart, step_bar
 
 
 def _heights(svg: str) -> list[float]:
-    return [float(h) for h in re.findall(r'<rect class="bar [a-z]+" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
+    bar = r'<rect class="bar [a-z]+" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"'
+    return [float(h) for h in re.findall(bar, svg)]
 
 
 def test_it_scales_bars_to_the_longest_deployment():

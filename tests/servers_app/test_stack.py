@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from servers.stack import store
 
 from servers.models import Server, ServerStatus
 from servers.selectors import site_stack_findings
 from servers.services import server_check
+from servers.stack import store
 from sites.services import site_create
 from tenancy.audit import Actor
 from testbed.web import SiteRoot
