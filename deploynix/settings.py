@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "sites",
     "deployments",
     "schedules",
+    "webhooks",
     "notifications",
 ]
 

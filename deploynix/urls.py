@@ -26,8 +26,8 @@ urlpatterns = [
     path("orgs/new/", orgs.org_create, name="org-create"),
     path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),
-    path("api/v1/", include("deploynix.api.urls")),
+    path("api/v1/", include("deploynix.api_urls")),
     path("tokens/", include("tenancy.views.tokens")),
-    path("hooks/", include("sites.webhooks.urls")),
-    path("o/<slug:org>/sites/<int:pk>/webhook/", include("sites.webhooks.page_urls")),
+    path("hooks/", include("webhooks.urls")),
+    path("o/<slug:org>/sites/<int:pk>/webhook/", include("webhooks.page_urls")),
 ]

@@ -157,5 +157,3 @@ class Site(models.Model):
         if errors:
             raise ValidationError(errors)
 
-
-from sites.models_webhooks import WebhookDelivery, WebhookSecret  # noqa: E402,F401  (webhooks)

@@ -8,8 +8,8 @@ from django.urls import reverse
 from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
-from sites.models_webhooks import WebhookDelivery
 from tenancy.audit import Actor
+from webhooks.models import WebhookDelivery
 
 
 def page(client, site) -> str:

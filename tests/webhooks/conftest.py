@@ -7,8 +7,8 @@ import pytest
 from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
-from sites.webhooks.secrets import webhook_secret_ensure
 from tenancy.audit import Actor
+from webhooks.secrets import webhook_secret_ensure
 
 
 @pytest.fixture

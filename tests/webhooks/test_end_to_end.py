@@ -2,7 +2,7 @@
 
 Each builder below makes the provider's own push payload (the fields a real delivery carries,
 not only the ones we read) and its own headers, signed with the site's secret the way that
-provider signs, independently of sites/webhooks/verify.py. The branch moves on after the push,
+provider signs, independently of webhooks/verify.py. The branch moves on after the push,
 so a deploy of the branch head instead of the pushed commit fails the test.
 """
 
@@ -23,11 +23,11 @@ import pytest
 from deployments.models import Deployment, Status
 from deployments.tasks import run_deployment
 from sites.models import Site
-from sites.webhooks.links import webhook_urls
-from sites.webhooks.secrets import webhook_secret_ensure
 from testbed.gitrepo import git
 from tests.deployments.stage import Stage, finished, make_stage
 from tests.deployments.workers import purge_queues
+from webhooks.links import webhook_urls
+from webhooks.secrets import webhook_secret_ensure
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

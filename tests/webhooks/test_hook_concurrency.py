@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 
 from deployments.models import Deployment
-from sites.models_webhooks import WebhookDelivery
 from tests.webhooks.signing import push
+from webhooks.models import WebhookDelivery
 
 COPIES = 20
 

@@ -7,12 +7,12 @@ import uuid
 import pytest
 
 from deployments.models import Deployment
-from sites.models_webhooks import WebhookDelivery
-from sites.webhooks import receive, views
-from sites.webhooks.secrets import webhook_secret_rotate
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
 from tests.webhooks.signing import SHA, push
+from webhooks import receive, views
+from webhooks.models import WebhookDelivery
+from webhooks.secrets import webhook_secret_rotate
 
 PROVIDERS = ("github", "gitlab", "bitbucket", "gitea", "forgejo", "custom")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sites.models_webhooks import WebhookSecret
-from sites.webhooks.secrets import webhook_secret_get
 from tenancy.models import AuditEvent
 from tests.webhooks.signing import push
+from webhooks.models import WebhookSecret
+from webhooks.secrets import webhook_secret_get
 
 
 def url(site, action: str = "") -> str:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sites.webhooks.parse import PayloadError, decide, parse, repository_keys
 from tests.webhooks.signing import SHA, payload, signed
+from webhooks.parse import PayloadError, decide, parse, repository_keys
 
 PROVIDERS = ("github", "gitlab", "bitbucket", "gitea", "forgejo", "custom")
 

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from sites.webhooks.verify import SignatureError, verify
 from tests.webhooks.signing import push, signed
+from webhooks.verify import SignatureError, verify
 
 SECRET = "s3cret-high-entropy"
 PROVIDERS = ("github", "gitlab", "bitbucket", "gitea", "forgejo", "custom")

@@ -1,6 +1,6 @@
 """POST /hooks/<site uuid>/<provider>: the git hosts' door. No session, no CSRF, no cookies.
 
-Mounted by sites/webhooks/urls.py.
+Mounted by webhooks/urls.py.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sites.models import Site
-from sites.webhooks.receive import Outcome, webhook_receive, webhook_refuse
-from sites.webhooks.verify import VERIFIERS
 from tenancy.access import client_ip
+from webhooks.receive import Outcome, webhook_receive, webhook_refuse
+from webhooks.verify import VERIFIERS
 
 # Push payloads are small; GitHub caps theirs at 25 MB but a push of hundreds of commits
 # stays far below this. Anything larger is refused before the body is read.

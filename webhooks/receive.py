@@ -17,12 +17,12 @@ from django.utils import timezone
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
 from sites.models import Site
-from sites.models_webhooks import Decision, WebhookDelivery
-from sites.webhooks.parse import PayloadError, PushEvent, decide, parse
-from sites.webhooks.secrets import webhook_secret_get
-from sites.webhooks.verify import SignatureError, verify
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
+from webhooks.models import Decision, WebhookDelivery
+from webhooks.parse import PayloadError, PushEvent, decide, parse
+from webhooks.secrets import webhook_secret_get
+from webhooks.verify import SignatureError, verify
 
 # Anyone who knows a hook URL can post to it; without a bound, unsigned junk would grow the
 # table forever. Past this many refusals per site and minute, refusals are answered (401/400/413

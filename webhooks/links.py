@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from sites.models import Site
-from sites.webhooks.verify import VERIFIERS
+from webhooks.verify import VERIFIERS
 
 
 def webhook_urls(site: Site) -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sites.webhooks.verify import header
+from webhooks.verify import header
 
 # Full SHA-1 object names only: the deployment service deploys exactly such a commit.
 ZERO_SHA = re.compile(r"0{40}")

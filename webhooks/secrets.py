@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from sites.models import Site
-from sites.models_webhooks import WebhookSecret
 from tenancy.audit import Actor, audit_record
+from webhooks.models import WebhookSecret
 
 
 def new_secret() -> str:

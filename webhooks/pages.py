@@ -1,6 +1,6 @@
 """The site's webhook page: hook URLs, the secret (Developer+), rotation, recent deliveries.
 
-Mounted with `path("o/<slug:org>/sites/<int:pk>/webhook/", include("sites.webhooks.page_urls"))`.
+Mounted with `path("o/<slug:org>/sites/<int:pk>/webhook/", include("webhooks.page_urls"))`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sites.models import Site
-from sites.models_webhooks import WebhookDelivery
 from sites.selectors import site_get
-from sites.webhooks.links import webhook_urls
-from sites.webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
 from tenancy.access import actor_for, org_view
 from tenancy.roles import Cap
+from webhooks.links import webhook_urls
+from webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+from webhooks.selectors import delivery_list_recent
 
 RECENT_DELIVERIES = 25
 # How each provider is named and where its settings take the secret, for the setup table.
@@ -44,15 +44,11 @@ def _site(request: HttpRequest, pk: int) -> Site:
 def webhook_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """Everyone sees the URLs and deliveries; only Developer+ see (and first create) the secret."""
     site = _site(request, pk)
-    deliveries = (
-        WebhookDelivery.objects.filter(site=site).select_related("deployment")
-        .order_by("-received_at", "-id")[:RECENT_DELIVERIES]
-    )
     context = {
         "site": site,
         "providers": [(*PROVIDER_HELP[name], url) for name, url in webhook_urls(site).items()],
         "secret": webhook_secret_ensure(site=site) if request.can.view_secrets else None,
-        "deliveries": list(deliveries),
+        "deliveries": delivery_list_recent(site=site, limit=RECENT_DELIVERIES),
     }
     return render(request, "webhooks/site_webhook.html", context)
 

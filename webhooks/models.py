@@ -1,6 +1,7 @@
 """Git webhooks: each site's signing secret, and a record of every delivery.
 
-Imported from the end of sites/models.py so Django registers both models in the `sites` app.
+The tables keep the names they had when these models lived in the sites app
+(webhooks/migrations/0001_initial.py moved them without touching the database).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ class WebhookSecret(models.Model):
     secret = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "sites_webhooksecret"
 
     def __str__(self) -> str:
         # Never the secret: str() reaches audit rows and log lines.
@@ -55,6 +59,7 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "sites_webhookdelivery"
         ordering = ["-received_at", "-id"]
         constraints = [
             # A delivery id is claimed only by a VERIFIED delivery that was acted on, so a forged

@@ -1,10 +1,10 @@
-"""Mounted at the top level with `path("hooks/", include("sites.webhooks.urls"))`."""
+"""Mounted at the top level with `path("hooks/", include("webhooks.urls"))`."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from sites.webhooks.views import webhook
+from webhooks.views import webhook
 
 urlpatterns = [
     path("<uuid:site_uuid>/<str:provider>", webhook, name="webhook"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sites.webhooks.pages import webhook_rotate, webhook_settings
+from webhooks.pages import webhook_rotate, webhook_settings
 
 urlpatterns = [
     path("", webhook_settings, name="site-webhook"),
