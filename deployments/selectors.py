@@ -10,6 +10,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
 from servers.models import Server
 from sites.models import Site
+from sites.selectors import site_list
 from tenancy.models import Organization
 
 
@@ -272,3 +273,23 @@ def _row_rollback_targets(site: Site, live: Deployment | None) -> list[RollbackT
         for name in names
         if name in rows and rows[name].status == Status.SUCCEEDED
     ]
+
+
+def site_list_with_deployments(*, org: Organization) -> QuerySet[Site]:
+    """The organization's sites (sites.selectors.site_list) with their live release and latest
+    deployment.
+
+    Annotations (no N+1): `live_release`, `live_commit`, `last_deployment_id`,
+    `last_status`, `last_created_at`. Two queries however many sites there are.
+    """
+    latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-id")
+    live = Deployment.objects.filter(site=OuterRef("pk"), status=Status.SUCCEEDED).order_by(
+        "-finished_at", "-id"
+    )
+    return site_list(org=org).annotate(
+        live_release=Subquery(live.values("release")[:1]),
+        live_commit=Subquery(live.values("commit_sha")[:1]),
+        last_deployment_id=Subquery(latest.values("id")[:1]),
+        last_status=Subquery(latest.values("status")[:1]),
+        last_created_at=Subquery(latest.values("created_at")[:1]),
+    )

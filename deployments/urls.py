@@ -1,10 +1,14 @@
-"""URLs of the deployments app, mounted under /o/<org>/deployments/ (namespace "deployments")."""
+"""URLs of the deployments app, mounted under /o/<org>/deployments/ (namespace "deployments").
+
+`site_urlpatterns` are a site's deployment pages, mounted in the `sites` namespace under
+/o/<org>/sites/ by deploynix/site_urls.py.
+"""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_live
+from deployments import views, views_live, views_site
 
 app_name = "deployments"
 urlpatterns = [
@@ -13,4 +17,11 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
     path("<int:pk>/log.txt", views_live.log_download, name="log-download"),
+]
+
+site_urlpatterns = [
+    path("<int:pk>/history/", views_site.site_history, name="history"),
+    path("<int:pk>/deploy/", views_site.site_deploy, name="deploy"),
+    path("<int:pk>/reconcile/", views_site.site_reconcile, name="reconcile"),
+    path("<int:pk>/rollback/<str:release>/", views_site.site_rollback, name="rollback"),
 ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from deployments.selectors import deployment_list_recent, sites_with_drift
+from deployments.selectors import (
+    deployment_list_recent,
+    site_list_with_deployments,
+    sites_with_drift,
+)
 from servers.selectors import server_list
-from sites.selectors import site_list
 from tenancy.access import org_view
 from tenancy.models import Organization
 from tenancy.roles import Cap
@@ -22,7 +25,7 @@ def dashboard_context(org: Organization) -> dict:
     return {
         "org": org,
         "servers": list(server_list(org=org)),
-        "sites": list(site_list(org=org)),
+        "sites": list(site_list_with_deployments(org=org)),
         "deployments": deployment_list_recent(org=org, limit=10),
         # Sites where a server serves something else than the panel believes (reconcile).
         "drift_sites": sites_with_drift(org=org),

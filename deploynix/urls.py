@@ -12,7 +12,7 @@ org_patterns = [
     path("panels/<slug:name>/", dashboard.dashboard_panel, name="dashboard-panel"),
     path("", include("tenancy.team_urls")),
     path("servers/", include("servers.urls")),
-    path("sites/", include("sites.urls")),
+    path("sites/", include("deploynix.site_urls")),
     path("deployments/", include("deployments.urls")),
     path("sites/<int:site_id>/schedules/", include("schedules.urls")),
     path("notifications/", include("notifications.urls")),

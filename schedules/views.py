@@ -25,7 +25,8 @@ def _to_list(request: HttpRequest, site: Site) -> HttpResponse:
 
 
 def panel_context(site: Site) -> dict:
-    """What `schedules/_site_panel.html` needs besides `can`: for the site page to reuse."""
+    """What `schedules/_site_panel.html` needs besides `can` (the site page,
+    deploynix/site_pages.py, reads the same selectors)."""
     return {"site": site, "schedules": selectors.schedule_list_pending(site=site),
             "closed_schedules": selectors.schedule_list_recent_closed(site=site)}
 

@@ -1,34 +1,24 @@
-"""Site pages: list, create, detail, edit, delete, history, and the Deploy/Rollback buttons.
+"""A site's own pages: create, edit, delete.
 
 Thin: access (org_view), form, service, render. Buttons are hidden for roles without the
-capability and the decorator refuses the POST anyway (403).
+capability and the decorator refuses the POST anyway (403). The site list and the site page
+compose several apps and live in deploynix/site_pages.py; History, Deploy, Reconcile and
+Rollback are deployments' (deployments/views_site.py).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from servers.stack.report import SETUP_DOC
+from django.views.decorators.http import require_http_methods
 
-from deployments import reconcile
-from deployments import selectors as deployment_selectors
-from deployments.charts import deployments_chart
-from deployments.models import Trigger
-from deployments.services import DeploymentError, deployment_request, rollback_request
-from schedules.views import panel_context
-from servers import selectors as server_selectors
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
 from tenancy.access import actor_for, org_view
 from tenancy.roles import Cap
-
-HISTORY_PAGE_SIZE = 25
 
 
 def _site(request: HttpRequest, pk: int) -> Site:
@@ -51,12 +41,6 @@ def _show_errors(form: SiteForm, exc: ValidationError) -> None:
 
 def _to_detail(request: HttpRequest, site: Site) -> HttpResponse:
     return redirect("sites:detail", org=request.org.slug, pk=site.pk)
-
-
-@org_view(Cap.VIEW)
-@require_GET
-def site_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "sites/site_list.html", {"sites": selectors.site_list(org=request.org)})
 
 
 @org_view(Cap.EDIT_SITES)
@@ -98,28 +82,6 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sites/site_form.html", {"form": form, "site": site})
 
 
-@org_view(Cap.VIEW)
-@require_GET
-def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(request, pk)
-    last_30 = list(deployment_selectors.deployment_history(site=site)[:30])
-    context = {
-        "site": site,
-        "truth": (truth := deployment_selectors.site_truth(site=site)),
-        "live": truth.believed_live,
-        "recent": last_30[:10],
-        "chart": mark_safe(deployments_chart(last_30)),  # noqa: S308 — numbers + escaped text only
-        "chart_count": len(last_30),
-        "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
-        **panel_context(site),
-        "site_stacks": server_selectors.site_stack_findings(site),
-        "setup_doc": SETUP_DOC,
-    }
-    if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
-        context["deliveries"] = list(site.webhook_deliveries.order_by("-id")[:10])
-    return render(request, "sites/site_detail.html", context)
-
-
 @org_view(Cap.MANAGE_SERVERS)
 @require_http_methods(["GET", "POST"])
 def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -129,68 +91,3 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Site {site.name} deleted (its files stay on the servers).")
         return redirect("sites:list", org=request.org.slug)
     return render(request, "sites/site_confirm_delete.html", {"site": site})
-
-
-@org_view(Cap.VIEW)
-@require_GET
-def site_history(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(request, pk)
-    page = Paginator(deployment_selectors.deployment_history(site=site), HISTORY_PAGE_SIZE)
-    truth = deployment_selectors.site_truth(site=site)
-    targets = deployment_selectors.rollback_targets(site=site, truth=truth)
-    believed = truth.believed_live.release if truth.believed_live else ""
-    context = {
-        "site": site,
-        "page": page.get_page(request.GET.get("page")),
-        "truth": truth,
-        "targets": targets,
-        "retained": {target.release for target in targets},
-        # What the servers serve once observed (the panel's record before that).
-        "live_release": (truth.live_everywhere or "") if truth.observed else believed,
-    }
-    return render(request, "sites/site_history.html", context)
-
-
-@org_view(Cap.DEPLOY)
-@require_POST
-def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(request, pk)
-    try:
-        deployment = deployment_request(
-            site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
-            commit=request.POST.get("commit") or None,
-        )
-    except DeploymentError as exc:
-        messages.error(request, str(exc))
-        return _to_detail(request, site)
-    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
-
-
-@org_view(Cap.DEPLOY)
-@require_POST
-def site_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
-    """Read every server of the site now and record what is live there (audited)."""
-    site = _site(request, pk)
-    report = reconcile.site_reconcile(site=site, actor=actor_for(request))
-    for seen in report.servers:
-        if seen.error:
-            messages.error(request, f"{seen.server} could not be read: {seen.error}")
-        for sentence in seen.drift:
-            messages.error(request, f"Drift on {seen.server}: {sentence}")
-    if not report.drift and not any(seen.error for seen in report.servers):
-        messages.success(request, f"Reconciled {site.name}: the servers agree with the panel.")
-    return _to_detail(request, site)
-
-
-@org_view(Cap.DEPLOY)
-@require_POST
-def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
-    site = _site(request, pk)
-    try:
-        deployment = rollback_request(
-            site=site, release=release, actor=actor_for(request), trigger=Trigger.MANUAL
-        )
-    except DeploymentError as exc:
-        messages.error(request, str(exc))
-        return redirect("sites:history", org=request.org.slug, pk=site.pk)
-    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)

@@ -1,0 +1,100 @@
+"""A site's deployment pages: History, and the Deploy, Reconcile and Rollback buttons.
+
+Mounted in the `sites` URL namespace (deploynix/site_urls.py) so their paths and names stay
+under the site; they belong here because deploying is this app's job.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from deployments import reconcile, selectors
+from deployments.models import Trigger
+from deployments.services import DeploymentError, deployment_request, rollback_request
+from sites.models import Site
+from sites.selectors import site_get
+from tenancy.access import actor_for, org_view
+from tenancy.roles import Cap
+
+HISTORY_PAGE_SIZE = 25
+
+
+def _site(request: HttpRequest, pk: int) -> Site:
+    """The site `pk` of the request's organization, or 404 (other organizations included)."""
+    site = site_get(org=request.org, pk=pk)
+    if site is None:
+        raise Http404("No such site")
+    return site
+
+
+def _to_site(request: HttpRequest, site: Site) -> HttpResponse:
+    return redirect("sites:detail", org=request.org.slug, pk=site.pk)
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_history(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    page = Paginator(selectors.deployment_history(site=site), HISTORY_PAGE_SIZE)
+    truth = selectors.site_truth(site=site)
+    targets = selectors.rollback_targets(site=site, truth=truth)
+    believed = truth.believed_live.release if truth.believed_live else ""
+    context = {
+        "site": site,
+        "page": page.get_page(request.GET.get("page")),
+        "truth": truth,
+        "targets": targets,
+        "retained": {target.release for target in targets},
+        # What the servers serve once observed (the panel's record before that).
+        "live_release": (truth.live_everywhere or "") if truth.observed else believed,
+    }
+    return render(request, "deployments/site_history.html", context)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    try:
+        deployment = deployment_request(
+            site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
+            commit=request.POST.get("commit") or None,
+        )
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read every server of the site now and record what is live there (audited)."""
+    site = _site(request, pk)
+    report = reconcile.site_reconcile(site=site, actor=actor_for(request))
+    for seen in report.servers:
+        if seen.error:
+            messages.error(request, f"{seen.server} could not be read: {seen.error}")
+        for sentence in seen.drift:
+            messages.error(request, f"Drift on {seen.server}: {sentence}")
+    if not report.drift and not any(seen.error for seen in report.servers):
+        messages.success(request, f"Reconciled {site.name}: the servers agree with the panel.")
+    return _to_site(request, site)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
+    site = _site(request, pk)
+    try:
+        deployment = rollback_request(
+            site=site, release=release, actor=actor_for(request), trigger=Trigger.MANUAL
+        )
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return redirect("sites:history", org=request.org.slug, pk=site.pk)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)

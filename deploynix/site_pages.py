@@ -1,0 +1,76 @@
+"""The site list and the site page: a site with what every app knows about it.
+
+They live in the project shell, beside the dashboard, because they compose several apps
+(sites, servers, deployments, schedules, webhooks) and only the shell may import them all:
+`sites` stays below the apps that deploy it. The site's own actions (create, edit, delete) are
+in sites/views.py, its deployment pages in deployments/views_site.py.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from deployments import selectors as deployment_selectors
+from deployments.charts import deployments_chart
+from schedules import selectors as schedule_selectors
+from servers import selectors as server_selectors
+from servers.stack.report import SETUP_DOC
+from sites.models import Site
+from sites.selectors import site_get
+from tenancy.access import org_view
+from tenancy.roles import Cap
+from webhooks.selectors import delivery_list_recent
+
+CHART_DEPLOYMENTS = 30
+RECENT_DEPLOYMENTS = 10
+RECENT_DELIVERIES = 10
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_list(request: HttpRequest) -> HttpResponse:
+    sites = deployment_selectors.site_list_with_deployments(org=request.org)
+    return render(request, "sites/site_list.html", {"sites": sites})
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    site = site_get(org=request.org, pk=pk)
+    if site is None:
+        raise Http404("No such site")
+    context = {
+        "site": site,
+        "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
+        **_deployments_panels(site),
+        **_schedules_panel(site),
+        "site_stacks": server_selectors.site_stack_findings(site),
+        "setup_doc": SETUP_DOC,
+    }
+    if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
+        context["deliveries"] = delivery_list_recent(site=site, limit=RECENT_DELIVERIES)
+    return render(request, "sites/site_detail.html", context)
+
+
+def _deployments_panels(site: Site) -> dict:
+    """Live release, what the servers serve, the chart and the recent deployments."""
+    last = list(deployment_selectors.deployment_history(site=site)[:CHART_DEPLOYMENTS])
+    truth = deployment_selectors.site_truth(site=site)
+    return {
+        "truth": truth,
+        "live": truth.believed_live,
+        "recent": last[:RECENT_DEPLOYMENTS],
+        "chart": mark_safe(deployments_chart(last)),  # noqa: S308 — numbers + escaped text only
+        "chart_count": len(last),
+    }
+
+
+def _schedules_panel(site: Site) -> dict:
+    """What schedules/_site_panel.html needs besides `site` and `can`."""
+    return {
+        "schedules": schedule_selectors.schedule_list_pending(site=site),
+        "closed_schedules": schedule_selectors.schedule_list_recent_closed(site=site),
+    }
