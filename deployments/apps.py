@@ -5,9 +5,14 @@ class DeploymentsConfig(AppConfig):
     name = "deployments"
 
     def ready(self) -> None:
-        from deployments import lifecycle
+        # Imported here, not at the top: receivers use models, which Django loads after apps.py.
+        from deployments.signals import deployment_queued, deployment_status_changed
+        from deployments.tasks import send_queued
         from deployments.tasks_reconcile import reconcile_after_finish
 
+        # A requested deployment goes to a worker once its row is committed.
+        deployment_queued.connect(send_queued, dispatch_uid="deployments.send_queued")
         # The servers are the truth: after every finished deployment, read them again.
-        if reconcile_after_finish not in lifecycle.DEPLOYMENT_STATUS_HOOKS:
-            lifecycle.DEPLOYMENT_STATUS_HOOKS.append(reconcile_after_finish)
+        deployment_status_changed.connect(
+            reconcile_after_finish, dispatch_uid="deployments.reconcile_after_finish"
+        )

@@ -1,8 +1,9 @@
 """Writes to deployments: request, cancel, roll back. Every trigger ends here.
 
 Shape of each service: one transaction, the change, the audit event in the same transaction,
-then (after commit only) the Celery task and the live status broadcast. The worker side
-(claim, finish, watchdog) lives in deployments.lifecycle.
+then (after commit only) the `deployment_queued` signal that sends the Celery task
+(deployments/tasks.py) and the live status broadcast. The status changes are the state
+machine's (deployments/lifecycle.py); the worker side is deployments/worker.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from deployments import lifecycle, selectors
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
 from deployments.reconcile import site_reconcile
+from deployments.signals import deployment_queued
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
 
@@ -107,7 +109,7 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
             target=row, after={"status": row.status},
         )
         if row.status == Status.CANCELLED:
-            transaction.on_commit(lambda: lifecycle.status_changed(row), robust=True)
+            transaction.on_commit(lambda: lifecycle.announce(row), robust=True)
     return row
 
 
@@ -159,10 +161,10 @@ def _rollback_source(site: Site, release: str) -> RollbackSource:
 
 
 def _after_commit_enqueue(deployment: Deployment) -> None:
-    """Enqueue the task and announce the row, once the row is visible to other processes."""
+    """Have the task sent and announce the row, once the row is visible to other processes."""
 
     def go() -> None:
-        lifecycle.enqueue(deployment.pk)
+        deployment_queued.send_robust(sender=Deployment, deployment_id=deployment.pk)
         send_status_sync(deployment)
 
     # robust: a broker outage must not turn a committed request into an error page;

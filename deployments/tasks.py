@@ -1,49 +1,57 @@
-"""Celery tasks of the deployments app. Thin on purpose: the logic lives in lifecycle/execution."""
+"""Celery tasks of the deployments app, and `enqueue`, the one place run_deployment is sent.
+
+Thin on purpose: the worker path is deployments/worker.py, handed `enqueue` to start a
+site's next deployment. The services announce a requested deployment with the
+`deployment_queued` signal (deployments/signals.py) instead of importing this module;
+`send_queued`, connected in DeploymentsConfig.ready(), sends it.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import close_old_connections
+import logging
 
-from deployments import lifecycle
-from deployments.dbretry import DatabaseRetry
-from deployments.execution import execute
-from deployments.pipeline.context import PipelineResult
+from celery import shared_task
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from deployments import worker
+from deployments.models import Deployment
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="deployments.tasks.run_deployment", acks_late=True, ignore_result=True)
 def run_deployment(deployment_id: int) -> None:
-    """Claim the deployment, run its pipeline, record the outcome, start the next one.
-
-    A redelivered or premature task finds the row not claimable and does nothing. The
-    database writes here outlive a lost connection (deployments/dbretry.py), so a pipeline
-    that finished is recorded even when the database blinked at that moment.
-    """
-    db = DatabaseRetry(f"deployment {deployment_id}: task")
-    deployment = db.run(lifecycle.deployment_claim, deployment_id)
-    if deployment is None:
-        return
-    try:
-        result = execute(deployment)
-    except Exception as exc:
-        # Our own bug or a lost database: still end the deployment now (the watchdog
-        # would, but only after DEPLOY_WATCHDOG_SECONDS) so the site's queue moves on.
-        result = PipelineResult(status="failed", error=f"internal error: {exc}")
-    # This thread's connection idled through the whole pipeline; a database restart meanwhile
-    # left it broken, and nothing closes it inside a task: start the finish on a fresh one.
-    close_old_connections()
-    finished = db.run(
-        lifecycle.deployment_finish, deployment_id=deployment_id, status=result.status,
-        failed_step=result.failed_step, error=result.error, commit=result.commit,
-    )
-    if finished is None:
-        # Not running any more: the watchdog ended it, or our own finish committed but the
-        # answer was lost with the connection, and with it the hand-over to the next queued
-        # deployment. Hand over again (a second task for the same row is a no-op).
-        db.run(lifecycle.enqueue_next, deployment.site_id)
+    """Claim, run, finish deployment `deployment_id` and start the next (worker.run_deployment)."""
+    worker.run_deployment(deployment_id, send=enqueue)
 
 
 @shared_task(name="deployments.tasks.watchdog", ignore_result=True)
 def watchdog() -> dict[str, list[int]]:
     """Fail deployments whose worker died; re-send queued ones whose task was lost."""
-    return lifecycle.watchdog()
+    return worker.watchdog(send=enqueue)
+
+
+def enqueue(deployment_id: int) -> bool:
+    """Send run_deployment(id) to the broker; True once the broker has it. Call after commit.
+
+    `enqueued_at` records a send that succeeded, never an attempt. A send that fails (Redis
+    down or restarting) is logged and leaves it NULL: the watchdog's next tick sends the row
+    again (worker._requeue_stranded), so a trigger made during an outage runs soon after it ends.
+    """
+    try:
+        run_deployment.delay(deployment_id)
+    except KombuOperationalError as exc:
+        logger.warning(
+            "deployment %s: not sent to the broker (%s); the watchdog sends it again",
+            deployment_id, exc,
+        )
+        Deployment.objects.filter(pk=deployment_id).update(enqueued_at=None)
+        return False
+    Deployment.objects.filter(pk=deployment_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def send_queued(sender, *, deployment_id: int, **kwargs) -> None:
+    """deployment_queued receiver: send the deployment to a worker."""
+    enqueue(deployment_id)

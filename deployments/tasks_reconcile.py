@@ -1,4 +1,4 @@
-"""The reconcile task, and the status hook that runs it after every finished deployment.
+"""The reconcile task, and the status receiver that runs it after every finished deployment.
 
 A deployment that ends failed, cancelled, timed out or lost (the watchdog) may have left a
 server somewhere the panel does not expect; one that succeeded moved `current`. Either way
@@ -33,8 +33,9 @@ def reconcile_site(site_id: int) -> None:
         site_reconcile(site=site, actor=Actor.system())
 
 
-def reconcile_after_finish(deployment_id: int) -> None:
-    """DEPLOYMENT_STATUS_HOOKS entry: once a deployment that ran has ended, reconcile its site.
+def reconcile_after_finish(sender, *, deployment_id: int, **kwargs) -> None:
+    """deployment_status_changed receiver: once a deployment that ran has ended, reconcile its
+    site (connected in DeploymentsConfig.ready()).
 
     A deployment cancelled while still queued never touched a server: nothing to read.
     """

@@ -34,7 +34,7 @@ class BrokerRestartSafeConsumer(Consumer):
     left to close. The restore it skips could not have reached a dead broker anyway: the
     messages stay in Redis's unacked set, the running tasks still ack them through the
     channel's own pool once Redis is back, and the watchdog re-sends any deployment whose
-    message was lost (deployments.lifecycle._requeue_stranded).
+    message was lost (deployments.worker._requeue_stranded).
     """
 
     # Celery retries a lost broker after 2, 4, 6 ... 30 s, so after a long outage a worker

@@ -200,7 +200,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": f"{REDIS_PREFIX}:celery:",
     # A send to a broker that is down or unreachable fails within seconds rather than holding
-    # up a request; deployments.lifecycle.enqueue then leaves the row to the watchdog.
+    # up a request; deployments.tasks.enqueue then leaves the row to the watchdog.
     "socket_connect_timeout": 3,
     # Notice a connection that died without a reset (a host gone, a dropped NAT entry): TCP
     # keepalive, and a PING before a command on a connection idle for 10 s.

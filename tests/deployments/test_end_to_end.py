@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status
+from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from testbed.web import SiteRoot, WebStack
@@ -78,7 +78,7 @@ def test_it_recovers_from_a_worker_killed_mid_deploy(stage, workers):
     waiting = stage.deploy(stage.release("2.0.0"))
     owner = wait_until(lambda: _worker_running(workers, stuck.pk), what="its worker")
     owner.kill()
-    wait_until(lambda: lifecycle.watchdog()["failed"], timeout=60, what="the watchdog")
+    wait_until(lambda: watchdog()["failed"], timeout=60, what="the watchdog")
     stuck, waiting = finished(stuck, waiting)
     assert (stuck.status, "worker lost" in stuck.error) == (Status.FAILED, True)
     assert waiting.status == Status.SUCCEEDED, waiting.error

@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from deployments import lifecycle
 from deployments.models import Trigger
 from deployments.services import deployment_request
+from deployments.signals import deployment_status_changed
 from tenancy.audit import Actor
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -47,14 +48,29 @@ def test_it_announces_the_outcome_on_the_deployments_group(site):
     assert event["error"] == "exit 3"
 
 
-def test_it_calls_status_hooks_after_each_committed_change(site, monkeypatch):
+def test_it_signals_each_committed_change_past_a_broken_receiver(site, caplog):
     seen: list[int] = []
-    monkeypatch.setattr(lifecycle, "DEPLOYMENT_STATUS_HOOKS", [seen.append, _broken_hook])
-    deployment = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
-    lifecycle.deployment_claim(deployment.pk)
-    lifecycle.deployment_finish(deployment_id=deployment.pk, status="succeeded")
+
+    def record(sender, *, deployment_id: int, **kwargs) -> None:
+        seen.append(deployment_id)
+
+    deployment_status_changed.connect(_broken_receiver)  # connected first: it runs first
+    deployment_status_changed.connect(record)
+    try:
+        deployment = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
+        lifecycle.deployment_claim(deployment.pk)
+        finished = lifecycle.deployment_finish(deployment_id=deployment.pk, status="succeeded")
+    finally:
+        deployment_status_changed.disconnect(_broken_receiver)
+        deployment_status_changed.disconnect(record)
+    assert finished is not None and finished.status == "succeeded"
     assert seen == [deployment.pk, deployment.pk]  # running, succeeded (queued is not a change)
+    logged = [r for r in caplog.records if r.name == "django.dispatch" and r.levelname == "ERROR"]
+    assert [str(r.exc_info[1]) for r in logged] == [str(BROKEN)] * 2  # running, succeeded
 
 
-def _broken_hook(deployment_id: int) -> None:
-    raise RuntimeError("a broken hook must not break deployments")
+BROKEN = RuntimeError("a broken receiver must not break deployments")
+
+
+def _broken_receiver(sender, **kwargs) -> None:
+    raise BROKEN

@@ -8,10 +8,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deployments import lifecycle
+from deployments import lifecycle, worker
 from deployments.models import Deployment, Status, Trigger
+from deployments.pipeline.context import PipelineResult
 from deployments.services import DeploymentError, deployment_request
-from deployments.tasks import run_deployment
+from deployments.tasks import enqueue, run_deployment
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
 
@@ -103,15 +104,21 @@ def test_it_does_nothing_for_a_task_of_a_finished_deployment(request_deploy):
     assert Deployment.objects.get(pk=deployment.pk).finished_at == finished_at
 
 
-def test_it_enqueues_the_next_one_when_a_deployment_finishes(
-    request_deploy, django_capture_on_commit_callbacks
-):
+def test_it_enqueues_the_next_one_when_a_deployment_finishes(request_deploy):
     first, second = request_deploy(SHA_A), request_deploy(SHA_B)
-    lifecycle.deployment_claim(first.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.deployment_finish(deployment_id=first.pk, status=Status.FAILED, error="boom")
+    running = lifecycle.deployment_claim(first.pk)
+    worker.finish(running, PipelineResult(Status.FAILED, error="boom"), send=enqueue)
+    assert Deployment.objects.get(pk=first.pk).status == Status.FAILED
     assert Deployment.objects.get(pk=second.pk).enqueued_at is not None
     assert lifecycle.deployment_claim(second.pk) is not None
+
+
+@pytest.mark.parametrize("status", [Status.QUEUED, Status.RUNNING, "exploded"])
+def test_it_refuses_a_finish_that_is_not_an_outcome(request_deploy, status):
+    running = lifecycle.deployment_claim(request_deploy().pk)
+    with pytest.raises(lifecycle.InvalidTransition):
+        lifecycle.deployment_finish(deployment_id=running.pk, status=status)
+    assert Deployment.objects.get(pk=running.pk).status == Status.RUNNING
 
 
 def test_it_refuses_to_deploy_a_site_without_servers(request_deploy, site):

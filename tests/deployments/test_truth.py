@@ -43,7 +43,7 @@ def stage(cast, sshd_host, tmp_path: Path) -> Stage:
 
 
 def deployed(stage: Stage, version: str) -> Deployment:
-    """Deploy a new commit in-process, then reconcile as the worker's hook would."""
+    """Deploy a new commit in-process, then reconcile as the status receiver would."""
     deployment = stage.deploy(stage.release(version))
     run_deployment(deployment.pk)
     deployment.refresh_from_db()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from deployments import lifecycle
 from deployments.models import Deployment, DeploymentStep, Status, Trigger
 from deployments.services import DeploymentError, deployment_cancel, deployment_request
+from deployments.tasks import watchdog
 from tenancy.audit import Actor
 
 
@@ -39,7 +40,7 @@ def test_it_fails_a_running_deployment_whose_worker_was_lost(
     DeploymentStep.objects.create(deployment=running, name="install", order=1)
     _stall(running, settings.DEPLOY_WATCHDOG_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = lifecycle.watchdog()
+        outcome = watchdog()
     running.refresh_from_db()
     assert outcome["failed"] == [running.pk]
     assert (running.status, running.failed_step) == (Status.FAILED, "install")
@@ -51,7 +52,7 @@ def test_it_leaves_a_deployment_with_a_fresh_heartbeat_alone(queued):
     running = queued("a" * 40)
     lifecycle.deployment_claim(running.pk)
     _stall(running, settings.DEPLOY_WATCHDOG_SECONDS - 10)
-    assert lifecycle.watchdog()["failed"] == []
+    assert watchdog()["failed"] == []
     assert Deployment.objects.get(pk=running.pk).status == Status.RUNNING
 
 
@@ -60,14 +61,14 @@ def test_it_resends_a_queued_deployment_whose_task_was_lost(queued):
     Deployment.objects.filter(pk=stranded.pk).update(
         enqueued_at=timezone.now() - timedelta(minutes=5)
     )
-    assert lifecycle.watchdog()["requeued"] == [stranded.pk]
+    assert watchdog()["requeued"] == [stranded.pk]
 
 
 def test_it_does_not_resend_a_deployment_waiting_behind_a_running_one(queued):
     running, waiting = queued("a" * 40), queued("b" * 40)
     lifecycle.deployment_claim(running.pk)
     Deployment.objects.filter(pk=waiting.pk).update(enqueued_at=timezone.now() - timedelta(hours=1))
-    assert lifecycle.watchdog()["requeued"] == []
+    assert watchdog()["requeued"] == []
 
 
 def test_it_cancels_a_queued_deployment_at_once(queued, cast):
@@ -93,6 +94,6 @@ def test_it_refuses_to_cancel_a_finished_deployment(queued, cast):
 def test_it_keeps_the_watchdogs_verdict_over_a_late_finish(queued):
     running = lifecycle.deployment_claim(queued("a" * 40).pk)
     _stall(running, settings.DEPLOY_WATCHDOG_SECONDS + 1)
-    lifecycle.watchdog()
+    watchdog()
     assert lifecycle.deployment_finish(deployment_id=running.pk, status=Status.SUCCEEDED) is None
     assert Deployment.objects.get(pk=running.pk).status == Status.FAILED

@@ -181,7 +181,7 @@ def test_a_deploy_requested_while_redis_was_down_runs_soon_after_it_is_back(
 ):
     _fast(stage)
     rig.redis.stop(signal.SIGKILL)
-    caplog.set_level(logging.WARNING, logger="deployments.lifecycle")
+    caplog.set_level(logging.WARNING, logger="deployments.tasks")
     asked = time.monotonic()
     requested = stage.deploy(stage.release("1.0.0"))
     request_seconds = time.monotonic() - asked

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
-from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status
+from deployments.tasks import watchdog
 from testbed.postgres import PostgresCluster
 from tests.deployments.stage import finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
@@ -105,7 +105,7 @@ def _finished_under_watchdog(deployment: Deployment) -> Deployment:
 
     def ended():
         with override_settings(DEPLOY_WATCHDOG_SECONDS=WATCHDOG_SECONDS):
-            lifecycle.watchdog()
+            watchdog()
         row = Deployment.objects.get(pk=deployment.pk)
         return row if row.is_finished else None
 

@@ -2,7 +2,7 @@
 
 Real Celery workers (two: one is killed), a real sshd host, real git. The deploy's reload
 waits, so the worker is SIGKILLed after `current` already names the new release; the
-watchdog declares the deployment lost (failed) and the status hook has the surviving
+watchdog declares the deployment lost (failed) and the status signal has the surviving
 worker reconcile the site. The site page then shows the drift, and the rollback that the
 operator needs (to the release the panel believes live) is offered and succeeds, where
 the rows alone answered "already live".
@@ -16,9 +16,10 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from deployments import lifecycle, selectors
+from deployments import selectors
 from deployments.models import Deployment, LogLine, ServerReleaseFacts, Status, Trigger
 from deployments.services import rollback_request
+from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
@@ -47,7 +48,7 @@ def stage(cast, sshd_host, tmp_path: Path, workers) -> Stage:
 
 
 def facts_after(stage: Stage, deployment: Deployment) -> ServerReleaseFacts:
-    """The facts the hook's reconcile stored once `deployment` had finished."""
+    """The facts the status receiver's reconcile stored once `deployment` had finished."""
 
     def fresh():
         row = Deployment.objects.get(pk=deployment.pk)
@@ -84,7 +85,7 @@ def test_a_worker_lost_after_the_switch_shows_drift_and_the_rollback_is_offered(
     wait_until(lambda: _worker_running(workers, lost.pk), what="its worker").kill()
     site_update(site=stage.site, actor=Actor.system(), reload_method="none")
 
-    wait_until(lambda: lifecycle.watchdog()["failed"], timeout=60, what="the watchdog")
+    wait_until(lambda: watchdog()["failed"], timeout=60, what="the watchdog")
 
     [lost] = finished(lost)
     assert lost.status == Status.FAILED and "worker lost" in lost.error

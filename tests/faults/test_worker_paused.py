@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from deployments import lifecycle
 from deployments.models import Deployment, LogLine, Status
+from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
@@ -63,7 +63,7 @@ def test_a_resumed_worker_changes_nothing_after_its_deployment_was_given_away(
     first.pause()
     workers("control", ("control",))  # the only worker awake: the fence must come from it
 
-    wait_until(lambda: paused.pk in lifecycle.watchdog()["failed"], timeout=60,
+    wait_until(lambda: paused.pk in watchdog()["failed"], timeout=60,
                what="the watchdog to give the deployment away")
     wait_until(lambda: _reconciled_after(paused), timeout=60, what="the reconcile that fences")
     assert not process_running("sleep 93.25")  # stopped on the server by the fence
