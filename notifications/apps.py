@@ -7,12 +7,15 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from deployments import lifecycle
-        from notifications.services import notify_deployment_status
+        # Imported here, not at the top: receivers use models, which Django loads after apps.py.
+        from deployments.signals import deployment_status_changed
+        from notifications.services import notify_status_change
+        from notifications.signals import notification_queued
+        from notifications.tasks import send_queued
 
-        # deployments calls every DEPLOYMENT_STATUS_HOOKS entry with a deployment id after each
-        # committed status change (claimed, finished, cancelled while queued). Until that list
-        # exists there, deployments calls notify_deployment_status directly instead.
-        hooks = getattr(lifecycle, "DEPLOYMENT_STATUS_HOOKS", None)
-        if hooks is not None and notify_deployment_status not in hooks:
-            hooks.append(notify_deployment_status)
+        # deployments announces every committed status change (claimed, finished, cancelled
+        # while queued); each may notify the channels that subscribe to its event.
+        deployment_status_changed.connect(
+            notify_status_change, dispatch_uid="notifications.notify_status_change"
+        )
+        notification_queued.connect(send_queued, dispatch_uid="notifications.send_queued")

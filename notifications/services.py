@@ -1,7 +1,8 @@
 """Writes to notification channels, and the two halves of a notification: fan-out and delivery.
 
 `notify_deployment_event` runs inside the deployment's worker: it only reads, builds the
-payload once and enqueues one task per channel after commit. It never raises, so a broken
+payload once and, after commit, announces one message per channel (`notification_queued`,
+notifications/signals.py; notifications/tasks.py sends the task). It never raises, so a broken
 channel (or broker) cannot change a deployment's outcome. `channel_deliver` runs in the
 task and records each attempt's result on the channel for the settings page.
 """
@@ -19,6 +20,7 @@ from deployments.models import Deployment
 from notifications import messages, transport
 from notifications.models import Channel, ChannelKind, Event
 from notifications.payloads import event_for_status, event_payload, test_payload
+from notifications.signals import notification_queued
 from notifications.signing import new_secret, signed_headers
 from notifications.validators import clean_events, clean_target
 from sites.models import Site
@@ -142,9 +144,12 @@ def notify_deployment_status(deployment_id: int) -> int:
     return notify_deployment_event(deployment_id, event) if event else 0
 
 
-def _fan_out(deployment_id: int, event: Event) -> int:
-    from notifications.tasks import send_notification  # the task module imports this one
+def notify_status_change(sender, *, deployment_id: int, **kwargs) -> None:
+    """deployment_status_changed receiver (connected in NotificationsConfig.ready())."""
+    notify_deployment_status(deployment_id)
 
+
+def _fan_out(deployment_id: int, event: Event) -> int:
     deployment = (
         Deployment.objects.select_related("site__organization").filter(pk=deployment_id).first()
     )
@@ -161,20 +166,21 @@ def _fan_out(deployment_id: int, event: Event) -> int:
     )
     for channel_id in channel_ids:
         # robust: a broker hiccup loses this message, never the deployment's bookkeeping.
-        transaction.on_commit(
-            lambda cid=channel_id: send_notification.delay(cid, payload), robust=True
-        )
+        transaction.on_commit(lambda cid=channel_id: _queue(cid, payload), robust=True)
     return len(channel_ids)
+
+
+def _queue(channel_id: int, payload: dict) -> None:
+    """Announce one message for delivery (after commit); a failing receiver is logged."""
+    notification_queued.send_robust(sender=Channel, channel_id=channel_id, payload=payload)
 
 
 def channel_send_test(*, channel: Channel, actor: Actor) -> None:
     """Queue a `deployment.test` message to `channel` (after commit), to check its settings."""
-    from notifications.tasks import send_notification
-
     payload = test_payload(organization=channel.organization, site=channel.site,
                            actor_name=actor.name, msg_id=f"msg_{uuid.uuid4().hex}",
                            now=timezone.now())
-    transaction.on_commit(lambda: send_notification.delay(channel.pk, payload), robust=True)
+    transaction.on_commit(lambda: _queue(channel.pk, payload), robust=True)
 
 
 def channel_deliver(*, channel_id: int, payload: dict) -> str:

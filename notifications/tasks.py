@@ -1,4 +1,8 @@
-"""Celery tasks of the notifications app. Thin: delivery lives in notifications.services."""
+"""Celery tasks of the notifications app. Thin: delivery lives in notifications.services.
+
+The services announce each message with `notification_queued` (notifications/signals.py);
+`send_queued`, connected in NotificationsConfig.ready(), queues its delivery.
+"""
 
 from __future__ import annotations
 
@@ -22,3 +26,8 @@ MAX_RETRIES = 5
 def send_notification(channel_id: int, payload: dict) -> str:
     """Deliver one event payload to one channel; retried with exponential backoff."""
     return services.channel_deliver(channel_id=channel_id, payload=payload)
+
+
+def send_queued(sender, *, channel_id: int, payload: dict, **kwargs) -> None:
+    """notification_queued receiver: queue the delivery of one message to one channel."""
+    send_notification.delay(channel_id, payload)

@@ -1,6 +1,6 @@
 """End to end: a real deployment over real sshd notifies a subscribed webhook as it starts
 and finishes (Celery eager: the deploy and the sends run in this process). The link is
-deployments.lifecycle.DEPLOYMENT_STATUS_HOOKS, which NotificationsConfig.ready() joins."""
+deployments.signals.deployment_status_changed, which NotificationsConfig.ready() connects to."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 
-from deployments.lifecycle import DEPLOYMENT_STATUS_HOOKS
 from deployments.models import Deployment, Kind, Status
 from deployments.services import deployment_cancel
+from deployments.signals import deployment_status_changed
 from notifications.services import notify_deployment_status
 from tenancy.audit import Actor
 
@@ -55,5 +56,12 @@ def test_it_announces_a_queued_deployment_cancelled_by_a_user(deployment, add_ch
     assert [r.json()["type"] for r in receiver.requests] == ["deployment.cancelled"]
 
 
-def test_it_joins_the_deployment_status_hooks_once():
-    assert DEPLOYMENT_STATUS_HOOKS.count(notify_deployment_status) == 1
+def test_it_listens_to_deployment_status_changes_once(deployment, add_channel, receiver,
+                                                     eager_celery,
+                                                     django_capture_on_commit_callbacks):
+    apps.get_app_config("notifications").ready()  # connecting again must not double the sends
+    Deployment.objects.filter(pk=deployment.pk).update(status=Status.FAILED)
+    add_channel("webhook")
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_status_changed.send_robust(sender=Deployment, deployment_id=deployment.pk)
+    assert [r.json()["type"] for r in receiver.requests] == ["deployment.failed"]
