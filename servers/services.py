@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from servers.checks import CheckOutcome, check_connection
 from servers.models import OrganizationKey, Server, ServerStatus
+from servers.signals import server_check_requested
 from servers.ssh import SSHTarget, fingerprint, generate_keypair
 from servers.validators import clean_server_fields
 from tenancy.audit import Actor, audit_record
@@ -200,11 +201,12 @@ def server_delete(*, server: Server, actor: Actor) -> None:
 
 
 def enqueue_check(server: Server) -> None:
-    """Queue `check_server(server.id)` once the current transaction commits."""
-    from servers.tasks import check_server  # tasks import services; import late to avoid a cycle
-
+    """Have `check_server(server.id)` queued once the current transaction commits
+    (server_check_requested: servers/tasks.py sends the task)."""
     server_id = server.pk
-    transaction.on_commit(lambda: check_server.delay(server_id))
+    transaction.on_commit(
+        lambda: server_check_requested.send(sender=Server, server_id=server_id)
+    )
 
 
 @transaction.atomic

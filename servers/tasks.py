@@ -1,4 +1,8 @@
-"""Celery tasks of the servers app: thin wrappers that take ids and call services."""
+"""Celery tasks of the servers app: thin wrappers that take ids and call services.
+
+The services ask for a check with `server_check_requested` (servers/signals.py);
+`send_check`, connected in ServersConfig.ready(), queues check_server.
+"""
 
 from __future__ import annotations
 
@@ -30,3 +34,8 @@ def check_server(server_id: int) -> str | None:
         # The stored error says why; the exception carries no key material, only the address.
         raise ServerUnreachable(f"server {server_id} unreachable: {server.last_check_error}")
     return status
+
+
+def send_check(sender, *, server_id: int, **kwargs) -> None:
+    """server_check_requested receiver: queue the connection check of server `server_id`."""
+    check_server.delay(server_id)
