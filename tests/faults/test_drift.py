@@ -36,7 +36,10 @@ pytestmark = [
 @pytest.fixture
 def workers(transactional_db, tmp_path: Path):
     purge_queues()
-    started = [Worker.start("w1", tmp_path), Worker.start("w2", tmp_path)]
+    # As in production: deploy workers, and the control worker that runs (among others) the
+    # reconcile after a lost deployment.
+    started = [Worker.start("w1", tmp_path), Worker.start("w2", tmp_path),
+               Worker.start("control", tmp_path, queues=("control",))]
     yield started
     for worker in started:
         worker.stop()
