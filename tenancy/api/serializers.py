@@ -1,34 +1,12 @@
-"""Output shapes (and input fields, for the schema). Validation itself lives in the services."""
+"""API token shapes (tenancy/api/tokens.py). Validation itself lives in the services.
+
+Each app keeps its own shapes in `<app>/serializers.py`."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from servers.models import OrganizationKey, Server
 from tenancy.models import Ability, ApiToken
-
-
-class SSHKeySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrganizationKey
-        fields = ["public_key", "fingerprint", "created_at"]
-
-
-class ServerSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Server
-        fields = ["id", "name", "host", "port", "user", "status", "host_key_fingerprint",
-                  "last_checked_at", "last_check_error", "created_at"]
-        read_only_fields = fields
-
-
-class ServerInputSerializer(serializers.Serializer):
-    """The writable server fields; partial for PATCH."""
-
-    name = serializers.CharField(max_length=100)
-    host = serializers.CharField(max_length=253)
-    port = serializers.IntegerField(default=22)
-    user = serializers.CharField(max_length=32, default="root")
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ Deliberately not reachable with a token: a leaked token must not be able to mint
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
@@ -86,3 +87,9 @@ class TokenDetailView(SessionAPIView):
     def delete(self, request, pk: int):
         token = api_token_revoke(actor=self.actor, token=self.get_token(pk))
         return Response(ApiTokenSerializer(token).data)
+
+
+urlpatterns = [
+    path("tokens/", TokenListView.as_view(), name="tokens"),
+    path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token"),
+]

@@ -1,4 +1,5 @@
-"""Scheduled-deploy shapes. The time rules live in schedules/validators.py, shared with the form."""
+"""Scheduled-deploy shapes for the REST API (schedules/api.py). The time rules live in
+schedules/validators.py, shared with the form."""
 
 from __future__ import annotations
 

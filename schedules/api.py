@@ -1,18 +1,21 @@
-"""/api/v1/sites/<id>/schedules/ and /api/v1/schedules/<id>/cancel/: deploys at a set time."""
+"""/api/v1/sites/<id>/schedules/ and /api/v1/schedules/<id>/cancel/: deploys at a set time.
+Mounted by deploynix/api_urls.py.
+"""
 
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
+from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from deploynix.api.serializers_schedules import ScheduleInputSerializer, ScheduleSerializer
-from deploynix.api.views_sites import SiteObjectMixin
 from schedules.models import ScheduledDeploy, ScheduleStatus
+from schedules.serializers import ScheduleInputSerializer, ScheduleSerializer
 from schedules.services import ScheduleError, schedule_cancel, schedule_create
+from sites.api import SiteObjectMixin
 from sites.models import Site
 from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
@@ -106,3 +109,9 @@ class ScheduleCancelView(OrgAPIView):
         except ScheduleError as exc:
             raise Conflict(str(exc)) from None
         return Response(ScheduleSerializer(schedule).data)
+
+
+urlpatterns = [
+    path("sites/<int:pk>/schedules/", SiteSchedulesView.as_view(), name="site-schedules"),
+    path("schedules/<int:pk>/cancel/", ScheduleCancelView.as_view(), name="schedule-cancel"),
+]

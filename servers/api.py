@@ -1,17 +1,19 @@
-"""/api/v1/servers/: list, create, read, update, delete and check, through servers.services."""
+"""/api/v1/servers/ and /api/v1/ssh-key/: servers (list, create, read, update, delete, check,
+through servers.services) and the organization's public key. Mounted by deploynix/api_urls.py."""
 
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from servers.models import Server
-from servers.selectors import server_get, server_list
+from servers.selectors import organization_key_active, server_get, server_list
+from servers.serializers import ServerInputSerializer, ServerSerializer, SSHKeySerializer
 from servers.services import server_check_request, server_create, server_delete, server_update
 from tenancy.api.base import OrgAPIView
-from tenancy.api.serializers import ServerInputSerializer, ServerSerializer
 from tenancy.models import Ability
 
 
@@ -85,9 +87,31 @@ class ServerCheckView(ServerObjectMixin, OrgAPIView):
         return Response(ServerSerializer(server).data, status=status.HTTP_202_ACCEPTED)
 
 
+class SSHKeyView(OrgAPIView):
+    """The public key every server must authorize (server:read)."""
+
+    abilities = {"GET": Ability.SERVER_READ}
+    serializer_class = SSHKeySerializer
+
+    @extend_schema(summary="The organization's active SSH public key")
+    def get(self, request):
+        key = organization_key_active(org=self.org)
+        if key is None:
+            raise Http404("This organization has no SSH key yet.")
+        return Response(SSHKeySerializer(key).data)
+
+
 def _input(request, *, partial: bool) -> dict:
     """The submitted writable fields only (unknown keys are ignored, never passed through)."""
     serializer = ServerInputSerializer(data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
     # A partial serializer leaves out what was not sent, so PATCH changes only those fields.
     return dict(serializer.validated_data)
+
+
+urlpatterns = [
+    path("ssh-key/", SSHKeyView.as_view(), name="ssh-key"),
+    path("servers/", ServerListView.as_view(), name="servers"),
+    path("servers/<int:pk>/", ServerDetailView.as_view(), name="server"),
+    path("servers/<int:pk>/check/", ServerCheckView.as_view(), name="server-check"),
+]

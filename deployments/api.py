@@ -1,0 +1,190 @@
+"""/api/v1/deployments/<id>/ (status with steps and timings, the stored log, cancel) and a
+site's deployments: queue one, the history, releases on the servers, rollback, reconcile.
+Mounted by deploynix/api_urls.py.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from deployments import selectors as deployment_selectors
+from deployments.models import Deployment, Trigger
+from deployments.reconcile import site_reconcile
+from deployments.selectors import log_lines_after
+from deployments.serializers import (
+    DeployInputSerializer,
+    DeploymentDetailSerializer,
+    DeploymentSerializer,
+    LogLineSerializer,
+    ReconcileSerializer,
+    ReleasesSerializer,
+    RollbackInputSerializer,
+)
+from deployments.services import (
+    DeploymentError,
+    deployment_cancel,
+    deployment_request,
+    rollback_request,
+)
+from sites.api import SiteObjectMixin
+from tenancy.api.base import OrgAPIView
+from tenancy.models import Ability
+
+LOG_PAGE = 5000
+
+
+class DeploymentObjectMixin:
+    def get_deployment(self) -> Deployment:
+        """The deployment in the token's organization, or 404."""
+        deployment = (
+            Deployment.objects.for_org(self.org).select_related("site")
+            .filter(pk=self.kwargs["pk"]).first()
+        )
+        if deployment is None:
+            raise Http404("No such deployment.")
+        return deployment
+
+
+class DeploymentDetailView(DeploymentObjectMixin, OrgAPIView):
+    """Status, steps and timings of one deployment (site:read)."""
+
+    abilities = {"GET": Ability.SITE_READ}
+    serializer_class = DeploymentDetailSerializer
+
+    def get(self, request, pk: int):
+        return Response(DeploymentDetailSerializer(self.get_deployment()).data)
+
+
+class DeploymentLogView(DeploymentObjectMixin, OrgAPIView):
+    """Stored log lines with seq > `after`, up to 5000 at a time (site:read)."""
+
+    abilities = {"GET": Ability.SITE_READ}
+    serializer_class = LogLineSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT, description=(
+        "Only lines with seq greater than this (resume where you stopped)."))])
+    def get(self, request, pk: int):
+        try:
+            after = max(0, int(request.query_params.get("after", 0)))
+        except ValueError:
+            raise ValidationError({"after": ["Give a line number."]}) from None
+        deployment = self.get_deployment()
+        lines = log_lines_after(deployment=deployment, after=after, limit=LOG_PAGE)
+        return Response({
+            "status": deployment.status,
+            "finished": deployment.is_finished,
+            "last_seq": lines[-1].seq if lines else after,
+            "more": len(lines) == LOG_PAGE,
+            "lines": LogLineSerializer(lines, many=True).data,
+        })
+
+
+class DeploymentCancelView(DeploymentObjectMixin, OrgAPIView):
+    """Cancel a queued deployment, or ask a running one to stop (site:deploy)."""
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(request=None, responses={202: DeploymentSerializer})
+    def post(self, request, pk: int):
+        try:
+            deployment = deployment_cancel(deployment=self.get_deployment(), actor=self.actor)
+        except DeploymentError as exc:
+            raise ValidationError({"detail": [str(exc)]}) from None
+        return Response(DeploymentSerializer(deployment).data, status=202)
+
+
+class SiteReleasesView(SiteObjectMixin, OrgAPIView):
+    """Releases still on the servers, newest first, and the live one (site:read)."""
+
+    abilities = {"GET": Ability.SITE_READ}
+    serializer_class = ReleasesSerializer
+
+    def get(self, request, pk: int):
+        site = self.get_site()
+        truth = deployment_selectors.site_truth(site=site)
+        live = truth.live_everywhere if truth.observed else (
+            truth.believed_live.release if truth.believed_live else None)
+        return Response({"live": live or None,
+                         "releases": deployment_selectors.retained_releases(site=site)})
+
+
+class SiteDeploymentsView(SiteObjectMixin, OrgAPIView):
+    """The site's deployments (site:read); queue one, optionally of an exact commit
+    (site:deploy, Developer+)."""
+
+    abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_DEPLOY}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(operation_id="sites_deployments_list",
+                   responses=DeploymentSerializer(many=True))
+    def get(self, request, pk: int):
+        history = deployment_selectors.deployment_history(site=self.get_site())
+        page = self.paginate_queryset(history)
+        return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
+
+    @extend_schema(request=DeployInputSerializer, responses={202: DeploymentSerializer})
+    def post(self, request, pk: int):
+        form = DeployInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        deployment = _deployment_or_400(lambda: deployment_request(
+            site=self.get_site(), actor=self.actor, trigger=Trigger.API,
+            commit=form.validated_data.get("commit") or None))
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SiteRollbackView(SiteObjectMixin, OrgAPIView):
+    """Queue a rollback to a retained release (site:deploy, Developer+)."""
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(request=RollbackInputSerializer, responses={202: DeploymentSerializer})
+    def post(self, request, pk: int):
+        form = RollbackInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        deployment = _deployment_or_400(lambda: rollback_request(
+            site=self.get_site(), release=form.validated_data["release"], actor=self.actor,
+            trigger=Trigger.API))
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SiteReconcileView(SiteObjectMixin, OrgAPIView):
+    """Read every server of the site now and record what is live (site:deploy, Developer+).
+
+    Read-only on the servers; audited. Answers with what each server said and the drift.
+    """
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    serializer_class = ReconcileSerializer
+
+    @extend_schema(request=None, responses=ReconcileSerializer)
+    def post(self, request, pk: int):
+        site = self.get_site()
+        report = site_reconcile(site=site, actor=self.actor)
+        truth = deployment_selectors.site_truth(site=site)
+        return Response(ReconcileSerializer(truth, context={"judged": report.judged}).data)
+
+
+def _deployment_or_400(request_it):
+    try:
+        return request_it()
+    except DeploymentError as exc:
+        raise ValidationError({"detail": [str(exc)]}) from None
+
+
+urlpatterns = [
+    path("sites/<int:pk>/releases/", SiteReleasesView.as_view(), name="site-releases"),
+    path("sites/<int:pk>/deployments/", SiteDeploymentsView.as_view(), name="site-deployments"),
+    path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
+    path("sites/<int:pk>/reconcile/", SiteReconcileView.as_view(), name="site-reconcile"),
+    path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
+    path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
+    path("deployments/<int:pk>/cancel/", DeploymentCancelView.as_view(), name="deployment-cancel"),
+]

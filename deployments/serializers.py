@@ -1,0 +1,149 @@
+"""Deployment, log, release and truth shapes for the REST API (deployments/api.py)."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deployments.models import Deployment, DeploymentStep, LogLine
+from deployments.selectors import site_truth
+from sites.models import Site
+
+
+class DeploymentStepSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeploymentStep
+        fields = ["name", "server", "status", "order", "started_at", "finished_at",
+                  "duration_seconds", "exit_code", "error"]
+
+    def get_duration_seconds(self, step: DeploymentStep) -> float | None:
+        return step.duration.total_seconds() if step.duration is not None else None
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = ["id", "site", "kind", "trigger", "triggered_by_name", "branch", "commit_sha",
+                  "commit_message", "commit_author", "release", "previous_release", "status",
+                  "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
+                  "error", "cancel_requested_at"]
+
+    def get_duration_seconds(self, deployment: Deployment) -> float | None:
+        duration = deployment.duration
+        return duration.total_seconds() if duration is not None else None
+
+
+class DeploymentDetailSerializer(DeploymentSerializer):
+    steps = DeploymentStepSerializer(many=True, read_only=True)
+
+    class Meta(DeploymentSerializer.Meta):
+        fields = [*DeploymentSerializer.Meta.fields, "steps"]
+
+
+class LogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogLine
+        fields = ["seq", "server", "stream", "text", "ts"]
+
+
+class DeployInputSerializer(serializers.Serializer):
+    commit = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="A full 40-character SHA; default: the branch head.")
+
+
+class RollbackInputSerializer(serializers.Serializer):
+    release = serializers.CharField(help_text="A retained release name (UTC YYYYMMDDHHMMSS).")
+
+
+class ReleasesSerializer(serializers.Serializer):
+    live = serializers.CharField(allow_null=True)
+    releases = serializers.ListField(child=serializers.CharField())
+
+
+class ReleaseOnDiskSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="releases/<name> (UTC YYYYMMDDHHMMSS).")
+    commit = serializers.CharField(allow_null=True, help_text="Its REVISION; null if none.")
+
+
+class ServerTruthSerializer(serializers.Serializer):
+    """What one server of the site served at the last reconcile (deployments/reconcile.py)."""
+
+    server = serializers.IntegerField(source="server.pk")
+    name = serializers.CharField(source="server.name")
+    observed = serializers.BooleanField(help_text="False until the server was first read.")
+    live = serializers.CharField(allow_null=True, help_text="The release `current` points at.")
+    current = serializers.SerializerMethodField(help_text="release | none | not_release")
+    current_target = serializers.SerializerMethodField()
+    releases = serializers.SerializerMethodField()
+    observed_at = serializers.SerializerMethodField()
+    checked_at = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField(help_text="Why the last read failed ('' if not).")
+    drift = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Where the server disagrees with the panel.")
+    stale = serializers.BooleanField(help_text="Observed before the last deployment ended.")
+
+    def get_current(self, truth) -> str | None:
+        return truth.facts.current if truth.observed else None
+
+    def get_current_target(self, truth) -> str | None:
+        return (truth.facts.current_target or None) if truth.observed else None
+
+    @extend_schema_field(ReleaseOnDiskSerializer(many=True))
+    def get_releases(self, truth) -> list[dict]:
+        return list(truth.facts.releases) if truth.observed else []
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_observed_at(self, truth):
+        return truth.facts.observed_at if truth.facts is not None else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_checked_at(self, truth):
+        return truth.facts.checked_at if truth.facts is not None else None
+
+    def get_error(self, truth) -> str:
+        return truth.facts.error if truth.facts is not None else ""
+
+
+class SiteTruthSerializer(serializers.Serializer):
+    """The servers' truth about a site, next to what the panel believes live."""
+
+    live_everywhere = serializers.CharField(
+        allow_null=True, help_text="The release live on every server, per the facts.")
+    believed_live = serializers.SerializerMethodField(
+        help_text="The release of the last successful deployment (the panel's belief).")
+    has_drift = serializers.SerializerMethodField()
+    servers = ServerTruthSerializer(many=True)
+
+    def get_believed_live(self, truth) -> str | None:
+        return truth.believed_live.release if truth.believed_live else None
+
+    def get_has_drift(self, truth) -> bool:
+        return bool(truth.drift)
+
+
+class ReconcileSerializer(SiteTruthSerializer):
+    judged = serializers.SerializerMethodField(
+        help_text="False while a deployment runs: drift not judged.")
+
+    def get_judged(self, truth) -> bool:
+        return self.context.get("judged", True)
+
+
+def site_truth_data(site: Site) -> dict:
+    """The `truth` field of the site detail (sites/serializers.py TruthField shows this)."""
+    return SiteTruthSerializer(site_truth(site=site)).data
+
+
+class TruthFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema of the site detail's `truth` field: sites cannot name SiteTruthSerializer."""
+
+    target_class = "sites.serializers.TruthField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return auto_schema.resolve_serializer(SiteTruthSerializer, direction).ref
