@@ -59,7 +59,7 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
 
     abilities = {"GET": Ability.SITE_READ, "PATCH": Ability.SITE_WRITE,
                  "DELETE": Ability.SITE_WRITE}
-    # Deleting a site is a Manager's call (ARCHITECTURE.md), editing one a Developer's.
+    # Deleting a site is a Manager's call (tenancy/roles.py), editing one a Developer's.
     extra_caps = {"DELETE": Cap.MANAGE_SERVERS}
     serializer_class = SiteSerializer
 
