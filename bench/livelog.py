@@ -75,7 +75,7 @@ class SocketRecorder(threading.Thread):
             lines = json.loads(message).get("lines", [])
             self.largest = max(self.largest, (len(lines), len(message.encode())))
             for line in lines:
-                match = LINE.search(line["text"])
+                match = LINE.search("".join(text for _, text in line["segments"]))
                 if not match:
                     continue
                 number = int(match.group(1))

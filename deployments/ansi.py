@@ -1,8 +1,9 @@
 """ANSI colour codes in deploy output → (CSS classes, text) segments, and safe HTML from them.
 
 Build tools (composer, npm, artisan) colour their output with SGR escape sequences. We keep
-the colours as CSS classes and drop every other escape sequence (cursor moves, titles), so a
-stored log renders the same way the live log does in `static/js/livelog.js`.
+the colours as CSS classes and drop every other escape sequence (cursor moves, titles). This is
+the only parser: stored lines are rendered here (`ansi_to_html`), and the live log's frames
+carry the same segments (`frame_segments`), which static/js/livelog.js only turns into spans.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def ansi_segments(text: str) -> list[Segment]:
     if position < len(text):
         segments.append(Segment(style.classes(), text[position:]))
     return segments
+
+
+def frame_segments(text: str) -> list[list[str]]:
+    """The segments of one line as a live log frame carries them: `[classes, text]` pairs, the
+    classes space-separated ("" for plain text)."""
+    if "\x1b" not in text:  # most lines: no escape sequence to look for
+        return [["", text]] if text else []
+    return [[" ".join(segment.classes), segment.text] for segment in ansi_segments(text)]
 
 
 def ansi_to_html(text: str) -> SafeString:

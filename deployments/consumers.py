@@ -12,7 +12,9 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from deployments.ansi import frame_segments
 from deployments.events import (
+    LiveLinePayload,
     LogLinePayload,
     StepStatusEvent,
     deployment_group,
@@ -53,6 +55,14 @@ def line_payload(line: LogLine) -> LogLinePayload:
     return LogLinePayload(
         seq=line.seq, server=line.server, stream=line.stream, text=line.text,
         ts=line.ts.timestamp(),
+    )
+
+
+def live_line(line: LogLinePayload) -> LiveLinePayload:
+    """A stored or broadcast line as the browser gets it: its text as coloured segments."""
+    return LiveLinePayload(
+        seq=line["seq"], server=line["server"], stream=line["stream"],
+        segments=frame_segments(line["text"]), ts=line["ts"],
     )
 
 
@@ -102,7 +112,7 @@ class DeploymentLogConsumer(MemberSocket):
         # end the socket: send at most chunk_size lines per frame.
         for start in range(0, len(lines), self.chunk_size):
             chunk = lines[start : start + self.chunk_size]
-            await self.send_json({"type": "log.batch", "lines": chunk})
+            await self.send_json({"type": "log.batch", "lines": [live_line(ln) for ln in chunk]})
             self.last_seq = chunk[-1]["seq"]
 
     async def log_batch(self, event: dict) -> None:

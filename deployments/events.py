@@ -24,6 +24,17 @@ class LogLinePayload(TypedDict):
     ts: float  # unix time
 
 
+class LiveLinePayload(TypedDict):
+    """A log line as the live log socket sends it to browsers (deployments/consumers.py): the
+    text already split into coloured segments by deployments/ansi.py, so the page parses nothing."""
+
+    seq: int
+    server: str
+    stream: str
+    segments: list[list[str]]  # [[classes, text], ...]; classes "" when uncoloured
+    ts: float
+
+
 class LogBatchEvent(TypedDict):
     type: Literal["log.batch"]
     deployment_id: int

@@ -1,39 +1,14 @@
 // Live deployment log. Attaches to <div data-live-log data-ws="/ws/deployments/12/" data-after="0">.
 // Stored lines may already be rendered (data-after = their last seq); the socket sends the rest,
-// then live lines. Every line is inserted with textContent (never innerHTML), ANSI colours become
-// classes, and the last seq shown is kept in data-last-seq, which is where a reconnect resumes.
+// then live lines, each already split by the server into [classes, text] segments (its ANSI
+// colours). Every segment is inserted with textContent (never innerHTML), and the last seq shown
+// is kept in data-last-seq, which is where a reconnect resumes.
 (function () {
   "use strict";
 
-  var COLOURS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
   var STREAM_CLASSES = { out: "ln", err: "ln err", info: "ln step" };
-  var ESCAPE = /\x1b(?:\[([0-?]*)[ -\/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
   var CLOSE_ACCESS_REVOKED = 4403;
   var FINISHED = ["succeeded", "failed", "cancelled"];
-
-  // [[classes, text], ...] for one line, the same rules as deployments/ansi.py.
-  function ansiSegments(text) {
-    var segments = [], bold = false, colour = "", position = 0, match;
-    function classes() { return (bold ? ["ansi-bold"] : []).concat(colour ? [colour] : []); }
-    ESCAPE.lastIndex = 0;
-    while ((match = ESCAPE.exec(text)) !== null) {
-      if (match.index > position) { segments.push([classes(), text.slice(position, match.index)]); }
-      if (match[2] === "m") {
-        (match[1] || "0").split(";").forEach(function (part) {
-          var code = /^\d+$/.test(part) ? parseInt(part, 10) : 0;
-          if (code === 0) { bold = false; colour = ""; }
-          else if (code === 1) { bold = true; }
-          else if (code === 22) { bold = false; }
-          else if (code === 39) { colour = ""; }
-          else if (code >= 30 && code <= 37) { colour = "ansi-" + COLOURS[code - 30]; }
-          else if (code >= 90 && code <= 97) { colour = "ansi-bright-" + COLOURS[code - 90]; }
-        });
-      }
-      position = ESCAPE.lastIndex;
-    }
-    if (position < text.length) { segments.push([classes(), text.slice(position)]); }
-    return segments;
-  }
 
   function lineElement(line) {
     var row = document.createElement("span");
@@ -47,10 +22,11 @@
     }
     var body = document.createElement("span");
     body.className = "tx";
-    ansiSegments(line.text).forEach(function (segment) {
-      if (!segment[0].length) { body.appendChild(document.createTextNode(segment[1])); return; }
+    // [classes, text] pairs parsed by the server (deployments/ansi.py frame_segments).
+    line.segments.forEach(function (segment) {
+      if (!segment[0]) { body.appendChild(document.createTextNode(segment[1])); return; }
       var span = document.createElement("span");
-      span.className = segment[0].join(" ");
+      span.className = segment[0];
       span.textContent = segment[1];
       body.appendChild(span);
     });
@@ -181,9 +157,6 @@
   LiveLog.prototype.scrollDown = function () {
     if (this.stickToBottom) { this.box.scrollTop = this.box.scrollHeight; }
   };
-
-  window.DeploynixLive = window.DeploynixLive || {};
-  window.DeploynixLive.ansiSegments = ansiSegments;
 
   function start() {
     document.querySelectorAll("[data-live-log]").forEach(function (box) {

@@ -28,5 +28,10 @@ async def receive_lines(communicator, count: int, timeout: float = 5) -> list[di
     return lines
 
 
+def line_text(line: dict) -> str:
+    """The text of a line of a `log.batch` frame (its coloured segments, joined)."""
+    return "".join(text for _, text in line["segments"])
+
+
 async def remove_membership(cast, user) -> None:
     await sync_to_async(lambda: cast.membership(user).delete())()

@@ -8,9 +8,9 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
-from deployments.consumers import DeploymentLogConsumer
+from deployments.consumers import DeploymentLogConsumer, live_line
 from tests.fixtures.live import broadcast_lines, store_and_broadcast, store_lines
-from tests.live.conftest import receive_lines
+from tests.live.conftest import line_text, receive_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -23,8 +23,8 @@ async def test_it_replays_stored_lines_after_seq_then_forwards_live_batches(
     backlog = await receive_lines(socket, 2)
     await store_and_broadcast(deployment, ["four"])
     live = await receive_lines(socket, 1)
-    assert [line["text"] for line in backlog] == ["two", "three"]
-    assert [(line["seq"], line["text"]) for line in live] == [(4, "four")]
+    assert [line_text(line) for line in backlog] == ["two", "three"]
+    assert [(line["seq"], line_text(line)) for line in live] == [(4, "four")]
 
 
 async def test_it_drops_lines_it_already_sent(cast, deployment, ws_open):
@@ -34,7 +34,7 @@ async def test_it_drops_lines_it_already_sent(cast, deployment, ws_open):
     await broadcast_lines(deployment.pk, sent)  # the same batch again, as after a late broadcast
     new = await store_and_broadcast(deployment, ["c"])
     frame = await socket.receive_json_from(timeout=5)
-    assert frame["lines"] == new
+    assert [(line["seq"], line_text(line)) for line in frame["lines"]] == [(new[0]["seq"], "c")]
     assert await socket.receive_nothing(timeout=0.3)
 
 
@@ -43,7 +43,7 @@ async def test_it_reads_a_missed_batch_back_from_the_database(cast, deployment, 
     await sync_to_async(store_lines)(deployment, ["persisted, never broadcast"])
     await store_and_broadcast(deployment, ["next"])
     lines = await receive_lines(socket, 2)
-    assert [(line["seq"], line["text"]) for line in lines] == [
+    assert [(line["seq"], line_text(line)) for line in lines] == [
         (1, "persisted, never broadcast"), (2, "next"),
     ]
 
@@ -109,7 +109,7 @@ async def test_it_gives_every_watcher_the_same_lines(cast, deployment, ws_open):
     ]
     sent = await store_and_broadcast(deployment, [f"line {n}" for n in range(100)])
     received = await asyncio.gather(*(receive_lines(socket, 100) for socket in sockets))
-    assert all(lines == sent for lines in received)
+    assert all(lines == [live_line(line) for line in sent] for lines in received)
 
 
 async def test_it_splits_a_huge_live_batch_into_frames_under_the_size_limit(
@@ -142,3 +142,16 @@ async def test_it_replays_the_recorded_step_statuses_on_connect(cast, deployment
     frame = await socket.receive_json_from(timeout=5)
     shown = (frame["type"], frame["step"], frame["status"])
     assert shown == ("step.status", "prepare", "succeeded")
+
+
+async def test_it_sends_each_line_as_the_segments_of_the_one_ansi_parser(cast, deployment, ws_open):
+    await sync_to_async(store_lines)(deployment, ["\x1b[1;31mERROR\x1b[0m done <b>"])
+    socket, _ = await ws_open(cast.developer, f"/ws/deployments/{deployment.pk}/")
+    await store_and_broadcast(deployment, ["plain", "\x1b[2K\x1b[92mok\x1b[39m"], stream="err")
+    stored, plain, live = await receive_lines(socket, 3)
+
+    assert stored["segments"] == [["ansi-bold ansi-red", "ERROR"], ["", " done <b>"]]
+    assert plain["segments"] == [["", "plain"]]
+    assert live["segments"] == [["ansi-bright-green", "ok"]]
+    assert (live["seq"], live["stream"], live["server"]) == (3, "err", "web1")
+    assert "text" not in live  # one renderer: the page gets segments, never raw escapes

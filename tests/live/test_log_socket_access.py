@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 
 from tenancy.consumers import CLOSE_ACCESS_REVOKED
 from tests.fixtures.live import make_deployment, store_lines
-from tests.live.conftest import receive_lines, remove_membership
+from tests.live.conftest import line_text, receive_lines, remove_membership
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ async def test_it_lets_a_viewer_watch(cast, deployment, ws_open):
     await sync_to_async(store_lines)(deployment, ["hello"])
     socket, connected = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
     assert connected is True
-    assert [line["text"] for line in await receive_lines(socket, 1)] == ["hello"]
+    assert [line_text(line) for line in await receive_lines(socket, 1)] == ["hello"]
 
 
 async def test_it_closes_the_socket_of_a_removed_member_within_seconds(cast, deployment, ws_open):
