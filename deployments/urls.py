@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_live, views_site
+from deployments import views, views_site
 
 app_name = "deployments"
 urlpatterns = [
@@ -16,7 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.deployment_detail, name="detail"),
     path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
-    path("<int:pk>/log.txt", views_live.log_download, name="log-download"),
+    path("<int:pk>/log.txt", views.log_download, name="log-download"),
 ]
 
 site_urlpatterns = [

@@ -1,4 +1,4 @@
-"""Deployment pages: the organization's recent deployments, one deployment, Cancel."""
+"""Deployment pages: the organization's recent deployments, one deployment, Cancel, the raw log."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import selectors
+from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
-from deployments.models import Deployment
+from deployments.models import Deployment, LogLine
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel
 from tenancy.access import actor_for, org_object, org_view
@@ -73,3 +74,27 @@ def deployment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Cancelling: the deployment stops within a second or two.")
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+def log_text(deployment: Deployment) -> str:
+    """Every stored line in seq order, `[server] ` tagged, colour codes removed."""
+    rows = (
+        LogLine.objects.filter(deployment=deployment)
+        .order_by("seq")
+        .values_list("server", "text")
+        .iterator(chunk_size=2000)
+    )
+    return "".join(
+        f"[{server}] {strip_ansi(text)}\n" if server else f"{strip_ansi(text)}\n"
+        for server, text in rows
+    )
+
+
+@org_view(Cap.VIEW)
+def log_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored log of deployment `pk` as a text/plain attachment (already redacted)."""
+    deployment = org_object(Deployment, request.membership, pk=pk)
+    response = HttpResponse(log_text(deployment), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="deployment-{deployment.pk}.log"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
