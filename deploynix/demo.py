@@ -46,7 +46,9 @@ def seed_server_and_site(*, org: Organization, owner: User, demo_dir: Path, ssh_
     }
     site = Site.objects.for_org(org).filter(name="demo").first()
     if site is None:
-        site = site_create(organization=org, actor=actor, servers=[server], name="demo", **site_fields)
+        site = site_create(
+            organization=org, actor=actor, servers=[server], name="demo", **site_fields
+        )
     else:
         site = site_update(site=site, actor=actor, servers=[server], **site_fields)
     _write_authorized_keys(demo_dir / "authorized_keys", org, site)

@@ -17,7 +17,8 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             "DEPLOYNIX_ENCRYPTION_KEYS must be comma-separated Fernet keys "
-            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            "(python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
         ) from exc
 
 

@@ -61,7 +61,7 @@ def outranks(actor_role: int, other_role: int) -> bool:
 
 
 def assignable_roles(actor_role: int) -> list[Role]:
-    """Roles `actor_role` may grant: strictly below its own rank, never Owner (that is a transfer)."""
+    """Roles `actor_role` may grant: strictly below its own rank, never Owner (a transfer)."""
     if not can(actor_role, Cap.MANAGE_MEMBERS):
         return []
     return [r for r in Role if r != Role.OWNER and outranks(actor_role, r)]

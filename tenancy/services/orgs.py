@@ -25,7 +25,9 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner: User, actor: Actor, slug: str | None = None) -> Organization:
+def organization_create(
+    *, name: str, owner: User, actor: Actor, slug: str | None = None
+) -> Organization:
     """Create an organization with `owner` as its only Owner. Audited."""
     org = Organization.objects.create(name=name, slug=slug or _unique_slug(name))
     Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
@@ -37,7 +39,9 @@ def organization_create(*, name: str, owner: User, actor: Actor, slug: str | Non
 
 
 @transaction.atomic
-def user_signup(*, email: str, password: str, name: str, org_name: str, ip: str | None = None) -> tuple[User, Organization]:
+def user_signup(
+    *, email: str, password: str, name: str, org_name: str, ip: str | None = None
+) -> tuple[User, Organization]:
     """Create a user and their first organization, with them as Owner."""
     user = User.objects.create_user(email=email, password=password, name=name)
     org = organization_create(name=org_name, owner=user, actor=Actor(user=user, ip=ip))

@@ -20,7 +20,9 @@ from tenancy.services.orgs import user_signup
 def _login_limited(request: HttpRequest) -> bool:
     """Count a POST against both the client address and the e-mail it tries."""
     rate = settings.LOGIN_RATE_LIMIT
-    by_ip = is_ratelimited(request, group="login-ip", key="ip", rate=rate, method="POST", increment=True)
+    by_ip = is_ratelimited(
+        request, group="login-ip", key="ip", rate=rate, method="POST", increment=True
+    )
     by_user = is_ratelimited(
         request, group="login-user", key="post:username", rate=rate, method="POST", increment=True
     )

@@ -111,5 +111,5 @@ class Worker:
 
 def purge_queues() -> None:
     """Drop messages left in this run's queues by earlier tests (stale ids, harmless but slow)."""
-    subprocess.run(celery("purge", "-f", "-Q", "deploy,default,control"), cwd=BASE_DIR, env=worker_env(),
-                   capture_output=True, check=False, timeout=60)
+    subprocess.run(celery("purge", "-f", "-Q", "deploy,default,control"), cwd=BASE_DIR,
+                   env=worker_env(), capture_output=True, check=False, timeout=60)

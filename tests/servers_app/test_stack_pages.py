@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+
+from servers.models import Server
 from servers.stack.check import parse_nginx
 from servers.stack.probe import FpmMaster, StackFacts
 from servers.stack.report import judge_stored
 from servers.stack.store import NO_FPM_MASTER_NOTE, stack_from_json, stack_to_json
-
-from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
 from tenancy.audit import Actor
