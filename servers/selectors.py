@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db.models import QuerySet
 
 from servers.models import OrganizationKey, Server
-from servers.stack.report import NginxRoot, SiteStack, judge_stored, nginx_roots
+from servers.stack.report import JudgedSite, NginxRoot, SiteStack, judge_stored, nginx_roots
 from tenancy.models import Organization
-
-if TYPE_CHECKING:
-    from sites.models import Site
 
 
 def server_list(*, org: Organization) -> QuerySet[Server]:
@@ -42,7 +37,7 @@ def servers_not_on_active_key(*, org: Organization) -> QuerySet[Server]:
     return server_list(org=org).exclude(authenticated_key=active)
 
 
-def site_stack_findings(site: Site) -> list[SiteStack]:
+def site_stack_findings(site: JudgedSite) -> list[SiteStack]:
     """The stack check of `site` on each of its servers, from the stored stacks (one query).
 
     Judged at render time from `Server.stack`, so a changed deploy path or web directory shows

@@ -6,7 +6,7 @@ No SSH and no queries here: callers pass servers and sites they already loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from servers.stack.check import Finding
 from servers.stack.probe import judge_site
@@ -14,11 +14,20 @@ from servers.stack.store import stack_from_json
 
 if TYPE_CHECKING:
     from servers.models import Server
-    from sites.models import Site
 
 # Where the tested recommended configuration lives, per part of the stack.
 SETUP_DOC = "docs/server-setup.md"
 DOC_SECTIONS = {"nginx": "§2 nginx", "fpm": "§3 PHP-FPM"}
+
+
+class JudgedSite(Protocol):
+    """What the stack check reads of a site. sites.models.Site has it: servers sits below sites,
+    so it names the shape it needs, never the model."""
+
+    organization_id: int
+    deploy_path: str
+    web_dir: str
+    reload_method: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class SiteStack:
     """One site's stack check on one server."""
 
     server: Server
-    site: Site
+    site: JudgedSite
     checked: bool
     findings: list[ShownFinding] = field(default_factory=list)
     reload: str = ""
@@ -61,7 +70,7 @@ def _shown(finding: Finding) -> ShownFinding:
     return ShownFinding(finding, badge, DOC_SECTIONS[part])
 
 
-def judge_stored(server: Server, site: Site) -> SiteStack:
+def judge_stored(server: Server, site: JudgedSite) -> SiteStack:
     """Judge `site` against `server.stack` (as stored by the last connection check)."""
     facts = stack_from_json(server.stack)
     if facts is None:
