@@ -1,5 +1,6 @@
 """The deployment's state machine: queued -> running -> succeeded | failed | cancelled | timed_out
-(a queued one may also be cancelled). Nothing here sends a Celery task.
+(a queued one may also be cancelled: deployments.services.deployment_cancel, which announces
+through `announce` too). Nothing here sends a Celery task.
 
 Each transition checks that it is allowed (TRANSITIONS), writes the row and its audit event in
 one transaction and, once that committed, announces it: the live broadcast, then the
