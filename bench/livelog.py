@@ -115,8 +115,8 @@ def _site_rows(bed: testbed.Bed):
 
 
 async def _deploy_through_sink(ctx) -> str:
-    """What the Celery worker does around the pipeline (deployments/execution.py)."""
-    from deployments.execution import run_with_sink
+    """What the Celery worker does around the pipeline (deployments/worker.py)."""
+    from deployments.worker import run_with_sink
 
     result = await run_with_sink(ctx)
     return result.status if result.status == "succeeded" else f"{result.status}: {result.error}"
