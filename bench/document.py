@@ -74,7 +74,7 @@ of requests.
 The misconfigured stack is what the stack check (servers/stack/check.py) flags:
 `process_control_timeout = 0` lets a graceful reload kill in-flight requests (502s and
 truncated answers above), and `$document_root` lets PHP's realpath cache keep serving the old
-release until php-fpm reloads (MACHINE-NOTES: for minutes without a reload). The pipeline
+release until php-fpm reloads (measured on these machines: for minutes without a reload). The pipeline
 reloads php-fpm after every switch, which is why no stale answers show here.
 {_failures(r)}
 
@@ -306,13 +306,13 @@ def _speed_notes(r: Results) -> str:
     if r.speed.median(r.speed.floor_rollback) > rollback:
         notes.append(
             "The floor's rollback is slower than Deploynix's: it opens a fresh OpenSSH "
-            "connection each time (130–350 ms on this machine, MACHINE-NOTES), where the "
+            "connection each time (130–350 ms measured on this machine), where the "
             "pipeline's asyncssh connection costs about 40 ms."
         )
     if deploy > 0.8 or rollback > 0.3:
         notes.append(
             f"Where the 0.8 s / 0.3 s targets are missed: on this loaded machine even the shell "
-            f"floor takes {floor:.2f} s per deploy (MACHINE-NOTES measured 0.70 s idle), and "
+            f"floor takes {floor:.2f} s per deploy (0.70 s measured idle on this hardware), and "
             f"Deploynix is {deploy / floor:.2f}× the floor. Each remote command costs a round "
             f"trip over the one connection (~3.4 ms idle, far more under load); the step table "
             f"shows where the time goes (fetching is a mirror update plus `git archive | tar`)."

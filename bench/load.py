@@ -1,7 +1,7 @@
 """A load generator that checks every response: status, completeness and which release answered.
 
-wrk counts status codes but not truncated bodies or which release served a request; MACHINE-NOTES
-warns that truncated 200s exist during FPM reloads. This client keeps N keep-alive connections
+wrk counts status codes but not truncated bodies or which release served a request, and
+truncated 200s do happen during FPM reloads (docs/benchmarks.md, the misconfigured stack). This client keeps N keep-alive connections
 busy and records each response (`release=<name>` or the demo page's release) with its latency.
 """
 

@@ -2,7 +2,7 @@
 
 Imports only the standard library, asyncssh and servers.ssh / servers.shell (no
 Django). The Celery task builds a DeployContext and a Sink and awaits
-`run_deploy` or `run_rollback`; see /work/briefs/pipeline-contract.md.
+`run_deploy` or `run_rollback`; docs/pipeline.md describes the steps.
 
 Behaviour worth knowing on the Django side:
 - Secrets: the pipeline never prints the deploy key or the HTTPS token (they travel
