@@ -74,7 +74,7 @@ of requests.
 The misconfigured stack is what the stack check (servers/stack/check.py) flags:
 `process_control_timeout = 0` lets a graceful reload kill in-flight requests (502s and
 truncated answers above), and `$document_root` lets PHP's realpath cache keep serving the old
-release until php-fpm reloads (measured on these machines: for minutes without a reload). The pipeline
+release until php-fpm reloads (measured here: for minutes without a reload). The pipeline
 reloads php-fpm after every switch, which is why no stale answers show here.
 {_failures(r)}
 

@@ -1,8 +1,9 @@
 """A load generator that checks every response: status, completeness and which release answered.
 
 wrk counts status codes but not truncated bodies or which release served a request, and
-truncated 200s do happen during FPM reloads (docs/benchmarks.md, the misconfigured stack). This client keeps N keep-alive connections
-busy and records each response (`release=<name>` or the demo page's release) with its latency.
+truncated 200s do happen during FPM reloads (docs/benchmarks.md, the misconfigured stack).
+This client keeps N keep-alive connections busy and records each response
+(`release=<name>` or the demo page's release) with its latency.
 """
 
 from __future__ import annotations
