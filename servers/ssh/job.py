@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
+from servers.scripts import load
 from servers.ssh.errors import ConnectionLost
 from servers.ssh.lines import LineSplitter, OutputLine, decode
 
@@ -22,22 +23,11 @@ PGID_MARKER = b"__deploynix_pgid__="
 # Names the run a command belongs to, in its environment; every child inherits it (even
 # one that escaped the process group with setsid), so a later kill can find them all.
 RUN_TAG_VARIABLE = "DEPLOYNIX_RUN"
+# Where scripts/run_in_group.sh records the group's pid file (the script names it too).
 PID_DIR_VARIABLE = "DEPLOYNIX_PIDS"
-# The wrapper's shell becomes the leader of a new session and process group
-# (setsid), announces its pid (= the group id) on stdout, records it as a pid file
-# under $DEPLOYNIX_PIDS when that is set (removed when it ends), then runs the command.
+# The wrapper that makes each command its own process group and announces the group id.
 # Killing "-PGID" then reaches everything the command started, not just its shell.
-# The command runs as a child rather than by exec so that death by signal N comes
-# back as exit status 128+N, as in any shell; `setsid -w` would instead print
-# "child did not exit normally" and exit with N. When our kill sends TERM to the
-# group, the trap makes the wrapper exit normally (143) once the command is gone.
-_ANNOUNCE_AND_RUN = (
-    f'echo "{PGID_MARKER.decode()}$$"; pidfile=; '
-    f'if [ -n "${{{PID_DIR_VARIABLE}-}}" ]; then pidfile=${PID_DIR_VARIABLE}/$$; '
-    f'mkdir -p -- "${PID_DIR_VARIABLE}" && : > "$pidfile" || exit 70; fi; '
-    "trap '[ -z \"$pidfile\" ] || rm -f -- \"$pidfile\"; exit 143' TERM; "
-    '"$@"; status=$?; [ -z "$pidfile" ] || rm -f -- "$pidfile"; exit "$status"'
-)
+RUN_IN_GROUP = load("servers.ssh.scripts", "run_in_group.sh")
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,7 @@ def in_own_process_group(argv: Sequence[str]) -> list[str]:
 
     Pass `run_environment(...)` as the command's environment to tag it and record its pid file.
     """
-    return ["setsid", "-w", "sh", "-c", _ANNOUNCE_AND_RUN, "sh", *argv]
+    return ["setsid", "-w", "sh", "-c", RUN_IN_GROUP, "sh", PGID_MARKER.decode(), *argv]
 
 
 def run_environment(tag: str | None, pid_dir: str | None) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Shell scripts of the SSH layer (loaded by servers.scripts)."""
