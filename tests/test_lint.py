@@ -54,6 +54,7 @@ SCRIPTS_AS_FILES = (
     "deployments/pipeline/commands.py", "deployments/pipeline/facts.py",
     "deployments/pipeline/git.py", "deployments/pipeline/inventory.py",
     "deployments/pipeline/lock.py", "servers/stack/probe.py", "servers/ssh/job.py",
+    "deployments/pipeline/session.py",
 )  # fmt: skip
 
 

@@ -40,6 +40,7 @@ RECONNECT_PAUSES = (0.5, 2.0, 5.0)
 # Uploads go through a command's stdin rather than SFTP: no subsystem to start, one
 # round trip; the script writes the file atomically.
 WRITE_ATOMICALLY = script("write_atomically.sh")
+GUARDED = script("guarded.sh")
 
 
 class StepFailed(Exception):
@@ -276,12 +277,13 @@ def _guarded(command: Command) -> Command:
     """`command` wrapped so that it runs only if its `when` checks hold (else: the marker)."""
     if not command.when:
         return command
-    script = f'if {_conditions(command)}; then exec "$@"; fi; echo {SKIPPED_MARKER}'
-    return replace(command, argv=("sh", "-c", script, "sh", *command.argv), when=())
+    checks = [word for check in command.when for word in (str(len(check)), *check)]
+    argv = ("bash", "-c", GUARDED, "bash", SKIPPED_MARKER, *checks, "--", *command.argv)
+    return replace(command, argv=argv, when=())
 
 
 def _conditions(command: Command) -> str:
-    """`check1 && check2`, each check quoted by servers.shell."""
+    """`check1 && check2`, each check quoted by servers.shell (for the log, never run)."""
     return " && ".join(join(check) for check in command.when)
 
 
