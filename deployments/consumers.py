@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from deployments import selectors
 from deployments.ansi import frame_segments
 from deployments.events import (
     LiveLinePayload,
@@ -45,10 +46,8 @@ def current_state(deployment_id: int) -> list[dict]:
 
 def stored_lines(deployment_id: int, *, after: int, limit: int, before: int | None = None):
     """Stored lines with `after` < seq (< `before`), oldest first, as broadcast payloads."""
-    lines = LogLine.objects.filter(deployment_id=deployment_id, seq__gt=after)
-    if before is not None:
-        lines = lines.filter(seq__lt=before)
-    return [line_payload(line) for line in lines.order_by("seq")[:limit]]
+    lines = selectors.log_lines(deployment_id=deployment_id, after=after, before=before)
+    return [line_payload(line) for line in lines[:limit]]
 
 
 def line_payload(line: LogLine) -> LogLinePayload:

@@ -7,7 +7,8 @@ from typing import TextIO
 
 from django.core.management.base import CommandError
 
-from deployments.models import Deployment, LogLine, Status
+from deployments import selectors
+from deployments.models import Deployment, Status
 from sites.models import Site
 from sites.selectors import site_get_by_name
 
@@ -31,7 +32,7 @@ def follow(deployment_id: int, out: TextIO, *, poll: float = POLL_SECONDS) -> De
     while True:
         # Read the status BEFORE the lines: lines stored before it finished are then all seen.
         deployment = Deployment.objects.get(pk=deployment_id)
-        lines = LogLine.objects.filter(deployment_id=deployment_id, seq__gt=last).order_by("seq")
+        lines = selectors.log_lines(deployment_id=deployment_id, after=last)
         for line in lines.iterator(chunk_size=1000):
             out.write(f"[{line.server}] {line.text}\n" if line.server else f"{line.text}\n")
             last = line.seq

@@ -128,6 +128,10 @@ class Deployment(models.Model):
         return format_duration(self.duration)
 
     @property
+    def is_rollback(self) -> bool:
+        return self.kind == Kind.ROLLBACK
+
+    @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
 

@@ -87,11 +87,23 @@ def deployment_for_release(*, site: Site, release: str) -> Deployment | None:
     )
 
 
+def log_lines(
+    *, deployment_id: int, after: int = 0, before: int | None = None
+) -> QuerySet[LogLine]:
+    """The one read of stored log lines: seq > `after` (and < `before`), in seq order.
+
+    Page, API, live socket, raw download and `manage.py deploy --follow` all read through it
+    (slice it for a page; `.iterator()` it to stream).
+    """
+    lines = LogLine.objects.filter(deployment_id=deployment_id, seq__gt=after)
+    if before is not None:
+        lines = lines.filter(seq__lt=before)
+    return lines.order_by("seq")
+
+
 def log_lines_after(*, deployment: Deployment, after: int = 0, limit: int = 5000) -> list[LogLine]:
-    """Stored log lines with seq > `after`, in order."""
-    return list(
-        LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")[:limit]
-    )
+    """Stored log lines with seq > `after`, in order (one page of `limit`)."""
+    return list(log_lines(deployment_id=deployment.pk, after=after)[:limit])
 
 
 # The servers are the truth (deployments/reconcile.py stores what each one said). The

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deployments import selectors
 from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
-from deployments.models import Deployment, LogLine
+from deployments.models import Deployment
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel
 from tenancy.access import actor_for, org_object, org_view
@@ -57,7 +57,7 @@ def deployment_props(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _progress(deployment: Deployment, steps: list) -> dict:
     """Finished steps out of the steps this kind of deployment runs on each of its servers."""
-    names = ROLLBACK_STEPS if deployment.kind == "rollback" else DEPLOY_STEPS
+    names = ROLLBACK_STEPS if deployment.is_rollback else DEPLOY_STEPS
     total = len(names) * max(deployment.site.servers.count(), 1)
     done = sum(1 for step in steps if step.status in ("succeeded", "skipped"))
     return {"steps_done": min(done, total), "steps_total": total}
@@ -79,8 +79,7 @@ def deployment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 def log_text(deployment: Deployment) -> str:
     """Every stored line in seq order, `[server] ` tagged, colour codes removed."""
     rows = (
-        LogLine.objects.filter(deployment=deployment)
-        .order_by("seq")
+        selectors.log_lines(deployment_id=deployment.pk)
         .values_list("server", "text")
         .iterator(chunk_size=2000)
     )

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import reconcile, selectors
-from deployments.models import Trigger
+from deployments.models import Kind, Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from sites.models import Site
 from sites.selectors import site_get
@@ -43,12 +43,16 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     truth = selectors.site_truth(site=site)
     targets = selectors.rollback_targets(site=site, truth=truth)
     believed = truth.believed_live.release if truth.believed_live else ""
+    rows = page.get_page(request.GET.get("page"))
+    offered = {target.release for target in targets}
+    for row in rows:
+        # The rollback list decides (selectors.rollback_targets); a row only shows it.
+        row.offers_rollback = row.kind == Kind.DEPLOY and row.release in offered
     context = {
         "site": site,
-        "page": page.get_page(request.GET.get("page")),
+        "page": rows,
         "truth": truth,
         "targets": targets,
-        "retained": {target.release for target in targets},
         # What the servers serve once observed (the panel's record before that).
         "live_release": (truth.live_everywhere or "") if truth.observed else believed,
     }
