@@ -92,13 +92,7 @@
     this.delay = 500;
     this.stopped = false;
     box.setAttribute("data-last-seq", String(this.lastSeq));
-    this.stickToBottom = true;
-    var self = this;
-    box.addEventListener("scroll", function () {
-      // Follow new lines only while the reader is at the bottom; scrolling up pauses it.
-      self.stickToBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
-    });
-    this.scrollDown();
+    box.scrollTop = box.scrollHeight;  // open at the newest line
     this.connect();
   }
 
@@ -143,6 +137,9 @@
   };
 
   LiveLog.prototype.append = function (lines) {
+    // Follow new lines only while the reader is at the bottom; scrolling up pauses it. Decided
+    // from where the box is now, not from the last scroll event (which may not have run yet).
+    var box = this.box, follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
     var fragment = document.createDocumentFragment(), self = this;
     lines.forEach(function (line) {
       if (line.seq <= self.lastSeq) { return; }  // already shown (replay after a reconnect)
@@ -151,11 +148,7 @@
     });
     this.box.appendChild(fragment);
     this.box.setAttribute("data-last-seq", String(this.lastSeq));
-    this.scrollDown();
-  };
-
-  LiveLog.prototype.scrollDown = function () {
-    if (this.stickToBottom) { this.box.scrollTop = this.box.scrollHeight; }
+    if (follow) { box.scrollTop = box.scrollHeight; }
   };
 
   function start() {

@@ -131,6 +131,21 @@ def test_it_keeps_the_reader_where_they_scrolled(browser, cast):
     assert browser.driver.execute_script(f"return document.querySelector('{LOG}').scrollTop") == 0
 
 
+def test_it_follows_new_lines_while_the_reader_is_at_the_bottom(browser, cast):
+    deployment = make_deployment(cast.org)
+    sink = SinkDriver(deployment.pk)
+    open_live_log(browser, cast.developer, deployment)
+    sink.lines(*(f"line {n}" for n in range(200)))
+    wait_for_seq(browser, 200)
+    sink.lines("one more")
+    wait_for_seq(browser, 201)
+    gap = browser.driver.execute_script(
+        f"var b = document.querySelector('{LOG}');"
+        " return b.scrollHeight - b.scrollTop - b.clientHeight"
+    )
+    assert gap <= 8
+
+
 def test_it_reconnects_after_a_server_restart_and_misses_no_line(browser, cast, daphne_server):
     deployment = make_deployment(cast.org)
     sink = SinkDriver(deployment.pk)
