@@ -15,6 +15,8 @@ from tenancy.roles import Role
 from tenancy.services.orgs import organization_create
 
 pytest_plugins = [
+    "tests.fixtures.records",
+    "tests.fixtures.api",
     "tests.fixtures.sshd",
     "tests.fixtures.web",
     "tests.fixtures.live",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tenancy.models import ApiToken, Membership
 from tenancy.roles import Role
-from tests.api.conftest import Api, mint
+from tests.fixtures.api import Api, mint
 
 URL = "/api/v1/servers/"
 

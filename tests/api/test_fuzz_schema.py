@@ -17,7 +17,7 @@ from deploynix.wsgi import application
 from servers.services import server_create
 from sites.services import site_create
 from tenancy.audit import Actor
-from tests.api.conftest import mint
+from tests.fixtures.api import mint
 
 SCHEMA_URL = "/api/v1/schema/?format=json"
 

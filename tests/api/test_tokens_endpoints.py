@@ -59,7 +59,7 @@ def test_it_creates_tokens_over_the_api_with_a_session(client_for, cast):
 
 
 def test_it_refuses_token_creation_with_a_token(client, cast):
-    from tests.api.conftest import mint
+    from tests.fixtures.api import mint
 
     token = mint(cast.owner, cast.org)
     response = client.post("/api/v1/tokens/", {"organization": "acme", "name": "x",

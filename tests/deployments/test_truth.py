@@ -28,11 +28,11 @@ from servers.models import Server
 from servers.services import server_ssh_target
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
-from tests.api.conftest import mint
 from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD
 from tests.deployments.stage import Stage, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
+from tests.fixtures.api import mint
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

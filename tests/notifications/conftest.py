@@ -17,7 +17,6 @@ from notifications.models import Channel
 from notifications.services import channel_create
 from tenancy.audit import Actor
 from tests.schedules.stage import live_site, repo  # noqa: F401
-from tests.sites.conftest import VALID, make_site, other_server, server, site  # noqa: F401
 
 
 @dataclass

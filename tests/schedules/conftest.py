@@ -11,7 +11,6 @@ from schedules.models import ScheduledDeploy
 from schedules.services import schedule_create
 from tenancy.audit import Actor
 from tests.schedules.stage import live_site, repo  # noqa: F401
-from tests.sites.conftest import VALID, make_site, other_server, server, site  # noqa: F401
 
 
 @pytest.fixture
