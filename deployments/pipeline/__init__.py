@@ -11,7 +11,7 @@ Behaviour worth knowing on the Django side:
   `ctx.secrets` is the sink's job.
 - Cost: every remote command is a round trip, so steps batch their work: a plain
   PHP deploy is 6 commands, a Laravel one (composer, npm build, migrations, caches,
-  queue restart) 18, a rollback 3 (pinned by tests/pipeline/test_round_trips.py).
+  queue restart) 18, a rollback 3 (pinned by tests/deployments/pipeline/test_round_trips.py).
   Steps with nothing to do (no composer.json, no script) ask the server nothing.
 - Git's ssh to the repository host prefers curve25519 key exchange (see
   git.FAST_KEX_FIRST): OpenSSH 9.2's default sntrup761 hybrid costs ~250 ms here.

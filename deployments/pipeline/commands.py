@@ -1,7 +1,7 @@
 """Pure builders: context (+ server facts) in, argv commands or uploads out.
 
 No I/O here. Each builder is small enough to read at a glance and is pinned by a
-golden test (tests/pipeline/test_commands.py). A user script is one argv element
+golden test (tests/deployments/pipeline/test_commands.py). A user script is one argv element
 (`bash -eo pipefail -c SCRIPT`); quoting happens only in servers.shell.
 Git builders live in deployments.pipeline.git.
 """

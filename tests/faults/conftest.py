@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.pipeline.conftest import deploy_key, site  # noqa: F401
+from tests.deployments.pipeline.conftest import deploy_key, site  # noqa: F401

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from deployments.pipeline import run_deploy
-from tests.fixtures.sshd import eventually, process_running
-from tests.pipeline.conftest import (
+from tests.deployments.pipeline.conftest import (
     RecordingSink,
     Site,
     run,
     wait_for_line,
     without_build_tools,
 )
+from tests.fixtures.sshd import eventually, process_running
 
 pytestmark = pytest.mark.ssh
 

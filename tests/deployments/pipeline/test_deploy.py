@@ -13,7 +13,7 @@ import pytest
 
 from deployments.pipeline import run_deploy
 from testbed.web import SiteRoot, WebStack
-from tests.pipeline.conftest import LOCK_FILES, RecordingSink, Site, make_site, run
+from tests.deployments.pipeline.conftest import LOCK_FILES, RecordingSink, Site, make_site, run
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deployments.pipeline.commands import RECORD_AND_PRUNE, cleanup, releases_to_remove
 from deployments.pipeline.facts import ServerFacts
-from tests.pipeline.contexts import SHA, make_ctx
+from tests.deployments.pipeline.contexts import SHA, make_ctx
 
 OLD = tuple(f"2026010100000{n}" for n in range(1, 7))  # ...01 oldest ... 06 newest
 

@@ -8,7 +8,7 @@ import pytest
 
 from deployments.pipeline import git
 from deployments.pipeline.actions import Upload
-from tests.pipeline.contexts import SHA, make_ctx
+from tests.deployments.pipeline.contexts import SHA, make_ctx
 
 SAFE = git.GIT_SAFETY
 

@@ -8,7 +8,7 @@ import pytest
 
 from deployments.pipeline import run_deploy, run_rollback
 from testbed.web import SiteRoot, WebStack
-from tests.pipeline.conftest import Site, make_site, run, without_build_tools
+from tests.deployments.pipeline.conftest import Site, make_site, run, without_build_tools
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web]
 

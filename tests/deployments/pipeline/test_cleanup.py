@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deployments.pipeline import run_deploy, run_rollback
-from tests.pipeline.conftest import Site, run, without_build_tools
+from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 
 pytestmark = pytest.mark.ssh
 

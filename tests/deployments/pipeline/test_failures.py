@@ -16,7 +16,7 @@ import pytest
 
 from deployments.pipeline import ServerSpec, run_deploy
 from testbed.web import SiteRoot, WebStack
-from tests.pipeline.conftest import (
+from tests.deployments.pipeline.conftest import (
     LOCK_FILES,
     RecordingSink,
     Site,

@@ -10,8 +10,8 @@ import pytest
 
 from deployments.pipeline import run_deploy
 from testbed.web import SiteRoot, WebStack
-from tests.pipeline.conftest import RecordingSink, Site, run, without_build_tools
-from tests.pipeline.private_sshd import PrivateSshd
+from tests.deployments.pipeline.conftest import RecordingSink, Site, run, without_build_tools
+from tests.deployments.pipeline.private_sshd import PrivateSshd
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web, pytest.mark.slow]
 

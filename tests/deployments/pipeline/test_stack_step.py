@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from deployments.pipeline import DEPLOY_STEPS, run_deploy
-from tests.pipeline.conftest import run, without_build_tools
+from tests.deployments.pipeline.conftest import run, without_build_tools
 
 pytestmark = [pytest.mark.ssh]
 

@@ -29,9 +29,9 @@ from django.conf import settings
 from django.core.management import get_commands
 
 from deploynix.celery import app as celery_app
-from tests.test_settings_production import run_manage
+from tests.deploynix.test_settings_production import run_manage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "control", "beat")
 CELERY_WORKERS = ("worker", "control")
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")

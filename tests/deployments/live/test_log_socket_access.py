@@ -7,8 +7,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.sessions.models import Session
 
 from tenancy.consumers import CLOSE_ACCESS_REVOKED
+from tests.deployments.live.conftest import line_text, receive_lines, remove_membership
 from tests.fixtures.live import make_deployment, store_lines
-from tests.live.conftest import line_text, receive_lines, remove_membership
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ import subprocess
 
 from deployments.pipeline import facts
 from deployments.pipeline.facts import ServerFacts
-from tests.pipeline.contexts import make_ctx
+from tests.deployments.pipeline.contexts import make_ctx
 
 OLD = "20250101000000"
 

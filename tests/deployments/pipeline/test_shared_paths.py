@@ -8,7 +8,7 @@ import pytest
 
 from deployments.pipeline import run_deploy
 from testbed.gitrepo import git
-from tests.pipeline.conftest import Site, run, without_build_tools
+from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 
 pytestmark = pytest.mark.ssh
 

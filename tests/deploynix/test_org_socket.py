@@ -6,9 +6,16 @@ import pytest
 
 from deployments.events import send_status
 from tenancy.consumers import CLOSE_ACCESS_REVOKED
-from tests.live.conftest import remove_membership
+from tests.deployments.live.conftest import remove_membership
+from tests.fixtures.live import make_deployment
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def deployment(transactional_db, cast):
+    """A running deployment of the cast's organization."""
+    return make_deployment(cast.org)
 
 
 async def test_it_streams_status_changes_to_a_member(cast, deployment, ws_open):

@@ -7,7 +7,7 @@ import pytest
 from deployments.pipeline.actions import Command, Upload
 from deployments.pipeline.commit import CommitResolver
 from deployments.pipeline.session import ServerSession
-from tests.pipeline.conftest import RecordingSink, Site
+from tests.deployments.pipeline.conftest import RecordingSink, Site
 
 pytestmark = pytest.mark.ssh
 

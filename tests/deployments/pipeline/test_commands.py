@@ -7,7 +7,7 @@ import pytest
 from deployments.pipeline import commands
 from deployments.pipeline.actions import Command, Upload
 from deployments.pipeline.facts import ServerFacts
-from tests.pipeline.contexts import SHA, make_ctx
+from tests.deployments.pipeline.contexts import SHA, make_ctx
 
 R = "/srv/app/releases/20260102030405"
 

@@ -13,7 +13,7 @@ from deployments.pipeline import commands, facts, git
 from deployments.pipeline.actions import Command, Upload
 from deployments.pipeline.facts import ServerFacts
 from servers.shell import command_line
-from tests.pipeline.contexts import SHA, make_ctx
+from tests.deployments.pipeline.contexts import SHA, make_ctx
 
 TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1)
 HOSTILE = ["--upload-pack=x", "main;id", "$(id)", "`id`", "-oProxyCommand=x", "ext::sh -c x",

@@ -9,8 +9,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from deployments.consumers import DeploymentLogConsumer, live_line
+from tests.deployments.live.conftest import line_text, receive_lines
 from tests.fixtures.live import broadcast_lines, store_and_broadcast, store_lines
-from tests.live.conftest import line_text, receive_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

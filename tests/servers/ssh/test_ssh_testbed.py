@@ -16,7 +16,7 @@ from tests.fixtures.sshd import process_running as running
 
 pytestmark = pytest.mark.ssh
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def test_it_kills_detached_session_processes_on_stop(make_sshd_host, ssh_target):

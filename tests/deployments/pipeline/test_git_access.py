@@ -10,7 +10,7 @@ import pytest
 from deployments.pipeline import git, run_deploy
 from deployments.pipeline.commit import CommitResolver
 from deployments.pipeline.session import ServerSession, StepFailed
-from tests.pipeline.conftest import (
+from tests.deployments.pipeline.conftest import (
     RecordingSink,
     Site,
     remote_processes,
@@ -18,7 +18,7 @@ from tests.pipeline.conftest import (
     wait_for_line,
     without_build_tools,
 )
-from tests.pipeline.contexts import make_ctx
+from tests.deployments.pipeline.contexts import make_ctx
 
 pytestmark = pytest.mark.ssh
 
