@@ -33,9 +33,9 @@ from tenancy.models import User
 from tenancy.services.orgs import organization_create
 from testbed.postgres import PostgresCluster
 from testbed.redis import RedisServer
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.workers import Worker
 from tests.faults.test_broker import Beat
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 CONNECTIONS = 4  # modest: this machine has 2 cores, shared with workers, sshd and php-fpm
 SLOW_STEP = "slow-step"

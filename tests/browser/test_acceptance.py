@@ -20,8 +20,8 @@ from deployments.models import Deployment, Kind, LogLine, Status
 from testbed.web import SiteRoot, WebStack
 from tests.browser.test_live_log import LOG, open_live_log, stored_log, wait_for_seq
 from tests.conftest import PASSWORD
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.fixtures.live import make_deployment
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.ssh, pytest.mark.web, pytest.mark.redis, pytest.mark.slow,

@@ -16,8 +16,8 @@ from tests.browser.sinks import SinkDriver
 from tests.browser.test_acceptance import click, make_site, shown_texts, web  # noqa: F401
 from tests.browser.test_live_log import open_live_log
 from tests.conftest import PASSWORD
-from tests.deployments.stage import finished
 from tests.fixtures.live import make_deployment
+from tests.fixtures.stage import finished
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.redis, pytest.mark.slow,

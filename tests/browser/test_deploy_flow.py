@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from deployments.models import Deployment, LogLine
 from tests.browser.test_live_log import LOG, stored_log
 from tests.conftest import PASSWORD
-from tests.deployments.stage import make_stage
+from tests.fixtures.stage import make_stage
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,

@@ -12,7 +12,7 @@ import pytest
 from servers.models import Server
 from tests.browser.test_acceptance import click, deployed, make_site, web  # noqa: F401
 from tests.conftest import PASSWORD
-from tests.deployments.stage import wait_until
+from tests.fixtures.stage import wait_until
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.ssh, pytest.mark.web, pytest.mark.redis, pytest.mark.slow,

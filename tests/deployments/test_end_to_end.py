@@ -19,8 +19,8 @@ from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from testbed.web import SiteRoot, WebStack
-from tests.deployments.stage import SECRET, Stage, finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
+from tests.fixtures.stage import SECRET, Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.web, pytest.mark.redis, pytest.mark.slow,

@@ -21,8 +21,8 @@ import websocket
 from django.db import connection
 
 from deployments.models import Deployment, LogLine, Status
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.fixtures.live import ORIGIN, session_cookie
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True),

@@ -13,7 +13,7 @@ from deployments.services import deployment_cancel, rollback_request
 from deployments.tasks import run_deployment
 from servers.models import Server
 from tenancy.audit import Actor
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -30,9 +30,9 @@ from tenancy.audit import Actor
 from tenancy.models import AuditEvent
 from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD
-from tests.deployments.stage import Stage, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
 from tests.fixtures.api import mint
+from tests.fixtures.stage import Stage, make_stage, wait_until
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

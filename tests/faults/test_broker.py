@@ -29,8 +29,8 @@ from deploynix.celery import app as celery_app
 from sites.services import site_update
 from tenancy.audit import Actor
 from testbed.redis import RedisServer
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.workers import BASE_DIR, READY_TIMEOUT, Worker, celery, worker_env
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,

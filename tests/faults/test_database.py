@@ -25,8 +25,8 @@ from django.test import override_settings
 from deployments.models import Deployment, LogLine, Status
 from deployments.tasks import watchdog
 from testbed.postgres import PostgresCluster
-from tests.deployments.stage import finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
+from tests.fixtures.stage import finished, make_stage, wait_until
 
 CLUSTER_ENV = "DEPLOYNIX_TEST_PG_CLUSTER"  # "<base dir>:<port>" of the cluster to restart
 NUMBERED = 400

@@ -23,9 +23,9 @@ from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.test_end_to_end import _worker_running
 from tests.deployments.workers import Worker, purge_queues
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,

@@ -26,8 +26,8 @@ from servers.models import Server, ServerStatus
 from servers.services import server_check, server_check_request
 from sites.services import site_update
 from tenancy.audit import Actor
-from tests.deployments.stage import Stage, finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
+from tests.fixtures.stage import Stage, finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.sqlite, pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,

@@ -21,9 +21,9 @@ from deployments.tasks import watchdog
 from sites.services import site_update
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
-from tests.deployments.stage import finished, make_stage, wait_until
 from tests.deployments.workers import Worker, purge_queues
 from tests.fixtures.sshd import process_running
+from tests.fixtures.stage import finished, make_stage, wait_until
 
 pytestmark = [
     pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow, pytest.mark.sqlite,

@@ -24,8 +24,8 @@ from deployments.models import Deployment, Status
 from deployments.tasks import run_deployment
 from sites.models import Site
 from testbed.gitrepo import git
-from tests.deployments.stage import Stage, finished, make_stage
 from tests.deployments.workers import purge_queues
+from tests.fixtures.stage import Stage, finished, make_stage
 from webhooks.links import webhook_urls
 from webhooks.secrets import webhook_secret_ensure
 
