@@ -17,6 +17,7 @@ from tenancy.services.orgs import organization_create
 pytest_plugins = [
     "tests.fixtures.records",
     "tests.fixtures.api",
+    "tests.fixtures.stage",
     "tests.fixtures.sshd",
     "tests.fixtures.web",
     "tests.fixtures.live",
@@ -100,3 +101,14 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def eager_celery():
+    """Run `.delay()` in-process (no broker, no worker), so on_commit enqueues really execute
+    and retries run at once, in-process."""
+    from deploynix.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False

@@ -7,20 +7,10 @@ from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine
 from deployments.services import deployment_request
-from servers.models import Server
 from sites.models import Site
-from sites.services import site_create
 from tenancy.audit import Actor
 
 SHA = "b" * 40
-
-
-@pytest.fixture
-def site(cast) -> Site:
-    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
-    return site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
-                       name="shop", repository_url="git@github.com:acme/shop.git",
-                       deploy_path="/srv/shop")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -13,14 +12,9 @@ from deployments.services import deployment_cancel, rollback_request
 from deployments.tasks import run_deployment
 from servers.models import Server
 from tenancy.audit import Actor
-from tests.fixtures.stage import Stage, finished, make_stage, wait_until
+from tests.fixtures.stage import finished, wait_until
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def stage(cast, sshd_host, tmp_path: Path) -> Stage:
-    return make_stage(cast, sshd_host, tmp_path)
 
 
 def test_it_deploys_and_records_steps_commit_and_release(stage):

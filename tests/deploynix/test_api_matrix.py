@@ -14,7 +14,6 @@ from django.utils import timezone
 from deployments.models import Deployment
 from deployments.services import deployment_request
 from servers.models import Server
-from sites.services import site_create
 from tenancy.audit import Actor
 
 ALL = {"owner", "admin", "manager", "developer", "viewer"}
@@ -57,11 +56,7 @@ class World:
 
 
 @pytest.fixture
-def world(cast) -> World:
-    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
-    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
-                       name="shop", repository_url="git@github.com:acme/shop.git",
-                       deploy_path="/srv/shop")
+def world(cast, server, site) -> World:
     for release in (OLD, NEW):
         Deployment.objects.create(site=site, organization=cast.org, status="succeeded",
                                   release=release, commit_sha="c" * 40, branch="main",

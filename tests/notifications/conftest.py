@@ -16,7 +16,6 @@ from deployments.models import Deployment, Kind, Status, Trigger
 from notifications.models import Channel
 from notifications.services import channel_create
 from tenancy.audit import Actor
-from tests.schedules.stage import live_site, repo  # noqa: F401
 
 
 @dataclass
@@ -97,13 +96,3 @@ def add_channel(cast, receiver):
         )
 
     return add
-
-
-@pytest.fixture
-def eager_celery():
-    """Run `.delay()` in-process (no broker, no worker); retries run at once, in-process."""
-    from deploynix.celery import app
-
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = False

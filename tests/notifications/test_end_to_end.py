@@ -21,19 +21,19 @@ def deploy(site: Site, user) -> Deployment:
     return Deployment.objects.get(pk=deployment.pk)  # finished: the eager task ran on commit
 
 
-def test_it_notifies_start_and_success_of_a_real_deploy(cast, live_site, add_channel, receiver,
+def test_it_notifies_start_and_success_of_a_real_deploy(cast, stage, add_channel, receiver,
                                                         eager_celery):
-    add_channel("webhook", site=live_site)
-    deployment = deploy(live_site, cast.developer)
+    add_channel("webhook", site=stage.site)
+    deployment = deploy(stage.site, cast.developer)
     assert deployment.status == Status.SUCCEEDED, deployment.error
     assert [r.json()["type"] for r in receiver.requests] == [
         "deployment.started", "deployment.succeeded"]
 
 
-def test_it_notifies_a_failed_deploy_with_its_step(cast, live_site, add_channel, receiver,
+def test_it_notifies_a_failed_deploy_with_its_step(cast, stage, add_channel, receiver,
                                                    eager_celery):
-    Site.objects.filter(pk=live_site.pk).update(deploy_script="exit 3")
-    add_channel("webhook", site=live_site, events=["failed"])
-    deployment = deploy(live_site, cast.developer)
+    Site.objects.filter(pk=stage.site.pk).update(deploy_script="exit 3")
+    add_channel("webhook", site=stage.site, events=["failed"])
+    deployment = deploy(stage.site, cast.developer)
     [request] = receiver.requests
     assert request.json()["data"]["deployment"]["failed_step"] == deployment.failed_step != ""

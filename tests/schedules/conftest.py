@@ -10,7 +10,6 @@ from django.utils import timezone
 from schedules.models import ScheduledDeploy
 from schedules.services import schedule_create
 from tenancy.audit import Actor
-from tests.schedules.stage import live_site, repo  # noqa: F401
 
 
 @pytest.fixture
@@ -28,13 +27,3 @@ def schedule(site, cast):  # noqa: F811
         return created
 
     return make
-
-
-@pytest.fixture
-def eager_celery():
-    """Run `.delay()` in-process (no broker, no worker), so on_commit enqueues really execute."""
-    from deploynix.celery import app
-
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = False

@@ -9,8 +9,6 @@ from django.utils import timezone
 
 from schedules.models import ScheduledDeploy
 from schedules.services import schedule_cancel, schedule_create, schedule_fire
-from servers.models import Server
-from sites.models import Site
 from sites.services import site_create
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
@@ -29,19 +27,6 @@ def later(**delta) -> str:
     """An ISO 8601 time with a +02:00 offset, `delta` from now (default: one hour ahead)."""
     moment = timezone.now() + (timedelta(**delta) if delta else timedelta(hours=1))
     return moment.astimezone(timezone.get_fixed_timezone(120)).isoformat()
-
-
-@pytest.fixture
-def site(cast) -> Site:
-    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
-    return site_create(
-        organization=cast.org,
-        actor=Actor(user=cast.owner),
-        servers=[server],
-        name="shop",
-        repository_url="git@github.com:acme/shop.git",
-        deploy_path="/srv/shop",
-    )
 
 
 def scheduled(cast, site, hours: float = 1.0) -> ScheduledDeploy:

@@ -18,10 +18,10 @@ pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
 
 
-def test_it_deploys_the_scheduled_commit_when_due(cast, live_site, repo, eager_celery):
-    wanted = repo.commit({"VERSION": "scheduled\n"}, "Release scheduled")
-    repo.commit({"VERSION": "newer\n"}, "A later commit that must not go out")
-    schedule = schedule_create(site=live_site, actor=Actor(user=cast.developer),
+def test_it_deploys_the_scheduled_commit_when_due(cast, stage, eager_celery):
+    wanted = stage.repo.commit({"VERSION": "scheduled\n"}, "Release scheduled")
+    stage.repo.commit({"VERSION": "newer\n"}, "A later commit that must not go out")
+    schedule = schedule_create(site=stage.site, actor=Actor(user=cast.developer),
                                run_at=timezone.now() + timedelta(hours=1), commit=wanted)
     assert fire_due_schedules() == []  # not due yet
     schedule.__class__.objects.filter(pk=schedule.pk).update(run_at=timezone.now())
@@ -29,4 +29,4 @@ def test_it_deploys_the_scheduled_commit_when_due(cast, live_site, repo, eager_c
     deployment = Deployment.objects.get()
     assert (deployment.status, deployment.trigger, deployment.commit_sha) == (
         Status.SUCCEEDED, Trigger.SCHEDULE, wanted), deployment.error
-    assert (Path(live_site.deploy_path) / "current" / "VERSION").read_text() == "scheduled\n"
+    assert (Path(stage.site.deploy_path) / "current" / "VERSION").read_text() == "scheduled\n"

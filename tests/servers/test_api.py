@@ -17,11 +17,6 @@ WRITERS = {"owner": 201, "admin": 201, "manager": 201, "developer": 403, "viewer
 
 
 @pytest.fixture
-def server(cast) -> Server:
-    return server_create(org=cast.org, actor=Actor(user=cast.owner), name="web-1", host="127.0.0.1")
-
-
-@pytest.fixture
 def foreign_server(cast) -> Server:
     return server_create(org=cast.other_org, actor=Actor(user=cast.outsider), name="theirs",
                          host="127.0.0.2")

@@ -33,11 +33,6 @@ def assert_access(response, role: str, allowed: set[str], ok: int = 200) -> None
         assert response.status_code == (ok if role in allowed else 403)
 
 
-@pytest.fixture
-def server(add_server) -> Server:
-    return add_server(name="web-1", host="10.0.0.5")
-
-
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(
     "name,with_pk,allowed",

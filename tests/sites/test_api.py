@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from servers.models import Server
 from sites.models import Site
 from sites.services import site_create
 from tenancy.audit import Actor
@@ -15,23 +14,15 @@ NEW = {"name": "api-site", "repository_url": "git@github.com:acme/api.git",
 
 
 @pytest.fixture
-def server(cast) -> Server:
-    return Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
+def site(make_site) -> Site:
+    """The shared site, with secrets the API must never send out."""
+    return make_site(env={"APP_KEY": "s3cret-value"}, https_token="tok-s3cret")
 
 
 @pytest.fixture
-def site(cast, server) -> Site:
-    return site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
-                       name="shop", repository_url="git@github.com:acme/shop.git",
-                       deploy_path="/srv/shop", env={"APP_KEY": "s3cret-value"},
-                       https_token="tok-s3cret")
-
-
-@pytest.fixture
-def foreign_site(cast) -> Site:
-    server = Server.objects.create(organization=cast.other_org, name="theirs", host="127.0.0.1")
+def foreign_site(cast, other_server) -> Site:
     return site_create(organization=cast.other_org, actor=Actor(user=cast.outsider),
-                       servers=[server], name="theirs", deploy_path="/srv/theirs",
+                       servers=[other_server], name="theirs", deploy_path="/srv/theirs",
                        repository_url="git@github.com:other/theirs.git")
 
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from servers.models import Server
 from sites.models import Site
-from sites.services import site_create
-from tenancy.audit import Actor
 from webhooks.secrets import webhook_secret_ensure
 
 
 @pytest.fixture
-def site(cast) -> Site:
-    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
-    return site_create(
-        organization=cast.org, actor=Actor(user=cast.owner), servers=[server], name="app",
-        repository_url="git@github.com:acme/app.git", branch="main", deploy_path="/srv/app",
-        auto_deploy=True,
-    )
+def site(make_site) -> Site:
+    """The shared site with auto-deploy on (pushes to its branch deploy)."""
+    return make_site(name="app", repository_url="git@github.com:acme/app.git",
+                     deploy_path="/srv/app", domain="", auto_deploy=True)
 
 
 @pytest.fixture
