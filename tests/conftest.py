@@ -13,6 +13,7 @@ from tenancy.audit import Actor
 from tenancy.models import Membership, Organization, User
 from tenancy.roles import Role
 from tenancy.services.orgs import organization_create
+from tests.fixtures import matrix
 
 pytest_plugins = [
     "tests.fixtures.records",
@@ -86,8 +87,8 @@ def cast(db) -> Cast:
     return Cast(org=org, owner=owner, outsider=outsider, other_org=other, **users)
 
 
-ROLES = ("owner", "admin", "manager", "developer", "viewer")
-EVERYONE = ROLES + ("outsider", "anonymous")
+# The role names of a matrix (tests/fixtures/matrix.py decides what each may do).
+ROLES, EVERYONE = matrix.ROLES, matrix.EVERYONE
 
 
 @pytest.fixture

@@ -15,33 +15,32 @@ from deployments.models import Deployment
 from deployments.services import deployment_request
 from servers.models import Server
 from tenancy.audit import Actor
+from tenancy.roles import Cap
+from tests.fixtures.matrix import ROLES, allowed
 
-ALL = {"owner", "admin", "manager", "developer", "viewer"}
-DEVS = {"owner", "admin", "manager", "developer"}
-MANAGERS = {"owner", "admin", "manager"}
 OLD, NEW = "20261127000000", "20261127010000"
 
-# (method, path with {server}/{site}/{deployment}, body, roles allowed)
+# (method, path with {server}/{site}/{deployment}, body, the capability it needs)
 ENDPOINTS = [
-    ("get", "/api/v1/servers/{server}/", None, ALL),
-    ("patch", "/api/v1/servers/{server}/", {"port": 2222}, MANAGERS),
-    ("post", "/api/v1/servers/{server}/check/", None, MANAGERS),
-    ("delete", "/api/v1/servers/{server}/", None, MANAGERS),
-    ("get", "/api/v1/sites/{site}/", None, ALL),
-    ("patch", "/api/v1/sites/{site}/", {"branch": "release"}, DEVS),
-    ("delete", "/api/v1/sites/{site}/", None, MANAGERS),
-    ("get", "/api/v1/sites/{site}/releases/", None, ALL),
-    ("get", "/api/v1/sites/{site}/deployments/", None, ALL),
-    ("post", "/api/v1/sites/{site}/deployments/", {}, DEVS),
-    ("post", "/api/v1/sites/{site}/rollback/", {"release": OLD}, DEVS),
-    ("get", "/api/v1/sites/{site}/webhook/", None, DEVS),
-    ("post", "/api/v1/sites/{site}/webhook/", None, DEVS),
-    ("get", "/api/v1/deployments/{deployment}/", None, ALL),
-    ("get", "/api/v1/deployments/{deployment}/log/", None, ALL),
-    ("post", "/api/v1/deployments/{deployment}/cancel/", None, DEVS),
+    ("get", "/api/v1/servers/{server}/", None, Cap.VIEW),
+    ("patch", "/api/v1/servers/{server}/", {"port": 2222}, Cap.MANAGE_SERVERS),
+    ("post", "/api/v1/servers/{server}/check/", None, Cap.MANAGE_SERVERS),
+    ("delete", "/api/v1/servers/{server}/", None, Cap.MANAGE_SERVERS),
+    ("get", "/api/v1/sites/{site}/", None, Cap.VIEW),
+    ("patch", "/api/v1/sites/{site}/", {"branch": "release"}, Cap.EDIT_SITES),
+    ("delete", "/api/v1/sites/{site}/", None, Cap.MANAGE_SERVERS),
+    ("get", "/api/v1/sites/{site}/releases/", None, Cap.VIEW),
+    ("get", "/api/v1/sites/{site}/deployments/", None, Cap.VIEW),
+    ("post", "/api/v1/sites/{site}/deployments/", {}, Cap.DEPLOY),
+    ("post", "/api/v1/sites/{site}/rollback/", {"release": OLD}, Cap.DEPLOY),
+    ("get", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
+    ("post", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
+    ("get", "/api/v1/deployments/{deployment}/", None, Cap.VIEW),
+    ("get", "/api/v1/deployments/{deployment}/log/", None, Cap.VIEW),
+    ("post", "/api/v1/deployments/{deployment}/cancel/", None, Cap.DEPLOY),
 ]
-CASES = [(m, p, b, who, who in allowed) for m, p, b, allowed in ENDPOINTS
-         for who in sorted(ALL)]
+CASES = [(m, p, b, who, allowed(cap, who)) for m, p, b, cap in ENDPOINTS
+         for who in sorted(ROLES)]
 
 
 @dataclass
@@ -69,10 +68,10 @@ def call(api, method: str, path: str, body):
     return getattr(api, method)(path, body) if body is not None else getattr(api, method)(path)
 
 
-@pytest.mark.parametrize("method,path,body,who,allowed", CASES)
-def test_it_applies_the_role_matrix(api_as, world, method, path, body, who, allowed):
+@pytest.mark.parametrize("method,path,body,who,permitted", CASES)
+def test_it_applies_the_role_matrix(api_as, world, method, path, body, who, permitted):
     response = call(api_as(who), method, world.path(path), body)
-    if allowed:
+    if permitted:
         assert response.status_code < 300, response.content
     else:
         assert response.status_code == 403

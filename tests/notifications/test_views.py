@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from notifications.models import Channel
 from tenancy.models import AuditEvent
-from tests.conftest import EVERYONE
+from tenancy.roles import Cap
+from tests.fixtures.matrix import EVERYONE, allowed, assert_page_access
 
-ADMINS = {"owner", "admin"}  # ORG_SETTINGS: organization-wide channels
-EDITORS = {"owner", "admin", "manager", "developer"}  # EDIT_SITES: a site's channels
+SCOPE_CAP = {"org": Cap.ORG_SETTINGS, "site": Cap.EDIT_SITES}  # who manages which channels
 
 
 def url(name: str, *args) -> str:
@@ -23,46 +23,35 @@ def form(receiver, **fields) -> dict:
             "enabled": "on", **fields}
 
 
-def assert_access(response, role: str, allowed: set[str], ok: int) -> None:
-    """Anonymous: sent to log in; outsider: 404; member: `ok` if allowed, else 403."""
-    if role == "anonymous":
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
-    elif role == "outsider":
-        assert response.status_code == 404
-    else:
-        assert response.status_code == (ok if role in allowed else 403)
-
-
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_admins_add_org_wide_channels(cast, client_for, receiver, role):
     response = client_for(cast.user(role)).post(url("org-create"), form(receiver))
-    assert_access(response, role, ADMINS, ok=302)
-    assert Channel.objects.exists() == (role in ADMINS)
+    assert_page_access(response, Cap.ORG_SETTINGS, role, ok=302)
+    assert Channel.objects.exists() == allowed(Cap.ORG_SETTINGS, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_developers_and_up_add_site_channels(cast, client_for, receiver, site, role):
     response = client_for(cast.user(role)).post(url("site-create", site.pk), form(receiver))
-    assert_access(response, role, EDITORS, ok=302)
-    assert Channel.objects.filter(site=site).exists() == (role in EDITORS)
+    assert_page_access(response, Cap.EDIT_SITES, role, ok=302)
+    assert Channel.objects.filter(site=site).exists() == allowed(Cap.EDIT_SITES, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
-@pytest.mark.parametrize("scope,allowed", [("org", ADMINS), ("site", EDITORS)])
+@pytest.mark.parametrize("scope", SCOPE_CAP)
 def test_it_lets_only_the_scopes_managers_delete(cast, client_for, add_channel, site, role,
-                                                 scope, allowed):
+                                                 scope):
     channel = add_channel("webhook", site=site if scope == "site" else None)
     response = client_for(cast.user(role)).post(url("delete", channel.pk))
-    assert_access(response, role, allowed, ok=302)
-    assert Channel.objects.filter(pk=channel.pk).exists() == (role not in allowed)
+    assert_page_access(response, SCOPE_CAP[scope], role, ok=302)
+    assert Channel.objects.filter(pk=channel.pk).exists() == (not allowed(SCOPE_CAP[scope], role))
 
 
 @pytest.mark.parametrize("role", EVERYONE)
-@pytest.mark.parametrize("scope,allowed", [("org", ADMINS), ("site", EDITORS)])
-def test_it_shows_the_settings_pages_to_the_scopes_managers(cast, client_for, site, role, scope,
-                                                            allowed):
+@pytest.mark.parametrize("scope", SCOPE_CAP)
+def test_it_shows_the_settings_pages_to_the_scopes_managers(cast, client_for, site, role, scope):
     path = url("org") if scope == "org" else url("site", site.pk)
-    assert_access(client_for(cast.user(role)).get(path), role, allowed, ok=200)
+    assert_page_access(client_for(cast.user(role)).get(path), SCOPE_CAP[scope], role)
 
 
 def test_it_audits_a_refused_change_of_an_org_channel(cast, client_for, add_channel):

@@ -9,10 +9,9 @@ from django.urls import reverse
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from tenancy.access import Permissions
 from tenancy.models import AuditEvent
-from tenancy.roles import Role
-from tests.conftest import EVERYONE
+from tenancy.roles import Cap, Role
+from tests.fixtures.matrix import EVERYONE, allowed, assert_page_access
 
-DEPLOYERS = {"owner", "admin", "manager", "developer"}
 FUTURE = "2099-06-01T12:00+02:00"
 
 
@@ -20,36 +19,26 @@ def url(name: str, site, *args) -> str:
     return reverse(f"schedules:{name}", args=["acme", site.pk, *args])
 
 
-def assert_access(response, role: str, allowed: set[str], ok: int) -> None:
-    """Anonymous: sent to log in; outsider: 404; member: `ok` if allowed, else 403."""
-    if role == "anonymous":
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
-    elif role == "outsider":
-        assert response.status_code == 404
-    else:
-        assert response.status_code == (ok if role in allowed else 403)
-
-
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_developers_and_up_schedule(cast, client_for, site, role):
     response = client_for(cast.user(role)).post(url("create", site), {"run_at": FUTURE})
-    assert_access(response, role, DEPLOYERS, ok=302)
-    assert ScheduledDeploy.objects.exists() == (role in DEPLOYERS)
+    assert_page_access(response, Cap.DEPLOY, role, ok=302)
+    assert ScheduledDeploy.objects.exists() == allowed(Cap.DEPLOY, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_developers_and_up_cancel(cast, client_for, site, schedule, role):
     pending = schedule(minutes=30)
     response = client_for(cast.user(role)).post(url("cancel", site, pending.pk))
-    assert_access(response, role, DEPLOYERS, ok=302)
+    assert_page_access(response, Cap.DEPLOY, role, ok=302)
     pending.refresh_from_db()
-    assert (pending.status == ScheduleStatus.CANCELLED) == (role in DEPLOYERS)
+    assert (pending.status == ScheduleStatus.CANCELLED) == allowed(Cap.DEPLOY, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_shows_the_schedules_page_to_every_member(cast, client_for, site, role):
     response = client_for(cast.user(role)).get(url("list", site))
-    assert_access(response, role, DEPLOYERS | {"viewer"}, ok=200)
+    assert_page_access(response, Cap.VIEW, role)
 
 
 def test_it_audits_a_refused_schedule(cast, client_for, site):

@@ -17,7 +17,7 @@ from servers.stack import store
 from sites.services import site_create
 from tenancy.audit import Actor
 from testbed.web import SiteRoot
-from tests.conftest import ROLES
+from tests.fixtures.matrix import ROLES
 
 pytestmark = [pytest.mark.ssh, pytest.mark.web]
 

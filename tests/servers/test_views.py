@@ -11,11 +11,9 @@ from django.urls import reverse
 from servers.models import OrganizationKey, Server
 from servers.selectors import server_list
 from tenancy.models import AuditEvent
-from tests.conftest import EVERYONE
+from tenancy.roles import Cap
+from tests.fixtures.matrix import EVERYONE, allowed, assert_page_access
 
-MANAGERS = {"owner", "admin", "manager"}
-ADMINS = {"owner", "admin"}
-ALL_ROLES = {"owner", "admin", "manager", "developer", "viewer"}
 VALID = {"name": "web-9", "host": "web-9.example.com", "port": "2222", "user": "deploy"}
 
 
@@ -23,55 +21,45 @@ def url(name: str, *args) -> str:
     return reverse(name, args=["acme", *args])
 
 
-def assert_access(response, role: str, allowed: set[str], ok: int = 200) -> None:
-    """Anonymous: sent to log in; outsider: 404; member: `ok` if allowed, else 403."""
-    if role == "anonymous":
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
-    elif role == "outsider":
-        assert response.status_code == 404
-    else:
-        assert response.status_code == (ok if role in allowed else 403)
-
-
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(
-    "name,with_pk,allowed",
+    "name,with_pk,cap",
     [
-        ("servers:list", False, ALL_ROLES),
-        ("servers:detail", True, ALL_ROLES),
-        ("servers:ssh-key", False, ALL_ROLES),
-        ("servers:create", False, MANAGERS),
-        ("servers:edit", True, MANAGERS),
-        ("servers:delete", True, MANAGERS),
+        ("servers:list", False, Cap.VIEW),
+        ("servers:detail", True, Cap.VIEW),
+        ("servers:ssh-key", False, Cap.VIEW),
+        ("servers:create", False, Cap.MANAGE_SERVERS),
+        ("servers:edit", True, Cap.MANAGE_SERVERS),
+        ("servers:delete", True, Cap.MANAGE_SERVERS),
     ],
 )
 def test_it_shows_each_page_only_to_roles_allowed(
-    cast, client_for, server, role, name, with_pk, allowed
+    cast, client_for, server, role, name, with_pk, cap
 ):
     path = url(name, server.pk) if with_pk else url(name)
-    assert_access(client_for(cast.user(role)).get(path), role, allowed)
+    assert_page_access(client_for(cast.user(role)).get(path), cap, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_managers_add_a_server(cast, client_for, role):
     response = client_for(cast.user(role)).post(url("servers:create"), VALID)
-    assert_access(response, role, MANAGERS, ok=302)
-    assert Server.objects.filter(name="web-9").exists() == (role in MANAGERS)
+    assert_page_access(response, Cap.MANAGE_SERVERS, role, ok=302)
+    assert Server.objects.filter(name="web-9").exists() == allowed(Cap.MANAGE_SERVERS, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_managers_edit_a_server(cast, client_for, server, role):
     response = client_for(cast.user(role)).post(url("servers:edit", server.pk), VALID)
-    assert_access(response, role, MANAGERS, ok=302)
+    assert_page_access(response, Cap.MANAGE_SERVERS, role, ok=302)
     server.refresh_from_db()
-    assert (server.name == "web-9") == (role in MANAGERS)
+    assert (server.name == "web-9") == allowed(Cap.MANAGE_SERVERS, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_managers_delete_a_server(cast, client_for, server, role):
     response = client_for(cast.user(role)).post(url("servers:delete", server.pk))
-    assert_access(response, role, MANAGERS, ok=302)
-    assert Server.objects.filter(pk=server.pk).exists() == (role not in MANAGERS)
+    assert_page_access(response, Cap.MANAGE_SERVERS, role, ok=302)
+    assert Server.objects.filter(pk=server.pk).exists() == (not allowed(Cap.MANAGE_SERVERS, role))
 
 
 @pytest.mark.parametrize("role", EVERYONE)
@@ -80,9 +68,10 @@ def test_it_lets_only_managers_request_a_check(
 ):
     with django_capture_on_commit_callbacks() as enqueued:
         response = client_for(cast.user(role)).post(url("servers:check", server.pk))
-    assert_access(response, role, MANAGERS, ok=302)
-    assert len(enqueued) == (1 if role in MANAGERS else 0)
-    assert AuditEvent.objects.filter(verb="server.check").exists() == (role in MANAGERS)
+    assert_page_access(response, Cap.MANAGE_SERVERS, role, ok=302)
+    assert len(enqueued) == (1 if allowed(Cap.MANAGE_SERVERS, role) else 0)
+    checked = AuditEvent.objects.filter(verb="server.check").exists()
+    assert checked == allowed(Cap.MANAGE_SERVERS, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
@@ -91,18 +80,18 @@ def test_it_lets_only_managers_forget_a_pinned_host_key(cast, client_for, server
         host_key="ssh-ed25519 AAAA", host_key_fingerprint="SHA256:x"
     )
     response = client_for(cast.user(role)).post(url("servers:repin", server.pk))
-    assert_access(response, role, MANAGERS, ok=302)
+    assert_page_access(response, Cap.MANAGE_SERVERS, role, ok=302)
     server.refresh_from_db()
-    assert (server.host_key == "") == (role in MANAGERS)
+    assert (server.host_key == "") == allowed(Cap.MANAGE_SERVERS, role)
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 def test_it_lets_only_admins_rotate_the_ssh_key(cast, client_for, role):
     before = OrganizationKey.objects.get(organization=cast.org, superseded_at__isnull=True)
     response = client_for(cast.user(role)).post(url("servers:ssh-key-rotate"))
-    assert_access(response, role, ADMINS, ok=302)
+    assert_page_access(response, Cap.ORG_SETTINGS, role, ok=302)
     active = OrganizationKey.objects.get(organization=cast.org, superseded_at__isnull=True)
-    assert (active.pk != before.pk) == (role in ADMINS)
+    assert (active.pk != before.pk) == allowed(Cap.ORG_SETTINGS, role)
 
 
 @pytest.mark.parametrize(

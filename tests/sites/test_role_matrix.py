@@ -10,8 +10,8 @@ from deployments import lifecycle
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
 from tenancy.audit import Actor
-from tenancy.roles import Cap, can
-from tests.conftest import EVERYONE
+from tenancy.roles import Cap
+from tests.fixtures.matrix import EVERYONE, assert_page_access
 
 # (name, method, capability, url name, which object the URL needs)
 ENDPOINTS = [
@@ -52,20 +52,10 @@ def _url(url_name: str, needs: str | None, site) -> str:
     return reverse(url_name, kwargs=kwargs)
 
 
-def _expected(role: str, method: str, cap: Cap, cast) -> int:
-    if role == "anonymous":
-        return 302
-    if role == "outsider":
-        return 404
-    if not can(cast.membership(cast.user(role)).role, cap):
-        return 403
-    return 200 if method == "get" else 302
-
-
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name,method,cap,url_name,needs", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
 def test_it_applies_the_role_matrix(cast, site, client_for, role, name, method, cap, url_name,
                                     needs):
     url = _url(url_name, needs, site)
     response = getattr(client_for(cast.user(role)), method)(url)
-    assert response.status_code == _expected(role, method, cap, cast)
+    assert_page_access(response, cap, role, ok=200 if method == "get" else 302)

@@ -6,7 +6,8 @@ import pytest
 
 from tenancy.models import Membership
 from tenancy.roles import Role
-from tests.conftest import ROLES, make_user
+from tests.conftest import make_user
+from tests.fixtures.matrix import ROLES
 
 # role → (invite form, transfer form, leave button, number of role selects, remove buttons)
 # fmt: off
