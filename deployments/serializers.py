@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deployments.models import Deployment, DeploymentStep, LogLine
-from deployments.selectors import site_truth
-from sites.models import Site
 
 
 class DeploymentStepSerializer(serializers.ModelSerializer):
@@ -134,16 +131,3 @@ class ReconcileSerializer(SiteTruthSerializer):
     def get_judged(self, truth) -> bool:
         return self.context.get("judged", True)
 
-
-def site_truth_data(site: Site) -> dict:
-    """The `truth` field of the site detail (sites/serializers.py TruthField shows this)."""
-    return SiteTruthSerializer(site_truth(site=site)).data
-
-
-class TruthFieldSchema(OpenApiSerializerFieldExtension):
-    """The schema of the site detail's `truth` field: sites cannot name SiteTruthSerializer."""
-
-    target_class = "sites.serializers.TruthField"
-
-    def map_serializer_field(self, auto_schema, direction):
-        return auto_schema.resolve_serializer(SiteTruthSerializer, direction).ref

@@ -1,63 +1,36 @@
-"""Site shapes for the REST API (sites/api.py). Secrets (environment values, tokens, webhook
-secret) never leave; the site services validate values.
+"""Site shapes for the REST API. Secrets (environment values, tokens, webhook secret) never
+leave; the site services validate values.
 
-Two fields of a site are facts that apps above sites know: its hook URLs (webhooks) and what
-its servers serve (deployments). sites imports neither: the project shell registers their
-readers here (`site_fact_register`, in deploynix/api_urls.py), and deployments describes the
-`truth` field's schema with an OpenAPI extension (deployments/serializers.py).
+`SiteBaseSerializer` is the site's own fields. The representation the API sends adds facts
+that apps above sites know (its hook URLs, what its servers serve), so it is composed in the
+project shell, which may import them all (deploynix/site_api.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sites.models import Site
 
-SiteFact = Callable[[Site], Any]
-SITE_FACTS: dict[str, SiteFact] = {}
+# The site's own fields, in the order the API sends them (deploynix/site_api.py adds its hook
+# URLs before `created_at`).
+OWN_FIELDS = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
+              "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
+              "run_migrations", "build_commands", "deploy_script", "reload_method",
+              "reload_command", "servers", "auto_deploy", "deploy_key_public",
+              "repository_host_keys", "has_https_token", "created_at"]
 
 
-def site_fact_register(name: str, read: SiteFact) -> None:
-    """Let the field `name` of the site's representation show `read(site)`."""
-    SITE_FACTS[name] = read
-
-
-class SiteFactField(serializers.Field):
-    """A read-only field whose value the reader registered under the field's name gives."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, site: Site) -> Any:
-        return SITE_FACTS[self.field_name](site)
-
-
-@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
-class WebhookUrlsField(SiteFactField):
-    """The public hook URL per provider."""
-
-
-class TruthField(SiteFactField):
-    """What the site's servers serve, next to what the panel believes live."""
-
-
-class SiteSerializer(serializers.ModelSerializer):
+# The site's own fields; the API sends deploynix/site_api.py's SiteSerializer. (No docstring:
+# drf-spectacular would make it the schema's description of every subclass.)
+class SiteBaseSerializer(serializers.ModelSerializer):
     servers = serializers.SerializerMethodField()
     env_names = serializers.SerializerMethodField()
     has_https_token = serializers.SerializerMethodField()
-    webhook_urls = WebhookUrlsField()
 
     class Meta:
         model = Site
-        fields = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
-                  "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
-                  "run_migrations", "build_commands", "deploy_script", "reload_method",
-                  "reload_command", "servers", "auto_deploy", "deploy_key_public",
-                  "repository_host_keys", "has_https_token", "webhook_urls", "created_at"]
+        fields = OWN_FIELDS
         read_only_fields = fields
 
     def get_servers(self, site: Site) -> list[int]:
@@ -69,14 +42,6 @@ class SiteSerializer(serializers.ModelSerializer):
 
     def get_has_https_token(self, site: Site) -> bool:
         return bool(site.https_token)
-
-
-class SiteDetailSerializer(SiteSerializer):
-    truth = TruthField()
-
-    class Meta(SiteSerializer.Meta):
-        fields = [*SiteSerializer.Meta.fields, "truth"]
-        read_only_fields = fields
 
 
 class SiteInputSerializer(serializers.Serializer):
