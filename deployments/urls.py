@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_site
+from deployments.views import deployment as views
+from deployments.views import site as site_views
 
 app_name = "deployments"
 urlpatterns = [
@@ -20,8 +21,8 @@ urlpatterns = [
 ]
 
 site_urlpatterns = [
-    path("<int:pk>/history/", views_site.site_history, name="history"),
-    path("<int:pk>/deploy/", views_site.site_deploy, name="deploy"),
-    path("<int:pk>/reconcile/", views_site.site_reconcile, name="reconcile"),
-    path("<int:pk>/rollback/<str:release>/", views_site.site_rollback, name="rollback"),
+    path("<int:pk>/history/", site_views.site_history, name="history"),
+    path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
+    path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
+    path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
 ]

@@ -3,7 +3,7 @@
 They live in the project shell, beside the dashboard, because they compose several apps
 (sites, servers, deployments, schedules, webhooks) and only the shell may import them all:
 `sites` stays below the apps that deploy it. The site's own actions (create, edit, delete) are
-in sites/views.py, its deployment pages in deployments/views_site.py.
+in sites/views.py, its deployment pages in deployments/views/site.py.
 """
 
 from __future__ import annotations

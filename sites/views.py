@@ -3,7 +3,7 @@
 Thin: access (org_view), form, service, render. Buttons are hidden for roles without the
 capability and the decorator refuses the POST anyway (403). The site list and the site page
 compose several apps and live in deploynix/site_pages.py; History, Deploy, Reconcile and
-Rollback are deployments' (deployments/views_site.py).
+Rollback are deployments' (deployments/views/site.py).
 """
 
 from __future__ import annotations

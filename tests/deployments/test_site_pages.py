@@ -1,4 +1,4 @@
-"""A site's deployment pages (deployments/views_site.py): Deploy and History."""
+"""A site's deployment pages (deployments/views/site.py): Deploy and History."""
 
 from __future__ import annotations
 
