@@ -7,8 +7,7 @@ class DeploymentsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: receivers use models, which Django loads after apps.py.
         from deployments.signals import deployment_queued, deployment_status_changed
-        from deployments.tasks import send_queued
-        from deployments.tasks_reconcile import reconcile_after_finish
+        from deployments.tasks import reconcile_after_finish, send_queued
 
         # A requested deployment goes to a worker once its row is committed.
         deployment_queued.connect(send_queued, dispatch_uid="deployments.send_queued")

@@ -4,7 +4,7 @@ The database is the journal of what was asked; the servers are the truth about w
 live (docs/architecture.md). `site_reconcile` reads each server once
 (deployments/pipeline/inventory.py), concurrently and with a bounded timeout, stores the
 facts per server (ServerReleaseFacts) and audits what disagreed. It never changes a server.
-Runs after every finished deployment (deployments/tasks_reconcile.py) and on demand.
+Runs after every finished deployment (deployments/tasks.py reconcile_site) and on demand.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # A deployment's status changed (running, finished, cancelled while queued); sent with
-# `deployment_id`. Listeners: the reconcile (deployments/tasks_reconcile.py) and the
+# `deployment_id`. Listeners: the reconcile (deployments/tasks.py) and the
 # notifications fan-out (notifications/services.py).
 deployment_status_changed = Signal()
 

@@ -4,6 +4,11 @@ Thin on purpose: the worker path is deployments/worker.py, handed `enqueue` to s
 site's next deployment. The services announce a requested deployment with the
 `deployment_queued` signal (deployments/signals.py) instead of importing this module;
 `send_queued`, connected in DeploymentsConfig.ready(), sends it.
+
+The reconcile task, and the status receiver that runs it after every finished deployment: a
+deployment that ends failed, cancelled, timed out or lost (the watchdog) may have left a
+server somewhere the panel does not expect; one that succeeded moved `current`. Either way
+the servers are read again (deployments/reconcile.py) and the facts stored. Read-only.
 """
 
 from __future__ import annotations
@@ -11,13 +16,26 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from deployments import worker
-from deployments.models import Deployment
+from deployments.lifecycle import WORKER_LOST
+from deployments.models import FINISHED, Deployment
+from deployments.reconcile import site_reconcile
+from sites.models import Site
+from tenancy.audit import Actor
 
 logger = logging.getLogger(__name__)
+
+# A reconcile is an SSH round trip per server and rides on "default" with the other work;
+# "control" is for beat's watchdog and schedules (deploynix/settings.py). Except the one
+# after the watchdog took a deployment away: it fences the servers off from the silent
+# worker (reconcile._pending_fence), and the deploy worker that would read "default" may be
+# that very worker, paused. The control worker is always there.
+RECONCILE_QUEUE = "default"
+FENCING_QUEUE = "control"
 
 
 @shared_task(name="deployments.tasks.run_deployment", acks_late=True, ignore_result=True)
@@ -55,3 +73,31 @@ def enqueue(deployment_id: int) -> bool:
 def send_queued(sender, *, deployment_id: int, **kwargs) -> None:
     """deployment_queued receiver: send the deployment to a worker."""
     enqueue(deployment_id)
+
+
+@shared_task(name="deployments.tasks.reconcile_site", ignore_result=True)
+def reconcile_site(site_id: int) -> None:
+    """Observe every server of the site and store the truth (a deleted site: nothing)."""
+    site = Site.objects.select_related("organization").filter(pk=site_id).first()
+    if site is not None:
+        site_reconcile(site=site, actor=Actor.system())
+
+
+def reconcile_after_finish(sender, *, deployment_id: int, **kwargs) -> None:
+    """deployment_status_changed receiver: once a deployment that ran has ended, reconcile its
+    site (connected in DeploymentsConfig.ready()).
+
+    A deployment cancelled while still queued never touched a server: nothing to read.
+    """
+    row = (
+        Deployment.objects.filter(pk=deployment_id)
+        .values("site_id", "status", "started_at", "error")
+        .first()
+    )
+    if row is None or row["status"] not in FINISHED or row["started_at"] is None:
+        return
+    site_id = row["site_id"]
+    queue = FENCING_QUEUE if row["error"].startswith(WORKER_LOST) else RECONCILE_QUEUE
+    transaction.on_commit(
+        lambda: reconcile_site.apply_async((site_id,), queue=queue), robust=True
+    )

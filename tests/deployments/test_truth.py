@@ -22,8 +22,7 @@ from deployments.pipeline.context import ServerSpec
 from deployments.pipeline.inventory import Inventory, ReleaseOnDisk
 from deployments.reconcile import drift_of, observe, site_reconcile
 from deployments.services import DeploymentError, rollback_request
-from deployments.tasks import run_deployment
-from deployments.tasks_reconcile import reconcile_site
+from deployments.tasks import reconcile_site, run_deployment
 from servers.models import Server
 from servers.services import server_ssh_target
 from tenancy.audit import Actor
