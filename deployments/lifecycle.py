@@ -1,6 +1,6 @@
-"""The deployment's state machine: queued -> running -> succeeded | failed | cancelled | timed_out
-(a queued one may also be cancelled: deployments.services.deployment_cancel, which announces
-through `announce` too). Nothing here sends a Celery task.
+"""The deployment's state machine: queued -> running -> succeeded | failed | cancelled | timed_out,
+or queued -> cancelled (`deployment_cancel_queued`, which deployments.services.deployment_cancel
+calls). Nothing here sends a Celery task.
 
 Each transition checks that it is allowed (TRANSITIONS), writes the row and its audit event in
 one transaction and, once that committed, announces it: the live broadcast, then the
@@ -112,6 +112,20 @@ def _next_epoch(site_id: int) -> int:
     """
     Site.objects.filter(pk=site_id).update(deploy_epoch=F("deploy_epoch") + 1)
     return Site.objects.filter(pk=site_id).values_list("deploy_epoch", flat=True).get()
+
+
+def deployment_cancel_queued(row: Deployment) -> None:
+    """queued -> cancelled: a deployment that never ran stops at once.
+
+    Runs inside the caller's transaction, with `row` locked (select_for_update) so a claim
+    cannot slip in between; the caller audits who cancelled it. Announced after commit.
+    """
+    if row.status != Status.QUEUED:  # a running one is asked to stop, by the service
+        raise InvalidTransition(f"a {row.status} deployment is not cancelled at once")
+    check_transition(row.status, Status.CANCELLED)
+    row.status, row.finished_at = Status.CANCELLED, timezone.now()
+    row.save(update_fields=["status", "finished_at"])
+    transaction.on_commit(lambda: announce(row), robust=True)
 
 
 def deployment_finish(

@@ -95,12 +95,10 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
     """
     with transaction.atomic():
         row = Deployment.objects.select_for_update().get(pk=deployment.pk)
-        now = timezone.now()
         if row.status == Status.QUEUED:
-            row.status, row.finished_at = Status.CANCELLED, now
-            row.save(update_fields=["status", "finished_at"])
+            lifecycle.deployment_cancel_queued(row)
         elif row.status == Status.RUNNING:
-            row.cancel_requested_at = row.cancel_requested_at or now
+            row.cancel_requested_at = row.cancel_requested_at or timezone.now()
             row.save(update_fields=["cancel_requested_at"])
         else:
             raise DeploymentError(f"This deployment has already {row.status}.")
@@ -108,8 +106,6 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
             actor=actor, organization=row.site.organization, verb="deployment.cancelled",
             target=row, after={"status": row.status},
         )
-        if row.status == Status.CANCELLED:
-            transaction.on_commit(lambda: lifecycle.announce(row), robust=True)
     return row
 
 
