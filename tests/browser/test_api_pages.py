@@ -6,17 +6,13 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from servers.models import Server
-from sites.services import site_create
-from tenancy.audit import Actor
 from tenancy.services.tokens import api_token_authenticate
-from tests.browser.conftest import browser, chromium  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_creates_a_token_on_the_page_and_shows_it_once(browser, cast, tmp_path):  # noqa: F811
+def test_it_creates_a_token_on_the_page_and_shows_it_once(browser, cast, tmp_path):
     browser.login(cast.developer.email, PASSWORD)
     browser.get("/tokens/")
     find = browser.driver.find_element
@@ -30,12 +26,8 @@ def test_it_creates_a_token_on_the_page_and_shows_it_once(browser, cast, tmp_pat
 
 
 def test_it_shows_the_webhook_page_and_api_docs_without_console_errors(
-    browser, cast, tmp_path  # noqa: F811
+    browser, cast, site, tmp_path
 ):
-    server = Server.objects.create(organization=cast.org, name="web-1", host="127.0.0.1")
-    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
-                       name="shop", repository_url="git@github.com:acme/shop.git",
-                       deploy_path="/srv/shop")
     browser.login(cast.developer.email, PASSWORD)
     browser.get(f"/o/acme/sites/{site.pk}/webhook/")
     browser.driver.save_screenshot(str(tmp_path / "webhook.png"))
