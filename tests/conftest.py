@@ -87,7 +87,8 @@ def cast(db) -> Cast:
     return Cast(org=org, owner=owner, outsider=outsider, other_org=other, **users)
 
 
-# The role names of a matrix (tests/fixtures/matrix.py decides what each may do).
+# The role names of a matrix, for tests that import them from here; new tests take them, and
+# what each may do, from tests/fixtures/matrix.py.
 ROLES, EVERYONE = matrix.ROLES, matrix.EVERYONE
 
 
