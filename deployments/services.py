@@ -23,6 +23,8 @@ from sites.models import Site
 from tenancy.audit import Actor, audit_record
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
+# How a superseded deployment's error begins (the history shows it).
+SUPERSEDED = "superseded by"
 
 
 class DeploymentError(Exception):
@@ -34,8 +36,9 @@ def deployment_request(
 ) -> Deployment:
     """Queue a deploy of `site` (branch head, or exactly `commit`).
 
-    While another deployment of the site runs, the new one waits in the queue (FIFO). A
-    queued request for the same commit (or branch head) is returned instead of a new one.
+    While another deployment of the site runs, the new one waits. At most one waits per site:
+    a queued request for the same commit (or branch head) is returned instead of a new one,
+    and any other queued deployment is superseded by the new one (the newest request wins).
     Audited; enqueues run_deployment after commit.
     """
     requested = (commit or "").strip().lower()
@@ -58,6 +61,7 @@ def deployment_request(
             actor=actor, organization=site.organization, verb="deployment.requested",
             target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested},
         )
+        _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
     return deployment
 
@@ -84,6 +88,7 @@ def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) ->
             actor=actor, organization=site.organization, verb="deployment.rollback_requested",
             target=deployment, after={"site": site.name, "release": release},
         )
+        _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
     return deployment
 
@@ -111,6 +116,27 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
         if row.status == Status.CANCELLED:
             transaction.on_commit(lambda: lifecycle.announce(row), robust=True)
     return row
+
+
+def _supersede_queued(newest: Deployment, actor: Actor) -> None:
+    """Cancel every other queued deployment of the site: `newest` replaces them.
+
+    A flood of pushes (or clicks) thus runs at most the current deployment plus the newest
+    request, never a backlog of outdated commits. Call with the site row locked. Each
+    superseded row ends `cancelled` with the reason in `error`, audited and announced.
+    """
+    waiting = Deployment.objects.select_for_update().filter(
+        site_id=newest.site_id, status=Status.QUEUED).exclude(pk=newest.pk)
+    now = timezone.now()
+    for row in waiting:
+        lifecycle.check_transition(row.status, Status.CANCELLED)
+        row.status, row.finished_at = Status.CANCELLED, now
+        row.error = f"{SUPERSEDED} #{newest.pk} (a newer request)"
+        row.save(update_fields=["status", "finished_at", "error"])
+        audit_record(actor=actor, organization=newest.site.organization,
+                     verb="deployment.superseded", target=row,
+                     after={"superseded_by": newest.pk, "commit": row.commit_sha})
+        transaction.on_commit(lambda row=row: lifecycle.announce(row), robust=True)
 
 
 def _queued_duplicate(site: Site, requested: str) -> Deployment | None:
