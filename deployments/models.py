@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sites.models import Site
-from tenancy.models import Organization, User
+from tenancy.models import ApiToken, Organization, User
 
 
 class Kind(models.TextChoices):
@@ -23,6 +23,15 @@ class Trigger(models.TextChoices):
     API = "api", "API"
     SCHEDULE = "schedule", "Schedule"
     CLI = "cli", "Command line"
+
+
+class Authority(models.TextChoices):
+    """Whose right to deploy a queued deployment rests on, checked again when it starts."""
+
+    NONE = "", "The panel itself"  # command line, system
+    MEMBER = "member", "A member"  # the requester (or a schedule's creator) must still deploy
+    TOKEN = "token", "An API token"  # the token must still be usable, its user still deploy
+    WEBHOOK = "webhook", "The site's webhook"  # auto-deploy must still be on
 
 
 class Status(models.TextChoices):
@@ -68,6 +77,10 @@ class Deployment(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     triggered_by_name = models.CharField(max_length=254)  # frozen: survives user deletion
+    authority = models.CharField(max_length=10, choices=Authority.choices, blank=True)
+    api_token = models.ForeignKey(
+        ApiToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     branch = models.CharField(max_length=200)
     # Requested commit while queued ("" = branch head), then the exact SHA deployed.
     commit_sha = models.CharField(max_length=64, blank=True)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments import lifecycle, selectors
+from deployments.authority import authority_of
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
 from deployments.reconcile import site_reconcile
@@ -52,10 +53,11 @@ def deployment_request(
         duplicate = _queued_duplicate(site, requested)
         if duplicate is not None:
             return duplicate
+        authority, token = authority_of(actor, trigger)
         deployment = Deployment.objects.create(
             site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
-            commit_sha=requested,
+            commit_sha=requested, authority=authority, api_token=token,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.requested",
@@ -78,11 +80,13 @@ def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) ->
     with transaction.atomic():
         Site.objects.select_for_update().filter(pk=site.pk).first()
         source = _rollback_source(site, release)
+        authority, token = authority_of(actor, trigger)
         deployment = Deployment.objects.create(
             site=site, organization_id=site.organization_id, kind=Kind.ROLLBACK, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=source.branch,
             commit_sha=source.commit_sha, commit_message=source.commit_message,
-            commit_author=source.commit_author, release=release,
+            commit_author=source.commit_author, release=release, authority=authority,
+            api_token=token,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.rollback_requested",
