@@ -251,3 +251,27 @@ class ServerReleaseFacts(models.Model):
 
     def commit_of(self, name: str) -> str | None:
         return next((r.get("commit") for r in self.releases if r["name"] == name), None)
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent with a request that queued `deployment`
+    (deployments/idempotency.py): the same key again returns that deployment, for a day."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    api_token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and canonical JSON body: the same key with another request
+    # is a client bug, answered 422.
+    fingerprint = models.CharField(max_length=64)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "api_token", "key"],
+                                    name="idempotency_key_once"),
+        ]
+        indexes = [models.Index(fields=["api_token", "created_at"], name="idempotency_expiry")]
+
+    def __str__(self) -> str:
+        return f"idempotency key of token {self.api_token_id} -> {self.deployment_id}"
