@@ -108,14 +108,20 @@ def test_it_makes_a_rollback_retry_safe_too(post, token, site, cast):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_queues_once_for_concurrent_copies_of_one_request(post, token):
+def test_it_queues_once_for_concurrent_copies_of_one_request(post, token, site, cast):
+    # A rollback, not a deploy: identical queued deploys collapse anyway, rollbacks do not.
+    _released(site, cast, "20300101000001", SHA_A)
+    _released(site, cast, "20300101000002", SHA_B)
+
     def send(_n):
         try:
-            return post(token, {"commit": SHA_A}, using=Client()).json()["id"]
+            response = post(token, {"release": "20300101000001"}, what="rollback",
+                            using=Client())
+            return response.json()["id"]
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(6) as pool:
         ids = set(pool.map(send, range(6)))
     assert len(ids) == 1
-    assert Deployment.objects.count() == 1
+    assert Deployment.objects.filter(kind="rollback").count() == 1
