@@ -41,6 +41,11 @@ class Decision(models.TextChoices):
     STALE = "stale", "Stale"
 
 
+# Decisions of a verified delivery that keep its id and body claimed: acted on, or refused as a
+# stale push by its deploy (webhooks/receivers.py); another copy of it is a duplicate.
+ACTED_ON = ["deployed", "ignored", "stale"]
+
+
 class WebhookDelivery(models.Model):
     """One request to /hooks/<site>/<provider>, whatever became of it."""
 
@@ -67,17 +72,17 @@ class WebhookDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             # A delivery id and a signed body are claimed only by a VERIFIED delivery that was
-            # acted on, so a forged request cannot squat the id of a real delivery that has not
-            # arrived yet, and a redelivery (or 20 concurrent copies, or a replay of a captured
-            # body with a new id, at any of the site's provider endpoints) deploys at most once.
+            # acted on (ACTED_ON), so a forged request cannot squat the id of a real delivery
+            # that has not arrived yet, and a redelivery (or 20 concurrent copies, or a replay
+            # of a captured body with a new id, at any of the site's endpoints) deploys once.
             models.UniqueConstraint(
                 fields=["site", "delivery_id"],
-                condition=Q(signature_ok=True, decision__in=["deployed", "ignored"]),
+                condition=Q(signature_ok=True, decision__in=ACTED_ON),
                 name="webhook_delivery_id_once",
             ),
             models.UniqueConstraint(
                 fields=["site", "body_digest"],
-                condition=Q(signature_ok=True, decision__in=["deployed", "ignored"])
+                condition=Q(signature_ok=True, decision__in=ACTED_ON)
                 & ~Q(body_digest=""),
                 name="webhook_delivery_body_once",
             ),

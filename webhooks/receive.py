@@ -27,7 +27,7 @@ from deployments.services import DeploymentError, deployment_request
 from sites.models import Site
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
-from webhooks.models import Decision, WebhookDelivery
+from webhooks.models import ACTED_ON, Decision, WebhookDelivery
 from webhooks.parse import PayloadError, PushEvent, decide, parse
 from webhooks.secrets import webhook_secret_get
 from webhooks.verify import SignatureError, verify
@@ -122,7 +122,7 @@ def _deploy(site: Site, delivery: WebhookDelivery, commit: str) -> Outcome:
 def _seen_before(site: Site, record: dict) -> str:
     """Why this verified delivery was already handled for `site` ("" if it was not)."""
     handled = WebhookDelivery.objects.filter(
-        site=site, signature_ok=True, decision__in=[Decision.DEPLOYED, Decision.IGNORED]
+        site=site, signature_ok=True, decision__in=ACTED_ON
     )
     first = handled.filter(delivery_id=record["delivery_id"]).order_by("id").first()
     if first is not None:

@@ -110,3 +110,13 @@ def test_it_deploys_a_descendant_of_the_live_commit_even_if_not_the_tip(client, 
     deployment = push_and_run(client, stage, child)
     assert deployment.status == Status.SUCCEEDED, deployment.error
     assert live_commit(stage) == child
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_push_refused_as_stale_claimed(deliver, secret):
+    body, headers = github_push(secret, OLD)
+    deliver("github", body, headers)
+    WebhookDelivery.objects.update(decision=Decision.STALE)  # as its deploy refused it
+    headers["X-GitHub-Delivery"] = str(uuid.uuid4())
+    assert deliver("github", body, headers).json()["decision"] == Decision.DUPLICATE
+    assert Deployment.objects.count() == 1

@@ -28,10 +28,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('decision__in', ['deployed', 'ignored']), ('signature_ok', True)), fields=('site', 'delivery_id'), name='webhook_delivery_id_once'),
+            constraint=models.UniqueConstraint(condition=models.Q(('decision__in', ['deployed', 'ignored', 'stale']), ('signature_ok', True)), fields=('site', 'delivery_id'), name='webhook_delivery_id_once'),
         ),
         migrations.AddConstraint(
             model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('decision__in', ['deployed', 'ignored']), ('signature_ok', True), models.Q(('body_digest', ''), _negated=True)), fields=('site', 'body_digest'), name='webhook_delivery_body_once'),
+            constraint=models.UniqueConstraint(condition=models.Q(('decision__in', ['deployed', 'ignored', 'stale']), ('signature_ok', True), models.Q(('body_digest', ''), _negated=True)), fields=('site', 'body_digest'), name='webhook_delivery_body_once'),
         ),
     ]
