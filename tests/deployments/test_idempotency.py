@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
@@ -125,3 +126,14 @@ def test_it_queues_once_for_concurrent_copies_of_one_request(post, token, site, 
         ids = set(pool.map(send, range(6)))
     assert len(ids) == 1
     assert Deployment.objects.filter(kind="rollback").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/sites/{id}/deployments/",
+                                  "/api/v1/sites/{id}/rollback/"])
+def test_it_documents_the_header_and_the_422_in_the_schema(client, path):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    operation = schema["paths"][path]["post"]
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert "Idempotency-Key" in headers
+    assert {"202", "422"} <= set(operation["responses"])

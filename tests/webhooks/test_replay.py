@@ -120,3 +120,14 @@ def test_it_keeps_a_push_refused_as_stale_claimed(deliver, secret):
     headers["X-GitHub-Delivery"] = str(uuid.uuid4())
     assert deliver("github", body, headers).json()["decision"] == Decision.DUPLICATE
     assert Deployment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_shows_why_a_replay_was_refused_on_the_inbox_page(deliver, secret, site, cast,
+                                                             client_for):
+    body, headers = github_push(secret, OLD)
+    deliver("github", body, headers)
+    headers["X-GitHub-Delivery"] = str(uuid.uuid4())
+    deliver("github", body, headers)
+    page = client_for(cast.viewer).get(f"/o/acme/sites/{site.pk}/webhook/").content.decode()
+    assert "duplicate: replay of delivery" in page
