@@ -9,11 +9,25 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from deployments import selectors as deployment_selectors
+from deployments.idempotency import (
+    HEADER,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    idempotency_key_clean,
+    idempotent_deployment,
+    request_fingerprint,
+)
 from deployments.models import Deployment, Trigger
 from deployments.reconcile import site_reconcile
 from deployments.selectors import log_lines_after
@@ -115,7 +129,50 @@ class SiteReleasesView(SiteObjectMixin, OrgAPIView):
                          "releases": deployment_selectors.retained_releases(site=site)})
 
 
-class SiteDeploymentsView(SiteObjectMixin, OrgAPIView):
+class IdempotencyKeyReusedError(APIException):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, description=(
+        "Makes a retry safe: the same key (per token, for 24 hours) returns the deployment the "
+        "first request queued, with the same status, instead of queuing another. 1 to 255 "
+        "printable ASCII characters without spaces (e.g. a UUID). The same key with a "
+        "different request body is refused with 422."))
+QUEUED_RESPONSES = {
+    202: DeploymentSerializer,
+    400: OpenApiResponse(description="Invalid input or Idempotency-Key header."),
+    422: OpenApiResponse(
+        response=inline_serializer("IdempotencyKeyReused", {"detail": serializers.CharField()}),
+        description="The Idempotency-Key was already used with a different request."),
+}
+
+
+class QueueingMixin:
+    """Queue a deployment once per Idempotency-Key (deployments/idempotency.py)."""
+
+    def queued(self, data: dict, request_it) -> Response:
+        try:
+            key = idempotency_key_clean(self.request.headers.get(HEADER))
+        except IdempotencyKeyInvalid as exc:
+            raise ValidationError({HEADER: [str(exc)]}) from None
+        if key is None:
+            deployment, replayed = _deployment_or_400(request_it), False
+        else:
+            fingerprint = request_fingerprint(self.request.method, self.request.path, data)
+            try:
+                deployment, replayed = idempotent_deployment(
+                    organization=self.org, token=self.grant.token, key=key,
+                    fingerprint=fingerprint, create=lambda: _deployment_or_400(request_it))
+            except IdempotencyKeyReused as exc:
+                raise IdempotencyKeyReusedError(str(exc)) from None
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED,
+                        headers=headers)
+
+
+class SiteDeploymentsView(QueueingMixin, SiteObjectMixin, OrgAPIView):
     """The site's deployments (site:read); queue one, optionally of an exact commit
     (site:deploy, Developer+)."""
 
@@ -129,30 +186,32 @@ class SiteDeploymentsView(SiteObjectMixin, OrgAPIView):
         page = self.paginate_queryset(history)
         return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
 
-    @extend_schema(request=DeployInputSerializer, responses={202: DeploymentSerializer})
+    @extend_schema(request=DeployInputSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses=QUEUED_RESPONSES)
     def post(self, request, pk: int):
         form = DeployInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        deployment = _deployment_or_400(lambda: deployment_request(
-            site=self.get_site(), actor=self.actor, trigger=Trigger.API,
+        site = self.get_site()
+        return self.queued(form.validated_data, lambda: deployment_request(
+            site=site, actor=self.actor, trigger=Trigger.API,
             commit=form.validated_data.get("commit") or None))
-        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SiteRollbackView(SiteObjectMixin, OrgAPIView):
+class SiteRollbackView(QueueingMixin, SiteObjectMixin, OrgAPIView):
     """Queue a rollback to a retained release (site:deploy, Developer+)."""
 
     abilities = {"POST": Ability.SITE_DEPLOY}
     serializer_class = DeploymentSerializer
 
-    @extend_schema(request=RollbackInputSerializer, responses={202: DeploymentSerializer})
+    @extend_schema(request=RollbackInputSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses=QUEUED_RESPONSES)
     def post(self, request, pk: int):
         form = RollbackInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        deployment = _deployment_or_400(lambda: rollback_request(
-            site=self.get_site(), release=form.validated_data["release"], actor=self.actor,
+        site = self.get_site()
+        return self.queued(form.validated_data, lambda: rollback_request(
+            site=site, release=form.validated_data["release"], actor=self.actor,
             trigger=Trigger.API))
-        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SiteReconcileView(SiteObjectMixin, OrgAPIView):

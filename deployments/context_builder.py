@@ -10,7 +10,7 @@ import re
 
 from django.conf import settings
 
-from deployments.models import Deployment
+from deployments.models import Deployment, Trigger
 from deployments.pipeline.context import DeployContext, ServerSpec
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
@@ -53,6 +53,7 @@ def build_context(deployment: Deployment) -> DeployContext:
         total_timeout=float(settings.DEPLOY_TOTAL_TIMEOUT),
         min_free_mb=settings.DEPLOY_MIN_FREE_MB,
         epoch=deployment.epoch,
+        forward_only=deployment.trigger == Trigger.WEBHOOK,
     )
 
 

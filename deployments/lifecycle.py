@@ -160,6 +160,18 @@ def deployment_finish(
     return row
 
 
+def deployment_refuse(*, deployment_id: int, reason: str) -> Deployment | None:
+    """running -> cancelled for a claimed deployment whose requester may no longer deploy
+    (deployments/authority.py), before anything ran. Audited with the reason."""
+    with transaction.atomic():
+        row = deployment_finish(deployment_id=deployment_id, status=Status.CANCELLED,
+                                error=reason)
+        if row is not None:
+            audit_record(actor=Actor.system(), organization=row.site.organization,
+                         verb="deployment.unauthorized", target=row, after={"reason": reason})
+    return row
+
+
 def deployment_fail_lost(deployment_id: int, cutoff: datetime) -> Deployment | None:
     """running -> failed for a deployment whose heartbeat stopped before `cutoff`.
 

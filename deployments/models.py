@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sites.models import Site
-from tenancy.models import Organization, User
+from tenancy.models import ApiToken, Organization, User
 
 
 class Kind(models.TextChoices):
@@ -23,6 +23,15 @@ class Trigger(models.TextChoices):
     API = "api", "API"
     SCHEDULE = "schedule", "Schedule"
     CLI = "cli", "Command line"
+
+
+class Authority(models.TextChoices):
+    """Whose right to deploy a queued deployment rests on, checked again when it starts."""
+
+    NONE = "", "The panel itself"  # command line, system
+    MEMBER = "member", "A member"  # the requester (or a schedule's creator) must still deploy
+    TOKEN = "token", "An API token"  # the token must still be usable, its user still deploy
+    WEBHOOK = "webhook", "The site's webhook"  # auto-deploy must still be on
 
 
 class Status(models.TextChoices):
@@ -68,6 +77,10 @@ class Deployment(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     triggered_by_name = models.CharField(max_length=254)  # frozen: survives user deletion
+    authority = models.CharField(max_length=10, choices=Authority.choices, blank=True)
+    api_token = models.ForeignKey(
+        ApiToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     branch = models.CharField(max_length=200)
     # Requested commit while queued ("" = branch head), then the exact SHA deployed.
     commit_sha = models.CharField(max_length=64, blank=True)
@@ -238,3 +251,27 @@ class ServerReleaseFacts(models.Model):
 
     def commit_of(self, name: str) -> str | None:
         return next((r.get("commit") for r in self.releases if r["name"] == name), None)
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent with a request that queued `deployment`
+    (deployments/idempotency.py): the same key again returns that deployment, for a day."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    api_token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and canonical JSON body: the same key with another request
+    # is a client bug, answered 422.
+    fingerprint = models.CharField(max_length=64)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "api_token", "key"],
+                                    name="idempotency_key_once"),
+        ]
+        indexes = [models.Index(fields=["api_token", "created_at"], name="idempotency_expiry")]
+
+    def __str__(self) -> str:
+        return f"idempotency key of token {self.api_token_id} -> {self.deployment_id}"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments import lifecycle, selectors
+from deployments.authority import authority_of
 from deployments.events import send_status_sync
 from deployments.models import Deployment, Kind, Status
 from deployments.reconcile import site_reconcile
@@ -23,6 +24,8 @@ from sites.models import Site
 from tenancy.audit import Actor, audit_record
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
+# How a superseded deployment's error begins (the history shows it).
+SUPERSEDED = "superseded by"
 
 
 class DeploymentError(Exception):
@@ -34,8 +37,9 @@ def deployment_request(
 ) -> Deployment:
     """Queue a deploy of `site` (branch head, or exactly `commit`).
 
-    While another deployment of the site runs, the new one waits in the queue (FIFO). A
-    queued request for the same commit (or branch head) is returned instead of a new one.
+    While another deployment of the site runs, the new one waits. At most one waits per site:
+    a queued request for the same commit (or branch head) is returned instead of a new one,
+    and any other queued deployment is superseded by the new one (the newest request wins).
     Audited; enqueues run_deployment after commit.
     """
     requested = (commit or "").strip().lower()
@@ -49,15 +53,17 @@ def deployment_request(
         duplicate = _queued_duplicate(site, requested)
         if duplicate is not None:
             return duplicate
+        authority, token = authority_of(actor, trigger)
         deployment = Deployment.objects.create(
             site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
-            commit_sha=requested,
+            commit_sha=requested, authority=authority, api_token=token,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.requested",
             target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested},
         )
+        _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
     return deployment
 
@@ -74,16 +80,19 @@ def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) ->
     with transaction.atomic():
         Site.objects.select_for_update().filter(pk=site.pk).first()
         source = _rollback_source(site, release)
+        authority, token = authority_of(actor, trigger)
         deployment = Deployment.objects.create(
             site=site, organization_id=site.organization_id, kind=Kind.ROLLBACK, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=source.branch,
             commit_sha=source.commit_sha, commit_message=source.commit_message,
-            commit_author=source.commit_author, release=release,
+            commit_author=source.commit_author, release=release, authority=authority,
+            api_token=token,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.rollback_requested",
             target=deployment, after={"site": site.name, "release": release},
         )
+        _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
     return deployment
 
@@ -107,6 +116,27 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
             target=row, after={"status": row.status},
         )
     return row
+
+
+def _supersede_queued(newest: Deployment, actor: Actor) -> None:
+    """Cancel every other queued deployment of the site: `newest` replaces them.
+
+    A flood of pushes (or clicks) thus runs at most the current deployment plus the newest
+    request, never a backlog of outdated commits. Call with the site row locked. Each
+    superseded row ends `cancelled` with the reason in `error`, audited and announced.
+    """
+    waiting = Deployment.objects.select_for_update().filter(
+        site_id=newest.site_id, status=Status.QUEUED).exclude(pk=newest.pk)
+    now = timezone.now()
+    for row in waiting:
+        lifecycle.check_transition(row.status, Status.CANCELLED)
+        row.status, row.finished_at = Status.CANCELLED, now
+        row.error = f"{SUPERSEDED} #{newest.pk} (a newer request)"
+        row.save(update_fields=["status", "finished_at", "error"])
+        audit_record(actor=actor, organization=newest.site.organization,
+                     verb="deployment.superseded", target=row,
+                     after={"superseded_by": newest.pk, "commit": row.commit_sha})
+        transaction.on_commit(lambda row=row: lifecycle.announce(row), robust=True)
 
 
 def _queued_duplicate(site: Site, requested: str) -> Deployment | None:

@@ -2,7 +2,8 @@
 
 Both are sent after the change committed, with `send_robust`: a receiver that fails is
 logged (logger "django.dispatch") and never changes a deployment's outcome. Receivers are
-connected in each app's AppConfig.ready() (deployments/apps.py, notifications/apps.py).
+connected in each app's AppConfig.ready() (deployments/apps.py, notifications/apps.py,
+webhooks/apps.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # A deployment's status changed (running, finished, cancelled while queued); sent with
-# `deployment_id`. Listeners: the reconcile (deployments/tasks.py) and the
-# notifications fan-out (notifications/services.py).
+# `deployment_id`. Listeners: the reconcile (deployments/tasks.py), the
+# notifications fan-out (notifications/services.py) and the webhook inbox's stale-push note
+# (webhooks/receivers.py).
 deployment_status_changed = Signal()
 
 # A queued deployment should go to a worker now (just requested); sent with `deployment_id`.

@@ -21,6 +21,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from deployments import worker
+from deployments.authority import REFUSED
 from deployments.lifecycle import WORKER_LOST
 from deployments.models import FINISHED, Deployment
 from deployments.reconcile import site_reconcile
@@ -87,7 +88,8 @@ def reconcile_after_finish(sender, *, deployment_id: int, **kwargs) -> None:
     """deployment_status_changed receiver: once a deployment that ran has ended, reconcile its
     site (connected in DeploymentsConfig.ready()).
 
-    A deployment cancelled while still queued never touched a server: nothing to read.
+    A deployment cancelled while still queued, or refused at its start because its requester
+    may no longer deploy (deployments/authority.py), never touched a server: nothing to read.
     """
     row = (
         Deployment.objects.filter(pk=deployment_id)
@@ -95,6 +97,8 @@ def reconcile_after_finish(sender, *, deployment_id: int, **kwargs) -> None:
         .first()
     )
     if row is None or row["status"] not in FINISHED or row["started_at"] is None:
+        return
+    if row["error"].startswith(REFUSED):
         return
     site_id = row["site_id"]
     queue = FENCING_QUEUE if row["error"].startswith(WORKER_LOST) else RECONCILE_QUEUE

@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from deployments import lifecycle
+from deployments.authority import requester_refusal
 from deployments.context_builder import build_context, context_secrets
 from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind, Status
@@ -48,7 +49,8 @@ UNSENT_GRACE_SECONDS = 2
 
 
 def run_deployment(deployment_id: int, *, send: Send) -> None:
-    """Claim the deployment, run its pipeline, record the outcome, start the next one.
+    """Claim the deployment, check its requester may still deploy, run its pipeline, record
+    the outcome, start the next one.
 
     A redelivered or premature task finds the row not claimable and does nothing. The
     database writes here outlive a lost connection (deployments/dbretry.py), so a pipeline
@@ -57,6 +59,12 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
     db = DatabaseRetry(f"deployment {deployment_id}: task")
     deployment = db.run(lifecycle.deployment_claim, deployment_id)
     if deployment is None:
+        return
+    # Re-authorized now, not only when it was queued: nothing has touched a server yet.
+    refusal = db.run(requester_refusal, deployment)
+    if refusal:
+        db.run(lifecycle.deployment_refuse, deployment_id=deployment.pk, reason=refusal)
+        db.run(start_next, deployment.site_id, send)
         return
     try:
         result = execute(deployment)

@@ -181,6 +181,11 @@ CACHES = {
 }
 RATELIMIT_USE_CACHE = "default"
 LOGIN_RATE_LIMIT = env_str("DEPLOYNIX_LOGIN_RATE", "10/5m")
+# Webhook deliveries (webhooks/limits.py): all of them per site and per client address (a git
+# host sends every site's pushes from a few addresses), and bad signatures far more strictly.
+WEBHOOK_RATE_SITE = env_str("DEPLOYNIX_WEBHOOK_RATE_SITE", "120/m")
+WEBHOOK_RATE_IP = env_str("DEPLOYNIX_WEBHOOK_RATE_IP", "600/m")
+WEBHOOK_BAD_SIGNATURE_RATE = env_str("DEPLOYNIX_WEBHOOK_BAD_SIGNATURE_RATE", "10/m")
 
 CHANNEL_LAYERS = {
     "default": {

@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tenancy.models import AuditEvent, Organization, User
+from tenancy.models import ApiToken, AuditEvent, Organization, User
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did it, and through which door: a user (web/API) or the system/webhook."""
+    """Who did it, and through which door: a user (web/API) or the system/webhook.
+
+    `token`: the API token the user acted through, so work queued now can be re-authorized
+    against it when it starts (deployments/authority.py).
+    """
 
     user: User | None
     source: str = AuditEvent.Source.WEB
     ip: str | None = None
+    token: ApiToken | None = None
 
     @property
     def name(self) -> str:

@@ -7,3 +7,12 @@ class WebhooksConfig(AppConfig):
     """Git webhooks: a trigger of deployments, above them (receivers, secrets, the inbox)."""
 
     name = "webhooks"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: receivers use models, which Django loads after apps.py.
+        from deployments.signals import deployment_status_changed
+        from webhooks.receivers import delivery_mark_stale
+
+        deployment_status_changed.connect(
+            delivery_mark_stale, dispatch_uid="webhooks.delivery_mark_stale"
+        )

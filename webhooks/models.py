@@ -38,6 +38,12 @@ class Decision(models.TextChoices):
     IGNORED = "ignored", "Ignored"
     REFUSED = "refused", "Refused"
     DUPLICATE = "duplicate", "Duplicate"
+    STALE = "stale", "Stale"
+
+
+# Decisions of a verified delivery that keep its id and body claimed: acted on, or refused as a
+# stale push by its deploy (webhooks/receivers.py); another copy of it is a duplicate.
+ACTED_ON = ["deployed", "ignored", "stale"]
 
 
 class WebhookDelivery(models.Model):
@@ -50,6 +56,9 @@ class WebhookDelivery(models.Model):
     delivery_id = models.CharField(max_length=100, blank=True)
     branch = models.CharField(max_length=200, blank=True)
     commit = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the raw body: what the provider signed, so a replay under a fresh delivery id
+    # (GitHub and others do not sign the id) is still recognised (webhooks/receive.py).
+    body_digest = models.CharField(max_length=64, blank=True)
     signature_ok = models.BooleanField(default=False)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason = models.CharField(max_length=200, blank=True)
@@ -62,13 +71,20 @@ class WebhookDelivery(models.Model):
         db_table = "sites_webhookdelivery"
         ordering = ["-received_at", "-id"]
         constraints = [
-            # A delivery id is claimed only by a VERIFIED delivery that was acted on, so a forged
-            # request cannot squat the id of a real delivery that has not arrived yet, and a
-            # redelivery (or 20 concurrent copies) deploys at most once.
+            # A delivery id and a signed body are claimed only by a VERIFIED delivery that was
+            # acted on (ACTED_ON), so a forged request cannot squat the id of a real delivery
+            # that has not arrived yet, and a redelivery (or 20 concurrent copies, or a replay
+            # of a captured body with a new id, at any of the site's endpoints) deploys once.
             models.UniqueConstraint(
-                fields=["site", "provider", "delivery_id"],
-                condition=Q(signature_ok=True, decision__in=["deployed", "ignored"]),
-                name="webhook_delivery_once",
+                fields=["site", "delivery_id"],
+                condition=Q(signature_ok=True, decision__in=ACTED_ON),
+                name="webhook_delivery_id_once",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "body_digest"],
+                condition=Q(signature_ok=True, decision__in=ACTED_ON)
+                & ~Q(body_digest=""),
+                name="webhook_delivery_body_once",
             ),
         ]
         indexes = [models.Index(fields=["site", "-received_at"], name="webhook_site_recent")]

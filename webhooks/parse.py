@@ -110,7 +110,9 @@ def parse_forgejo(headers: Mapping[str, str], body: bytes) -> PushEvent:
 
 def parse_gitlab(headers: Mapping[str, str], body: bytes) -> PushEvent:
     event = header(headers, "X-Gitlab-Event")
-    delivery = header(headers, "X-Gitlab-Event-UUID") or header(headers, "Idempotency-Key")
+    # Idempotency-Key is the id GitLab keeps across retries of one event; the event UUID is
+    # only the fallback of older GitLab versions that do not send it.
+    delivery = header(headers, "Idempotency-Key") or header(headers, "X-Gitlab-Event-UUID")
     data = _json(body)
     project = data.get("project") or {}
     ids = _ids(_dig(project, "path_with_namespace"), _dig(project, "git_ssh_url"),

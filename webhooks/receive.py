@@ -3,10 +3,18 @@
 Order matters: the signature is checked over the raw bytes before anything is parsed, and the
 delivery row that claims the delivery id is inserted in the same transaction as the deployment
 request, so concurrent copies of one delivery deploy once (the losers hit the unique index).
+
+Replays: a provider signs the body, not the delivery id, so a captured push re-sent with a new
+id verifies. Each acted-on delivery therefore also claims the digest of its signed body, per
+site and across providers (webhooks/models.py): the same body again, under any id and at any of
+the site's endpoints, is recorded as a duplicate and deploys nothing. A push of an old commit
+that gets through anyway (a new body) is refused by the deploy itself, which only moves a site
+forward (deployments/pipeline/steps.py `_refuse_backwards`; webhooks/receivers.py records why).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +27,7 @@ from deployments.services import DeploymentError, deployment_request
 from sites.models import Site
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
-from webhooks.models import Decision, WebhookDelivery
+from webhooks.models import ACTED_ON, Decision, WebhookDelivery
 from webhooks.parse import PayloadError, PushEvent, decide, parse
 from webhooks.secrets import webhook_secret_get
 from webhooks.verify import SignatureError, verify
@@ -42,7 +50,8 @@ def webhook_receive(
     *, site: Site, provider: str, headers: Mapping[str, str], body: bytes, ip: str | None
 ) -> Outcome:
     """Handle one delivery for `site`; every path leaves exactly one WebhookDelivery row."""
-    record = {"site": site, "provider": provider, "remote_ip": ip}
+    record = {"site": site, "provider": provider, "remote_ip": ip,
+              "body_digest": hashlib.sha256(body).hexdigest()}
     try:
         verify(provider, webhook_secret_get(site=site), headers, body)
     except SignatureError as exc:
@@ -81,6 +90,9 @@ def _act(site: Site, event: PushEvent, record: dict) -> Outcome:
                      auto_deploy=site.auto_deploy)
     record.update(branch=verdict.branch, commit=verdict.commit)
     kind = Decision.DEPLOYED if verdict.deploy else Decision.IGNORED
+    seen = _seen_before(site, record)
+    if seen:
+        return _duplicate(record, seen)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -107,7 +119,21 @@ def _deploy(site: Site, delivery: WebhookDelivery, commit: str) -> Outcome:
     return Outcome(202, Decision.DEPLOYED, delivery.reason, deployment.pk)
 
 
-def _duplicate(record: dict) -> Outcome:
-    reason = "duplicate: delivery already handled"
-    WebhookDelivery.objects.create(decision=Decision.DUPLICATE, reason=reason, **record)
+def _seen_before(site: Site, record: dict) -> str:
+    """Why this verified delivery was already handled for `site` ("" if it was not)."""
+    handled = WebhookDelivery.objects.filter(
+        site=site, signature_ok=True, decision__in=ACTED_ON
+    )
+    first = handled.filter(delivery_id=record["delivery_id"]).order_by("id").first()
+    if first is not None:
+        return f"duplicate: delivery id already handled ({first.provider})"
+    first = handled.filter(body_digest=record["body_digest"]).order_by("id").first()
+    if first is not None:
+        return (f"duplicate: replay of delivery {first.delivery_id[:40]} "
+                f"({first.provider}) under a new id")
+    return ""
+
+
+def _duplicate(record: dict, reason: str = "duplicate: delivery already handled") -> Outcome:
+    WebhookDelivery.objects.create(decision=Decision.DUPLICATE, reason=reason[:200], **record)
     return Outcome(200, Decision.DUPLICATE, reason)

@@ -2,7 +2,9 @@
 
 Every check runs before the body is parsed, compares in constant time (`hmac.compare_digest`)
 and refuses by raising SignatureError: no secret, a missing or empty header, another scheme
-(SHA-1 is never accepted), or a wrong value.
+(SHA-1 is never accepted), or a wrong value. Each header must have exactly the provider's
+documented form (FORMS): no upper-case hex, no padding, no second value folded in, so one
+signature has one spelling and a mangled copy of a delivery is not a second valid one.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 
 # Standard Webhooks: a delivery older or newer than this is refused (replay protection).
 TOLERANCE_SECONDS = 5 * 60
+
+# The documented form of each signature header, matched in full against the raw value.
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+PREFIXED_SHA256 = re.compile(r"sha256=[0-9a-f]{64}")
+# Standard Webhooks: space-separated `<version>,<base64>`; a v1 HMAC-SHA256 is 44 characters.
+STANDARD_ENTRY = re.compile(r"v[0-9]+[a-z]*,[A-Za-z0-9+/]+={0,2}")
+STANDARD_V1 = re.compile(r"v1,[A-Za-z0-9+/]{43}=")
+STANDARD_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+MAX_SIGNATURES = 10
 
 
 class SignatureError(Exception):
@@ -23,11 +35,11 @@ class SignatureError(Exception):
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
-    """A header value looked up case-insensitively ("" when absent)."""
+    """A header value looked up case-insensitively, exactly as sent ("" when absent)."""
     wanted = name.lower()
     for key, value in headers.items():
         if key.lower() == wanted:
-            return (value or "").strip()
+            return value or ""
     return ""
 
 
@@ -48,11 +60,12 @@ def _same(expected: bytes, presented: str | bytes) -> bool:
 
 
 def _prefixed_hex(value: str, name: str) -> str:
-    """The hex part of `sha256=<hex>`; any other scheme (sha1=…) is refused."""
-    scheme, _, digest = value.partition("=")
-    if scheme.strip().lower() != "sha256" or not digest:
+    """The hex part of `sha256=<64 lower-case hex>`; any other scheme or spelling is refused."""
+    if not value.startswith("sha256="):
         raise SignatureError(f"{name} must use sha256=")
-    return digest.strip().lower()
+    if not PREFIXED_SHA256.fullmatch(value):
+        raise SignatureError(f"{name} is not sha256= and 64 lower-case hex digits")
+    return value.removeprefix("sha256=")
 
 
 def verify_github(secret: str, headers: Mapping[str, str], body: bytes) -> None:
@@ -72,7 +85,8 @@ def verify_bitbucket(secret: str, headers: Mapping[str, str], body: bytes) -> No
 
 
 def verify_gitlab(secret: str, headers: Mapping[str, str], body: bytes) -> None:
-    """GitLab sends the shared secret itself in `X-Gitlab-Token` (no signature over the body)."""
+    """GitLab sends the shared secret itself in `X-Gitlab-Token` (no signature over the body):
+    compared in constant time, byte for byte (no trimming, no case folding)."""
     if not _same(secret.encode(), _required(headers, "X-Gitlab-Token")):
         raise SignatureError("token does not match")
 
@@ -82,7 +96,9 @@ def _bare_hex(names: tuple[str, ...]) -> Callable[[str, Mapping[str, str], bytes
         presented = next((header(headers, n) for n in names if header(headers, n)), "")
         if not presented:
             raise SignatureError(f"missing {names[0]} header")
-        if not _same(_hmac_sha256(secret.encode(), body).hex().encode(), presented.lower()):
+        if not HEX_SHA256.fullmatch(presented):
+            raise SignatureError(f"{names[0]} is not 64 lower-case hex digits")
+        if not _same(_hmac_sha256(secret.encode(), body).hex().encode(), presented):
             raise SignatureError("signature does not match")
 
     verify.__doc__ = f"`{names[0]}: <hex HMAC-SHA256(secret, body)>`."
@@ -109,25 +125,40 @@ def verify_standard(
 ) -> None:
     """Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256("{id}.{ts}.{body}")>`.
 
-    Several space-separated signatures may be sent (key rotation); one match is enough.
-    A timestamp more than TOLERANCE_SECONDS away from now is refused.
+    Several signatures may be sent, separated by single spaces (key rotation); one match is
+    enough. Every entry must be `<version>,<base64>` and every v1 entry a 44-character base64
+    HMAC. A timestamp (seconds, digits only) more than TOLERANCE_SECONDS away is refused.
     """
     msg_id = _required(headers, "webhook-id")
     stamp = _required(headers, "webhook-timestamp")
     signatures = _required(headers, "webhook-signature")
-    if not stamp.isdigit():
-        raise SignatureError("webhook-timestamp is not a number")
+    if not STANDARD_TIMESTAMP.fullmatch(stamp):
+        raise SignatureError("webhook-timestamp is not a number of seconds")
     if abs((time.time() if now is None else now) - int(stamp)) > TOLERANCE_SECONDS:
         raise SignatureError("webhook-timestamp is too far from now")
     signed = f"{msg_id}.{stamp}.".encode() + body
     expected = base64.b64encode(_hmac_sha256(standard_webhooks_key(secret), signed))
-    presented = [s.partition(",")[2] for s in signatures.split() if s.startswith("v1,")]
+    presented = [entry.removeprefix("v1,") for entry in _standard_entries(signatures)
+                 if entry.startswith("v1,")]
     if not presented:
         raise SignatureError("webhook-signature has no v1 signature")
     # Compare against every candidate (no early exit) so timing does not reveal which matched.
     matches = [_same(expected, candidate) for candidate in presented]
     if not any(matches):
         raise SignatureError("signature does not match")
+
+
+def _standard_entries(signatures: str) -> list[str]:
+    """The entries of a webhook-signature header; SignatureError for any malformed one."""
+    entries = signatures.split(" ")
+    if len(entries) > MAX_SIGNATURES:
+        raise SignatureError("webhook-signature has too many signatures")
+    for entry in entries:
+        if not STANDARD_ENTRY.fullmatch(entry):
+            raise SignatureError("webhook-signature is not a list of <version>,<base64>")
+        if entry.startswith("v1,") and not STANDARD_V1.fullmatch(entry):
+            raise SignatureError("webhook-signature has a malformed v1 signature")
+    return entries
 
 
 VERIFIERS: dict[str, Callable[..., None]] = {

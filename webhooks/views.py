@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from sites.models import Site
 from tenancy.access import client_ip
+from webhooks.limits import webhook_count_bad_signature, webhook_limit
 from webhooks.receive import Outcome, webhook_receive, webhook_refuse
 from webhooks.verify import VERIFIERS
 
@@ -28,6 +29,10 @@ def webhook(request: HttpRequest, site_uuid: UUID, provider: str) -> JsonRespons
     site = Site.objects.filter(webhook_uuid=site_uuid).first()
     if site is None or provider not in VERIFIERS:
         raise Http404("No such webhook")
+    limited = webhook_limit(request, site)
+    if limited is not None:
+        return JsonResponse({"decision": "refused", "reason": f"rate limited: {limited.reason}"},
+                            status=429, headers={"Retry-After": str(limited.retry_after)})
     ip = client_ip(request)
     body = _read_capped(request)
     if body is None:
@@ -36,6 +41,8 @@ def webhook(request: HttpRequest, site_uuid: UUID, provider: str) -> JsonRespons
     else:
         outcome = webhook_receive(site=site, provider=provider, headers=request.headers,
                                   body=body, ip=ip)
+    if outcome.status == 401:
+        webhook_count_bad_signature(request, site)
     return _response(outcome)
 
 

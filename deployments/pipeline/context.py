@@ -71,6 +71,8 @@ class DeployContext:
     min_free_mb: int = 200
     # The fencing token of this deployment's lease (deployments.pipeline.lock).
     epoch: int = 0
+    # Deploy only the branch tip or a descendant of the live commit (a git push: never back).
+    forward_only: bool = False
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would

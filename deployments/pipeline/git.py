@@ -40,10 +40,15 @@ DESCRIBE_FORMAT = "%H%n%an <%ae>%n%s"
 DESCRIBE: Argv = ("log", "-1", "--no-walk", "--no-show-signature", f"--format={DESCRIBE_FORMAT}")
 # Exit status of FETCH_SCRIPT when the branch or commit is not in the repository.
 REF_NOT_FOUND = 90
+# Exit status of FORWARD_SCRIPT when a forward-only deploy would move the site backwards.
+STALE_COMMIT = 91
+# How the step's refusal begins; webhooks/receivers.py shows it in the delivery inbox.
+STALE_PUSH = "stale push refused:"
 # Files whose presence decides whether install/build_assets have anything to do.
 RELEASE_FILES = ("composer.json", "package.json")
 
 FETCH_SCRIPT = script("fetch.sh")
+FORWARD_SCRIPT = script("forward.sh")
 EXTRACT_SCRIPT = script("extract.sh")
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
@@ -141,6 +146,17 @@ def fetch_and_resolve(
     stdin = b"".join(upload.data for upload in files)
     label = f"git fetch {ctx.repository_url} into {paths.repo}, resolve {_wanted_ref(ctx)}"
     return Command(argv, env=git_env(ctx, temp), stdin=stdin, label=label)
+
+
+def forward_check(ctx: DeployContext, sha: str) -> Command:
+    """Refuse (exit STALE_COMMIT) unless `sha` is the fetched tip of the branch or a descendant
+    of the live commit: a forward-only deploy (a git push) never moves the site backwards."""
+    paths = Paths.of(ctx)
+    ref = f"refs/heads/{ctx.branch}"
+    argv = ("sh", "-c", FORWARD_SCRIPT, "sh", paths.repo, sha, ref, paths.current,
+            str(STALE_COMMIT), *GIT_SAFETY)
+    return Command(argv, label=f"check {sha[:12]} is the tip of {ref} or descends from the live "
+                               "commit")
 
 
 def describe_commit(ctx: DeployContext, sha: str | None = None) -> Argv:

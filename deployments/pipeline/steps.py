@@ -56,9 +56,24 @@ async def fetch_code(s: ServerSession) -> None:
         raise
     s.state.temp_dirs.remove(temp)
     s.commit = await s.resolver.settle(s, described)
+    if s.ctx.forward_only:
+        await _refuse_backwards(s)
     s.state.release_files = git.parse_release_files(
         await s.report(git.extract_release(s.ctx, s.commit))
     )
+
+
+async def _refuse_backwards(s: ServerSession) -> None:
+    """A push-triggered deploy of a commit that is neither the branch tip nor a descendant of
+    the live commit is a stale or replayed push: refused before anything is extracted."""
+    try:
+        await s.report(git.forward_check(s.ctx, s.commit))
+    except StepFailed as exc:
+        if exc.exit_code == git.STALE_COMMIT:
+            raise StepFailed(
+                f"{git.STALE_PUSH} {s.commit[:12]} is not the tip of {s.ctx.branch} and does "
+                "not descend from the live commit", exc.exit_code) from exc
+        raise
 
 
 async def link_shared(s: ServerSession) -> None:

@@ -6,7 +6,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from tenancy.services.tokens import TokenInvalid, api_token_authenticate
+from tenancy.services.tokens import TOKEN_FORM_BYTES, TokenInvalid, api_token_authenticate
 
 KEYWORD = b"bearer"
 
@@ -19,14 +19,16 @@ class BearerTokenAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != KEYWORD:
+        # Exactly `Bearer <token>`: one space, nothing around (the scheme is case-insensitive,
+        # RFC 9110 11.1); a padded or folded value is not a second spelling of a token.
+        scheme, _, credentials = get_authorization_header(request).partition(b" ")
+        if scheme.strip().lower() != KEYWORD:
             return None
-        if len(parts) != 2:
+        if scheme != scheme.strip() or not TOKEN_FORM_BYTES.fullmatch(credentials):
             raise AuthenticationFailed("Malformed Authorization header.")
         try:
-            grant = api_token_authenticate(parts[1].decode("ascii"))
-        except (TokenInvalid, UnicodeDecodeError):
+            grant = api_token_authenticate(credentials.decode("ascii"))
+        except TokenInvalid:
             raise AuthenticationFailed("Invalid, expired or revoked token.") from None
         return grant.membership.user, grant
 

@@ -48,4 +48,4 @@ class OrgAPIView(generics.GenericAPIView):
     def actor(self) -> Actor:
         """The token's user, through the API door (audit rows say source=api)."""
         return Actor(user=self.grant.membership.user, source=AuditEvent.Source.API,
-                     ip=self.request.META.get("REMOTE_ADDR") or None)
+                     ip=self.request.META.get("REMOTE_ADDR") or None, token=self.grant.token)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from tenancy.roles import Cap, can
 
 TOKEN_PREFIX = "dnx_"
 LOOKUP_LENGTH = 12
+# The only form a token has (`_mint`: 32 random bytes, url-safe base64 without padding).
+TOKEN_FORM = re.compile(r"dnx_[A-Za-z0-9_-]{43}")
+TOKEN_FORM_BYTES = re.compile(rb"dnx_[A-Za-z0-9_-]{43}")
 # last_used_at is a hint for humans; writing it on every request would make every API read a
 # database write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -163,7 +167,7 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
 
 def api_token_authenticate(plaintext: str) -> TokenGrant:
     """The grant for a presented token, or TokenInvalid. Compares hashes in constant time."""
-    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) < LOOKUP_LENGTH + 8:
+    if not TOKEN_FORM.fullmatch(plaintext):
         raise TokenInvalid
     token = (
         ApiToken.objects.usable().select_related("user", "organization")

@@ -35,8 +35,9 @@ def _stall(deployment: Deployment, seconds: int) -> None:
 def test_it_fails_a_running_deployment_whose_worker_was_lost(
     queued, django_capture_on_commit_callbacks
 ):
-    running, waiting = queued("a" * 40), queued("b" * 40)
+    running = queued("a" * 40)
     lifecycle.deployment_claim(running.pk)
+    waiting = queued("b" * 40)
     DeploymentStep.objects.create(deployment=running, name="install", order=1)
     _stall(running, settings.DEPLOY_WATCHDOG_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,8 +66,9 @@ def test_it_resends_a_queued_deployment_whose_task_was_lost(queued):
 
 
 def test_it_does_not_resend_a_deployment_waiting_behind_a_running_one(queued):
-    running, waiting = queued("a" * 40), queued("b" * 40)
+    running = queued("a" * 40)
     lifecycle.deployment_claim(running.pk)
+    waiting = queued("b" * 40)
     Deployment.objects.filter(pk=waiting.pk).update(enqueued_at=timezone.now() - timedelta(hours=1))
     assert watchdog()["requeued"] == []
 

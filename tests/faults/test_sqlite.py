@@ -112,6 +112,7 @@ def _exercise(stage: Stage, cast, ledger: Ledger) -> None:
     try:
         for n in range(ROUNDS):
             first = ledger.expect(stage.deploy(stage.release(f"{n}.1")), Status.SUCCEEDED)
+            _started(first)  # a request while another one waits would supersede it
             second = ledger.expect(stage.deploy(stage.release(f"{n}.2")), Status.SUCCEEDED)
             first, _ = finished(first, second, timeout=240)
             back = ledger.expect(
@@ -119,6 +120,7 @@ def _exercise(stage: Stage, cast, ledger: Ledger) -> None:
                                  trigger=Trigger.MANUAL),
                 Status.SUCCEEDED,
             )
+            _started(back)
             ahead = ledger.expect(stage.deploy(stage.release(f"{n}.3")), Status.SUCCEEDED)
             finished(back, ahead, timeout=240)
             _cancel_a_running_deploy(stage, cast, ledger, f"{n}.4")
@@ -126,6 +128,11 @@ def _exercise(stage: Stage, cast, ledger: Ledger) -> None:
         ledger.failed(f"site {stage.site.name}", exc)
     finally:
         connections.close_all()
+
+
+def _started(deployment: Deployment) -> None:
+    wait_until(lambda: Deployment.objects.get(pk=deployment.pk).status != Status.QUEUED,
+               timeout=240, what=f"deployment {deployment.pk} to start")
 
 
 def _cancel_a_running_deploy(stage: Stage, cast, ledger: Ledger, version: str) -> None:
