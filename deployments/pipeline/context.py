@@ -16,6 +16,8 @@ from servers.ssh import SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# A Host header value: a name or address, optionally with a port (never a line break).
+HOST_HEADER = re.compile(r"^[A-Za-z0-9.:\[\]-]{0,253}\Z")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class HealthCheck:
     def __post_init__(self) -> None:
         if not self.path.startswith("/") or any(c in self.path for c in " \r\n\t"):
             raise ValueError(f"health check path must start with / (no spaces): {self.path!r}")
+        if not HOST_HEADER.match(self.host):
+            raise ValueError(f"health check host must be a host name: {self.host!r}")
         if self.scheme not in ("http", "https"):
             raise ValueError(f"health check scheme must be http or https: {self.scheme!r}")
         if not 0 < self.timeout <= 60:
