@@ -11,7 +11,7 @@ import re
 from django.conf import settings
 
 from deployments.models import Deployment, Trigger
-from deployments.pipeline.context import DeployContext, ServerSpec
+from deployments.pipeline.context import HOST_HEADER, DeployContext, HealthCheck, ServerSpec
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
 from sites.models import Site
@@ -54,6 +54,19 @@ def build_context(deployment: Deployment) -> DeployContext:
         min_free_mb=settings.DEPLOY_MIN_FREE_MB,
         epoch=deployment.epoch,
         forward_only=deployment.trigger == Trigger.WEBHOOK,
+        health_check=_health_check(site),
+    )
+
+
+def _health_check(site: Site) -> HealthCheck | None:
+    """The site's health gate (None when off); the Host header is the site's domain."""
+    if not site.health_check_enabled:
+        return None
+    domain = site.domain.strip()
+    return HealthCheck(
+        path=site.health_check_path, expected_status=site.health_check_status,
+        body_text=site.health_check_body, timeout=float(site.health_check_timeout),
+        host=domain if HOST_HEADER.match(domain) else "", scheme=site.health_check_scheme,
     )
 
 
@@ -79,7 +92,9 @@ def _server_spec(server, site: Site) -> ServerSpec:
     )
     reload = stack.reload if stack.checked and stack.reload else "reload"
     return ServerSpec(name=server.name, target=server_ssh_target(server),
-                      stack_warnings=warnings, reload=reload)
+                      stack_warnings=warnings, reload=reload,
+                      web_address=site.health_check_address or server.host,
+                      web_port=site.health_check_port)
 
 
 def render_env_file(env: dict[str, str]) -> str:

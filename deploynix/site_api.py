@@ -24,6 +24,9 @@ from tenancy.models import Ability
 from tenancy.roles import Cap
 from webhooks.links import webhook_urls
 
+# The hook URLs go just before `created_at`.
+_AT = OWN_FIELDS.index("created_at")
+
 
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
 class WebhookUrlsField(serializers.Field):
@@ -51,7 +54,7 @@ class SiteSerializer(SiteBaseSerializer):
     webhook_urls = WebhookUrlsField()
 
     class Meta(SiteBaseSerializer.Meta):
-        fields = [*OWN_FIELDS[:-1], "webhook_urls", OWN_FIELDS[-1]]  # hook URLs, then created_at
+        fields = [*OWN_FIELDS[:_AT], "webhook_urls", *OWN_FIELDS[_AT:]]
         read_only_fields = fields
 
 

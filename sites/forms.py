@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 
 from servers.models import Server
 from sites import validators as v
-from sites.models import DEFAULT_RELOAD_COMMAND, Site
+from sites.models import (
+    DEFAULT_RELOAD_COMMAND,
+    HEALTH_ADDRESS,
+    HEALTH_BODY,
+    HEALTH_CHECK_FIELDS,
+    HEALTH_PATH,
+    HEALTH_TIMEOUT_MAX,
+    Site,
+)
 
 
 def _lines(text: str) -> list[str]:
@@ -77,6 +85,39 @@ class SiteForm(forms.Form):
         help_text="Only for https:// repositories. Leave empty to keep the current one.",
     )
     remove_https_token = forms.BooleanField(required=False, label="Remove the stored token")
+    # The health check section (site_form.html shows these fields under their own heading).
+    health_check_enabled = forms.BooleanField(
+        label="Gate the switch on a health check", required=False,
+        help_text="Each deploy asks the new release for the path before any switch, and the "
+        "live site after each server's switch; an unhealthy answer keeps the old release.",
+    )
+    health_check_path = forms.CharField(
+        label="Path", max_length=200, initial="/", required=False, validators=[HEALTH_PATH]
+    )
+    health_check_status = forms.IntegerField(
+        label="Expected status", min_value=100, max_value=599, initial=200, required=False
+    )
+    health_check_body = forms.CharField(
+        label="Body must contain", max_length=200, required=False, validators=[HEALTH_BODY],
+        help_text="Optional text the answer must include (searched in its first 64 KiB).",
+    )
+    health_check_timeout = forms.IntegerField(
+        label="Timeout (seconds)", min_value=1, max_value=HEALTH_TIMEOUT_MAX, initial=5,
+        required=False,
+    )
+    health_check_scheme = forms.ChoiceField(
+        label="Scheme", choices=[("http", "http"), ("https", "https")], initial="http",
+        required=False,
+    )
+    health_check_address = forms.CharField(
+        label="Web server address", max_length=253, required=False, validators=[HEALTH_ADDRESS],
+        help_text="Where each server's web server answers the live probe, which runs on the "
+        "server itself (e.g. 127.0.0.1). Empty: the server's address. The Host header is the "
+        "site's domain.",
+    )
+    health_check_port = forms.IntegerField(
+        label="Port", min_value=1, max_value=65535, initial=80, required=False
+    )
 
     def __init__(self, *args, org, site: Site | None = None, **kwargs) -> None:
         if site is not None:
@@ -86,6 +127,14 @@ class SiteForm(forms.Form):
         self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
         if site is None:
             del self.fields["remove_https_token"]
+
+    def general_fields(self) -> list:
+        """The visible fields outside the health check section."""
+        return [f for f in self.visible_fields() if f.name not in HEALTH_CHECK_FIELDS]
+
+    def health_fields(self) -> list:
+        """The health check section's fields, in order."""
+        return [f for f in self.visible_fields() if f.name in HEALTH_CHECK_FIELDS]
 
     def clean_repository_url(self) -> str:
         return v.clean_repository_url(self.cleaned_data["repository_url"])
@@ -124,6 +173,9 @@ class SiteForm(forms.Form):
             )
         except ValidationError as exc:
             self.add_error("shared_dirs", exc)
+        for name in HEALTH_CHECK_FIELDS:  # a field left empty keeps the model's default
+            if name in data and data[name] in (None, ""):
+                data[name] = Site._meta.get_field(name).get_default()
         if data.get("reload_method") == Site.ReloadMethod.PHP_FPM and "reload_command" in data:
             try:
                 v.clean_reload_command(data["reload_command"])
@@ -156,4 +208,5 @@ def initial_for(site: Site) -> dict:
         "reload_method": site.reload_method, "reload_command": shlex.join(site.reload_command),
         "releases_to_keep": site.releases_to_keep, "auto_deploy": site.auto_deploy,
         "repository_host_keys": site.repository_host_keys,
+        **{name: getattr(site, name) for name in HEALTH_CHECK_FIELDS},
     }

@@ -6,6 +6,7 @@ import json
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -14,6 +15,19 @@ from tenancy.crypto import EncryptedTextField
 from tenancy.models import Organization
 
 DEFAULT_RELOAD_COMMAND = ["sudo", "-n", "systemctl", "reload", "php8.2-fpm"]
+HEALTH_CHECK_FIELDS = (
+    "health_check_enabled", "health_check_path", "health_check_status", "health_check_body",
+    "health_check_timeout", "health_check_scheme", "health_check_address", "health_check_port",
+)
+# The health check's bounds (deployments/pipeline/health.py probes with them).
+HEALTH_TIMEOUT_MAX = 30
+HEALTH_PATH = RegexValidator(
+    r"^/[\x21-\x7e]*\Z", "A path starting with /, printable ASCII only (no spaces)."
+)
+HEALTH_BODY = RegexValidator(r"^[^\x00-\x1f\x7f]*\Z", "One line of text, no control characters.")
+HEALTH_ADDRESS = RegexValidator(
+    r"^[A-Za-z0-9.:-]*\Z", "A host name or an IP address (empty: the server's address)."
+)
 
 
 def default_shared_dirs() -> list[str]:
@@ -66,6 +80,26 @@ class Site(models.Model):
     )
     reload_command = models.JSONField(default=default_reload_command, blank=True)
     servers = models.ManyToManyField("servers.Server", related_name="sites")
+    # The health gate: probed on the new release before the switch, and live after it.
+    health_check_enabled = models.BooleanField(default=False)
+    health_check_path = models.CharField(max_length=200, default="/", validators=[HEALTH_PATH])
+    health_check_status = models.PositiveSmallIntegerField(
+        default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
+    )
+    health_check_body = models.CharField(max_length=200, blank=True, validators=[HEALTH_BODY])
+    health_check_timeout = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(HEALTH_TIMEOUT_MAX)]
+    )
+    # How the live probe (run on each server) reaches that server's web server.
+    health_check_scheme = models.CharField(
+        max_length=5, choices=[("http", "http"), ("https", "https")], default="http"
+    )
+    health_check_address = models.CharField(
+        max_length=253, blank=True, validators=[HEALTH_ADDRESS]
+    )
+    health_check_port = models.PositiveIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     webhook_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     auto_deploy = models.BooleanField(default=False)
     deploy_key_public = models.TextField(editable=False)

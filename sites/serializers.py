@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from sites.models import Site
+from sites.models import HEALTH_CHECK_FIELDS, HEALTH_TIMEOUT_MAX, Site
 
 # The site's own fields, in the order the API sends them (deploynix/site_api.py adds its hook
-# URLs before `created_at`).
+# URLs before `created_at`; the health check's fields come last).
 OWN_FIELDS = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
               "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
               "run_migrations", "build_commands", "deploy_script", "reload_method",
               "reload_command", "servers", "auto_deploy", "deploy_key_public",
-              "repository_host_keys", "has_https_token", "created_at"]
+              "repository_host_keys", "has_https_token", "created_at",
+              *HEALTH_CHECK_FIELDS]
 
 
 # The site's own fields; the API sends deploynix/site_api.py's SiteSerializer. (No docstring:
@@ -70,3 +71,20 @@ class SiteInputSerializer(serializers.Serializer):
     repository_host_keys = serializers.CharField(allow_blank=True, required=False)
     https_token = serializers.CharField(allow_blank=True, required=False)
     servers = serializers.ListField(child=serializers.IntegerField(), required=False)
+    health_check_enabled = serializers.BooleanField(required=False)
+    health_check_path = serializers.CharField(max_length=200, required=False)
+    health_check_status = serializers.IntegerField(min_value=100, max_value=599, required=False)
+    health_check_body = serializers.CharField(
+        max_length=200, allow_blank=True, trim_whitespace=False, required=False,
+        help_text="Text the answer's body must contain (empty: any body).",
+    )
+    health_check_timeout = serializers.IntegerField(
+        min_value=1, max_value=HEALTH_TIMEOUT_MAX, required=False, help_text="Seconds."
+    )
+    health_check_scheme = serializers.ChoiceField(choices=["http", "https"], required=False)
+    health_check_address = serializers.CharField(
+        max_length=253, allow_blank=True, required=False,
+        help_text="Where each server's web server answers the live probe (empty: the server's "
+        "address).",
+    )
+    health_check_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)

@@ -19,9 +19,11 @@ Behaviour worth knowing on the Django side:
   is scanned (ssh-keyscan) and trusted for this deployment only, and each key is
   reported as an 'info' line "repository host key not pinned, trusting on first use:
   <known_hosts line>" so the Django side can offer to pin it.
-- A failure at or after the switch (activate, reload, restart_workers) switches every
-  switched server back and reloads it; only `cleanup` failing leaves the deploy
-  succeeded (its step is reported failed).
+- A failure at or after the switch (activate, reload, health_check_live, restart_workers)
+  switches every switched server back and reloads it; only `cleanup` failing leaves the
+  deploy succeeded (its step is reported failed). With a health check (ctx.health_check)
+  the new release is probed before any switch, each server live after its own
+  (deployments/pipeline/health.py).
 - Besides DEPLOY_STEPS/ROLLBACK_STEPS, a failed run reports the undo steps
   `switch_back`, `reload` and `discard_release`.
 """

@@ -16,6 +16,8 @@ from servers.ssh import SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# A Host header value: a name or address, optionally with a port (never a line break).
+HOST_HEADER = re.compile(r"^[A-Za-z0-9.:\[\]-]{0,253}\Z")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,36 @@ class ServerSpec:
     target: SSHTarget
     stack_warnings: tuple[str, ...] = ()
     reload: str = "reload"  # 'reload' | 'skip'
+    # Where this server's own web server answers the post-switch health probe (which runs
+    # on the server itself, so loopback or the server's address both work).
+    web_address: str = "127.0.0.1"
+    web_port: int = 80
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """What a healthy release answers (deployments/pipeline/health.py probes it).
+
+    `host` is the Host header (the site's domain; "" sends the address); `timeout` bounds
+    the whole request, in seconds.
+    """
+
+    path: str = "/"
+    expected_status: int = 200
+    body_text: str = ""
+    timeout: float = 5.0
+    host: str = ""
+    scheme: str = "http"  # 'http' | 'https' (the certificate is not checked: see health.py)
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/") or any(c in self.path for c in " \r\n\t"):
+            raise ValueError(f"health check path must start with / (no spaces): {self.path!r}")
+        if not HOST_HEADER.match(self.host):
+            raise ValueError(f"health check host must be a host name: {self.host!r}")
+        if self.scheme not in ("http", "https"):
+            raise ValueError(f"health check scheme must be http or https: {self.scheme!r}")
+        if not 0 < self.timeout <= 60:
+            raise ValueError(f"health check timeout must be in (0, 60] s: {self.timeout!r}")
 
 
 @dataclass(frozen=True)
@@ -73,6 +105,8 @@ class DeployContext:
     epoch: int = 0
     # Deploy only the branch tip or a descendant of the live commit (a git push: never back).
     forward_only: bool = False
+    # Probed before the switch (the new release) and after it (the live site); None: no gate.
+    health_check: HealthCheck | None = None
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would

@@ -1,7 +1,8 @@
 """Runs a pipeline (steps.py) on every server of a deployment, and undoes it on failure.
 
 Order: the steps before the switch step on all servers in parallel (each with its
-own connection); the switch one server at a time; then the remaining steps per
+own connection); the switch, with the steps that go with it (steps.WITH_SWITCH: reload
+and the live health check), one server at a time; then the remaining steps per
 server. The first failure stops everything still running (the remote command is
 killed), then: servers already switched are switched back and reloaded, and
 ON_FAILURE runs on every server, best effort. Cancellation and the overall
@@ -67,9 +68,12 @@ class Run:
     def __init__(self, ctx: DeployContext, sink: Sink, pipeline: Sequence[Step]) -> None:
         self.ctx, self.sink = ctx, sink
         switch_at = next(i for i, step in enumerate(pipeline) if step in steps.SWITCH_STEPS)
+        end = switch_at + 1
+        while end < len(pipeline) and pipeline[end] in steps.WITH_SWITCH:
+            end += 1
         self.before = tuple(pipeline[:switch_at])
-        self.switch = pipeline[switch_at]
-        self.after = tuple(pipeline[switch_at + 1 :])
+        self.switching = tuple(pipeline[switch_at:end])  # the switch and what goes with it
+        self.after = tuple(pipeline[end:])
         resolver = CommitResolver()
         self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
         self.current_step = ""
@@ -135,7 +139,7 @@ class Run:
     async def _forward(self) -> None:
         await _all_or_none([self._steps(s, self.before) for s in self.sessions])
         for session in self.sessions:  # one at a time: a failure leaves the rest untouched
-            await self._step(session, self.switch)
+            await self._steps(session, self.switching)
         await _all_or_none([self._steps(s, self.after) for s in self.sessions])
 
     async def _steps(self, session: ServerSession, pipeline: Sequence[Step]) -> None:

@@ -13,9 +13,10 @@ import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
 
-from deployments.pipeline import commands, facts, git, lock
+from deployments.pipeline import commands, facts, git, health, lock
+from deployments.pipeline.actions import Command
 from deployments.pipeline.commit import not_found
-from deployments.pipeline.context import FULL_SHA, Paths
+from deployments.pipeline.context import FULL_SHA, HealthCheck, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
 SKIPPED = "skipped"
@@ -23,6 +24,10 @@ SKIPPED = "skipped"
 TOFU_NOTE = "repository host key not pinned, trusting on first use: "
 # How long a cancelled switch (one short command) may take to end, see activate.
 SWITCH_GRACE = 10.0
+# A probe ends by itself within its timeout (curl --max-time); this is the guard on top,
+# which also covers starting PHP's built-in server for the pre-switch probe.
+PROBE_SLACK = 10.0
+ROLLED_BACK = "health check failed after switch; rolled back"
 Step = Callable[[ServerSession], Awaitable[str | None]]
 
 
@@ -137,6 +142,30 @@ async def stack_check(s: ServerSession) -> None:
         await s.note(f"stack check: {warning}")
 
 
+async def health_check(s: ServerSession) -> str | None:
+    """Before any switch: probe the NEW release on this server where no user can see it
+    (health.probe_release); an unhealthy answer fails the deployment, nothing switches."""
+    check = s.ctx.health_check
+    if check is None:
+        return SKIPPED
+    reason = await _probe(s, check, health.probe_release(s.ctx, check), "release")
+    if reason:
+        raise StepFailed(f"health check failed before the switch: {reason}")
+    return None
+
+
+async def health_check_live(s: ServerSession) -> str | None:
+    """Right after this server's switch (and reload): probe the live site through its web
+    server; an unhealthy answer switches it back, and every server switched before it."""
+    check = s.ctx.health_check
+    if check is None:
+        return SKIPPED
+    reason = await _probe(s, check, health.probe_live(check, s.spec), "live")
+    if reason:
+        raise StepFailed(f"{ROLLED_BACK}: {reason}")
+    return None
+
+
 async def reload(s: ServerSession) -> str | None:
     """Reload PHP (php-fpm or Octane) so new requests run the new code, unless the stack check
     found a PHP-FPM reload would drop requests on this server and is not needed."""
@@ -192,14 +221,20 @@ async def switch_back(s: ServerSession) -> None:
 
 DEPLOY: tuple[Step, ...] = (
     prepare, fetch_code, link_shared, write_env, install, migrate, build_assets, optimize,
-    custom_script, stack_check, activate, reload, restart_workers, cleanup,
+    custom_script, stack_check, health_check, activate, reload, health_check_live,
+    restart_workers, cleanup,
 )  # fmt: skip
 ON_FAILURE: tuple[Step, ...] = (stop_processes, discard_release)
-ROLLBACK: tuple[Step, ...] = (check_release, activate_release, reload, restart_workers)
+ROLLBACK: tuple[Step, ...] = (
+    check_release, activate_release, reload, health_check_live, restart_workers,
+)  # fmt: skip
 
 # The step that switches `current`: everything before it runs on all servers in
 # parallel; it runs one server at a time; failing at or after it switches back.
 SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
+# Steps right after the switch that run with it, one server at a time: a server is live,
+# reloaded and found healthy before the next one switches.
+WITH_SWITCH: frozenset[Step] = frozenset({reload, health_check_live})
 SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
 # Once the release is live everywhere, a failing cleanup is reported but undoes nothing.
 BEST_EFFORT: frozenset[Step] = frozenset({cleanup})
@@ -244,6 +279,24 @@ def _switched(task: asyncio.Future[list[str]]) -> bool:
         return True
     error = task.exception()
     return error is None or not (isinstance(error, StepFailed) and error.exit_code is not None)
+
+
+async def _probe(s: ServerSession, check: HealthCheck, command: Command, what: str) -> str:
+    """Run one probe, log its answer (status, elapsed ms, first body lines); why unhealthy."""
+    try:
+        async with asyncio.timeout(check.timeout + PROBE_SLACK):
+            answer = health.parse(await s.report(command))
+    except TimeoutError:
+        answer = health.ProbeAnswer(None, round((check.timeout + PROBE_SLACK) * 1000),
+                                    error="the probe did not end")
+    reason = health.verdict(check, answer)
+    await s.note(f"health check ({what}) on {s.name}: {answer.summary()} "
+                 f"{'FAILED' if reason else 'ok'}")
+    for line in answer.first_lines():
+        await s.note(f"  | {line}")
+    if reason and answer.first_lines():
+        reason += "\n" + "\n".join(answer.first_lines())
+    return reason
 
 
 async def _repository_host_keys(s: ServerSession) -> tuple[str, ...]:

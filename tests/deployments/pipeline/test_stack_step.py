@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.ssh]
 
 
 def test_it_checks_the_stack_right_before_the_switch():
-    assert DEPLOY_STEPS.index("stack_check") == DEPLOY_STEPS.index("activate") - 1
+    between = DEPLOY_STEPS[DEPLOY_STEPS.index("stack_check") + 1 : DEPLOY_STEPS.index("activate")]
+    assert between == ("health_check",)  # only the health gate's probe of the new release
 
 
 def test_it_shows_the_stack_warnings_before_activating(site):
