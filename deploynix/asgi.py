@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (session auth, origin
-check)."""
+"""ASGI entry point: HTTP through Django behind the body limits, WebSockets through Channels
+(session auth, origin check)."""
 
 import os
 
@@ -13,11 +13,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from deploynix import daphne_guard  # noqa: E402
+from deploynix.bodylimit import BodyLimitMiddleware  # noqa: E402
 from deploynix.routing import websocket_urlpatterns  # noqa: E402
+
+# daphne buffers a whole body before calling us: refuse oversized ones inside it too.
+daphne_guard.install()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -298,6 +298,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Transport limits (docs/security.md, "Transport"). Request bodies over these are refused with
+# 413 before they are read (deploynix/bodylimit.py, deploynix/daphne_guard.py); Django's own
+# form-data limit follows the same number.
+MAX_BODY_BYTES = env_int("DEPLOYNIX_MAX_BODY_BYTES", 2_621_440, minimum=1024)
+WEBHOOK_MAX_BODY_BYTES = env_int("DEPLOYNIX_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
 # Deployment behaviour (defaults that a site can override where noted).
 DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
 DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
