@@ -186,7 +186,16 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": [{
+                "address": REDIS_URL,
+                # Each socket's receive loop blocks on Redis for up to 5 s (channels_redis
+                # brpop_timeout). redis-py's own 5 s default socket timeout ended that read
+                # first, and daphne closed every idle socket with 1011 after ~5.3 s: the read
+                # timeout must outlast the blocking read.
+                "socket_timeout": 30,
+                "socket_connect_timeout": 5,
+                "socket_keepalive": True,
+            }],
             "prefix": f"{REDIS_PREFIX}:asgi",
             # Defaults (100 messages, 60 s) are too small for a burst of log batches.
             "capacity": 2000,
