@@ -3,7 +3,7 @@
 `MemberSocket` is the base of every member-only socket: it authorizes with the same access
 functions as the views (`membership_get` + `Cap.VIEW`), refuses the handshake of anyone else
 (no frame is ever sent to them), and re-checks access every few seconds, so a removed member,
-a lowered role or a logged-out session stops receiving frames within seconds.
+a lowered role, a logged-out session or a changed password stops receiving frames within seconds.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import get_user
 from django.http import Http404
 
 from tenancy.access import membership_get
@@ -39,14 +40,17 @@ def viewer_membership(user: Any, org_slug: str) -> Membership | None:
 
 
 def session_user(session_key: str | None) -> Any:
-    """The active user a session belongs to right now (None once logged out or deactivated)."""
+    """The active user a session belongs to right now: None once the session is logged out or
+    deleted, the user deactivated, or the password changed since the session logged in.
+
+    The same check as every HTTP request (`django.contrib.auth.get_user`, which reads only
+    `request.session`): the session's auth hash must match the user's current password.
+    """
     if not session_key:
         return None
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user_id = store.get(SESSION_KEY)
-    if user_id is None:
-        return None
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    user = get_user(SimpleNamespace(session=store))
+    return user if user.is_authenticated else None
 
 
 def still_allowed(session_key: str | None, org_slug: str) -> bool:
