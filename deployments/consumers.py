@@ -86,7 +86,8 @@ class DeploymentLogConsumer(MemberSocket):
         self.deployment_id = deployment.pk
         self.last_seq = after_seq(self.scope.get("query_string", b""))
         await self.join(deployment_group(deployment.pk))
-        await self.accept()
+        if not await self.accept_member(deployment.organization_id):
+            return True  # accepted and closed: too many sockets
         # A status change that happened while this browser was disconnected is not replayed
         # by the group: say where the deployment stands now (read after joining the group).
         for frame in await database_sync_to_async(current_state)(deployment.pk):

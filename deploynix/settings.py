@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
 MAX_BODY_BYTES = env_int("DEPLOYNIX_MAX_BODY_BYTES", 2_621_440, minimum=1024)
 WEBHOOK_MAX_BODY_BYTES = env_int("DEPLOYNIX_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# Live sockets open at once per user and per organization (tenancy/socket_slots.py).
+WS_MAX_PER_USER = env_int("DEPLOYNIX_WS_MAX_PER_USER", 20, minimum=1)
+WS_MAX_PER_ORG = env_int("DEPLOYNIX_WS_MAX_PER_ORG", 200, minimum=1)
 
 # Deployment behaviour (defaults that a site can override where noted).
 DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
