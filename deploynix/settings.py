@@ -322,6 +322,8 @@ DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
 DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
 DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
+# Stored log per deployment; past half of it each step keeps its last lines (deployments/log_cap.py)
+DEPLOY_LOG_MAX_BYTES = env_int("DEPLOYNIX_LOG_MAX_BYTES", 10_000_000, minimum=200_000)
 
 # Celery settings that follow from the deployment limits just above (the rest: # Celery).
 # The watchdog's tick follows its window; its messages expire before the next tick.
