@@ -94,6 +94,7 @@ class DeploymentLogConsumer(MemberSocket):
         self.last_seq = after_seq(self.scope.get("query_string", b""))
         self.outbox: list[LogLinePayload] = []
         self.outbox_sender: asyncio.Task | None = None
+        self.outbox_lock = asyncio.Lock()  # one sender at a time keeps the frames in seq order
         self.last_frame_at = 0.0
         await self.join(deployment_group(deployment.pk))
         if not await self.accept_member(deployment.organization_id):
@@ -148,10 +149,11 @@ class DeploymentLogConsumer(MemberSocket):
     async def send_outbox(self, delay: float = 0.0) -> None:
         if delay:
             await asyncio.sleep(delay)
-        lines, self.outbox = self.outbox, []
-        if lines:
-            self.last_frame_at = asyncio.get_running_loop().time()
-            await self.send_lines(lines)
+        async with self.outbox_lock:
+            lines, self.outbox = self.outbox, []
+            if lines:
+                self.last_frame_at = asyncio.get_running_loop().time()
+                await self.send_lines(lines)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "outbox_sender", None) is not None:
@@ -159,7 +161,9 @@ class DeploymentLogConsumer(MemberSocket):
         await super().disconnect(code)
 
     async def step_status(self, event: dict) -> None:
+        await self.send_outbox()  # the lines before a status change arrive before it
         await self.send_json(event)
 
     async def deployment_status(self, event: dict) -> None:
+        await self.send_outbox()
         await self.send_json(event)

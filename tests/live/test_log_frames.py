@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
+from deployments.events import send_status
 from tests.fixtures.live import broadcast_lines, store_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -39,3 +40,15 @@ async def test_a_line_after_a_quiet_moment_goes_out_at_once(cast, deployment, ws
     await broadcast_lines(deployment.pk, [line])
     frame = await socket.receive_json_from(timeout=0.5)
     assert [ln["seq"] for ln in frame["lines"]] == [1]
+
+
+async def test_queued_lines_arrive_before_the_status_change_after_them(cast, deployment,
+                                                                        ws_open):
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    stored = await sync_to_async(store_lines)(deployment, ["a", "b", "c"])
+    for line in stored:  # the second and third wait for the next frame slot
+        await broadcast_lines(deployment.pk, [line])
+    deployment.status = "succeeded"
+    await send_status(deployment)
+    frames = [await socket.receive_json_from(timeout=5) for _ in range(3)]
+    assert [frame["type"] for frame in frames] == ["log.batch", "log.batch", "deployment.status"]
