@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 from deployments.events import send_status
 from tests.fixtures.live import session_cookie
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 IDLE_SECONDS = 60
 
