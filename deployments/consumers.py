@@ -8,6 +8,7 @@ broadcasts, so a gap in the live stream (a dropped batch) is always readable fro
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -72,9 +73,15 @@ def after_seq(query_string: bytes) -> int:
 
 
 class DeploymentLogConsumer(MemberSocket):
-    """Stored then live log lines of one deployment, each seq exactly once, in order."""
+    """Stored then live log lines of one deployment, each seq exactly once, in order.
+
+    Live lines are coalesced: at most one frame (of up to chunk_size lines) per frame_interval,
+    so a flood of small batches from the sink does not become a flood of frames; a line that
+    comes after a quiet moment still goes out at once.
+    """
 
     chunk_size = 500
+    frame_interval = 0.1
 
     async def open(self) -> bool:
         deployment_id = self.scope["url_route"]["kwargs"]["deployment_id"]
@@ -85,8 +92,13 @@ class DeploymentLogConsumer(MemberSocket):
             return False
         self.deployment_id = deployment.pk
         self.last_seq = after_seq(self.scope.get("query_string", b""))
+        self.outbox: list[LogLinePayload] = []
+        self.outbox_sender: asyncio.Task | None = None
+        self.outbox_lock = asyncio.Lock()  # one sender at a time keeps the frames in seq order
+        self.last_frame_at = 0.0
         await self.join(deployment_group(deployment.pk))
-        await self.accept()
+        if not await self.accept_member(deployment.organization_id):
+            return True  # accepted and closed: too many sockets
         # A status change that happened while this browser was disconnected is not replayed
         # by the group: say where the deployment stands now (read after joining the group).
         for frame in await database_sync_to_async(current_state)(deployment.pk):
@@ -112,19 +124,46 @@ class DeploymentLogConsumer(MemberSocket):
         for start in range(0, len(lines), self.chunk_size):
             chunk = lines[start : start + self.chunk_size]
             await self.send_json({"type": "log.batch", "lines": [live_line(ln) for ln in chunk]})
-            self.last_seq = chunk[-1]["seq"]
+            self.last_seq = max(self.last_seq, chunk[-1]["seq"])  # never back over the outbox
 
     async def log_batch(self, event: dict) -> None:
         lines = [line for line in event["lines"] if line["seq"] > self.last_seq]
         if lines and lines[0]["seq"] > self.last_seq + 1:
-            # A batch never reached us (full channel, Redis hiccup): read the gap back.
+            # A batch never reached us (full channel, Redis hiccup): read the gap back, after
+            # what is already queued, so the browser still gets every seq in order.
+            await self.send_outbox()
             await self.send_stored(before=lines[0]["seq"])
             lines = [line for line in lines if line["seq"] > self.last_seq]
         if lines:
-            await self.send_lines(lines)
+            self.outbox.extend(lines)
+            self.last_seq = lines[-1]["seq"]
+            self.schedule_outbox()
+
+    def schedule_outbox(self) -> None:
+        """Send the queued lines once frame_interval has passed since the last frame."""
+        if self.outbox_sender is None or self.outbox_sender.done():
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self.last_frame_at + self.frame_interval - loop.time())
+            self.outbox_sender = asyncio.create_task(self.send_outbox(delay))
+
+    async def send_outbox(self, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        async with self.outbox_lock:
+            lines, self.outbox = self.outbox, []
+            if lines:
+                self.last_frame_at = asyncio.get_running_loop().time()
+                await self.send_lines(lines)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "outbox_sender", None) is not None:
+            self.outbox_sender.cancel()
+        await super().disconnect(code)
 
     async def step_status(self, event: dict) -> None:
+        await self.send_outbox()  # the lines before a status change arrive before it
         await self.send_json(event)
 
     async def deployment_status(self, event: dict) -> None:
+        await self.send_outbox()
         await self.send_json(event)

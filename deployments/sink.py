@@ -1,7 +1,8 @@
 """DeploymentSink: where the pipeline's output becomes numbered, redacted, stored, broadcast lines.
 
-Order of duties for every line: number it (`seq`, gapless per deployment), redact secret
-values, buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
+Order of duties for every line: redact secret values, let the log's byte cap keep it or hold
+it for the step's tail (deployments/log_cap.py), number what is kept (`seq`, gapless per
+deployment), buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
 boundaries) persist with one COPY (bulk INSERT) and only then broadcast the batch. A browser that
 reconnects asks for `seq > last` and finds every line it missed in the database.
 
@@ -19,11 +20,13 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from deployments import events
 from deployments.dbretry import DatabaseRetry
+from deployments.log_cap import LogCap
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
 
 logger = logging.getLogger(__name__)
@@ -57,8 +60,9 @@ class DeploymentSink:
     POLL_INTERVAL = 0.5
     HEARTBEAT_INTERVAL = 2.0
 
-    def __init__(self, *, deployment_id: int, secrets=()) -> None:
+    def __init__(self, *, deployment_id: int, secrets=(), max_log_bytes: int | None = None) -> None:
         self.deployment_id = deployment_id
+        self._cap = LogCap(max_log_bytes or settings.DEPLOY_LOG_MAX_BYTES)
         self.group = events.deployment_group(deployment_id)
         self._secrets = secrets_to_redact(secrets)
         self._seq = 0
@@ -76,11 +80,15 @@ class DeploymentSink:
     # -- the contract --------------------------------------------------------------------
 
     async def line(self, server: str, stream: str, text: str, ts: float) -> None:
-        """Number, redact and buffer one line; a full buffer is flushed without waiting for it."""
-        self._seq += 1
-        self._pending.append(
-            (self._seq, server[:100], stream[:4], self.redact(_storable(text)), ts)
-        )
+        """Redact one line and let the log's byte cap decide what to store now (deployments/
+        log_cap.py); number and buffer that. A full buffer is flushed without waiting for it."""
+        entry = (server[:100], stream[:4], self.redact(_storable(text)), ts)
+        await self._append(self._cap.admit(entry))
+
+    async def _append(self, entries: list) -> None:
+        for server, stream, text, ts in entries:
+            self._seq += 1
+            self._pending.append((self._seq, server, stream, text, ts))
         if len(self._pending) >= self.MAX_PENDING:
             await self.flush()  # the database is far behind: slow the producer down
         elif len(self._pending) >= self.FLUSH_LINES and self._flusher_idle():
@@ -90,6 +98,7 @@ class DeploymentSink:
 
     async def step_started(self, step: str, server: str) -> None:
         """Record a running DeploymentStep (after flushing the previous step's lines)."""
+        await self._append(self._cap.release(server[:100]))
         await self.flush()
         self._order += 1
         pk = await self._db.arun(
@@ -103,6 +112,7 @@ class DeploymentSink:
         self, step: str, server: str, status: str, exit_code: int | None, error: str = ""
     ) -> None:
         """Close the step's row (or record it whole, for a step that never started)."""
+        await self._append(self._cap.release(server[:100]))
         await self.flush()
         now, error = timezone.now(), self.redact(error or "")
         pk = self._open_steps.pop((step, server), None)
@@ -183,6 +193,7 @@ class DeploymentSink:
             await asyncio.gather(self._background, return_exceptions=True)
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._append(self._cap.release())
         await self.flush()
 
     def _flusher_idle(self) -> bool:

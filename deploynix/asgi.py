@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (session auth, origin
-check)."""
+"""ASGI entry point: HTTP through Django behind the body limits, WebSockets through Channels
+(exact origin check, session auth)."""
 
 import os
 
@@ -11,14 +11,19 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from deploynix import daphne_guard  # noqa: E402
+from deploynix.bodylimit import BodyLimitMiddleware  # noqa: E402
 from deploynix.routing import websocket_urlpatterns  # noqa: E402
+from deploynix.ws_origin import OriginValidator  # noqa: E402
+
+# daphne buffers a whole body before calling us: refuse oversized ones inside it too.
+daphne_guard.install()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "http": BodyLimitMiddleware(django_asgi_app),
+        "websocket": OriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

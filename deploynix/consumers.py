@@ -17,7 +17,8 @@ class OrgStatusConsumer(MemberSocket):
         if membership is None:
             return False
         await self.join(org_group(membership.organization_id))
-        await self.accept()
+        if not await self.accept_member(membership.organization_id):
+            return True  # accepted and closed: too many sockets
         self.watch_access(slug)
         return True
 

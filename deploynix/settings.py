@@ -191,7 +191,16 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": [{
+                "address": REDIS_URL,
+                # Each socket's receive loop blocks on Redis for up to 5 s (channels_redis
+                # brpop_timeout). redis-py's own 5 s default socket timeout ended that read
+                # first, and daphne closed every idle socket with 1011 after ~5.3 s: the read
+                # timeout must outlast the blocking read.
+                "socket_timeout": 30,
+                "socket_connect_timeout": 5,
+                "socket_keepalive": True,
+            }],
             "prefix": f"{REDIS_PREFIX}:asgi",
             # Defaults (100 messages, 60 s) are too small for a burst of log batches.
             "capacity": 2000,
@@ -296,6 +305,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Every operation documents the error answers it can give (400, 401, 403, 404, 413).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenancy.api.schema.document_error_responses",
+    ],
     # Servers and deployments both have a `status` field; name their enums apart.
     "ENUM_NAME_OVERRIDES": {
         "ServerStatusEnum": "servers.models.ServerStatus",
@@ -303,11 +317,23 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Transport limits (docs/security.md, "Transport"). Request bodies over these are refused with
+# 413 before they are read (deploynix/bodylimit.py, deploynix/daphne_guard.py); Django's own
+# form-data limit follows the same number.
+MAX_BODY_BYTES = env_int("DEPLOYNIX_MAX_BODY_BYTES", 2_621_440, minimum=1024)
+WEBHOOK_MAX_BODY_BYTES = env_int("DEPLOYNIX_WEBHOOK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# Live sockets open at once per user and per organization (tenancy/socket_slots.py).
+WS_MAX_PER_USER = env_int("DEPLOYNIX_WS_MAX_PER_USER", 20, minimum=1)
+WS_MAX_PER_ORG = env_int("DEPLOYNIX_WS_MAX_PER_ORG", 200, minimum=1)
+
 # Deployment behaviour (defaults that a site can override where noted).
 DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
 DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
 DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
+# Stored log per deployment; past half of it each step keeps its last lines (deployments/log_cap.py)
+DEPLOY_LOG_MAX_BYTES = env_int("DEPLOYNIX_LOG_MAX_BYTES", 10_000_000, minimum=200_000)
 
 # Celery settings that follow from the deployment limits just above (the rest: # Celery).
 # The watchdog's tick follows its window; its messages expire before the next tick.

@@ -8,6 +8,9 @@
 
   var STREAM_CLASSES = { out: "ln", err: "ln err", info: "ln step" };
   var CLOSE_ACCESS_REVOKED = 4403;
+  // Too many live sockets for this user or organization (tenancy/consumers.py): retry slowly.
+  var CLOSE_TOO_MANY_SOCKETS = 4429;
+  var TOO_MANY_RETRY_MS = 30000;
   var FINISHED = ["succeeded", "failed", "cancelled"];
 
   function lineElement(line) {
@@ -112,6 +115,7 @@
       if (event.code === CLOSE_ACCESS_REVOKED) { self.stopped = true; }
       self.box.setAttribute("data-connection", self.stopped ? "closed" : "reconnecting");
       if (!self.stopped) {
+        if (event.code === CLOSE_TOO_MANY_SOCKETS) { self.delay = TOO_MANY_RETRY_MS; }
         // Back off (0.5 s doubling to 5 s) so a restarting server is not hammered.
         setTimeout(function () { self.connect(); }, self.delay);
         self.delay = Math.min(self.delay * 2, 5000);

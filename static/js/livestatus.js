@@ -7,6 +7,9 @@
   "use strict";
 
   var CLOSE_ACCESS_REVOKED = 4403;
+  // Too many live sockets for this user or organization (tenancy/consumers.py): retry slowly.
+  var CLOSE_TOO_MANY_SOCKETS = 4429;
+  var TOO_MANY_RETRY_MS = 30000;
 
   function label(status) { return status.charAt(0).toUpperCase() + status.slice(1); }
 
@@ -33,6 +36,7 @@
       socket.onclose = function (event) {
         if (event.code === CLOSE_ACCESS_REVOKED) { element.setAttribute("data-connection", "closed"); return; }
         element.setAttribute("data-connection", "reconnecting");
+        if (event.code === CLOSE_TOO_MANY_SOCKETS) { delay = TOO_MANY_RETRY_MS; }
         setTimeout(connect, delay);  // back off: 0.5 s doubling to 5 s
         delay = Math.min(delay * 2, 5000);
       };

@@ -20,6 +20,48 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
                                                    token_prefix="Bearer")
 
 
+# The answers every operation can give besides its own: a body the serializers refuse (400), no
+# or a bad token (401), an ability or role short of the operation (403), an object outside the
+# token's organization (404), a body over the transport limit (413, deploynix/bodylimit.py).
+ERROR_RESPONSES = {
+    "400": ("Invalid input: field names with their errors, or `detail`.", "ValidationError"),
+    "401": ("No token, or an unknown, expired or revoked one.", "ErrorDetail"),
+    "403": ("The token lacks the ability, or its user the role.", "ErrorDetail"),
+    "404": ("No such object in the token's organization.", "ErrorDetail"),
+    "413": ("The request body is larger than the configured limit.", "ErrorDetail"),
+}
+ERROR_SCHEMAS = {
+    "ErrorDetail": {
+        "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"],
+    },
+    "ValidationError": {
+        "type": "object",
+        "additionalProperties": {"oneOf": [
+            {"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "object"},
+        ]},
+    },
+}
+
+
+def document_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: add ERROR_RESPONSES to every operation that does
+    not describe them itself, so clients (and schemathesis) know every status they can get."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for item in result.get("paths", {}).values():
+        for method in HTTP_METHODS:
+            responses = item.get(method, {}).get("responses")
+            if responses is None:
+                continue
+            for status, (description, schema) in ERROR_RESPONSES.items():
+                responses.setdefault(status, {
+                    "description": description,
+                    "content": {"application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{schema}"},
+                    }},
+                })
+    return result
+
+
 def api_endpoints(schema: dict) -> list[dict]:
     """Flatten an OpenAPI document into rows (path, method, summary, auth) for the docs page."""
     rows = []
