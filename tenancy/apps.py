@@ -6,3 +6,10 @@ class TenancyConfig(AppConfig):
     # The label the models were created under: keeps migrations, tables and AUTH_USER_MODEL.
     label = "deploynix"
     verbose_name = "Tenancy"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from tenancy.sessions import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="tenancy-session-record")

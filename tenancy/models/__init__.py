@@ -2,6 +2,7 @@
 
 from tenancy.models.audit import AuditEvent
 from tenancy.models.orgs import Invitation, Membership, Organization, User, UserManager
+from tenancy.models.sessions import UserSession
 from tenancy.models.tokens import Ability, ApiToken, ApiTokenQuerySet
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "Organization",
     "User",
     "UserManager",
+    "UserSession",
 ]
