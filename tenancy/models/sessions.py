@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils import timezone
 
 from tenancy.models.orgs import User
+
+# First match wins: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def _first(user_agent: str, table: tuple[tuple[str, str], ...]) -> str:
+    return next((name for marker, name in table if re.search(re.escape(marker), user_agent)), "")
 
 
 class UserSession(models.Model):
@@ -28,3 +40,10 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id} from {self.ip or 'unknown address'}"
+
+    @property
+    def device(self) -> str:
+        """A short "Firefox on Linux" for the session list (the full user agent is its title)."""
+        browser = _first(self.user_agent, _BROWSERS) or "Unknown browser"
+        system = _first(self.user_agent, _SYSTEMS)
+        return f"{browser} on {system}" if system else browser

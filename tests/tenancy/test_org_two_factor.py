@@ -7,7 +7,7 @@ import pytest
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
 from tenancy.services.tokens import api_token_create
-from tenancy.services.two_factor import two_factor_enable, totp_pending
+from tenancy.services.two_factor import totp_pending, two_factor_enable
 from tests.tenancy.otp import totp_code
 
 

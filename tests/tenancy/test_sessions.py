@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tenancy.models import AuditEvent, UserSession
 from tests.tenancy.logins import logged_in
 
