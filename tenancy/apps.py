@@ -8,8 +8,9 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from tenancy.sessions import on_user_logged_in
+        from tenancy.sessions import on_user_logged_in, on_user_logged_out
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="tenancy-session-record")
+        user_logged_out.connect(on_user_logged_out, dispatch_uid="tenancy-session-forget")

@@ -1,6 +1,7 @@
 """Keeping `UserSession` rows in step with the session store.
 
-A row is written when a user logs in (the `user_logged_in` signal, connected in apps.py) and
+A row is written when a user logs in (the `user_logged_in` signal, connected in apps.py),
+dropped when they log out (`user_logged_out`), and
 its `last_seen_at` is refreshed by the middleware at most once a minute, the time of the last
 refresh kept in the session itself, so a page view costs no extra query. Ending a session deletes
 it from the session store (the browser is logged out on its next request) and drops its row.
@@ -47,6 +48,13 @@ def session_record(request: HttpRequest, user: User) -> None:
 def on_user_logged_in(sender, request: HttpRequest | None, user: User, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         session_record(request, user)
+
+
+def on_user_logged_out(sender, request: HttpRequest | None, user: User | None, **kwargs) -> None:
+    """A logged-out session leaves the list at once (the store forgets it too)."""
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        UserSession.objects.filter(session_key=key).delete()
 
 
 def session_rekey(old_key: str | None, new_key: str | None) -> None:

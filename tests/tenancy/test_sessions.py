@@ -55,3 +55,11 @@ def test_the_current_session_is_not_revoked_by_id(cast, fresh_rate_limits):
 
 def test_the_account_page_needs_a_log_in(client):
     assert client.get("/account/")["Location"].startswith("/login/")
+
+
+def test_logging_out_removes_the_session_from_the_list(cast, fresh_rate_limits):
+    laptop = logged_in(cast.developer, agent="Laptop", address="10.1.1.1")
+    phone = logged_in(cast.developer, agent="Phone", address="10.2.2.2")
+    phone.post("/logout/")
+    assert "Phone" not in laptop.get("/account/").content.decode()
+    assert not UserSession.objects.filter(user_agent="Phone").exists()
