@@ -63,8 +63,8 @@ def session_rekey(old_key: str | None, new_key: str | None) -> None:
         UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
-def sessions_end(rows: Iterable[UserSession]) -> list[str]:
-    """End these sessions in the store and drop their rows; their keys' ids for the audit."""
+def sessions_end(rows: Iterable[UserSession]) -> list[int]:
+    """End these sessions in the store and drop their rows; their row ids, for the audit."""
     ended = []
     for row in rows:
         _store(row.session_key).delete()

@@ -20,11 +20,13 @@ from tenancy.identity import normalize_identity
 class Throttle:
     group: str
     rate_setting: str  # the name of the setting holding the rate ("10/5m")
-    by: str  # "ip", or the POST field holding an e-mail address
+    by: str  # "ip", "user" (the logged-in user), or the POST field holding an e-mail address
 
     def key(self, group: str, request: HttpRequest) -> str:
         if self.by == "ip":
             return request.META.get("REMOTE_ADDR") or ""
+        if self.by == "user":
+            return normalize_identity(request.user.email)
         return normalize_identity(request.POST.get(self.by))
 
     def usage(self, request: HttpRequest, *, increment: bool) -> dict | None:
@@ -33,6 +35,9 @@ class Throttle:
 
 
 LOGIN_PER_ACCOUNT = Throttle("login-account", "LOGIN_RATE_LIMIT", "username")
+# Re-typing the password on the account pages (change it, turn two-factor off, new recovery
+# codes): the same counter as the log-in form, so a stolen session cannot guess the password.
+PASSWORD_CONFIRM = Throttle("login-account", "LOGIN_RATE_LIMIT", "user")
 LOGIN_PER_IP = Throttle("login-ip", "LOGIN_IP_RATE_LIMIT", "ip")
 SIGNUP_PER_IP = Throttle("signup-ip", "SIGNUP_RATE_LIMIT", "ip")
 RESET_PER_IP = Throttle("reset-ip", "PASSWORD_RESET_RATE_LIMIT", "ip")
@@ -51,6 +56,22 @@ def blocked(request: HttpRequest, *throttles: Throttle) -> bool:
 def count_failure(request: HttpRequest, *throttles: Throttle) -> None:
     for throttle in throttles:
         throttle.usage(request, increment=True)
+
+
+def password_checked(request: HttpRequest, form) -> bool:
+    """Validate a form that checks the logged-in user's password, under PASSWORD_CONFIRM.
+
+    False (and the form carries an error) when the account is locked or the form is invalid;
+    an invalid form counts as a failed password.
+    """
+    if blocked(request, PASSWORD_CONFIRM):
+        form.is_valid()
+        form.add_error(None, "Too many wrong passwords. Wait a few minutes and try again.")
+        return False
+    if form.is_valid():
+        return True
+    count_failure(request, PASSWORD_CONFIRM)
+    return False
 
 
 def hit(request: HttpRequest, *throttles: Throttle) -> bool:

@@ -82,16 +82,18 @@ def two_factor_disable(*, actor: Actor, user: User) -> None:
 def two_factor_verify(*, actor: Actor, user: User, code: str) -> bool:
     """Check a log-in code: six digits from the app, or an unused recovery code (then spent).
 
-    Not atomic on purpose: django-otp's throttle (a growing delay after each wrong code, per
-    device) must be stored even when the code is refused.
+    The device row is locked while it checks, so one code cannot pass twice at once. A refused
+    code commits too: django-otp's throttle (a growing delay after each wrong code, per device)
+    must be stored.
     """
     code = code.strip()[:CODE_MAX_LENGTH]
-    if code.isdigit():
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        return device is not None and device.verify_token(code)
-    recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if recovery is None or not recovery.verify_token(recovery_code_digest(code)):
-        return False
-    audit_record(actor=actor, organization=None, verb="account.recovery_code_use", target=user,
-                 after={"left": recovery.token_set.count()})
+    model = TOTPDevice if code.isdigit() else StaticDevice
+    token = code if code.isdigit() else recovery_code_digest(code)
+    with transaction.atomic():
+        device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None or not device.verify_token(token):
+            return False
+        if model is StaticDevice:
+            audit_record(actor=actor, organization=None, verb="account.recovery_code_use",
+                         target=user, after={"left": device.token_set.count()})
     return True

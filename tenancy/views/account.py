@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenancy import throttle
 from tenancy.access import actor_for
 from tenancy.models import AuditEvent, UserSession
 from tenancy.services.account import password_change, sessions_revoke
@@ -49,7 +50,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 def account_password(request: HttpRequest) -> HttpResponse:
     """Change the password (the current one required); this session stays, the others end."""
     form = PasswordChangeForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and throttle.password_checked(request, form):
         actor = actor_for(request)
         user = password_change(actor=actor, form=form)
         old_key = request.session.session_key

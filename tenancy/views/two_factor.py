@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenancy import throttle
 from tenancy.access import actor_for
 from tenancy.forms_account import CodeForm, PasswordConfirmForm
 from tenancy.models import Organization
@@ -31,6 +32,10 @@ def _requiring_org(request: HttpRequest) -> Organization | None:
     return Organization.objects.filter(
         slug=request.GET.get("org", ""), memberships__user=request.user, require_two_factor=True
     ).first()
+
+
+def _errors(form) -> list[str]:
+    return [str(e) for errors in form.errors.values() for e in errors]
 
 
 def _grouped(secret: bytes) -> str:
@@ -69,8 +74,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_off(request: HttpRequest) -> HttpResponse:
     form = PasswordConfirmForm(request.POST, user=request.user)
-    if not form.is_valid():
-        messages.error(request, "Two-factor stays on: that is not your password.")
+    if not throttle.password_checked(request, form):
+        messages.error(request, "Two-factor stays on: " + " ".join(_errors(form)))
         return redirect("account-two-factor")
     two_factor_disable(actor=actor_for(request), user=request.user)
     messages.success(request, "Two-factor authentication is off.")
@@ -82,8 +87,8 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_codes(request: HttpRequest) -> HttpResponse:
     form = PasswordConfirmForm(request.POST, user=request.user)
-    if not form.is_valid() or not has_two_factor(request.user):
-        messages.error(request, "The recovery codes were not changed: that is not your password.")
+    if not has_two_factor(request.user) or not throttle.password_checked(request, form):
+        messages.error(request, "The recovery codes were not changed: " + " ".join(_errors(form)))
         return redirect("account-two-factor")
     codes = recovery_codes_regenerate(actor=actor_for(request), user=request.user)
     return render(request, "account/recovery_codes.html", {"codes": codes})

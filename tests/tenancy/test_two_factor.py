@@ -117,3 +117,17 @@ def test_new_recovery_codes_replace_the_old_ones(cast, client_for, fresh_rate_li
     assert len(new) == 10 and not set(old) & set(new)
     password_step(client, cast.developer)
     assert client.post("/login/code/", {"code": old[0]}).status_code == 400
+
+
+def test_wrong_passwords_on_the_account_pages_lock_like_log_ins(cast, client_for, settings,
+                                                                fresh_rate_limits):
+    # A stolen session must not become a way to guess the password (turn off 2FA, new codes).
+    settings.LOGIN_RATE_LIMIT = "3/24h"
+    client = client_for(cast.developer)
+    enrol(client, cast.developer)
+    for _ in range(3):
+        client.post("/account/two-factor/disable/", {"password": "guess"})
+    client.post("/account/two-factor/disable/", {"password": PASSWORD})
+    assert TOTPDevice.objects.filter(user=cast.developer, confirmed=True).exists()
+    locked = password_step(client, cast.developer)
+    assert locked.status_code == 429
