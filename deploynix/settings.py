@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_otp",
-    "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "tenancy",
     "deploynix",
@@ -192,7 +191,6 @@ SIGNUP_RATE_LIMIT = env_str("DEPLOYNIX_SIGNUP_RATE", "10/h")
 PASSWORD_RESET_RATE_LIMIT = env_str("DEPLOYNIX_PASSWORD_RESET_RATE", "5/h")
 # When on, sign-up needs a pending invitation's link (tenancy/services/signup.py).
 SIGNUP_INVITE_ONLY = env_bool("DEPLOYNIX_SIGNUP_INVITE_ONLY", False)
-OTP_TOTP_ISSUER = "Deploynix"
 
 CHANNEL_LAYERS = {
     "default": {

@@ -1,16 +1,15 @@
 """Reads about a user's second factor, and the organization rule that requires one.
 
-The devices are django-otp's: a TOTP device (an authenticator app) and a static device holding
-the single-use recovery codes. Only a confirmed TOTP device means "two-factor is on".
+Two devices, both on django-otp: an AuthenticatorDevice (the TOTP app, tenancy/models/devices.py)
+and django-otp's static device holding the single-use recovery codes. Only a confirmed
+authenticator means "two-factor is on".
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from tenancy.models import Membership, User
+from tenancy.models import AuthenticatorDevice, Membership, User
 from tenancy.roles import Role
 
 # Roles an organization's "require two-factor" setting applies to.
@@ -18,7 +17,7 @@ TWO_FACTOR_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
 def has_two_factor(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def two_factor_missing(membership: Membership) -> bool:

@@ -1,6 +1,7 @@
 """Two-factor authentication: enrol a TOTP app (confirmed by a code), recovery codes, disable.
 
-Devices are django-otp's. Recovery codes live in a StaticDevice as digests
+The app is our AuthenticatorDevice (tenancy/models/devices.py: django-otp's algorithm and
+throttle, the secret encrypted at rest); recovery codes live in a StaticDevice as digests
 (`tenancy.two_factor.recovery_code_digest`), each deleted when used.
 """
 
@@ -11,10 +12,9 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tenancy.audit import Actor, audit_record
-from tenancy.models import User
+from tenancy.models import AuthenticatorDevice, User
 from tenancy.two_factor import recovery_code_digest
 
 RECOVERY_CODES = 10
@@ -27,10 +27,12 @@ def _recovery_code() -> str:
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
 
 
-def totp_pending(user: User) -> TOTPDevice:
+def totp_pending(user: User) -> AuthenticatorDevice:
     """The unconfirmed TOTP device being set up (created once; reloads show the same secret)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
+    return device or AuthenticatorDevice.objects.create(
+        user=user, name="Authenticator", confirmed=False
+    )
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -46,12 +48,13 @@ def _new_recovery_codes(user: User) -> list[str]:
 @transaction.atomic
 def two_factor_enable(*, actor: Actor, user: User, code: str) -> list[str]:
     """Confirm the pending TOTP device with a code from the app; the new recovery codes. Audited."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    pending = AuthenticatorDevice.objects.select_for_update().filter(user=user, confirmed=False)
+    device = pending.first()
     if device is None:
         raise ValidationError("Start the set-up again: no authenticator is waiting for a code.")
     if not device.verify_token(code.strip()[:CODE_MAX_LENGTH]):
         raise ValidationError("That code is not right. Check the time on your phone and retry.")
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    AuthenticatorDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
@@ -74,7 +77,7 @@ def two_factor_disable(*, actor: Actor, user: User) -> None:
 
     Audited.
     """
-    TOTPDevice.objects.filter(user=user).delete()
+    AuthenticatorDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     audit_record(actor=actor, organization=None, verb="account.two_factor_disable", target=user)
 
@@ -87,7 +90,7 @@ def two_factor_verify(*, actor: Actor, user: User, code: str) -> bool:
     must be stored.
     """
     code = code.strip()[:CODE_MAX_LENGTH]
-    model = TOTPDevice if code.isdigit() else StaticDevice
+    model = AuthenticatorDevice if code.isdigit() else StaticDevice
     token = code if code.isdigit() else recovery_code_digest(code)
     with transaction.atomic():
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()

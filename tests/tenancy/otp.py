@@ -13,7 +13,7 @@ import hmac
 import struct
 import time
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from tenancy.models import AuthenticatorDevice
 
 
 def totp_code(secret: bytes, *, steps_ahead: int = 0, at: float | None = None) -> str:
@@ -31,8 +31,8 @@ def secret_from_text(shown: str) -> bytes:
 
 
 def pending_secret(user) -> bytes:
-    return TOTPDevice.objects.get(user=user, confirmed=False).bin_key
+    return AuthenticatorDevice.objects.get(user=user, confirmed=False).bin_key
 
 
 def confirmed_secret(user) -> bytes:
-    return TOTPDevice.objects.get(user=user, confirmed=True).bin_key
+    return AuthenticatorDevice.objects.get(user=user, confirmed=True).bin_key

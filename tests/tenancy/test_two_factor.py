@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenancy.models import AuditEvent
+from tenancy.models import AuditEvent, AuthenticatorDevice
 from tests.conftest import PASSWORD
 from tests.tenancy.otp import confirmed_secret, pending_secret, totp_code
 
@@ -36,7 +36,7 @@ def test_it_enables_two_factor_only_with_a_right_code(cast, client_for):
     client.get("/account/two-factor/")
     wrong = client.post("/account/two-factor/", {"code": "000000"})
     assert wrong.status_code == 400
-    assert not TOTPDevice.objects.filter(user=cast.developer, confirmed=True).exists()
+    assert not AuthenticatorDevice.objects.filter(user=cast.developer, confirmed=True).exists()
     codes = enrol(client, cast.developer)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert AuditEvent.objects.filter(actor=cast.developer, verb="account.two_factor_enable",
@@ -103,9 +103,9 @@ def test_disabling_needs_the_password(cast, client_for):
     client = client_for(cast.developer)
     enrol(client, cast.developer)
     client.post("/account/two-factor/disable/", {"password": "wrong"})
-    assert TOTPDevice.objects.filter(user=cast.developer, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=cast.developer, confirmed=True).exists()
     client.post("/account/two-factor/disable/", {"password": PASSWORD})
-    assert not TOTPDevice.objects.filter(user=cast.developer).exists()
+    assert not AuthenticatorDevice.objects.filter(user=cast.developer).exists()
     assert AuditEvent.objects.filter(verb="account.two_factor_disable").exists()
 
 
@@ -128,6 +128,16 @@ def test_wrong_passwords_on_the_account_pages_lock_like_log_ins(cast, client_for
     for _ in range(3):
         client.post("/account/two-factor/disable/", {"password": "guess"})
     client.post("/account/two-factor/disable/", {"password": PASSWORD})
-    assert TOTPDevice.objects.filter(user=cast.developer, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=cast.developer, confirmed=True).exists()
     locked = password_step(client, cast.developer)
     assert locked.status_code == 429
+
+
+def test_the_authenticator_secret_is_encrypted_at_rest(cast, client_for):
+    client = client_for(cast.developer)
+    enrol(client, cast.developer)
+    secret = AuthenticatorDevice.objects.get(user=cast.developer).bin_key
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret_hex FROM deploynix_authenticatordevice")
+        (stored,) = cursor.fetchone()
+    assert secret.hex() not in stored and len(secret) == 20
