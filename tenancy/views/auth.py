@@ -38,11 +38,12 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        form = self.get_form()
         if throttle.blocked(request, throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_IP):
-            form.errors.clear()
-            form.add_error(None, TOO_MANY)
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            # An unbound form: a locked account's password is not even checked.
+            form = self.form_class(request, initial={"username": request.POST.get("username")})
+            context = self.get_context_data(form=form, refusal=TOO_MANY)
+            return self.render_to_response(context, status=429)
+        form = self.get_form()
         if not form.is_valid():
             throttle.count_failure(request, throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_IP)
             return self.form_invalid(form)

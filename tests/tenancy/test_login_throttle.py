@@ -8,6 +8,7 @@ counter for the same account; and every successful log-in counted against the cl
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.signals import user_login_failed
 
 from tests.conftest import PASSWORD
 
@@ -71,3 +72,17 @@ def test_a_lock_on_one_account_leaves_the_others_alone(cast, client, settings, f
         client.post("/login/", {"username": cast.viewer.email, "password": "wrong"})
     response = client.post("/login/", {"username": cast.admin.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_a_locked_account_does_not_even_check_the_password(cast, client, settings,
+                                                           fresh_rate_limits):
+    settings.LOGIN_RATE_LIMIT = "1/24h"
+    client.post("/login/", {"username": cast.viewer.email, "password": "wrong"})
+    checked = []
+    user_login_failed.connect(checked.append, dispatch_uid="probe")
+    try:
+        response = client.post("/login/", {"username": cast.viewer.email, "password": "wrong"})
+    finally:
+        user_login_failed.disconnect(dispatch_uid="probe")
+    assert response.status_code == 429 and checked == []
+    assert b"Too many attempts" in response.content
