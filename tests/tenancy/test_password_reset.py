@@ -6,8 +6,11 @@ import re
 
 import pytest
 
+from tenancy.audit import Actor
 from tenancy.models import AuditEvent, User
+from tenancy.services.two_factor import totp_pending, two_factor_enable
 from tests.tenancy.logins import logged_in
+from tests.tenancy.otp import totp_code
 
 pytestmark = pytest.mark.redis
 
@@ -73,3 +76,14 @@ def test_it_is_throttled_per_account(cast, client, settings, mailoutbox, fresh_r
     for n in range(3):
         ask(client, "viewer@acme.test", REMOTE_ADDR=f"10.0.0.{n + 1}")
     assert len(mailoutbox) == 2
+
+
+def test_a_reset_does_not_skip_the_second_factor(cast, client, mailoutbox, fresh_rate_limits):
+    device = totp_pending(cast.viewer)
+    two_factor_enable(actor=Actor(user=cast.viewer), user=cast.viewer,
+                      code=totp_code(device.bin_key))
+    ask(client, "viewer@acme.test")
+    page = client.get(LINK.search(mailoutbox[0].body).group(1), follow=True)
+    client.post(page.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW})
+    response = client.post("/login/", {"username": "viewer@acme.test", "password": NEW})
+    assert response["Location"] == "/login/code/" and "_auth_user_id" not in client.session
