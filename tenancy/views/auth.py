@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -117,8 +118,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc)
             else:
                 return redirect("signup-done")
-    return render(request, "auth/signup.html", {"form": form, "next": safe_next(request)},
-                  status=status)
+    context = {"form": form, "next": safe_next(request),
+               "invite_only": settings.SIGNUP_INVITE_ONLY and not invitation}
+    return render(request, "auth/signup.html", context, status=status)
 
 
 def signup_done(request: HttpRequest) -> HttpResponse:

@@ -114,3 +114,17 @@ def test_the_invitation_page_passes_its_token_to_sign_up(cast, client, mailoutbo
     token = token_from(mailoutbox[0])
     page = client.get(f"/invitations/{token}/").content.decode()
     assert f"/signup/?invitation={token}&amp;next=" in page
+
+
+def test_an_unverified_user_can_ask_for_a_new_link(db, client, mailoutbox, fresh_rate_limits):
+    sign_up(client, "ada@x.test")
+    client.post("/login/", {"username": "ada@x.test", "password": "a long enough passphrase"})
+    client.post("/signup/verify/resend/")
+    assert len(mailoutbox) == 2 and mailoutbox[1].to == ["ada@x.test"]
+    client.get(verify_link(mailoutbox[1]))
+    assert User.objects.get(email="ada@x.test").email_verified
+
+
+def test_invite_only_says_so_on_the_sign_up_page(db, client, settings):
+    settings.SIGNUP_INVITE_ONLY = True
+    assert b"by invitation only" in client.get("/signup/").content
