@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from tenancy.identity import MAX_IDENTITY_LENGTH, normalize_identity
 from tenancy.models import User
+
+PASSWORD_MAX_LENGTH = 256  # hashing a megabyte-long "password" is work for nothing
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with a bounded password (too long: refused before any hashing)."""
+
+    password = forms.CharField(
+        label="Password", strip=False, max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class SignupForm(forms.Form):
@@ -15,7 +26,8 @@ class SignupForm(forms.Form):
 
     name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(max_length=MAX_IDENTITY_LENGTH)
-    password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=256)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False,
+                               max_length=PASSWORD_MAX_LENGTH)
     invitation = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def clean_email(self) -> str:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from tenancy import throttle
 from tenancy.audit import Actor
-from tenancy.forms import SignupForm
+from tenancy.forms import LoginForm, SignupForm
 from tenancy.forms_account import CodeForm
 from tenancy.models import User
 from tenancy.services.signup import signup_request
@@ -37,11 +37,12 @@ TOO_MANY = "Too many attempts. Wait a few minutes and try again."
 class LoginView(auth_views.LoginView):
     template_name = "auth/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         if throttle.blocked(request, throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_IP):
             # An unbound form: a locked account's password is not even checked.
-            form = self.form_class(request, initial={"username": request.POST.get("username")})
+            form = LoginForm(request, initial={"username": request.POST.get("username")})
             context = self.get_context_data(form=form, refusal=TOO_MANY)
             return self.render_to_response(context, status=429)
         form = self.get_form()

@@ -86,3 +86,14 @@ def test_a_locked_account_does_not_even_check_the_password(cast, client, setting
         user_login_failed.disconnect(dispatch_uid="probe")
     assert response.status_code == 429 and checked == []
     assert b"Too many attempts" in response.content
+
+
+def test_an_overlong_password_is_refused_without_hashing(cast, client, fresh_rate_limits):
+    checked = []
+    user_login_failed.connect(checked.append, dispatch_uid="probe")
+    try:
+        response = client.post("/login/", {"username": cast.viewer.email, "password": "x" * 5000})
+    finally:
+        user_login_failed.disconnect(dispatch_uid="probe")
+    assert response.status_code == 200 and checked == []
+    assert b"at most 256 characters" in response.content
