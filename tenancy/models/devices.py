@@ -30,9 +30,10 @@ def new_secret_hex() -> str:
 
 class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
     secret_hex = EncryptedTextField(default=new_secret_hex)
-    # The last time step a code was accepted for: a code never passes twice.
+    # The last time step a code was accepted for: a code never passes twice. No drift is
+    # learnt from a code accepted at the edge of the tolerance (django-otp's OTP_TOTP_SYNC):
+    # one code typed as the step turned would shift the window for good.
     last_t = models.BigIntegerField(default=-1)
-    drift = models.SmallIntegerField(default=0)
 
     class Meta(Device.Meta):
         verbose_name = "authenticator app"
@@ -49,13 +50,14 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _ = self.verify_is_allowed()
         if not allowed:
             return False
-        totp = TOTP(self.bin_key, STEP_SECONDS, 0, DIGITS, self.drift)
+        totp = TOTP(self.bin_key, STEP_SECONDS, 0, DIGITS, 0)
         totp.time = time.time()
         verified = token.isdigit() and totp.verify(int(token), TOLERANCE_STEPS, self.last_t + 1)
         if not verified:
             self.throttle_increment(commit=True)
             return False
-        self.last_t, self.drift = totp.t(), totp.drift
+        # The step of the code that matched (t() counts the matching offset in as drift).
+        self.last_t = totp.t()
         self.throttle_reset(commit=False)
         self.set_last_used_timestamp(commit=False)
         self.save()
