@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_static",
     "tenancy",
     "deploynix",
     "servers",
@@ -92,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenancy.sessions.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -180,12 +183,19 @@ CACHES = {
     }
 }
 RATELIMIT_USE_CACHE = "default"
+# Account throttles (tenancy/throttle.py): failed log-ins per account and (generously, a team
+# may share one NAT address) per address; sign-ups per address; reset e-mails per address/account.
 LOGIN_RATE_LIMIT = env_str("DEPLOYNIX_LOGIN_RATE", "10/5m")
 # Webhook deliveries (webhooks/limits.py): all of them per site and per client address (a git
 # host sends every site's pushes from a few addresses), and bad signatures far more strictly.
 WEBHOOK_RATE_SITE = env_str("DEPLOYNIX_WEBHOOK_RATE_SITE", "120/m")
 WEBHOOK_RATE_IP = env_str("DEPLOYNIX_WEBHOOK_RATE_IP", "600/m")
 WEBHOOK_BAD_SIGNATURE_RATE = env_str("DEPLOYNIX_WEBHOOK_BAD_SIGNATURE_RATE", "10/m")
+LOGIN_IP_RATE_LIMIT = env_str("DEPLOYNIX_LOGIN_IP_RATE", "100/5m")
+SIGNUP_RATE_LIMIT = env_str("DEPLOYNIX_SIGNUP_RATE", "10/h")
+PASSWORD_RESET_RATE_LIMIT = env_str("DEPLOYNIX_PASSWORD_RESET_RATE", "5/h")
+# When on, sign-up needs a pending invitation's link (tenancy/services/signup.py).
+SIGNUP_INVITE_ONLY = env_bool("DEPLOYNIX_SIGNUP_INVITE_ONLY", False)
 
 CHANNEL_LAYERS = {
     "default": {

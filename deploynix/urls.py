@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from deploynix import dashboard
-from tenancy.views import auth, orgs, team
+from tenancy.account_urls import account_patterns, auth_patterns
+from tenancy.views import orgs, team
 
 org_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -20,9 +21,8 @@ org_patterns = [
 
 urlpatterns = [
     path("", orgs.home, name="home"),
-    path("login/", auth.LoginView.as_view(), name="login"),
-    path("logout/", auth.logout, name="logout"),
-    path("signup/", auth.signup, name="signup"),
+    path("", include(auth_patterns)),
+    path("account/", include(account_patterns)),
     path("orgs/new/", orgs.org_create, name="org-create"),
     path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),

@@ -16,10 +16,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from tenancy.audit import Actor, audit_record
 from tenancy.models import AuditEvent, Membership
 from tenancy.roles import Cap, can, capabilities_of
+from tenancy.two_factor import two_factor_missing
 
 M = TypeVar("M", bound=models.Model)
 
@@ -70,9 +73,10 @@ def client_ip(request: HttpRequest) -> str | None:
 def org_view(cap: Cap) -> Callable:
     """Decorate a view taking `org` (a slug) from the URL.
 
-    Anonymous users are sent to log in; non-members get 404; members without `cap` get 403
-    (and a refused POST is audited). The view receives `request.membership`,
-    `request.org` and `request.can`.
+    Anonymous users are sent to log in; non-members get 404; Owners and Admins of an
+    organization that requires two-factor are sent to set it up until they have; members
+    without `cap` get 403 (and a refused POST is audited). The view receives
+    `request.membership`, `request.org` and `request.can`.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -81,6 +85,9 @@ def org_view(cap: Cap) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = membership_get(request.user, org)
+            if two_factor_missing(membership):
+                setup = reverse("account-two-factor")
+                return redirect(f"{setup}?org={membership.organization.slug}")
             if not can(membership.role, cap):
                 if request.method not in ("GET", "HEAD", "OPTIONS"):
                     audit_denied(request, membership, cap)

@@ -24,6 +24,7 @@ from tenancy.access import membership_get
 from tenancy.models import Membership
 from tenancy.roles import Cap, can
 from tenancy.socket_slots import Slot, slot_claim, slot_release, slot_renew
+from tenancy.two_factor import two_factor_missing
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +36,17 @@ TOO_MANY_SOCKETS_REASON = "too many live connections"
 
 
 def viewer_membership(user: Any, org_slug: str) -> Membership | None:
-    """The user's membership in `org_slug` if it may view the organization, else None."""
+    """The user's membership in `org_slug` if it may view the organization, else None.
+
+    Like `org_view`, an Owner or Admin without the two-factor their organization requires may
+    not (tenancy/two_factor.py).
+    """
     try:
         membership = membership_get(user, org_slug)
     except Http404:
         return None
-    return membership if can(membership.role, Cap.VIEW) else None
+    allowed = can(membership.role, Cap.VIEW) and not two_factor_missing(membership)
+    return membership if allowed else None
 
 
 def session_user(session_key: str | None) -> Any:

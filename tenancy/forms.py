@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from tenancy.identity import MAX_IDENTITY_LENGTH, normalize_identity
 from tenancy.models import User
+
+PASSWORD_MAX_LENGTH = 256  # hashing a megabyte-long "password" is work for nothing
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with a bounded password (too long: refused before any hashing)."""
+
+    password = forms.CharField(
+        label="Password", strip=False, max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class SignupForm(forms.Form):
+    """Whether the address already has an account is NOT checked here (services/signup.py)."""
+
     name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
-    organization = forms.CharField(max_length=100, label="Organization name")
+    email = forms.EmailField(max_length=MAX_IDENTITY_LENGTH)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False,
+                               max_length=PASSWORD_MAX_LENGTH)
+    invitation = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists.")
-        return email
+        return normalize_identity(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -30,6 +43,16 @@ class SignupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, finding the account by the one normalized identity."""
+
+    email = forms.EmailField(max_length=MAX_IDENTITY_LENGTH, label="E-mail")
+
+    def get_users(self, email: str):
+        users = User.objects.filter(email=normalize_identity(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
 
 
 class OrganizationForm(forms.Form):

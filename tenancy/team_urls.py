@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenancy.views import audit, team
+from tenancy.views import audit, org_security, team
 
 urlpatterns = [
     path("team/", team.team, name="team"),
@@ -19,4 +19,5 @@ urlpatterns = [
         name="team-invite-revoke",
     ),
     path("audit/", audit.audit_log, name="audit"),
+    path("settings/security/", org_security.org_security, name="org-security"),
 ]

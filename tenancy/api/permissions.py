@@ -9,6 +9,7 @@ from tenancy.audit import Actor, audit_record
 from tenancy.models import AuditEvent
 from tenancy.roles import Cap, can
 from tenancy.services.tokens import ABILITY_CAPS, TokenGrant
+from tenancy.two_factor import two_factor_missing
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 
@@ -33,6 +34,10 @@ class TokenAbility(BasePermission):
             return False  # DRF turns this into 401 when no authenticator succeeded
         if not hasattr(view, request.method.lower()):
             return True  # DRF answers 405 for a method the view does not implement
+        if two_factor_missing(grant.membership):
+            # A token must not outlive the rule: it would be a way round the second factor.
+            self.message = "This organization requires two-factor authentication for your role."
+            return False
         ability = required_ability(view, request.method)
         extra: Cap | None = getattr(view, "extra_caps", {}).get(request.method)
         allowed = ability is not None and grant.allows(ability)

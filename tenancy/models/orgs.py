@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tenancy.identity import normalize_identity
 from tenancy.roles import Role
 
 
@@ -14,7 +15,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_identity(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -22,6 +23,10 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # The same normalization as the log-in throttle's key (tenancy/throttle.py).
+        return self.get(email=normalize_identity(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -32,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # False only for accounts made by self sign-up until the link sent there is opened; accounts
+    # made by an operator (createsuperuser, the demo) and by the fixtures are trusted as given.
+    email_verified = models.BooleanField(default=True)
 
     objects = UserManager()
     USERNAME_FIELD = "email"
@@ -50,6 +58,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Owners and Admins without a confirmed second factor are sent to set one up.
+    require_two_factor = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name

@@ -175,6 +175,8 @@ def invitation_accept(*, actor: Actor, token: str) -> Membership:
     if problem:
         raise ValidationError(problem)
     user = actor.user
+    if not user.email_verified:
+        raise ValidationError("Confirm your e-mail address first: open the link we sent you.")
     if user.email.lower() != invitation.email.lower():
         raise PermissionDenied("This invitation was sent to another e-mail address.")
     organization = invitation.organization

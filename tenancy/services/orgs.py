@@ -1,15 +1,17 @@
-"""Organizations and sign-up."""
+"""Organizations: creation and their security settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Membership, Organization, User
-from tenancy.roles import Role
+from tenancy.roles import Cap, Role, can
+from tenancy.two_factor import has_two_factor
 
 # Other apps register work that must happen when an organization is created (e.g. servers
 # generates the organization's SSH key pair), inside the same transaction.
@@ -28,7 +30,12 @@ def _unique_slug(name: str) -> str:
 def organization_create(
     *, name: str, owner: User, actor: Actor, slug: str | None = None
 ) -> Organization:
-    """Create an organization with `owner` as its only Owner. Audited."""
+    """Create an organization with `owner` as its only Owner. Audited.
+
+    Refused (ValidationError) while the owner's e-mail address is not verified.
+    """
+    if not owner.email_verified:
+        raise ValidationError("Confirm your e-mail address first: open the link we sent you.")
     org = Organization.objects.create(name=name, slug=slug or _unique_slug(name))
     Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
     for hook in ORGANIZATION_CREATED_HOOKS:
@@ -39,10 +46,24 @@ def organization_create(
 
 
 @transaction.atomic
-def user_signup(
-    *, email: str, password: str, name: str, org_name: str, ip: str | None = None
-) -> tuple[User, Organization]:
-    """Create a user and their first organization, with them as Owner."""
-    user = User.objects.create_user(email=email, password=password, name=name)
-    org = organization_create(name=org_name, owner=user, actor=Actor(user=user, ip=ip))
-    return user, org
+def organization_require_two_factor(
+    *, actor: Actor, organization: Organization, required: bool
+) -> Organization:
+    """Turn on or off "Owners and Admins must use two-factor". Audited.
+
+    Needs ORG_SETTINGS (PermissionDenied). Turning it on needs two-factor on the actor's own
+    account first (ValidationError): otherwise the change would lock its author out at once.
+    """
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    me = Membership.objects.filter(organization=org, user=actor.user).first()
+    if me is None or not can(me.role, Cap.ORG_SETTINGS):
+        raise PermissionDenied("Your role cannot change the organization's settings.")
+    if required and not has_two_factor(actor.user):
+        raise ValidationError("Set up two-factor authentication on your own account first.")
+    before = org.require_two_factor
+    if before != required:
+        org.require_two_factor = required
+        org.save(update_fields=["require_two_factor"])
+        audit_record(actor=actor, organization=org, verb="organization.require_two_factor",
+                     target=org, before={"required": before}, after={"required": required})
+    return org

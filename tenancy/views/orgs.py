@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -30,8 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def org_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        org = organization_create(
-            name=form.cleaned_data["name"], owner=request.user, actor=actor_for(request)
-        )
-        return redirect("dashboard", org=org.slug)
-    return render(request, "orgs/create.html", {"form": form})
+        try:
+            org = organization_create(
+                name=form.cleaned_data["name"], owner=request.user, actor=actor_for(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("dashboard", org=org.slug)
+    return render(request, "orgs/create.html", {"form": form}, status=400 if form.errors else 200)
