@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "deploynix",
     "servers",
     "sites",
+    "loadbalancers",
     "deployments",
     "schedules",
     "webhooks",
