@@ -20,7 +20,7 @@ from loadbalancers.models import ApplyStatus, Backend, BalancedSite, LoadBalance
 from loadbalancers.selectors import load_balancer_get, rendered_config
 from servers.models import Server
 from servers.services import server_ssh_target
-from servers.ssh import SSHError, connect
+from servers.ssh import SSHError, SSHTarget, connect
 from servers.validators import clean_name
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
@@ -68,9 +68,11 @@ def _save(lb: LoadBalancer) -> None:
         raise ValidationError({"name": [DUPLICATE_NAME]})
     if LoadBalancer.objects.filter(server_id=lb.server_id).exclude(pk=lb.pk).exists():
         raise ValidationError({"server": [SERVER_TAKEN]})
+    # An update writes only its own fields: a stale copy must not undo a concurrent apply's record.
+    fields = None if lb.pk is None else list(LB_FIELDS)
     try:
         with transaction.atomic():
-            lb.save()
+            lb.save(update_fields=fields)
     except IntegrityError:
         raise ValidationError({"name": [DUPLICATE_NAME]}) from None
 
@@ -229,12 +231,11 @@ def load_balancer_apply(*, load_balancer: LoadBalancer, actor: Actor) -> LoadBal
     if not lb.server.host_key:
         return _record(lb, actor, remote.PushResult(remote.FAILED, NOT_PINNED), "")
     text = rendered_config(lb)
-    result = asyncio.run(_push(lb, text))
+    result = asyncio.run(_push(lb, text, server_ssh_target(lb.server)))
     return _record(lb, actor, result, text)
 
 
-async def _push(lb: LoadBalancer, text: str) -> remote.PushResult:
-    target = server_ssh_target(lb.server)
+async def _push(lb: LoadBalancer, text: str, target: SSHTarget) -> remote.PushResult:
     try:
         async with asyncio.timeout(APPLY_TIMEOUT_SECONDS):
             async with await connect(target) as conn:
