@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from deployments import api as deployments_api
 from deployments.serializers import site_truth_data
+from loadbalancers import api as loadbalancers_api
 from schedules import api as schedules_api
 from servers import api as servers_api
 from sites import api as sites_api
@@ -28,6 +29,7 @@ app_name = "api"
 urlpatterns = [
     *servers_api.urlpatterns,
     *sites_api.urlpatterns,
+    *loadbalancers_api.urlpatterns,
     *deployments_api.urlpatterns,
     *webhooks_api.urlpatterns,
     *schedules_api.urlpatterns,
