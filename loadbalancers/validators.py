@@ -28,7 +28,8 @@ COMMAND_MESSAGE = (
     "300 characters."
 )
 SERVER_NAME_MESSAGE = (
-    "Enter host names separated by spaces (letters, digits, '-', '.', '*'), or leave it empty."
+    "Enter host names separated by spaces (letters, digits, '-', '.', '*', '_'), or leave it "
+    "empty."
 )
 METHOD_MESSAGE = "Choose round_robin, least_conn or ip_hash."
 WEIGHT_MESSAGE = "Enter a weight between 1 and 100."
@@ -44,7 +45,7 @@ DUPLICATE_BACKEND = "Server {name} is listed twice."
 MAX_BACKENDS = 100
 
 _DIR = re.compile(r"/[A-Za-z0-9_./-]{0,299}")
-_SERVER_NAME = re.compile(r"[A-Za-z0-9*][A-Za-z0-9.*-]{0,252}")
+_SERVER_NAME = re.compile(r"[A-Za-z0-9*_][A-Za-z0-9.*_-]{0,252}")
 
 
 @dataclass(frozen=True)
