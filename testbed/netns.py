@@ -281,6 +281,14 @@ class NetnsHost:
             time.sleep(0.05)
         raise RuntimeError(f"{self.name}: port {port} not ready; logs in {self.base}")
 
+    def stop_nginx(self) -> None:
+        """Kill this host's nginx (master and workers): its port 80 then refuses connections."""
+        for process in self.processes:
+            if NGINX_BINARY in process.args:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
     def stop(self) -> None:
         """Kill every process of this host (sessions are their own groups) and its namespace."""
         for process in reversed(self.processes):
