@@ -137,6 +137,18 @@ class BalancerApplyView(BalancerObjectMixin, OrgAPIView):
         return Response(self.fresh(lb))
 
 
+class BalancerCheckView(BalancerObjectMixin, OrgAPIView):
+    """Read the balancer's live nginx: our file included, `nginx -T` ok, as last applied."""
+
+    abilities = {"POST": WRITE}
+    serializer_class = LoadBalancerSerializer
+
+    @extend_schema(request=None, responses=LoadBalancerSerializer)
+    def post(self, request, pk: int):
+        lb = services.load_balancer_check(load_balancer=self.get_balancer(), actor=self.actor)
+        return Response(self.fresh(lb))
+
+
 def _valid(serializer_class, data, *, partial: bool = False) -> dict:
     """The submitted writable fields only (unknown keys are ignored, never passed through)."""
     serializer = serializer_class(data=data, partial=partial)
@@ -149,6 +161,8 @@ urlpatterns = [
     path("load-balancers/<int:pk>/", BalancerDetailView.as_view(), name="load-balancer"),
     path("load-balancers/<int:pk>/apply/", BalancerApplyView.as_view(),
          name="load-balancer-apply"),
+    path("load-balancers/<int:pk>/check/", BalancerCheckView.as_view(),
+         name="load-balancer-check"),
     path("load-balancers/<int:pk>/sites/<int:site_id>/", BalancedSiteView.as_view(),
          name="load-balancer-site"),
 ]

@@ -68,6 +68,10 @@ class LoadBalancer(models.Model):
     # nginx's own words when it refused a config, or why the apply failed.
     apply_output = models.TextField(blank=True)
     applied_config = models.TextField(blank=True)  # the text live after the last success
+    # The last stack check of the balancer (servers/stack/balancer.py): included, valid, as
+    # generated; a list of {level, code, message, fix}.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_findings = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = LoadBalancerQuerySet.as_manager()

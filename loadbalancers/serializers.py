@@ -33,7 +33,8 @@ class LoadBalancerSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoadBalancer
         fields = ["id", "name", "server", "conf_dir", "log_dir", "test_command", "reload_command",
-                  "apply_status", "applied_at", "apply_output", "sites", "created_at"]
+                  "apply_status", "applied_at", "apply_output", "checked_at", "check_findings",
+                  "sites", "created_at"]
         read_only_fields = fields
 
 

@@ -8,6 +8,7 @@ has one visible result. Rules live in loadbalancers/validators.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from loadbalancers.selectors import load_balancer_get, rendered_config
 from servers.models import Server
 from servers.services import server_ssh_target
 from servers.ssh import SSHError, SSHTarget, connect
+from servers.stack.balancer import probe_balancer
+from servers.stack.check import Finding
 from servers.validators import clean_name
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
@@ -265,3 +268,36 @@ def _record(lb: LoadBalancer, actor: Actor, result: remote.PushResult, text: str
     for name in ("apply_status", "applied_at", "apply_output", "applied_config"):
         setattr(lb, name, getattr(row, name))
     return lb
+
+
+# Checking the balancer's nginx ---------------------------------------------------------------
+
+
+def load_balancer_check(*, load_balancer: LoadBalancer, actor: Actor) -> LoadBalancer:
+    """Read the balancer's live nginx (`nginx -T`): our file included, valid, as generated.
+
+    Compares with what was last applied (not with unapplied edits). Stores the findings;
+    audited. Bounded like an apply.
+    """
+    lb = load_balancer
+    if not lb.server.host_key:
+        findings = [Finding("error", "lb_connect", NOT_PINNED)]
+    else:
+        findings = asyncio.run(_probe(lb, server_ssh_target(lb.server)))
+    lb.check_findings = [dataclasses.asdict(finding) for finding in findings]
+    lb.checked_at = timezone.now()
+    with transaction.atomic():
+        lb.save(update_fields=["check_findings", "checked_at"])
+        audit_record(actor=actor, organization=lb.organization, verb="load_balancer.check",
+                     target=lb, after={"levels": [f.level for f in findings]})
+    return lb
+
+
+async def _probe(lb: LoadBalancer, target: SSHTarget) -> list[Finding]:
+    try:
+        async with asyncio.timeout(APPLY_TIMEOUT_SECONDS):
+            async with await connect(target) as conn:
+                return await probe_balancer(conn, test_command=lb.test_command,
+                                            conf_path=lb.conf_path, expected=lb.applied_config)
+    except (SSHError, TimeoutError) as exc:
+        return [Finding("error", "lb_connect", f"{target.label}: {exc or 'timed out'}")]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.balancer_edit, name="edit"),
     path("<int:pk>/delete/", views.balancer_delete, name="delete"),
     path("<int:pk>/apply/", views.balancer_apply, name="apply"),
+    path("<int:pk>/check/", views.balancer_check, name="check"),
     path("<int:pk>/sites/<int:site_id>/", views.balanced_site_edit, name="site"),
     path("<int:pk>/sites/<int:site_id>/remove/", views.balanced_site_remove, name="site-remove"),
 ]

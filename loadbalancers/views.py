@@ -153,3 +153,13 @@ def balanced_site_remove(request: HttpRequest, pk: int, site_id: int) -> HttpRes
     services.balanced_site_remove(entry=entry, actor=actor_for(request))
     messages.success(request, f"{entry.site.name} removed. Apply to put it live.")
     return _to_detail(request, lb)
+
+
+@org_view(Cap.MANAGE_SERVERS)
+@require_POST
+def balancer_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the balancer's live nginx now (bounded wait); the findings show on the page."""
+    lb = _balancer(request, pk)
+    services.load_balancer_check(load_balancer=lb, actor=actor_for(request))
+    messages.info(request, "Balancer checked; the findings are below.")
+    return _to_detail(request, lb)

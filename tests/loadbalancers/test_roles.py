@@ -76,6 +76,8 @@ def _writes(world):
          lambda: BalancedSite.objects.filter(method="ip_hash").exists()),
         ("apply", {"pk": lb.pk}, {},
          lambda: AuditEvent.objects.filter(verb="load_balancer.apply").exists()),
+        ("check", {"pk": lb.pk}, {},
+         lambda: AuditEvent.objects.filter(verb="load_balancer.check").exists()),
         ("site-remove", {"pk": lb.pk, "site_id": site.pk}, {},
          lambda: not BalancedSite.objects.exists()),
         ("delete", {"pk": lb.pk}, {}, lambda: not LoadBalancer.objects.filter(pk=lb.pk).exists()),
@@ -83,7 +85,7 @@ def _writes(world):
 
 
 @pytest.mark.parametrize("who", EVERYONE)
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_writes(cast, client_for, world, who, index):
     name, kwargs, data, happened = _writes(world)[index]
     response = client_for(cast.user(who)).post(_url(cast, name, world, **kwargs), data)
@@ -111,6 +113,7 @@ API = [
     ("put", "/api/v1/load-balancers/{lb}/sites/{site}/",
      {"method": "least_conn", "backends": [{"server": "{web}", "weight": 2}]}, MANAGERS),
     ("post", "/api/v1/load-balancers/{lb}/apply/", None, MANAGERS),
+    ("post", "/api/v1/load-balancers/{lb}/check/", None, MANAGERS),
     ("delete", "/api/v1/load-balancers/{lb}/sites/{site}/", None, MANAGERS),
     ("delete", "/api/v1/load-balancers/{lb}/", None, MANAGERS),
 ]
