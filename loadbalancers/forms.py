@@ -109,8 +109,10 @@ class BalancedSiteForm(forms.Form):
         self.fields[prefix + "use"] = forms.BooleanField(
             required=False, initial=first or backend is not None, label=f"{server.name}: use"
         )
+        # Optional: only a used server's weight matters (empty means 1).
         self.fields[prefix + "weight"] = forms.IntegerField(
-            min_value=1, max_value=100, initial=backend.weight if backend else 1, label="weight"
+            min_value=1, max_value=100, initial=backend.weight if backend else 1, label="weight",
+            required=False,
         )
         self.fields[prefix + "backup"] = forms.BooleanField(
             required=False, initial=bool(backend and backend.backup), label="backup"
@@ -129,8 +131,8 @@ class BalancedSiteForm(forms.Form):
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         backends = [
-            {"server": s.pk, "weight": data[f"b{s.pk}_weight"], "backup": data[f"b{s.pk}_backup"],
-             "drained": data[f"b{s.pk}_drained"]}
+            {"server": s.pk, "weight": data[f"b{s.pk}_weight"] or 1,
+             "backup": data[f"b{s.pk}_backup"], "drained": data[f"b{s.pk}_drained"]}
             for s in self.servers if data.get(f"b{s.pk}_use")
         ]
         return {
