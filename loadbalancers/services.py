@@ -218,6 +218,31 @@ def balanced_site_remove(*, entry: BalancedSite, actor: Actor) -> None:
     entry.delete()
 
 
+@transaction.atomic
+def backend_set_drained(*, backend: Backend, actor: Actor, drained: bool) -> Backend:
+    """Drain a backend (no new requests once applied) or enable it again. Audited.
+
+    The entry point deployments will use around a server's switch. Refused when draining would
+    leave the site no enabled primary: the balancer would have nowhere to send traffic.
+    """
+    row = Backend.objects.select_for_update().select_related(
+        "balanced_site__load_balancer__organization", "server"
+    ).get(pk=backend.pk)
+    if drained and not row.backup and not row.balanced_site.backends.exclude(pk=row.pk).filter(
+        backup=False, drained=False
+    ).exists():
+        raise ValidationError({"drained": [v.NO_PRIMARY]})
+    before = row.drained
+    row.drained = drained
+    row.save(update_fields=["drained"])
+    lb = row.balanced_site.load_balancer
+    audit_record(actor=actor, organization=lb.organization, verb="load_balancer.backend_drain",
+                 target=lb, before={"server": row.server_id, "drained": before},
+                 after={"server": row.server_id, "drained": drained})
+    backend.drained = drained
+    return row
+
+
 # Applying the config -------------------------------------------------------------------------
 
 
