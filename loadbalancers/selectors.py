@@ -13,7 +13,7 @@ from tenancy.models import Organization
 def _with_sites(queryset: QuerySet[LoadBalancer]) -> QuerySet[LoadBalancer]:
     backends = Backend.objects.select_related("server")
     sites = BalancedSite.objects.select_related("site").prefetch_related(
-        Prefetch("backends", queryset=backends)
+        Prefetch("backends", queryset=backends), "site__servers"
     )
     return queryset.select_related("server", "organization").prefetch_related(
         Prefetch("sites", queryset=sites)
@@ -44,7 +44,7 @@ def balanced_sites_of_site(*, site: Site) -> QuerySet[BalancedSite]:
     return (
         BalancedSite.objects.filter(site=site, load_balancer__organization_id=site.organization_id)
         .select_related("load_balancer", "load_balancer__server")
-        .prefetch_related(Prefetch("backends", queryset=backends))
+        .prefetch_related(Prefetch("backends", queryset=backends), "site__servers")
         .order_by("load_balancer__name")
     )
 
@@ -55,6 +55,20 @@ def balancer_config(load_balancer: LoadBalancer) -> nginx.BalancerConfig:
     return nginx.BalancerConfig(
         name=load_balancer.config_name, access_log=load_balancer.access_log, sites=sites
     )
+
+
+def _current_backends(entry: BalancedSite) -> list[Backend]:
+    """The backends whose server still runs the site (prefetched `site__servers`)."""
+    running = {server.pk for server in entry.site.servers.all()}
+    return [backend for backend in entry.backends.all() if backend.server_id in running]
+
+
+def stale_backends(load_balancer: LoadBalancer) -> list[Backend]:
+    """Backends whose server was removed from the site since: left out of the config."""
+    return [
+        backend for entry in load_balancer.sites.all() for backend in entry.backends.all()
+        if backend not in _current_backends(entry)
+    ]
 
 
 def _balanced(entry: BalancedSite) -> nginx.BalancedSite:
@@ -71,7 +85,8 @@ def _balanced(entry: BalancedSite) -> nginx.BalancedSite:
                 backup=backend.backup,
                 drained=backend.drained,
             )
-            for backend in entry.backends.all()
+            # A server taken off the site must not keep getting its traffic.
+            for backend in _current_backends(entry)
         ),
     )
 

@@ -52,6 +52,7 @@ def balancer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "config_error": config_error,
         "pending": bool(config) and config != lb.applied_config,
         "refused": lb.apply_status == ApplyStatus.REJECTED,
+        "stale": selectors.stale_backends(lb),
         "addable_sites": [s for s in site_list(org=request.org) if s.pk not in fronted],
     }
     return render(request, "loadbalancers/balancer_detail.html", context)

@@ -70,3 +70,14 @@ def test_a_backup_with_ip_hash_form_error_is_shown_on_the_form(cast, client_for,
     })
     assert response.status_code == 200
     assert "cannot be used with IP hash" in response.content.decode()
+
+
+def test_a_server_taken_off_the_site_leaves_the_config_and_is_flagged(cast, client_for, fronted):
+    lb, site = fronted
+    web2 = site.servers.get(name="web-2")
+    site.servers.remove(web2)
+    page = client_for(cast.viewer).get(
+        reverse("loadbalancers:detail", kwargs={"org": cast.org.slug, "pk": lb.pk})
+    ).content.decode()
+    assert "10.0.0.12" not in page.split('id="generated-config"')[1]
+    assert "web-2 no longer runs shop" in page
