@@ -29,7 +29,7 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
 ]
-SLOW_SECONDS = 3
+SLOW_SECONDS = 5
 
 
 def _start_hosts(network: Network, base: Path, count: int, first: int = 1) -> list[NetnsHost]:
@@ -130,7 +130,7 @@ def test_least_connections_prefers_the_idle_backend(hosts, live):
     slow_answer: list[str] = []
     holder = threading.Thread(target=lambda: slow_answer.append(_get(port, "/slow.php")))
     holder.start()
-    time.sleep(0.5)  # the slow request is now held open on one backend
+    time.sleep(1.0)  # the slow request is now held open on one backend (even under load)
     fast = _count(port, 30)
     holder.join()
     busy = slow_answer[0]
