@@ -45,7 +45,7 @@ Deploys run the real pipeline (`deployments/pipeline`, one SSH connection per se
 code the Celery worker runs; the worker's queue pick-up time is not included.
 
 - **One host**: one sshd on 127.0.0.1 and one nginx + php-fpm stack per site (bench/testbed.py).
-- **Several hosts** (bench/hosts.py): each host is a network namespace with its own address on
+- **Several hosts** (testbed/netns.py): each host is a network namespace with its own address on
   a private bridge (10.213.N.0/24; the route through the bridge is checked before any traffic)
   and its own mount namespace with a private `/srv`, running its own sshd, nginx and php-fpm.
   Every host has the same deploy path, like a real fleet. A git host in a namespace serves the

@@ -1,4 +1,4 @@
-"""A fleet of namespaced hosts (bench/hosts.py) plus a git host, and deploy contexts for them."""
+"""A fleet of namespaced hosts (testbed/netns.py) plus a git host, and deploy contexts for them."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from deployments import api as deployments_api
 from deploynix import site_api
+from loadbalancers import api as loadbalancers_api
 from schedules import api as schedules_api
 from servers import api as servers_api
 from tenancy.api import schema
@@ -22,6 +23,7 @@ app_name = "api"
 urlpatterns = [
     *servers_api.urlpatterns,
     *site_api.urlpatterns,
+    *loadbalancers_api.urlpatterns,
     *deployments_api.urlpatterns,
     *webhooks_api.urlpatterns,
     *schedules_api.urlpatterns,

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "deploynix",
     "servers",
     "sites",
+    "loadbalancers",
     "deployments",
     "schedules",
     "webhooks",

@@ -1,7 +1,8 @@
 """The site list and the site page: a site with what every app knows about it.
 
 They live in the project shell, beside the dashboard, because they compose several apps
-(sites, servers, deployments, schedules, webhooks) and only the shell may import them all:
+(sites, servers, load balancers, deployments, schedules, webhooks) and only the shell may import
+them all:
 `sites` stays below the apps that deploy it. The site's own actions (create, edit, delete) are
 in sites/views.py, its deployment pages in deployments/views/site.py.
 """
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from deployments import selectors as deployment_selectors
 from deployments.charts import deployments_chart
+from loadbalancers.selectors import balanced_sites_of_site
 from schedules import selectors as schedule_selectors
 from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
@@ -48,6 +50,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_deployments_panels(site),
         **_schedules_panel(site),
         "site_stacks": server_selectors.site_stack_findings(site),
+        "balanced_by": list(balanced_sites_of_site(site=site)),
         "setup_doc": SETUP_DOC,
     }
     if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?

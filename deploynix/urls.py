@@ -14,6 +14,7 @@ org_patterns = [
     path("", include("tenancy.team_urls")),
     path("servers/", include("servers.urls")),
     path("sites/", include("deploynix.site_urls")),
+    path("load-balancers/", include("loadbalancers.urls")),
     path("deployments/", include("deployments.urls")),
     path("sites/<int:site_id>/schedules/", include("schedules.urls")),
     path("notifications/", include("notifications.urls")),

@@ -24,7 +24,8 @@ class Cap(StrEnum):
     VIEW_SECRETS = "view_secrets"  # environment values, webhook secrets
     DEPLOY = "deploy"  # deploy, cancel, roll back, schedule
     EDIT_SITES = "edit_sites"  # create and edit sites (repository, env, scripts)
-    MANAGE_SERVERS = "manage_servers"  # delete sites; add/edit/delete servers; re-pin host keys
+    # delete sites; add/edit/delete servers and load balancers, apply their config; re-pin host keys
+    MANAGE_SERVERS = "manage_servers"
     VIEW_AUDIT = "view_audit"
     MANAGE_MEMBERS = "manage_members"  # invite, change role of, remove (only below own rank)
     ORG_SETTINGS = "org_settings"  # organization settings, SSH key rotation

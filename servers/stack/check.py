@@ -63,7 +63,7 @@ def _tokens(text: str, file: str) -> list[tuple[str, str, int]]:
     return tokens
 
 
-def _split_dump(dump: str) -> list[tuple[str, str]]:
+def split_dump(dump: str) -> list[tuple[str, str]]:
     """`nginx -T` prints each file after a '# configuration file X:' header."""
     files: list[tuple[str, list[str]]] = []
     for line in dump.splitlines():
@@ -78,7 +78,7 @@ def _split_dump(dump: str) -> list[tuple[str, str]]:
 def parse_nginx(dump: str) -> list[NginxServer]:
     """Every `server { }` block of an `nginx -T` dump, with its root and fastcgi params."""
     servers: list[NginxServer] = []
-    for path, text in _split_dump(dump):
+    for path, text in split_dump(dump):
         stack: list[str] = []
         words: list[tuple[str, int]] = []
         current: NginxServer | None = None
