@@ -19,7 +19,7 @@ EDITABLE_FIELDS = frozenset({
     "name", "domain", "repository_url", "branch", "deploy_path", "web_dir", "shared_dirs",
     "shared_files", "env", "releases_to_keep", "preset", "run_migrations", "build_commands",
     "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
-    "https_token",
+    "https_token", "secret_env_names",
 })
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})

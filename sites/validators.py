@@ -45,6 +45,18 @@ DANGEROUS_ENV_NAMES = frozenset({
 })
 DANGEROUS_ENV_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "SSH_")
 
+# Bounds on what a site may hold (each refused with a clear error, never cut silently).
+MAX_ENV_VARIABLES = 200
+MAX_ENV_NAME = 100
+MAX_ENV_VALUE = 8_192
+MAX_SHARED_PATHS = 50
+MAX_PATH_LENGTH = 255
+MAX_BUILD_COMMANDS = 50
+MAX_BUILD_COMMAND = 2_000
+MAX_RELOAD_ARGS = 20
+MAX_RELOAD_ARG = 255
+MAX_KNOWN_HOSTS_LINES = 50
+
 
 def _has_control_or_space(value: str) -> bool:
     return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)
@@ -167,6 +179,19 @@ def clean_environment(env: Mapping[str, str]) -> dict[str, str]:
         if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
             raise ValidationError(f"The value of {name} may not contain line breaks or NUL.")
         cleaned[name] = value
+    return cleaned
+
+
+def clean_secret_env_names(names: Iterable[str]) -> list[str]:
+    """Names of variables the user marked secret: valid names, each once, bounded in number."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise ValidationError("Give the secret variables as a list of names.")
+    cleaned = list(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+    if len(cleaned) > MAX_ENV_VARIABLES:
+        raise ValidationError(f"Mark at most {MAX_ENV_VARIABLES} variables as secret.")
+    for name in cleaned:
+        if not _ENV_NAME.fullmatch(name) or len(name) > MAX_ENV_NAME:
+            raise ValidationError(f"{name[:MAX_ENV_NAME]!r} is not a valid variable name.")
     return cleaned
 
 

@@ -7,3 +7,11 @@ class WebhooksConfig(AppConfig):
     """Git webhooks: a trigger of deployments, above them (receivers, secrets, the inbox)."""
 
     name = "webhooks"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules use models, loaded after apps.py.
+        from deployments.context_builder import secret_source_register
+        from webhooks.secrets import webhook_secret_values
+
+        # A deploy script that prints the webhook secret must not store it in the log.
+        secret_source_register(webhook_secret_values)

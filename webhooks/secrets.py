@@ -25,6 +25,12 @@ def webhook_secret_get(*, site: Site) -> str | None:
     return row.secret if row else None
 
 
+def webhook_secret_values(site: Site) -> list[str]:
+    """The site's webhook secret for the deploy log's redaction (empty when none exists)."""
+    secret = webhook_secret_get(site=site)
+    return [secret] if secret else []
+
+
 def webhook_secret_ensure(*, site: Site) -> str:
     """The site's secret, creating it on first use (for whoever may see it: Developer+)."""
     existing = webhook_secret_get(site=site)
