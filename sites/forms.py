@@ -16,6 +16,11 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _raw_lines(text: str) -> list[str]:
+    """Non-blank lines as typed: a path with spaces around it is refused, not trimmed."""
+    return [line for line in (text or "").splitlines() if line.strip()]
+
+
 class SiteForm(forms.Form):
     """Create or edit a site. `cleaned_data` (minus `servers`) are site_create/update kwargs."""
 
@@ -36,14 +41,16 @@ class SiteForm(forms.Form):
     )
     shared_dirs = forms.CharField(
         label="Shared directories", widget=forms.Textarea(attrs={"rows": 2}), required=False,
-        initial="storage",
+        initial="storage", strip=False, max_length=20_000,
         help_text="One per line; kept across releases in shared/.",
     )
     shared_files = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, initial=".env",
+        strip=False, max_length=20_000,
         help_text="One per line.",
     )
     env = forms.CharField(
+        max_length=500_000,
         label="Environment", widget=forms.Textarea(attrs={"rows": 6}), required=False,
         help_text="NAME=value per line. Stored encrypted; written to the shared .env; "
         "values are hidden in deploy logs.",
@@ -53,25 +60,30 @@ class SiteForm(forms.Form):
         required=False, initial=True, help_text="Laravel: php artisan migrate --force."
     )
     build_commands = forms.CharField(
+        max_length=110_000,
         widget=forms.Textarea(attrs={"rows": 3}), required=False,
         help_text="Extra commands, one per line, run in the release with bash -eo pipefail.",
     )
     deploy_script = forms.CharField(
+        max_length=65_536,
         widget=forms.Textarea(attrs={"rows": 5}), required=False,
         help_text="Runs before activation; RELEASE_PATH, COMMIT and BRANCH are set.",
     )
     reload_method = forms.ChoiceField(choices=Site.ReloadMethod.choices, initial="php-fpm")
     reload_command = forms.CharField(
+        max_length=5_000,
         required=False, initial=shlex.join(DEFAULT_RELOAD_COMMAND),
         help_text="For PHP-FPM: the command (run as a program, not through a shell).",
     )
     releases_to_keep = forms.IntegerField(min_value=1, max_value=50, initial=5)
     auto_deploy = forms.BooleanField(required=False, help_text="Deploy on every push (webhook).")
     repository_host_keys = forms.CharField(
+        max_length=50_000,
         widget=forms.Textarea(attrs={"rows": 3}), required=False,
         help_text="known_hosts lines of the git host (e.g. from ssh-keyscan, checked by you).",
     )
     https_token = forms.CharField(
+        max_length=1_000,
         label="HTTPS access token", required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="Only for https:// repositories. Leave empty to keep the current one.",
@@ -120,7 +132,7 @@ class SiteForm(forms.Form):
         data = super().clean()
         try:
             data["shared_dirs"], data["shared_files"] = v.clean_shared_paths(
-                _lines(data.get("shared_dirs", "")), _lines(data.get("shared_files", ""))
+                _raw_lines(data.get("shared_dirs", "")), _raw_lines(data.get("shared_files", ""))
             )
         except ValidationError as exc:
             self.add_error("shared_dirs", exc)

@@ -143,6 +143,9 @@ class Site(models.Model):
         self.build_commands = normalized(
             "build_commands", self.build_commands or [], v.clean_build_commands
         )
+        self.deploy_script = normalized(
+            "deploy_script", self.deploy_script, v.clean_deploy_script
+        )
         self.repository_host_keys = normalized(
             "repository_host_keys", self.repository_host_keys, v.clean_known_hosts
         )

@@ -88,20 +88,37 @@ class SiteInputSerializer(serializers.Serializer):
     branch = serializers.CharField(max_length=200, required=False)
     deploy_path = serializers.CharField(max_length=500)
     web_dir = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    shared_dirs = serializers.ListField(child=serializers.CharField(), required=False)
-    shared_files = serializers.ListField(child=serializers.CharField(), required=False)
+    # Not trimmed: the validators refuse a path with spaces around it (and bound the count).
+    shared_dirs = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=255), required=False,
+        max_length=50,
+    )
+    shared_files = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=255), required=False,
+        max_length=50,
+    )
     env = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=8_192),
         required=False, help_text="Replaces the whole environment.",
     )
     releases_to_keep = serializers.IntegerField(required=False)
     preset = serializers.ChoiceField(choices=Site.Preset.choices, required=False)
     run_migrations = serializers.BooleanField(required=False)
-    build_commands = serializers.ListField(child=serializers.CharField(), required=False)
-    deploy_script = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
+    build_commands = serializers.ListField(
+        child=serializers.CharField(max_length=2_000), required=False, max_length=50
+    )
+    deploy_script = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, required=False, max_length=65_536
+    )
     reload_method = serializers.ChoiceField(choices=Site.ReloadMethod.choices, required=False)
-    reload_command = serializers.ListField(child=serializers.CharField(), required=False)
+    reload_command = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, max_length=20
+    )
     auto_deploy = serializers.BooleanField(required=False)
-    repository_host_keys = serializers.CharField(allow_blank=True, required=False)
-    https_token = serializers.CharField(allow_blank=True, required=False)
-    servers = serializers.ListField(child=serializers.IntegerField(), required=False)
+    repository_host_keys = serializers.CharField(
+        allow_blank=True, required=False, max_length=50_000
+    )
+    https_token = serializers.CharField(allow_blank=True, required=False, max_length=1_000)
+    servers = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=100
+    )
