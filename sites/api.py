@@ -15,11 +15,25 @@ from rest_framework.response import Response
 
 from servers.models import Server
 from sites.models import Site
-from sites.serializers import SiteDetailSerializer, SiteInputSerializer, SiteSerializer
-from sites.services import site_create, site_delete, site_update
+from sites.serializers import (
+    RevealInputSerializer,
+    RevealSerializer,
+    SiteDetailSerializer,
+    SiteInputSerializer,
+    SiteSerializer,
+)
+from sites.services import (
+    NoSuchVariable,
+    site_create,
+    site_delete,
+    site_secret_reveal,
+    site_update,
+)
 from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
-from tenancy.roles import Cap
+from tenancy.roles import Cap, can
+
+NO_STORE = {"Cache-Control": "no-store"}  # responses carrying a secret
 
 
 class SiteObjectMixin:
@@ -30,8 +44,12 @@ class SiteObjectMixin:
             raise Http404("No such site.")
         return site
 
+    def shown(self) -> dict:
+        """Serializer context: may this token's user see (non-secret) environment values?"""
+        return {"show_plain": can(self.grant.membership.role, Cap.VIEW_SECRETS)}
 
-class SiteListView(OrgAPIView):
+
+class SiteListView(SiteObjectMixin, OrgAPIView):
     """The organization's sites (site:read); create one (site:write, Developer+)."""
 
     abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_WRITE}
@@ -43,14 +61,17 @@ class SiteListView(OrgAPIView):
     @extend_schema(operation_id="sites_list", responses=SiteSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(SiteSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            SiteSerializer(page, many=True, context=self.shown()).data
+        )
 
     @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
     def post(self, request):
         fields = _site_input(request, partial=False)
         servers = _servers(self.org, fields.pop("servers", []))
         site = site_create(organization=self.org, actor=self.actor, servers=servers, **fields)
-        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+        return Response(SiteSerializer(site, context=self.shown()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class SiteDetailView(SiteObjectMixin, OrgAPIView):
@@ -65,7 +86,7 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
 
     @extend_schema(responses=SiteDetailSerializer)
     def get(self, request, pk: int):
-        return Response(SiteDetailSerializer(self.get_site()).data)
+        return Response(SiteDetailSerializer(self.get_site(), context=self.shown()).data)
 
     @extend_schema(request=SiteInputSerializer)
     def patch(self, request, pk: int):
@@ -74,11 +95,30 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
         if servers is not None:
             servers = _servers(self.org, servers)
         site = site_update(site=self.get_site(), actor=self.actor, servers=servers, **fields)
-        return Response(SiteSerializer(site).data)
+        return Response(SiteSerializer(site, context=self.shown()).data)
 
     def delete(self, request, pk: int):
         site_delete(site=self.get_site(), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SiteEnvRevealView(SiteObjectMixin, OrgAPIView):
+    """One environment value, read on purpose: needs the "view secrets" capability. Audited."""
+
+    abilities = {"POST": Ability.SITE_READ}
+    extra_caps = {"POST": Cap.VIEW_SECRETS}
+    serializer_class = RevealSerializer
+
+    @extend_schema(request=RevealInputSerializer, responses=RevealSerializer)
+    def post(self, request, pk: int):
+        form = RevealInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        name = form.validated_data["name"]
+        try:
+            value = site_secret_reveal(site=self.get_site(), actor=self.actor, name=name)
+        except NoSuchVariable:
+            raise Http404("No such variable.") from None
+        return Response({"name": name, "value": value}, headers=NO_STORE)
 
 
 def _site_input(request, *, partial: bool) -> dict:
@@ -98,4 +138,6 @@ def _servers(org, ids: list[int]) -> list[Server]:
 urlpatterns = [
     path("sites/", SiteListView.as_view(), name="sites"),
     path("sites/<int:pk>/", SiteDetailView.as_view(), name="site"),
+    path("sites/<int:pk>/environment/reveal/", SiteEnvRevealView.as_view(),
+         name="site-env-reveal"),
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from servers.models import Server
 from sites import validators as v
 from sites.models import DEFAULT_RELOAD_COMMAND, Site
+from sites.secrets import MASK, env_entries
 
 
 def _lines(text: str) -> list[str]:
@@ -52,8 +53,14 @@ class SiteForm(forms.Form):
     env = forms.CharField(
         max_length=500_000,
         label="Environment", widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text="NAME=value per line. Stored encrypted; written to the shared .env; "
-        "values are hidden in deploy logs.",
+        help_text=f"NAME=value per line. Stored encrypted; written to the shared .env. "
+        f"Secret values show as {MASK}: leave them so to keep the stored value.",
+    )
+    secret_env_names = forms.CharField(
+        label="Secret variables", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        max_length=25_000,
+        help_text="Names (one per line) to treat as secret besides *_KEY, *PASSWORD*, *TOKEN*, "
+        "*SECRET* and random-looking values: masked on pages, hidden in deploy logs.",
     )
     preset = forms.ChoiceField(choices=Site.Preset.choices, initial=Site.Preset.LARAVEL)
     run_migrations = forms.BooleanField(
@@ -116,6 +123,9 @@ class SiteForm(forms.Form):
     def clean_env(self) -> dict[str, str]:
         return v.parse_env_text(self.cleaned_data["env"])
 
+    def clean_secret_env_names(self) -> list[str]:
+        return v.clean_secret_env_names(_lines(self.cleaned_data["secret_env_names"]))
+
     def clean_build_commands(self) -> list[str]:
         return v.clean_build_commands(_lines(self.cleaned_data["build_commands"]))
 
@@ -156,13 +166,17 @@ class SiteForm(forms.Form):
 
 
 def initial_for(site: Site) -> dict:
-    """Form values showing `site` as it is (never the token)."""
+    """Form values showing `site` as it is (never the token; secret values masked)."""
     return {
         "name": site.name, "domain": site.domain, "repository_url": site.repository_url,
         "branch": site.branch, "deploy_path": site.deploy_path, "web_dir": site.web_dir,
         "servers": list(site.servers.all()), "shared_dirs": "\n".join(site.shared_dirs),
         "shared_files": "\n".join(site.shared_files),
-        "env": "".join(f"{name}={value}\n" for name, value in site.env.items()),
+        "env": "".join(
+            f"{entry.name}={entry.value}\n"
+            for entry in env_entries(site.env, site.secret_env_names, show_plain=True)
+        ),
+        "secret_env_names": "\n".join(site.secret_env_names),
         "preset": site.preset, "run_migrations": site.run_migrations,
         "build_commands": "\n".join(site.build_commands), "deploy_script": site.deploy_script,
         "reload_method": site.reload_method, "reload_command": shlex.join(site.reload_command),

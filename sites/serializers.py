@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sites.models import Site
+from sites.secrets import env_entries
 
 SiteFact = Callable[[Site], Any]
 SITE_FACTS: dict[str, SiteFact] = {}
@@ -45,16 +46,28 @@ class TruthField(SiteFactField):
     """What the site's servers serve, next to what the panel believes live."""
 
 
+class EnvEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    secret = serializers.BooleanField()
+    value = serializers.CharField(help_text="******** for a secret (reveal it on purpose: "
+                                  "POST .../environment/reveal/) or without the view-secrets role.")
+
+
 class SiteSerializer(serializers.ModelSerializer):
+    """A site; context `show_plain` (the reader may see environment values) unmasks the
+    values that are not secrets. Secret values are never in it."""
+
     servers = serializers.SerializerMethodField()
     env_names = serializers.SerializerMethodField()
+    environment = serializers.SerializerMethodField()
     has_https_token = serializers.SerializerMethodField()
     webhook_urls = WebhookUrlsField()
 
     class Meta:
         model = Site
         fields = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
-                  "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
+                  "shared_dirs", "shared_files", "env_names", "environment",
+                  "secret_env_names", "releases_to_keep", "preset",
                   "run_migrations", "build_commands", "deploy_script", "reload_method",
                   "reload_command", "servers", "auto_deploy", "deploy_key_public",
                   "repository_host_keys", "has_https_token", "webhook_urls", "created_at"]
@@ -66,6 +79,12 @@ class SiteSerializer(serializers.ModelSerializer):
 
     def get_env_names(self, site: Site) -> list[str]:
         return site.env_names
+
+    @extend_schema_field(EnvEntrySerializer(many=True))
+    def get_environment(self, site: Site) -> list[dict]:
+        entries = env_entries(site.env, site.secret_env_names,
+                              show_plain=self.context.get("show_plain", False))
+        return [{"name": e.name, "secret": e.secret, "value": e.value} for e in entries]
 
     def get_has_https_token(self, site: Site) -> bool:
         return bool(site.https_token)
@@ -99,7 +118,12 @@ class SiteInputSerializer(serializers.Serializer):
     )
     env = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=8_192),
-        required=False, help_text="Replaces the whole environment.",
+        required=False,
+        help_text="Replaces the whole environment; a value of ******** keeps the stored one.",
+    )
+    secret_env_names = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=200,
+        help_text="Variables to treat as secret besides those recognised by name or entropy.",
     )
     releases_to_keep = serializers.IntegerField(required=False)
     preset = serializers.ChoiceField(choices=Site.Preset.choices, required=False)
@@ -122,3 +146,12 @@ class SiteInputSerializer(serializers.Serializer):
     servers = serializers.ListField(
         child=serializers.IntegerField(), required=False, max_length=100
     )
+
+
+class RevealInputSerializer(serializers.Serializer):
+    name = serializers.RegexField(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+
+
+class RevealSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()

@@ -11,6 +11,7 @@ from django.db import transaction
 from servers.models import Server
 from servers.ssh import generate_keypair
 from sites.models import Site
+from sites.secrets import MASK
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Organization
 
@@ -23,6 +24,10 @@ EDITABLE_FIELDS = frozenset({
 })
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})
+
+
+class NoSuchVariable(LookupError):
+    """The site has no environment variable of that name."""
 
 
 def site_create(
@@ -72,12 +77,40 @@ def site_delete(*, site: Site, actor: Actor) -> None:
         site.delete()
 
 
+def site_secret_reveal(*, site: Site, actor: Actor, name: str) -> str:
+    """The value of the environment variable `name`, read on purpose. Audited (the name, never
+    the value); raises NoSuchVariable. The caller checks the "view secrets" capability."""
+    env = site.env
+    if name not in env:
+        raise NoSuchVariable(name)
+    with transaction.atomic():
+        audit_record(
+            actor=actor, organization=site.organization, verb="site.secret_revealed",
+            target=site, after={"name": name},
+        )
+    return env[name]
+
+
 def _assign(site: Site, fields: dict[str, Any]) -> None:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    if isinstance(fields.get("env"), dict):
+        fields = {**fields, "env": _unmasked(site, fields["env"])}
     for name, value in fields.items():
         setattr(site, name, value)
+
+
+def _unmasked(site: Site, env: dict[str, Any]) -> dict[str, Any]:
+    """`env` with each masked value (pages and the API show secrets as ********) replaced by
+    the stored one, so a site can be edited without revealing its secrets."""
+    stored = site.env if site.pk else {}
+    masked_new = [name for name, value in env.items() if value == MASK and name not in stored]
+    if masked_new:
+        raise ValidationError({"environment": [
+            f"Enter a value for {masked_new[0]}: {MASK} keeps a stored value, and it has none."
+        ]})
+    return {name: stored[name] if value == MASK else value for name, value in env.items()}
 
 
 def _validate(site: Site) -> None:
