@@ -112,7 +112,8 @@ def _server_spec(server, site: Site) -> ServerSpec:
     )
     reload = stack.reload if stack.checked and stack.reload else "reload"
     return ServerSpec(name=server.name, target=server_ssh_target(server),
-                      stack_warnings=warnings, reload=reload)
+                      stack_warnings=warnings, reload=reload,
+                      deploy_roots=server.allowed_deploy_roots)
 
 
 def render_env_file(env: dict[str, str]) -> str:

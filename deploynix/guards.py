@@ -36,6 +36,15 @@ def check_encryption_keys(keys: list[str]) -> None:
             ) from None
 
 
+def check_deploy_roots(roots: list[str]) -> None:
+    """Each default deploy root is "~" or an absolute path other than "/"."""
+    for root in roots:
+        if root != "~" and (not root.startswith("/") or root.rstrip("/") == ""):
+            raise ImproperlyConfigured(
+                f"DEPLOYNIX_DEPLOY_ROOTS: {root!r} must be '~' or an absolute directory below /"
+            )
+
+
 def check_production(*, allowed_hosts: list[str], debug: bool, email_backend: str) -> None:
     """Refuse the production settings that disable a protection (see the module docstring)."""
     if any(host.strip() in ("*", ".") or host.strip().startswith("*") for host in allowed_hosts):

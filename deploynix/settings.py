@@ -22,7 +22,7 @@ from deploynix.env import (
     env_str,
     require,
 )
-from deploynix.guards import check_encryption_keys, check_production
+from deploynix.guards import check_deploy_roots, check_encryption_keys, check_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DEPLOYNIX_VAR_DIR") or BASE_DIR / "var")
@@ -310,6 +310,11 @@ DEPLOY_STEP_TIMEOUT = env_int("DEPLOYNIX_STEP_TIMEOUT", 900, minimum=1)
 DEPLOY_TOTAL_TIMEOUT = env_int("DEPLOYNIX_DEPLOY_TIMEOUT", 3600, minimum=1)
 DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
+# Where sites may live on a server unless the server lists its own roots ("~": the SSH user's
+# home). A deploy path must lie strictly under one of them (sites/services.py, and again on
+# the server: deployments/pipeline/scripts/guard.sh).
+DEPLOY_ROOTS = env_list("DEPLOYNIX_DEPLOY_ROOTS", ["/var/www", "~"])
+check_deploy_roots(DEPLOY_ROOTS)
 
 # Celery settings that follow from the deployment limits just above (the rest: # Celery).
 # The watchdog's tick follows its window; its messages expire before the next tick.

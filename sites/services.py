@@ -12,6 +12,7 @@ from servers.models import Server
 from servers.ssh import generate_keypair
 from sites.models import Site
 from sites.secrets import MASK
+from sites.validators import deploy_path_outside
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Organization
 
@@ -38,10 +39,11 @@ def site_create(
     _assign(site, fields)
     private, public = generate_keypair(f"deploynix-site-{organization.slug}")
     site.deploy_key_private, site.deploy_key_public = private, public
+    servers = _servers_of(organization, servers)
     with transaction.atomic():
-        _validate(site)
+        _validate(site, servers)
         site.save()
-        site.servers.set(_servers_of(organization, servers))
+        site.servers.set(servers)
         audit_record(
             actor=actor, organization=organization, verb="site.created", target=site,
             after=_public_view(site, fields),
@@ -55,11 +57,13 @@ def site_update(
     """Change a site's settings (and servers, when given). Raises ValidationError. Audited."""
     before = _public_view(site, fields)
     _assign(site, fields)
+    if servers is not None:
+        servers = _servers_of(site.organization, servers)
     with transaction.atomic():
-        _validate(site)
+        _validate(site, servers if servers is not None else list(site.servers.all()))
         site.save()
         if servers is not None:
-            site.servers.set(_servers_of(site.organization, servers))
+            site.servers.set(servers)
         audit_record(
             actor=actor, organization=site.organization, verb="site.updated", target=site,
             before=before, after=_public_view(site, fields),
@@ -113,10 +117,17 @@ def _unmasked(site: Site, env: dict[str, Any]) -> dict[str, Any]:
     return {name: stored[name] if value == MASK else value for name, value in env.items()}
 
 
-def _validate(site: Site) -> None:
+def _validate(site: Site, servers: list[Server]) -> None:
     # full_clean runs Site.clean(), which normalizes through sites.validators, and checks
     # the per-organization name uniqueness; the M2M is checked separately.
     site.full_clean()
+    for server in servers:
+        roots = server.allowed_deploy_roots
+        if deploy_path_outside(site.deploy_path, roots, server.home):
+            shown = ", ".join(server.home if root == "~" else root for root in roots)
+            raise ValidationError({"deploy_path": [
+                f"On {server.name} sites may only live under {shown}."
+            ]})
 
 
 def _servers_of(organization: Organization, servers: Iterable[Server]) -> list[Server]:

@@ -32,10 +32,11 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Trees that belong to the operating system: nothing may be deployed in or under them.
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
-                "/proc", "/run", "/sbin", "/sys", "/usr")
+                "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib", "/var/log", "/var/spool",
+                "/var/mail", "/var/backups", "/var/cache", "/var/run", "/var/lock")
 # Directories that hold other things: deploying INTO them is fine, AS them is not.
 SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/root", "/srv", "/tmp", "/var",  # noqa: S108
-               "/var/lib", "/var/log", "/var/www")
+               "/var/www")
 
 # Variables that change how the shell, the dynamic linker or git behave: a site's env
 # must not be able to run code before the deploy script does.
@@ -151,7 +152,20 @@ def clean_deploy_path(value: str) -> str:
         path = "/" + path.lstrip("/")
     if path in SYSTEM_DIRS or any(path == t or path.startswith(t + "/") for t in SYSTEM_TREES):
         raise ValidationError(f"{path} is a system directory; deploy into a directory of its own.")
+    if any(part.startswith(".") for part in path.split("/")):
+        # .ssh, .gnupg, .config, ...: where keys and settings live, never a site.
+        raise ValidationError("The deploy path may not be in or under a hidden directory.")
     return path
+
+
+def deploy_path_outside(path: str, roots: Iterable[str], home: str) -> bool:
+    """Whether `path` (normalized) lies outside every root ("~" is `home`): it must be
+    strictly below one. The server checks again with symlinks resolved (guard.sh)."""
+    for root in roots:
+        base = posixpath.normpath(home if root == "~" else root)
+        if path.startswith(base.rstrip("/") + "/"):
+            return False
+    return True
 
 
 def clean_relative_path(value: str, *, what: str = "path", allow_root: bool = False) -> str:

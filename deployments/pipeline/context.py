@@ -15,6 +15,9 @@ from typing import Protocol
 from servers.ssh import SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
+# Where a site may live on a server unless the server says otherwise ("~": the deploy user's
+# home, resolved on the server). The Django side passes each server's own roots.
+DEFAULT_DEPLOY_ROOTS = ("/var/www", "~")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -31,6 +34,8 @@ class ServerSpec:
     target: SSHTarget
     stack_warnings: tuple[str, ...] = ()
     reload: str = "reload"  # 'reload' | 'skip'
+    # The directories a deploy path must lie under on this server (checked there by prepare).
+    deploy_roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,12 @@ class Paths:
     @property
     def releases_log(self) -> str:
         return self._in(".deploynix", "releases.log")
+
+    @property
+    def created_log(self) -> str:
+        """The names of the releases Deploynix created here, one per line: the only ones it
+        may prune besides those in releases.log."""
+        return self._in(".deploynix", "created")
 
     @property
     def release(self) -> str:
