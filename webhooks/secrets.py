@@ -45,6 +45,16 @@ def webhook_secret_ensure(*, site: Site) -> str:
 
 
 @transaction.atomic
+def webhook_secret_reveal(*, site: Site, actor: Actor) -> str:
+    """The site's secret (created on first need), read on purpose: audited, never the value.
+    The caller checks the "view secrets" capability."""
+    secret = webhook_secret_ensure(site=site)
+    with transaction.atomic():
+        audit_record(actor=actor, organization=site.organization,
+                     verb="site.webhook_secret_revealed", target=site)
+    return secret
+
+
 def webhook_secret_rotate(*, site: Site, actor: Actor) -> str:
     """Replace the site's secret (the old one stops working at once). Audited, without values."""
     row, created = WebhookSecret.objects.select_for_update().get_or_create(
