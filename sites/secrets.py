@@ -2,9 +2,9 @@
 
 A value is secret when its variable's name says so (`*_KEY`, `*_SECRET`, `*PASSWORD*`,
 `*TOKEN*`, ...), when the user marked the variable secret (Site.secret_env_names), when it
-carries a URL password (`postgres://user:pass@host/db`), or when it looks random (long, mixed
-letters and digits, high entropy). Short and common words (`file`, `false`, `production`) are
-never secret: masking them garbles logs and hides nothing.
+carries a URL password (`postgres://user:pass@host/db`), or when it holds a random-looking run
+(16+ base64/hex characters, letters and digits mixed, high entropy). Short and common words
+(`file`, `false`, `production`) are never secret: masking them garbles logs and hides nothing.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ COMMON_WORDS = frozenset({
     "public", "private", "stack", "single", "daily", "log", "empty", "localhost",
 })
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:[^\s@/]+@")
-HIGH_ENTROPY_MIN_LENGTH = 16
-HIGH_ENTROPY_BITS_PER_CHAR = 3.5
+# A run of base64/hex characters long enough to be a key or token (16+), and random enough.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+=]{16,}")
+HIGH_ENTROPY_BITS_PER_CHAR = 3.0
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,16 @@ def is_secret_name(name: str) -> bool:
 
 
 def looks_random(value: str) -> bool:
-    """Long, letters and digits mixed, no spaces, high Shannon entropy: a key or a token."""
-    if len(value) < HIGH_ENTROPY_MIN_LENGTH or any(ch.isspace() for ch in value):
+    """Holds a key- or token-like run: 16+ base64/hex characters mixing letters and digits,
+    with high Shannon entropy. Host names, URLs, paths and words split into short runs."""
+    return any(_random_run(run) for run in _TOKEN_RUN.findall(value))
+
+
+def _random_run(run: str) -> bool:
+    if not (any(ch.isdigit() for ch in run) and any(ch.isalpha() for ch in run)):
         return False
-    if not (any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value)):
-        return False
-    counts = Counter(value)
-    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    counts = Counter(run)
+    entropy = -sum(n / len(run) * math.log2(n / len(run)) for n in counts.values())
     return entropy >= HIGH_ENTROPY_BITS_PER_CHAR
 
 

@@ -18,7 +18,10 @@ def test_it_treats_values_of_secret_names_as_secret(name):
 @pytest.mark.parametrize(("name", "value"), [
     ("SESSION_DRIVER", "file"), ("APP_DEBUG", "false"), ("APP_ENV", "production"),
     ("APP_URL", "https://shop.example.com"), ("LOG_CHANNEL", "stack"), ("DB_PORT", "5432"),
-    ("DB_PASSWORD", "null"), ("CACHE_KEY", "on"), ("STORAGE_PATH", "/var/www/shop/storage"),
+    ("DB_PASSWORD", "null"), ("CACHE_KEY", "on"), ("STORAGE_PATH", "/var/www/shop1/storage"),
+    ("APP_URL", "https://shop1.example.com"), ("REDIS_HOST", "redis://127.0.0.1:6379"),
+    ("DB_HOST", "mysql-primary-01.internal"), ("AWS_BUCKET", "my-app-bucket-2024"),
+    ("AWS_ENDPOINT", "s3-eu-west-1.amazonaws.com"),
 ])
 def test_it_never_treats_ordinary_values_as_secret(name, value):
     assert not is_secret(name, value)
@@ -26,6 +29,7 @@ def test_it_never_treats_ordinary_values_as_secret(name, value):
 
 def test_it_treats_long_random_values_and_url_passwords_as_secret():
     assert is_secret("SOMETHING", "k3J9xQ2vLp8RtZ4mWc7N")
+    assert is_secret("SLACK_URL", "https://hooks.slack.com/services/T1/B2/kP3xW9vQ2mL8tR4zN7cY1bH6")
     assert is_secret("DATABASE_URL", "postgres://shop:s3cret@db/shop")
 
 
