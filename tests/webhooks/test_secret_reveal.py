@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenancy.models import AuditEvent
+from tests.api.conftest import api_as  # noqa: F401
 from webhooks.secrets import webhook_secret_get
 
 
@@ -30,3 +31,10 @@ def test_a_reveal_is_audited_and_shows_the_current_secret(client_for, cast, site
 
 def test_a_reveal_needs_a_post(client_for, cast, site):
     assert client_for(cast.developer).get(reveal_url(site)).status_code == 405
+
+
+def test_reading_the_secret_through_the_api_is_audited(api_as, cast, site):  # noqa: F811
+    response = api_as("developer").get(f"/api/v1/sites/{site.pk}/webhook/")
+    event = AuditEvent.objects.get(verb="site.webhook_secret_revealed")
+    assert response.json()["secret"] == webhook_secret_get(site=site)
+    assert event.actor == cast.developer and event.source == AuditEvent.Source.API
