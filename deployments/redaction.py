@@ -51,15 +51,35 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_FORM_LENGTH or form == secret}
 
 
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regex matching any of `words`, longest first, built as a prefix tree: a flat
+    alternation of hundreds of forms costs the sink ~4x more per line (each position tries
+    every branch); the tree tries one branch per character."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _branch(trie)
+
+
+def _branch(node: dict) -> str:
+    parts = [re.escape(ch) + _branch(child) for ch, child in sorted(node.items()) if ch]
+    if not parts:
+        return ""
+    body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+    # Greedy: the longer word is tried first, so a secret containing another is masked whole.
+    return f"(?:{body})?" if "" in node else body
+
+
 class Redactor:
     """Replaces every known form of every secret, and URL passwords, with ********."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
         forms = set().union(*(secret_forms(s) for s in values)) if values else set()
-        # Longest first, so a secret that contains another is replaced whole.
-        ordered = sorted(forms, key=lambda form: (-len(form), form))
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._pattern = re.compile(trie_pattern(forms)) if forms else None
 
     def __call__(self, text: str) -> str:
         if self._pattern is not None:

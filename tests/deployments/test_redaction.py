@@ -61,3 +61,7 @@ def test_it_redacts_the_password_of_any_url():
 def test_it_leaves_other_text_alone():
     line = "Compiled 12 views in public/build (base64 assets: aGVsbG8gd29ybGQ=)"
     assert Redactor([SECRET, "another-secret"])(line) == line
+
+
+def test_it_masks_a_secret_that_contains_another_whole():
+    assert Redactor(["abcd", "abcdefgh"])("x abcdefgh y abcd") == f"x {REDACTED} y {REDACTED}"
