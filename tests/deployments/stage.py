@@ -44,6 +44,7 @@ def make_stage(cast, sshd_host: SshdHost, base: Path, **site_fields) -> Stage:
     server = Server.objects.create(
         organization=cast.org, name="web-1", host=sshd_host.host, port=sshd_host.port,
         user=sshd_host.user, host_key=sshd_host.host_key_line,
+        deploy_roots=[str(sshd_host.root)],  # test sites live in the host's own directory
     )
     repo = AppRepo.create(base / "repos", "laravelish")
     repo.commit(NO_BUILD_TOOLS, "Plain PHP: nothing to install")
