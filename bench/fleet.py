@@ -39,6 +39,7 @@ class Fleet:
                 client_keys=(self.client_key,),
                 host_key=host.host_key_line,
             ),
+            deploy_roots=("/srv",),  # every site of the fleet lives in /srv/<site>
         )
 
     def next_release(self) -> str:

@@ -144,7 +144,7 @@ def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dic
         kind="deploy",
         deploy_path=str(deploy_path),
         release=release,
-        servers=(ServerSpec("web1", bed.target),),
+        servers=(ServerSpec("web1", bed.target, deploy_roots=(str(deploy_path.parent),)),),
         git=bed.host,
         repo=bed.repo,
         deploy_key=bed.deploy_key,

@@ -7,6 +7,7 @@ runner and never stored or logged.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
@@ -15,8 +16,23 @@ from deployments.pipeline.context import HOST_HEADER, DeployContext, HealthCheck
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
 from sites.models import Site
+from sites.secrets import secret_values
 
 _PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
+# Readers of secrets that apps above deployments keep about a site (the webhook secret):
+# they register here (webhooks/apps.py) so the log redacts them without an upward import.
+SecretSource = Callable[[Site], Iterable[str]]
+SECRET_SOURCES: list[SecretSource] = []
+
+
+class ForeignServerError(ValueError):
+    """A site is linked to a server of another organization: never connect to it."""
+
+
+def secret_source_register(source: SecretSource) -> None:
+    """Let `source(site)` add values the deploy log of `site` must redact."""
+    if source not in SECRET_SOURCES:
+        SECRET_SOURCES.append(source)
 
 
 def build_context(deployment: Deployment) -> DeployContext:
@@ -71,15 +87,33 @@ def _health_check(site: Site) -> HealthCheck | None:
 
 
 def context_secrets(site: Site) -> tuple[str, ...]:
-    """Values the sink must redact: every environment value and the HTTPS token."""
-    values = [value for value in site.env.values() if value]
+    """Values the sink must redact: the secret environment values (sites/secrets.py), the
+    HTTPS token, the deploy key (line by line, as a script would print it) and what the
+    registered sources add (the webhook secret)."""
+    values = secret_values(site.env, site.secret_env_names)
     if site.https_token:
         values.append(site.https_token)
+    values.extend(_key_lines(site.deploy_key_private or ""))
+    for source in SECRET_SOURCES:
+        values.extend(value for value in source(site) if value)
     return tuple(values)
 
 
+def _key_lines(private_key: str) -> list[str]:
+    """The base64 body lines of a PEM/OpenSSH private key (the armour lines are public)."""
+    return [line.strip() for line in private_key.splitlines()
+            if line.strip() and not line.startswith("-----")]
+
+
 def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
-    servers = site.servers.select_related("organization").order_by("name", "id")
+    servers = list(site.servers.select_related("organization").order_by("name", "id"))
+    foreign = [server for server in servers if server.organization_id != site.organization_id]
+    if foreign:
+        # The database refuses such a link (sites/migrations); this is the executor's own
+        # check before it would log in with another organization's key.
+        raise ForeignServerError(
+            f"refusing to deploy: server {foreign[0].name!r} belongs to another organization"
+        )
     return tuple(_server_spec(server, site) for server in servers)
 
 
@@ -94,7 +128,8 @@ def _server_spec(server, site: Site) -> ServerSpec:
     return ServerSpec(name=server.name, target=server_ssh_target(server),
                       stack_warnings=warnings, reload=reload,
                       web_address=site.health_check_address or server.host,
-                      web_port=site.health_check_port)
+                      web_port=site.health_check_port,
+                      deploy_roots=server.allowed_deploy_roots)
 
 
 def render_env_file(env: dict[str, str]) -> str:

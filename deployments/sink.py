@@ -28,25 +28,13 @@ from deployments import events
 from deployments.dbretry import DatabaseRetry
 from deployments.log_cap import LogCap
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
+from deployments.redaction import Redactor
 
 logger = logging.getLogger(__name__)
 
-REDACTED = "********"
-# Shorter values (flags like "1", "true") would shred every line and protect nothing.
-MIN_SECRET_LENGTH = 4
-NOT_SECRET = frozenset({"true", "false", "null", "none"})
 MAX_LINE_CHARS = 16_384
 
 Row = tuple[int, str, str, str, float]  # seq, server, stream, text, unix ts
-
-
-def secrets_to_redact(values) -> tuple[str, ...]:
-    """The values worth redacting, longest first (so a secret containing another wins)."""
-    kept = {
-        value for value in values
-        if value and len(value) >= MIN_SECRET_LENGTH and value.lower() not in NOT_SECRET
-    }
-    return tuple(sorted(kept, key=len, reverse=True))
 
 
 class DeploymentSink:
@@ -64,7 +52,9 @@ class DeploymentSink:
         self.deployment_id = deployment_id
         self._cap = LogCap(max_log_bytes or settings.DEPLOY_LOG_MAX_BYTES)
         self.group = events.deployment_group(deployment_id)
-        self._secrets = secrets_to_redact(secrets)
+        # Which values are secret is decided by deployments/context_builder.py; the Redactor
+        # also catches their encoded forms (deployments/redaction.py).
+        self.redact = Redactor(secrets)
         self._seq = 0
         self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
@@ -151,13 +141,6 @@ class DeploymentSink:
         return ""
 
     # -- batching ------------------------------------------------------------------------
-
-    def redact(self, text: str) -> str:
-        """Replace every occurrence of every secret value with ********."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
 
     async def flush(self) -> None:
         """Persist the buffered lines in one INSERT, then broadcast them (in that order)."""

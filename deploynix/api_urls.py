@@ -14,6 +14,7 @@ from deploynix import site_api
 from loadbalancers import api as loadbalancers_api
 from schedules import api as schedules_api
 from servers import api as servers_api
+from sites import api as sites_api
 from tenancy.api import schema
 from tenancy.api import tokens as tokens_api
 from webhooks import api as webhooks_api
@@ -23,6 +24,7 @@ app_name = "api"
 urlpatterns = [
     *servers_api.urlpatterns,
     *site_api.urlpatterns,
+    *sites_api.urlpatterns,
     *loadbalancers_api.urlpatterns,
     *deployments_api.urlpatterns,
     *webhooks_api.urlpatterns,

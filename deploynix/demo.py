@@ -31,7 +31,7 @@ def seed_server_and_site(*, org: Organization, owner: User, demo_dir: Path, ssh_
     actor = Actor(user=owner)
     host_key = _ensure_host_key(_mkdir(demo_dir / "sshd") / "ssh_host_ed25519_key")
     repo = _demo_repository(demo_dir / "git")
-    server = _demo_server(org, actor, ssh_port)
+    server = _demo_server(org, actor, ssh_port, roots=[str(demo_dir / "srv")])
     site_fields = {
         "domain": "127.0.0.1",
         "repository_url": repo.ssh_url(getpass.getuser(), "127.0.0.1", ssh_port),
@@ -67,13 +67,14 @@ def _demo_repository(base: Path) -> AppRepo:
     return AppRepo.create(_mkdir(base), "demo")
 
 
-def _demo_server(org: Organization, actor: Actor, ssh_port: int) -> Server:
+def _demo_server(org: Organization, actor: Actor, ssh_port: int, roots: list[str]) -> Server:
+    """The demo's server; its deploy roots hold the demo's own directory (sites may live there)."""
     server = Server.objects.for_org(org).filter(name="Demo server").first()
     if server is None:
         return server_create(org=org, actor=actor, name="Demo server", host="127.0.0.1",
-                             port=ssh_port, user=getpass.getuser())
-    if server.port != ssh_port:
-        server = server_update(server=server, actor=actor, port=ssh_port)
+                             port=ssh_port, user=getpass.getuser(), deploy_roots=roots)
+    if server.port != ssh_port or server.deploy_roots != roots:
+        server = server_update(server=server, actor=actor, port=ssh_port, deploy_roots=roots)
     return server
 
 

@@ -22,6 +22,7 @@ from deploynix.env import (
     env_str,
     require,
 )
+from deploynix.guards import check_deploy_roots, check_encryption_keys, check_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DEPLOYNIX_VAR_DIR") or BASE_DIR / "var")
@@ -61,6 +62,7 @@ else:
 # Secrets at rest: a list so keys can rotate (first encrypts, all decrypt). Never derived
 # from SECRET_KEY, so rotating the session key does not destroy stored secrets.
 ENCRYPTION_KEYS = [k.strip() for k in _keys.split(",") if k.strip()]
+check_encryption_keys(ENCRYPTION_KEYS)
 DEBUG = env_bool("DEPLOYNIX_DEBUG", default=not PRODUCTION)
 REDIS_PREFIX = env_str("DEPLOYNIX_REDIS_PREFIX", "deploynix")
 
@@ -297,7 +299,12 @@ if not PRODUCTION:
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-EMAIL_BACKEND = env_str("DEPLOYNIX_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development prints mail to the console; production sends it (deploynix/guards.py).
+EMAIL_BACKEND = env_str(
+    "DEPLOYNIX_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
 EMAIL_HOST = env_str("DEPLOYNIX_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DEPLOYNIX_EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("DEPLOYNIX_EMAIL_USER", "")
@@ -345,6 +352,11 @@ DEPLOY_WATCHDOG_SECONDS = env_int("DEPLOYNIX_WATCHDOG_SECONDS", 90, minimum=5)
 DEPLOY_MIN_FREE_MB = env_int("DEPLOYNIX_MIN_FREE_MB", 200, minimum=0)
 # Stored log per deployment; past half of it each step keeps its last lines (deployments/log_cap.py)
 DEPLOY_LOG_MAX_BYTES = env_int("DEPLOYNIX_LOG_MAX_BYTES", 10_000_000, minimum=200_000)
+# Where sites may live on a server unless the server lists its own roots ("~": the SSH user's
+# home). A deploy path must lie strictly under one of them (sites/services.py, and again on
+# the server: deployments/pipeline/scripts/guard.sh).
+DEPLOY_ROOTS = env_list("DEPLOYNIX_DEPLOY_ROOTS", ["/var/www", "~"])
+check_deploy_roots(DEPLOY_ROOTS)
 
 # Celery settings that follow from the deployment limits just above (the rest: # Celery).
 # The watchdog's tick follows its window; its messages expire before the next tick.
@@ -372,6 +384,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 if PRODUCTION:
+    check_production(allowed_hosts=ALLOWED_HOSTS, debug=DEBUG, email_backend=EMAIL_BACKEND)
     SECURE_SSL_REDIRECT = env_bool("DEPLOYNIX_SSL_REDIRECT", True)
     if env_bool("DEPLOYNIX_BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -66,7 +66,7 @@ class SiteDetailSerializer(SiteSerializer):
         read_only_fields = fields
 
 
-class SiteListView(OrgAPIView):
+class SiteListView(SiteObjectMixin, OrgAPIView):
     """The organization's sites (site:read); create one (site:write, Developer+)."""
 
     abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_WRITE}
@@ -78,14 +78,17 @@ class SiteListView(OrgAPIView):
     @extend_schema(operation_id="sites_list", responses=SiteSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(SiteSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            SiteSerializer(page, many=True, context=self.shown()).data
+        )
 
     @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
     def post(self, request):
         fields = site_input(request, partial=False)
         servers = org_servers(self.org, fields.pop("servers", []))
         site = site_create(organization=self.org, actor=self.actor, servers=servers, **fields)
-        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+        return Response(SiteSerializer(site, context=self.shown()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class SiteDetailView(SiteObjectMixin, OrgAPIView):
@@ -100,7 +103,7 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
 
     @extend_schema(responses=SiteDetailSerializer)
     def get(self, request, pk: int):
-        return Response(SiteDetailSerializer(self.get_site()).data)
+        return Response(SiteDetailSerializer(self.get_site(), context=self.shown()).data)
 
     @extend_schema(request=SiteInputSerializer)
     def patch(self, request, pk: int):
@@ -109,7 +112,7 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
         if servers is not None:
             servers = org_servers(self.org, servers)
         site = site_update(site=self.get_site(), actor=self.actor, servers=servers, **fields)
-        return Response(SiteSerializer(site).data)
+        return Response(SiteSerializer(site, context=self.shown()).data)
 
     def delete(self, request, pk: int):
         site_delete(site=self.get_site(), actor=self.actor)

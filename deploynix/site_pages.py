@@ -21,6 +21,7 @@ from schedules import selectors as schedule_selectors
 from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
 from sites.models import Site
+from sites.secrets import env_entries
 from sites.selectors import site_get
 from tenancy.access import org_view
 from tenancy.roles import Cap
@@ -46,7 +47,8 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such site")
     context = {
         "site": site,
-        "env": site.env if request.can.view_secrets else dict.fromkeys(site.env_names, None),
+        # Secret values never reach the page: a Reveal button fetches one (sites/views.py).
+        "env": env_entries(site.env, site.secret_env_names, show_plain=request.can.view_secrets),
         **_deployments_panels(site),
         **_schedules_panel(site),
         "site_stacks": server_selectors.site_stack_findings(site),

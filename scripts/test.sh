@@ -22,6 +22,9 @@ export DEPLOYNIX_ENV=test
 # This run's own test databases (deploynix/settings.py): concurrent runs never share one.
 export DEPLOYNIX_TEST_RUN="$$"
 export DEPLOYNIX_VAR_DIR="$ROOT/var/test"
+# Test sites live in temporary directories and under /srv: the default deploy roots of every test
+# server, for the panel and the real workers alike (a server's deploy_roots field overrides it).
+export DEPLOYNIX_DEPLOY_ROOTS="/var/www,~,/srv,${TMPDIR:-/tmp}"
 mkdir -p "$DEPLOYNIX_VAR_DIR"
 
 SQLITE_TEST_FILE="$(dirname "$SQLITE_FILE")/test_${DEPLOYNIX_TEST_RUN}_$(basename "$SQLITE_FILE")"

@@ -7,7 +7,13 @@ from typing import Any
 from django import forms
 
 from servers.models import Server
-from servers.validators import clean_host, clean_name, clean_port, clean_user
+from servers.validators import (
+    clean_deploy_roots,
+    clean_host,
+    clean_name,
+    clean_port,
+    clean_user,
+)
 
 
 class ServerForm(forms.Form):
@@ -29,6 +35,12 @@ class ServerForm(forms.Form):
         label="SSH user",
         help_text="The user Deploynix logs in as (its ~/.ssh/authorized_keys needs the key).",
     )
+    deploy_roots = forms.CharField(
+        label="Allowed deploy roots", required=False, max_length=3_000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Directories sites may live under, one per line (~ is the SSH user's home). "
+        "Empty: the installation's default (/var/www and ~ unless configured otherwise).",
+    )
 
     @classmethod
     def for_server(cls, server: Server, data: Any = None) -> ServerForm:
@@ -38,6 +50,7 @@ class ServerForm(forms.Form):
             "host": server.host,
             "port": server.port,
             "user": server.user,
+            "deploy_roots": "\n".join(server.deploy_roots),
         }
         return cls(data, initial=initial)
 
@@ -52,3 +65,6 @@ class ServerForm(forms.Form):
 
     def clean_user(self) -> str:
         return clean_user(self.cleaned_data["user"])
+
+    def clean_deploy_roots(self) -> list[str]:
+        return clean_deploy_roots(self.cleaned_data["deploy_roots"])

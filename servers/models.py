@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +54,10 @@ class Server(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Directories a site's deploy path must lie under on this server ("~": the SSH user's
+    # home); empty: settings.DEPLOY_ROOTS. Checked by the site services and again on the
+    # server before every deploy (deployments/pipeline/scripts/guard.sh).
+    deploy_roots = models.JSONField(default=list, blank=True)
 
     objects = ServerQuerySet.as_manager()
 
@@ -72,6 +77,16 @@ class Server(models.Model):
     def address(self) -> str:
         """`user@host:port`, for display."""
         return f"{self.user}@{self.host}:{self.port}"
+
+    @property
+    def allowed_deploy_roots(self) -> tuple[str, ...]:
+        """This server's deploy roots, or the installation's default ones."""
+        return tuple(self.deploy_roots or settings.DEPLOY_ROOTS)
+
+    @property
+    def home(self) -> str:
+        """The SSH user's home as the panel assumes it (the server resolves "~" itself)."""
+        return "/root" if self.user == "root" else f"/home/{self.user}"
 
     @property
     def fingerprint_short(self) -> str:

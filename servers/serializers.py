@@ -16,7 +16,8 @@ class SSHKeySerializer(serializers.ModelSerializer):
 class ServerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Server
-        fields = ["id", "name", "host", "port", "user", "status", "host_key_fingerprint",
+        fields = ["id", "name", "host", "port", "user", "deploy_roots", "status",
+                  "host_key_fingerprint",
                   "last_checked_at", "last_check_error", "created_at"]
         read_only_fields = fields
 
@@ -28,3 +29,8 @@ class ServerInputSerializer(serializers.Serializer):
     host = serializers.CharField(max_length=253)
     port = serializers.IntegerField(default=22)
     user = serializers.CharField(max_length=32, default="root")
+    deploy_roots = serializers.ListField(
+        child=serializers.CharField(max_length=255), max_length=10, required=False,
+        help_text="Directories sites may live under ('~': the SSH user's home); "
+        "empty: the installation's default.",
+    )

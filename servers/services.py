@@ -113,7 +113,7 @@ def retire_superseded_keys(org: Organization) -> list[OrganizationKey]:
 
 # Servers: create, update, delete ------------------------------------------------------------
 
-SERVER_FIELDS = ("name", "host", "port", "user")
+SERVER_FIELDS = ("name", "host", "port", "user", "deploy_roots")
 
 
 def _audit_fields(server: Server) -> dict[str, Any]:
@@ -134,13 +134,15 @@ def _save_unique(server: Server, **save_kwargs: Any) -> None:
 
 @transaction.atomic
 def server_create(
-    *, org: Organization, actor: Actor, name: str, host: str, port: Any = 22, user: str = "root"
+    *, org: Organization, actor: Actor, name: str, host: str, port: Any = 22, user: str = "root",
+    deploy_roots: Any = (),
 ) -> Server:
     """Add a server to `org` (ValidationError with a field dict if any value is bad). Audited.
 
     A first connection check is enqueued after commit: it pins the host key (trust on first use).
     """
-    fields = clean_server_fields({"name": name, "host": host, "port": port, "user": user})
+    fields = clean_server_fields({"name": name, "host": host, "port": port, "user": user,
+                                  "deploy_roots": list(deploy_roots or [])})
     added_by = actor.user if isinstance(actor.user, User) else None
     server = Server(organization=org, added_by=added_by, **fields)
     _save_unique(server)
@@ -157,7 +159,8 @@ def server_create(
 
 @transaction.atomic
 def server_update(*, server: Server, actor: Actor, **changes: Any) -> Server:
-    """Change name/host/port/user (validated like creation). Audited with before and after.
+    """Change name/host/port/user/deploy roots (validated like creation). Audited with before
+    and after. Sites already on the server are checked against new roots at their next deploy.
 
     The pinned host key is kept: if the new address is another machine, the next check reports
     host_key_changed and a manager decides to re-pin. A changed address is re-checked.

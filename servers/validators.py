@@ -24,6 +24,12 @@ USER_MESSAGE = (
     "letter or '_', at most 32 characters."
 )
 NAME_MESSAGE = "Enter a name of at most 100 printable characters."
+ROOTS_MESSAGE = (
+    "List at most 10 directories sites may live under: '~' (the SSH user's home) or absolute "
+    "paths of letters, digits and . _ - @ + /, not / itself, no '..' and no hidden directory."
+)
+MAX_DEPLOY_ROOTS = 10
+_ROOT_PATH = re.compile(r"/[A-Za-z0-9._/@+-]{1,254}")
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -91,7 +97,27 @@ def clean_name(value: Any) -> str:
     return value.strip()
 
 
-CLEANERS = {"name": clean_name, "host": clean_host, "port": clean_port, "user": clean_user}
+def clean_deploy_roots(value: Any) -> list[str]:
+    """The directories a site's deploy path must lie under on this server (empty: the default)."""
+    if isinstance(value, str):
+        value = [line.strip() for line in value.splitlines() if line.strip()]
+    if not isinstance(value, list | tuple) or len(value) > MAX_DEPLOY_ROOTS:
+        raise ValidationError(ROOTS_MESSAGE, code="invalid")
+    roots = []
+    for root in value:
+        if root == "~":
+            roots.append(root)
+            continue
+        parts = root.split("/") if isinstance(root, str) else [".."]
+        if (not isinstance(root, str) or not _ROOT_PATH.fullmatch(root)
+                or any(part.startswith(".") or part.startswith("-") for part in parts)):
+            raise ValidationError(ROOTS_MESSAGE, code="invalid")
+        roots.append("/" + "/".join(part for part in parts if part))
+    return list(dict.fromkeys(roots))
+
+
+CLEANERS = {"name": clean_name, "host": clean_host, "port": clean_port, "user": clean_user,
+            "deploy_roots": clean_deploy_roots}
 
 
 def clean_server_fields(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
 
 from servers.models import Server
 from sites.models import Site
-from sites.serializers import SiteInputSerializer
+from sites.serializers import RevealInputSerializer, RevealSerializer, SiteInputSerializer
+from sites.services import NoSuchVariable, site_secret_reveal
+from tenancy.api.base import OrgAPIView
+from tenancy.models import Ability
+from tenancy.roles import Cap, can
+
+NO_STORE = {"Cache-Control": "no-store"}  # responses carrying a secret
 
 
 class SiteObjectMixin:
@@ -24,6 +33,10 @@ class SiteObjectMixin:
         if site is None:
             raise Http404("No such site.")
         return site
+
+    def shown(self) -> dict:
+        """Serializer context: may this token's user see (non-secret) environment values?"""
+        return {"show_plain": can(self.grant.membership.role, Cap.VIEW_SECRETS)}
 
 
 def site_input(request, *, partial: bool) -> dict:
@@ -39,3 +52,29 @@ def org_servers(org, ids: list[int]) -> list[Server]:
     if len(servers) != len(set(ids)):
         raise ValidationError({"servers": ["Choose servers of this organization."]})
     return servers
+
+
+class SiteEnvRevealView(SiteObjectMixin, OrgAPIView):
+    """One environment value, read on purpose: needs the "view secrets" capability. Audited."""
+
+    abilities = {"POST": Ability.SITE_READ}
+    extra_caps = {"POST": Cap.VIEW_SECRETS}
+    serializer_class = RevealSerializer
+
+    @extend_schema(request=RevealInputSerializer, responses=RevealSerializer)
+    def post(self, request, pk: int):
+        form = RevealInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        name = form.validated_data["name"]
+        try:
+            value = site_secret_reveal(site=self.get_site(), actor=self.actor, name=name)
+        except NoSuchVariable:
+            raise Http404("No such variable.") from None
+        return Response({"name": name, "value": value}, headers=NO_STORE)
+
+
+# The site endpoints themselves are the shell's (deploynix/site_api.py); this one is sites' own.
+urlpatterns = [
+    path("sites/<int:pk>/environment/reveal/", SiteEnvRevealView.as_view(),
+         name="site-env-reveal"),
+]

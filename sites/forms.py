@@ -18,10 +18,16 @@ from sites.models import (
     HEALTH_TIMEOUT_MAX,
     Site,
 )
+from sites.secrets import MASK, env_entries
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _raw_lines(text: str) -> list[str]:
+    """Non-blank lines as typed: a path with spaces around it is refused, not trimmed."""
+    return [line for line in (text or "").splitlines() if line.strip()]
 
 
 class SiteForm(forms.Form):
@@ -44,42 +50,55 @@ class SiteForm(forms.Form):
     )
     shared_dirs = forms.CharField(
         label="Shared directories", widget=forms.Textarea(attrs={"rows": 2}), required=False,
-        initial="storage",
+        initial="storage", strip=False, max_length=20_000,
         help_text="One per line; kept across releases in shared/.",
     )
     shared_files = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, initial=".env",
+        strip=False, max_length=20_000,
         help_text="One per line.",
     )
     env = forms.CharField(
+        max_length=500_000,
         label="Environment", widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text="NAME=value per line. Stored encrypted; written to the shared .env; "
-        "values are hidden in deploy logs.",
+        help_text=f"NAME=value per line. Stored encrypted; written to the shared .env. "
+        f"Secret values show as {MASK}: leave them so to keep the stored value.",
+    )
+    secret_env_names = forms.CharField(
+        label="Secret variables", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        max_length=25_000,
+        help_text="Names (one per line) to treat as secret besides *_KEY, *PASSWORD*, *TOKEN*, "
+        "*SECRET* and random-looking values: masked on pages, hidden in deploy logs.",
     )
     preset = forms.ChoiceField(choices=Site.Preset.choices, initial=Site.Preset.LARAVEL)
     run_migrations = forms.BooleanField(
         required=False, initial=True, help_text="Laravel: php artisan migrate --force."
     )
     build_commands = forms.CharField(
+        max_length=110_000,
         widget=forms.Textarea(attrs={"rows": 3}), required=False,
         help_text="Extra commands, one per line, run in the release with bash -eo pipefail.",
     )
     deploy_script = forms.CharField(
+        max_length=65_536,
         widget=forms.Textarea(attrs={"rows": 5}), required=False,
         help_text="Runs before activation; RELEASE_PATH, COMMIT and BRANCH are set.",
     )
     reload_method = forms.ChoiceField(choices=Site.ReloadMethod.choices, initial="php-fpm")
     reload_command = forms.CharField(
+        max_length=5_000,
         required=False, initial=shlex.join(DEFAULT_RELOAD_COMMAND),
         help_text="For PHP-FPM: the command (run as a program, not through a shell).",
     )
     releases_to_keep = forms.IntegerField(min_value=1, max_value=50, initial=5)
     auto_deploy = forms.BooleanField(required=False, help_text="Deploy on every push (webhook).")
     repository_host_keys = forms.CharField(
+        max_length=50_000,
         widget=forms.Textarea(attrs={"rows": 3}), required=False,
         help_text="known_hosts lines of the git host (e.g. from ssh-keyscan, checked by you).",
     )
     https_token = forms.CharField(
+        max_length=1_000,
         label="HTTPS access token", required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="Only for https:// repositories. Leave empty to keep the current one.",
@@ -153,6 +172,9 @@ class SiteForm(forms.Form):
     def clean_env(self) -> dict[str, str]:
         return v.parse_env_text(self.cleaned_data["env"])
 
+    def clean_secret_env_names(self) -> list[str]:
+        return v.clean_secret_env_names(_lines(self.cleaned_data["secret_env_names"]))
+
     def clean_build_commands(self) -> list[str]:
         return v.clean_build_commands(_lines(self.cleaned_data["build_commands"]))
 
@@ -169,7 +191,7 @@ class SiteForm(forms.Form):
         data = super().clean()
         try:
             data["shared_dirs"], data["shared_files"] = v.clean_shared_paths(
-                _lines(data.get("shared_dirs", "")), _lines(data.get("shared_files", ""))
+                _raw_lines(data.get("shared_dirs", "")), _raw_lines(data.get("shared_files", ""))
             )
         except ValidationError as exc:
             self.add_error("shared_dirs", exc)
@@ -196,13 +218,17 @@ class SiteForm(forms.Form):
 
 
 def initial_for(site: Site) -> dict:
-    """Form values showing `site` as it is (never the token)."""
+    """Form values showing `site` as it is (never the token; secret values masked)."""
     return {
         "name": site.name, "domain": site.domain, "repository_url": site.repository_url,
         "branch": site.branch, "deploy_path": site.deploy_path, "web_dir": site.web_dir,
         "servers": list(site.servers.all()), "shared_dirs": "\n".join(site.shared_dirs),
         "shared_files": "\n".join(site.shared_files),
-        "env": "".join(f"{name}={value}\n" for name, value in site.env.items()),
+        "env": "".join(
+            f"{entry.name}={entry.value}\n"
+            for entry in env_entries(site.env, site.secret_env_names, show_plain=True)
+        ),
+        "secret_env_names": "\n".join(site.secret_env_names),
         "preset": site.preset, "run_migrations": site.run_migrations,
         "build_commands": "\n".join(site.build_commands), "deploy_script": site.deploy_script,
         "reload_method": site.reload_method, "reload_command": shlex.join(site.reload_command),

@@ -70,6 +70,8 @@ class Site(models.Model):
     shared_files = models.JSONField(default=default_shared_files, blank=True)
     # JSON object {NAME: value}, Fernet-encrypted as a whole.
     environment = EncryptedTextField(default="{}", blank=True)
+    # Names of variables the user marked secret (besides those sites/secrets.py recognises).
+    secret_env_names = models.JSONField(default=list, blank=True)
     releases_to_keep = models.PositiveSmallIntegerField(default=5)
     preset = models.CharField(max_length=10, choices=Preset.choices, default=Preset.LARAVEL)
     run_migrations = models.BooleanField(default=True)
@@ -169,8 +171,14 @@ class Site(models.Model):
             "web_dir", self.web_dir, v.clean_relative_path, what="web directory", allow_root=True
         )
         self.env = normalized("environment", self.env, v.clean_environment)
+        self.secret_env_names = normalized(
+            "secret_env_names", self.secret_env_names or [], v.clean_secret_env_names
+        )
         self.build_commands = normalized(
             "build_commands", self.build_commands or [], v.clean_build_commands
+        )
+        self.deploy_script = normalized(
+            "deploy_script", self.deploy_script, v.clean_deploy_script
         )
         self.repository_host_keys = normalized(
             "repository_host_keys", self.repository_host_keys, v.clean_known_hosts

@@ -8,18 +8,28 @@ project shell, which may import them all (deploynix/site_api.py).
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sites.models import HEALTH_CHECK_FIELDS, HEALTH_TIMEOUT_MAX, Site
+from sites.secrets import env_entries
 
 # The site's own fields, in the order the API sends them (deploynix/site_api.py adds its hook
 # URLs before `created_at`; the health check's fields come last).
 OWN_FIELDS = ["id", "name", "domain", "repository_url", "branch", "deploy_path", "web_dir",
-              "shared_dirs", "shared_files", "env_names", "releases_to_keep", "preset",
+              "shared_dirs", "shared_files", "env_names", "environment", "secret_env_names",
+              "releases_to_keep", "preset",
               "run_migrations", "build_commands", "deploy_script", "reload_method",
               "reload_command", "servers", "auto_deploy", "deploy_key_public",
               "repository_host_keys", "has_https_token", "created_at",
               *HEALTH_CHECK_FIELDS]
+
+
+class EnvEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    secret = serializers.BooleanField()
+    value = serializers.CharField(help_text="******** for a secret (reveal it on purpose: "
+                                  "POST .../environment/reveal/) or without the view-secrets role.")
 
 
 # The site's own fields; the API sends deploynix/site_api.py's SiteSerializer. (No docstring:
@@ -27,6 +37,9 @@ OWN_FIELDS = ["id", "name", "domain", "repository_url", "branch", "deploy_path",
 class SiteBaseSerializer(serializers.ModelSerializer):
     servers = serializers.SerializerMethodField()
     env_names = serializers.SerializerMethodField()
+    # Context `show_plain` (the reader may see environment values) unmasks the values that are
+    # not secrets. Secret values are never in it.
+    environment = serializers.SerializerMethodField()
     has_https_token = serializers.SerializerMethodField()
 
     class Meta:
@@ -41,6 +54,12 @@ class SiteBaseSerializer(serializers.ModelSerializer):
     def get_env_names(self, site: Site) -> list[str]:
         return site.env_names
 
+    @extend_schema_field(EnvEntrySerializer(many=True))
+    def get_environment(self, site: Site) -> list[dict]:
+        entries = env_entries(site.env, site.secret_env_names,
+                              show_plain=self.context.get("show_plain", False))
+        return [{"name": e.name, "secret": e.secret, "value": e.value} for e in entries]
+
     def get_has_https_token(self, site: Site) -> bool:
         return bool(site.https_token)
 
@@ -54,23 +73,45 @@ class SiteInputSerializer(serializers.Serializer):
     branch = serializers.CharField(max_length=200, required=False)
     deploy_path = serializers.CharField(max_length=500)
     web_dir = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    shared_dirs = serializers.ListField(child=serializers.CharField(), required=False)
-    shared_files = serializers.ListField(child=serializers.CharField(), required=False)
+    # Not trimmed: the validators refuse a path with spaces around it (and bound the count).
+    shared_dirs = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=255), required=False,
+        max_length=50,
+    )
+    shared_files = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, max_length=255), required=False,
+        max_length=50,
+    )
     env = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
-        required=False, help_text="Replaces the whole environment.",
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=8_192),
+        required=False,
+        help_text="Replaces the whole environment; a value of ******** keeps the stored one.",
+    )
+    secret_env_names = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=200,
+        help_text="Variables to treat as secret besides those recognised by name or entropy.",
     )
     releases_to_keep = serializers.IntegerField(required=False)
     preset = serializers.ChoiceField(choices=Site.Preset.choices, required=False)
     run_migrations = serializers.BooleanField(required=False)
-    build_commands = serializers.ListField(child=serializers.CharField(), required=False)
-    deploy_script = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
+    build_commands = serializers.ListField(
+        child=serializers.CharField(max_length=2_000), required=False, max_length=50
+    )
+    deploy_script = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, required=False, max_length=65_536
+    )
     reload_method = serializers.ChoiceField(choices=Site.ReloadMethod.choices, required=False)
-    reload_command = serializers.ListField(child=serializers.CharField(), required=False)
+    reload_command = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, max_length=20
+    )
     auto_deploy = serializers.BooleanField(required=False)
-    repository_host_keys = serializers.CharField(allow_blank=True, required=False)
-    https_token = serializers.CharField(allow_blank=True, required=False)
-    servers = serializers.ListField(child=serializers.IntegerField(), required=False)
+    repository_host_keys = serializers.CharField(
+        allow_blank=True, required=False, max_length=50_000
+    )
+    https_token = serializers.CharField(allow_blank=True, required=False, max_length=1_000)
+    servers = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=100
+    )
     health_check_enabled = serializers.BooleanField(required=False)
     health_check_path = serializers.CharField(max_length=200, required=False)
     health_check_status = serializers.IntegerField(min_value=100, max_value=599, required=False)
@@ -88,3 +129,12 @@ class SiteInputSerializer(serializers.Serializer):
         "address).",
     )
     health_check_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+
+
+class RevealInputSerializer(serializers.Serializer):
+    name = serializers.RegexField(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+
+
+class RevealSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()

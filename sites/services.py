@@ -11,6 +11,8 @@ from django.db import transaction
 from servers.models import Server
 from servers.ssh import generate_keypair
 from sites.models import HEALTH_CHECK_FIELDS, Site
+from sites.secrets import MASK
+from sites.validators import deploy_path_outside
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Organization
 
@@ -19,10 +21,14 @@ EDITABLE_FIELDS = frozenset({
     "name", "domain", "repository_url", "branch", "deploy_path", "web_dir", "shared_dirs",
     "shared_files", "env", "releases_to_keep", "preset", "run_migrations", "build_commands",
     "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
-    "https_token", *HEALTH_CHECK_FIELDS,
+    "https_token", "secret_env_names", *HEALTH_CHECK_FIELDS,
 })
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})
+
+
+class NoSuchVariable(LookupError):
+    """The site has no environment variable of that name."""
 
 
 def site_create(
@@ -33,10 +39,11 @@ def site_create(
     _assign(site, fields)
     private, public = generate_keypair(f"deploynix-site-{organization.slug}")
     site.deploy_key_private, site.deploy_key_public = private, public
+    servers = _servers_of(organization, servers)
     with transaction.atomic():
-        _validate(site)
+        _validate(site, servers)
         site.save()
-        site.servers.set(_servers_of(organization, servers))
+        site.servers.set(servers)
         audit_record(
             actor=actor, organization=organization, verb="site.created", target=site,
             after=_public_view(site, fields),
@@ -50,11 +57,13 @@ def site_update(
     """Change a site's settings (and servers, when given). Raises ValidationError. Audited."""
     before = _public_view(site, fields)
     _assign(site, fields)
+    if servers is not None:
+        servers = _servers_of(site.organization, servers)
     with transaction.atomic():
-        _validate(site)
+        _validate(site, servers if servers is not None else list(site.servers.all()))
         site.save()
         if servers is not None:
-            site.servers.set(_servers_of(site.organization, servers))
+            site.servers.set(servers)
         audit_record(
             actor=actor, organization=site.organization, verb="site.updated", target=site,
             before=before, after=_public_view(site, fields),
@@ -72,18 +81,53 @@ def site_delete(*, site: Site, actor: Actor) -> None:
         site.delete()
 
 
+def site_secret_reveal(*, site: Site, actor: Actor, name: str) -> str:
+    """The value of the environment variable `name`, read on purpose. Audited (the name, never
+    the value); raises NoSuchVariable. The caller checks the "view secrets" capability."""
+    env = site.env
+    if name not in env:
+        raise NoSuchVariable(name)
+    with transaction.atomic():
+        audit_record(
+            actor=actor, organization=site.organization, verb="site.secret_revealed",
+            target=site, after={"name": name},
+        )
+    return env[name]
+
+
 def _assign(site: Site, fields: dict[str, Any]) -> None:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    if isinstance(fields.get("env"), dict):
+        fields = {**fields, "env": _unmasked(site, fields["env"])}
     for name, value in fields.items():
         setattr(site, name, value)
 
 
-def _validate(site: Site) -> None:
+def _unmasked(site: Site, env: dict[str, Any]) -> dict[str, Any]:
+    """`env` with each masked value (pages and the API show secrets as ********) replaced by
+    the stored one, so a site can be edited without revealing its secrets."""
+    stored = site.env if site.pk else {}
+    masked_new = [name for name, value in env.items() if value == MASK and name not in stored]
+    if masked_new:
+        raise ValidationError({"environment": [
+            f"Enter a value for {masked_new[0]}: {MASK} keeps a stored value, and it has none."
+        ]})
+    return {name: stored[name] if value == MASK else value for name, value in env.items()}
+
+
+def _validate(site: Site, servers: list[Server]) -> None:
     # full_clean runs Site.clean(), which normalizes through sites.validators, and checks
     # the per-organization name uniqueness; the M2M is checked separately.
     site.full_clean()
+    for server in servers:
+        roots = server.allowed_deploy_roots
+        if deploy_path_outside(site.deploy_path, roots, server.home):
+            shown = ", ".join(server.home if root == "~" else root for root in roots)
+            raise ValidationError({"deploy_path": [
+                f"On {server.name} sites may only live under {shown}."
+            ]})
 
 
 def _servers_of(organization: Organization, servers: Iterable[Server]) -> list[Server]:

@@ -5,7 +5,7 @@ deploynix/site_urls.py mounts them with the site list, the site page and the dep
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from sites import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("new/", views.site_create, name="create"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),
     path("<int:pk>/delete/", views.site_delete, name="delete"),
+    re_path(r"^(?P<pk>[0-9]+)/env/(?P<name>[A-Za-z_][A-Za-z0-9_]{0,99})/reveal/$",
+            views.site_env_reveal, name="env-reveal"),
 ]

@@ -8,6 +8,7 @@ Each `clean_*` function returns the normalized value or raises ValidationError.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -21,7 +22,8 @@ _SCP_URL = re.compile(
     r"(?P<user>[A-Za-z0-9_][A-Za-z0-9._-]*)@(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)"
     r":(?P<path>[A-Za-z0-9_~][A-Za-z0-9._~/-]*)"
 )
-_URL_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]")
+_URL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
+_BRACKETED_HOST = re.compile(r"\[(?P<host>[0-9A-Fa-f:.]{2,45})\](?::(?P<port>[^:]*))?")
 _URL_PATH = re.compile(r"/[A-Za-z0-9._~/+-]*")
 _URL_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 _BRANCH_CHARS = re.compile(r"[A-Za-z0-9._/+-]+")
@@ -30,10 +32,11 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Trees that belong to the operating system: nothing may be deployed in or under them.
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
-                "/proc", "/run", "/sbin", "/sys", "/usr")
+                "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib", "/var/log", "/var/spool",
+                "/var/mail", "/var/backups", "/var/cache", "/var/run", "/var/lock")
 # Directories that hold other things: deploying INTO them is fine, AS them is not.
 SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/root", "/srv", "/tmp", "/var",  # noqa: S108
-               "/var/lib", "/var/log", "/var/www")
+               "/var/www")
 
 # Variables that change how the shell, the dynamic linker or git behave: a site's env
 # must not be able to run code before the deploy script does.
@@ -45,6 +48,20 @@ DANGEROUS_ENV_NAMES = frozenset({
 })
 DANGEROUS_ENV_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "SSH_")
 
+# Bounds on what a site may hold (each refused with a clear error, never cut silently).
+MAX_REPOSITORY_URL = 500
+MAX_DEPLOY_SCRIPT = 65_536
+MAX_ENV_VARIABLES = 200
+MAX_ENV_NAME = 100
+MAX_ENV_VALUE = 8_192
+MAX_SHARED_PATHS = 50
+MAX_PATH_LENGTH = 255
+MAX_BUILD_COMMANDS = 50
+MAX_BUILD_COMMAND = 2_000
+MAX_RELOAD_ARGS = 20
+MAX_RELOAD_ARG = 255
+MAX_KNOWN_HOSTS_LINES = 50
+
 
 def _has_control_or_space(value: str) -> bool:
     return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)
@@ -54,16 +71,22 @@ def clean_repository_url(value: str) -> str:
     """`git@host:owner/repo.git`, `ssh://[user@]host[:port]/path` or `https://host/path`.
 
     Refused: leading "-" (git would read an option such as -oProxyCommand), `ext::` and
-    `file://` transports, whitespace and control characters, credentials inside the URL.
+    `file://` transports, whitespace and control characters, credentials inside the URL,
+    malformed bracketed (IPv6) hosts and ports outside 1-65535.
     """
     value = (value or "").strip()
     if not value or value.startswith("-") or _has_control_or_space(value):
         raise ValidationError(
             "Enter a git repository URL (git@host:owner/repo.git, ssh:// or https://)."
         )
+    if len(value) > MAX_REPOSITORY_URL:
+        raise ValidationError(f"The repository URL is longer than {MAX_REPOSITORY_URL} characters.")
     if _SCP_URL.fullmatch(value):
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        raise ValidationError("The host in the repository URL is not valid.") from None
     if parts.scheme not in ("ssh", "https"):
         raise ValidationError("Only git@host:path, ssh:// and https:// URLs are allowed.")
     _check_url_parts(parts)
@@ -71,19 +94,31 @@ def clean_repository_url(value: str) -> str:
 
 
 def _check_url_parts(parts) -> None:
-    netloc = parts.netloc
-    user, _, hostport = netloc.rpartition("@")
+    user, _, hostport = parts.netloc.rpartition("@")
     if parts.scheme == "https" and user:
         raise ValidationError("Put the access token in the token field, not in the URL.")
     if user and not _URL_USER.fullmatch(user):
         raise ValidationError("The user name in the repository URL is not valid.")
-    host, port = hostport, ""
-    if not hostport.endswith("]") and ":" in hostport:
-        host, _, port = hostport.rpartition(":")
-    if not _URL_HOST.fullmatch(host) or (port and not port.isdigit()):
-        raise ValidationError("The host in the repository URL is not valid.")
+    _check_host_and_port(hostport)
     if not _URL_PATH.fullmatch(parts.path) or parts.path == "/" or parts.query or parts.fragment:
         raise ValidationError("The repository path in the URL is not valid.")
+
+
+def _check_host_and_port(hostport: str) -> None:
+    """`name[:port]` or `[ipv6][:port]`: the bracketed form must hold a real IPv6 address."""
+    bracketed = _BRACKETED_HOST.fullmatch(hostport)
+    if bracketed:
+        host, port = bracketed["host"], bracketed["port"] or ""
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValidationError("The IPv6 address in the repository URL is not valid.") from None
+    else:
+        host, _, port = hostport.partition(":")
+        if not _URL_NAME.fullmatch(host):
+            raise ValidationError("The host in the repository URL is not valid.")
+    if port and not (port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535):
+        raise ValidationError("The port in the repository URL must be between 1 and 65535.")
 
 
 def clean_branch(value: str) -> str:
@@ -117,17 +152,33 @@ def clean_deploy_path(value: str) -> str:
         path = "/" + path.lstrip("/")
     if path in SYSTEM_DIRS or any(path == t or path.startswith(t + "/") for t in SYSTEM_TREES):
         raise ValidationError(f"{path} is a system directory; deploy into a directory of its own.")
+    if any(part.startswith(".") for part in path.split("/")):
+        # .ssh, .gnupg, .config, ...: where keys and settings live, never a site.
+        raise ValidationError("The deploy path may not be in or under a hidden directory.")
     return path
 
 
+def deploy_path_outside(path: str, roots: Iterable[str], home: str) -> bool:
+    """Whether `path` (normalized) lies outside every root ("~" is `home`): it must be
+    strictly below one. The server checks again with symlinks resolved (guard.sh)."""
+    for root in roots:
+        base = posixpath.normpath(home if root == "~" else root)
+        if path.startswith(base.rstrip("/") + "/"):
+            return False
+    return True
+
+
 def clean_relative_path(value: str, *, what: str = "path", allow_root: bool = False) -> str:
-    """A normalized path inside the release: no leading '/', no '..', no '-' parts."""
-    value = (value or "").strip()
+    """A normalized path inside the release: no leading '/', no '..', no '-' parts, no
+    surrounding spaces (refused, not trimmed: ' storage' is not 'storage')."""
+    value = value or ""
     if not value and allow_root:
         return "."
+    if len(value) > MAX_PATH_LENGTH:
+        raise ValidationError(f"The {what} is longer than {MAX_PATH_LENGTH} characters.")
     if not value or value.startswith("/") or not _PATH_CHARS.fullmatch(value):
         raise ValidationError(
-            f"The {what} must be relative, using letters, digits and . _ - @ + /."
+            f"The {what} must be relative, using letters, digits and . _ - @ + / (no spaces)."
         )
     parts = value.split("/")
     if ".." in parts or any(part.startswith("-") for part in parts):
@@ -140,8 +191,13 @@ def clean_relative_path(value: str, *, what: str = "path", allow_root: bool = Fa
 
 def clean_shared_paths(dirs: Iterable[str], files: Iterable[str]) -> tuple[list[str], list[str]]:
     """Normalize shared directories and files; refuse duplicates and nesting (`a` and `a/b`)."""
-    clean_dirs = [clean_relative_path(d, what="shared directory") for d in dirs if d.strip()]
-    clean_files = [clean_relative_path(f, what="shared file") for f in files if f.strip()]
+    dirs, files = list(dirs), list(files)
+    if len(dirs) + len(files) > MAX_SHARED_PATHS:
+        raise ValidationError(f"Share at most {MAX_SHARED_PATHS} paths.")
+    if not all(isinstance(path, str) for path in dirs + files):
+        raise ValidationError("Shared paths must be text.")
+    clean_dirs = [clean_relative_path(d, what="shared directory") for d in dirs if d]
+    clean_files = [clean_relative_path(f, what="shared file") for f in files if f]
     every = sorted(clean_dirs + clean_files)
     for first, second in zip(every, every[1:], strict=False):
         if first == second or second.startswith(first + "/"):
@@ -151,8 +207,11 @@ def clean_shared_paths(dirs: Iterable[str], files: Iterable[str]) -> tuple[list[
 
 def clean_env_name(name: str) -> str:
     """An environment variable name that cannot change how shells or linkers behave."""
-    if not _ENV_NAME.fullmatch(name or ""):
-        raise ValidationError(f"{name!r} is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*).")
+    if not isinstance(name, str) or len(name) > MAX_ENV_NAME or not _ENV_NAME.fullmatch(name):
+        raise ValidationError(
+            f"{str(name)[:MAX_ENV_NAME]!r} is not a valid variable name "
+            f"([A-Za-z_][A-Za-z0-9_]*, at most {MAX_ENV_NAME} characters)."
+        )
     upper = name.upper()
     if upper in DANGEROUS_ENV_NAMES or upper.startswith(DANGEROUS_ENV_PREFIXES):
         raise ValidationError(f"{name} changes how programs run on the server and is not allowed.")
@@ -161,12 +220,29 @@ def clean_env_name(name: str) -> str:
 
 def clean_environment(env: Mapping[str, str]) -> dict[str, str]:
     """Validate names and values; a value may not contain a newline (it would add a variable)."""
+    if len(env) > MAX_ENV_VARIABLES:
+        raise ValidationError(f"Set at most {MAX_ENV_VARIABLES} environment variables.")
     cleaned: dict[str, str] = {}
     for name, value in env.items():
         clean_env_name(name)
         if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
             raise ValidationError(f"The value of {name} may not contain line breaks or NUL.")
+        if len(value) > MAX_ENV_VALUE:
+            raise ValidationError(f"The value of {name} is longer than {MAX_ENV_VALUE} characters.")
         cleaned[name] = value
+    return cleaned
+
+
+def clean_secret_env_names(names: Iterable[str]) -> list[str]:
+    """Names of variables the user marked secret: valid names, each once, bounded in number."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise ValidationError("Give the secret variables as a list of names.")
+    cleaned = list(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+    if len(cleaned) > MAX_ENV_VARIABLES:
+        raise ValidationError(f"Mark at most {MAX_ENV_VARIABLES} variables as secret.")
+    for name in cleaned:
+        if not _ENV_NAME.fullmatch(name) or len(name) > MAX_ENV_NAME:
+            raise ValidationError(f"{name[:MAX_ENV_NAME]!r} is not a valid variable name.")
     return cleaned
 
 
@@ -198,6 +274,11 @@ def clean_reload_command(argv: Iterable[str]) -> list[str]:
     items = [item for item in argv]
     if not items or not all(isinstance(item, str) and item for item in items):
         raise ValidationError("The reload command needs at least a program name.")
+    if len(items) > MAX_RELOAD_ARGS or any(len(item) > MAX_RELOAD_ARG for item in items):
+        raise ValidationError(
+            f"The reload command may have {MAX_RELOAD_ARGS} arguments of at most "
+            f"{MAX_RELOAD_ARG} characters."
+        )
     if items[0].startswith("-") or any(_has_control(item) for item in items):
         raise ValidationError("The reload command contains characters that are not allowed.")
     return items
@@ -212,12 +293,27 @@ def clean_build_commands(commands: Iterable[str]) -> list[str]:
     cleaned = [c.strip() for c in commands if c.strip()]
     if any("\0" in c for c in cleaned):
         raise ValidationError("Build commands may not contain NUL bytes.")
+    if len(cleaned) > MAX_BUILD_COMMANDS:
+        raise ValidationError(f"Add at most {MAX_BUILD_COMMANDS} build commands.")
+    if any(len(c) > MAX_BUILD_COMMAND for c in cleaned):
+        raise ValidationError(f"A build command may be at most {MAX_BUILD_COMMAND} characters.")
     return cleaned
+
+
+def clean_deploy_script(script: str) -> str:
+    """The deploy script (bash): bounded, and without NUL (it travels as one argv element)."""
+    if len(script or "") > MAX_DEPLOY_SCRIPT:
+        raise ValidationError(f"The deploy script may be at most {MAX_DEPLOY_SCRIPT} characters.")
+    if "\0" in (script or ""):
+        raise ValidationError("The deploy script may not contain NUL bytes.")
+    return script or ""
 
 
 def clean_known_hosts(text: str) -> str:
     """known_hosts lines (`host[,host] keytype base64`); each key must parse."""
     lines = []
+    if len((text or "").splitlines()) > MAX_KNOWN_HOSTS_LINES:
+        raise ValidationError(f"Give at most {MAX_KNOWN_HOSTS_LINES} known_hosts lines.")
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):

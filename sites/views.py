@@ -12,7 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sites import selectors, services
 from sites.forms import SiteForm
@@ -91,3 +92,19 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Site {site.name} deleted (its files stay on the servers).")
         return redirect("sites:list", org=request.org.slug)
     return render(request, "sites/site_confirm_delete.html", {"site": site})
+
+
+@org_view(Cap.VIEW_SECRETS)
+@never_cache
+@require_POST
+def site_env_reveal(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One secret environment value, shown on purpose (a POST, audited by the service)."""
+    site = _site(request, pk)
+    try:
+        value = services.site_secret_reveal(site=site, actor=actor_for(request), name=name)
+    except services.NoSuchVariable:
+        raise Http404("No such variable") from None
+    template = "sites/_env_value.html" if request.headers.get("HX-Request") else (
+        "sites/env_reveal.html"
+    )
+    return render(request, template, {"site": site, "name": name, "value": value})

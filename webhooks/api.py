@@ -13,7 +13,7 @@ from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
 from tenancy.roles import Cap
 from webhooks.links import webhook_urls
-from webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+from webhooks.secrets import webhook_secret_reveal, webhook_secret_rotate
 from webhooks.serializers import WebhookInfoSerializer
 
 NO_STORE = {"Cache-Control": "no-store"}  # responses carrying a secret
@@ -26,10 +26,12 @@ class SiteWebhookView(SiteObjectMixin, OrgAPIView):
     extra_caps = {"GET": Cap.VIEW_SECRETS, "POST": Cap.VIEW_SECRETS}
     serializer_class = WebhookInfoSerializer
 
-    @extend_schema(summary="Webhook URLs and secret", request=None)
+    @extend_schema(summary="Webhook URLs and secret (each read is in the audit log)", request=None)
     def get(self, request, pk: int):
         site = self.get_site()
-        body = {"urls": webhook_urls(site), "secret": webhook_secret_ensure(site=site)}
+        # Asking for this resource is asking for the secret: a reveal, audited like the page's.
+        secret = webhook_secret_reveal(site=site, actor=self.actor)
+        body = {"urls": webhook_urls(site), "secret": secret}
         return Response(body, headers=NO_STORE)
 
     @extend_schema(summary="Rotate the webhook secret (the old one stops working)", request=None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from webhooks.pages import webhook_rotate, webhook_settings
+from webhooks.pages import webhook_reveal, webhook_rotate, webhook_settings
 
 urlpatterns = [
     path("", webhook_settings, name="site-webhook"),
     path("rotate/", webhook_rotate, name="site-webhook-rotate"),
+    path("reveal/", webhook_reveal, name="site-webhook-reveal"),
 ]

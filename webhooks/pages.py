@@ -16,7 +16,7 @@ from sites.selectors import site_get
 from tenancy.access import actor_for, org_view
 from tenancy.roles import Cap
 from webhooks.links import webhook_urls
-from webhooks.secrets import webhook_secret_ensure, webhook_secret_rotate
+from webhooks.secrets import webhook_secret_reveal, webhook_secret_rotate
 from webhooks.selectors import delivery_list_recent
 
 RECENT_DELIVERIES = 25
@@ -39,18 +39,30 @@ def _site(request: HttpRequest, pk: int) -> Site:
 
 
 @org_view(Cap.VIEW)
-@never_cache  # may carry the secret
 @require_GET
 def webhook_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    """Everyone sees the URLs and deliveries; only Developer+ see (and first create) the secret."""
+    """Everyone sees the URLs and deliveries; the secret is never on the page: Developer+
+    reveal it on purpose (webhook_reveal)."""
     site = _site(request, pk)
     context = {
         "site": site,
         "providers": [(*PROVIDER_HELP[name], url) for name, url in webhook_urls(site).items()],
-        "secret": webhook_secret_ensure(site=site) if request.can.view_secrets else None,
         "deliveries": delivery_list_recent(site=site, limit=RECENT_DELIVERIES),
     }
     return render(request, "webhooks/site_webhook.html", context)
+
+
+@org_view(Cap.VIEW_SECRETS)
+@never_cache  # carries the secret
+@require_POST
+def webhook_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The secret, shown on purpose (created on first need). Audited."""
+    site = _site(request, pk)
+    secret = webhook_secret_reveal(site=site, actor=actor_for(request))
+    template = "webhooks/_secret.html" if request.headers.get("HX-Request") else (
+        "webhooks/secret_reveal.html"
+    )
+    return render(request, template, {"site": site, "secret": secret})
 
 
 @org_view(Cap.EDIT_SITES)

@@ -25,6 +25,12 @@ def webhook_secret_get(*, site: Site) -> str | None:
     return row.secret if row else None
 
 
+def webhook_secret_values(site: Site) -> list[str]:
+    """The site's webhook secret for the deploy log's redaction (empty when none exists)."""
+    secret = webhook_secret_get(site=site)
+    return [secret] if secret else []
+
+
 def webhook_secret_ensure(*, site: Site) -> str:
     """The site's secret, creating it on first use (for whoever may see it: Developer+)."""
     existing = webhook_secret_get(site=site)
@@ -39,6 +45,16 @@ def webhook_secret_ensure(*, site: Site) -> str:
 
 
 @transaction.atomic
+def webhook_secret_reveal(*, site: Site, actor: Actor) -> str:
+    """The site's secret (created on first need), read on purpose: audited, never the value.
+    The caller checks the "view secrets" capability."""
+    secret = webhook_secret_ensure(site=site)
+    with transaction.atomic():
+        audit_record(actor=actor, organization=site.organization,
+                     verb="site.webhook_secret_revealed", target=site)
+    return secret
+
+
 def webhook_secret_rotate(*, site: Site, actor: Actor) -> str:
     """Replace the site's secret (the old one stops working at once). Audited, without values."""
     row, created = WebhookSecret.objects.select_for_update().get_or_create(

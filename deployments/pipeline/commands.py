@@ -191,15 +191,18 @@ def check_release(ctx: DeployContext) -> Command:
 def releases_to_remove(ctx: DeployContext, facts: ServerFacts) -> list[str]:
     """Old releases beyond `releases_to_keep`, plus unlogged (failed) leftovers.
 
-    Kept always: the live release (ctx.release), the previous one, and anything
-    not named like a release. Without a releases.log every directory counts as good.
+    Kept always: the live release (ctx.release), the previous one, anything not named like a
+    release, and anything Deploynix did not create here (neither in .deploynix/created nor in
+    releases.log): a directory someone else put in releases/ is not ours to delete. Without a
+    releases.log every directory counts as good.
     """
     names = set(facts.releases) | {ctx.release}
     logged = set(names if facts.logged_releases is None else facts.logged_releases)
+    ours = set(facts.created_releases) | set(facts.logged_releases or ()) | {ctx.release}
     good = sorted((names & logged) | {ctx.release}, reverse=True)
     keep = set(good[: max(ctx.releases_to_keep, 1)]) | {ctx.release}
     keep |= {facts.current_release} if facts.current_release else set()
-    return sorted(name for name in names - keep if RELEASE_NAME.match(name))
+    return sorted(name for name in (names & ours) - keep if RELEASE_NAME.match(name))
 
 
 def cleanup(ctx: DeployContext, facts: ServerFacts, sha: str) -> Command:

@@ -15,6 +15,9 @@ from typing import Protocol
 from servers.ssh import SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
+# Where a site may live on a server unless the server says otherwise ("~": the deploy user's
+# home, resolved on the server). The Django side passes each server's own roots.
+DEFAULT_DEPLOY_ROOTS = ("/var/www", "~")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 # A Host header value: a name or address, optionally with a port (never a line break).
 HOST_HEADER = re.compile(r"^[A-Za-z0-9.:\[\]-]{0,253}\Z")
@@ -63,6 +66,8 @@ class HealthCheck:
             raise ValueError(f"health check scheme must be http or https: {self.scheme!r}")
         if not 0 < self.timeout <= 60:
             raise ValueError(f"health check timeout must be in (0, 60] s: {self.timeout!r}")
+    # The directories a deploy path must lie under on this server (checked there by prepare).
+    deploy_roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,12 @@ class Paths:
     @property
     def releases_log(self) -> str:
         return self._in(".deploynix", "releases.log")
+
+    @property
+    def created_log(self) -> str:
+        """The names of the releases Deploynix created here, one per line: the only ones it
+        may prune besides those in releases.log."""
+        return self._in(".deploynix", "created")
 
     @property
     def release(self) -> str:

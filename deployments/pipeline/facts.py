@@ -11,7 +11,12 @@ import posixpath
 from dataclasses import dataclass
 
 from deployments.pipeline.actions import Command
-from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
+from deployments.pipeline.context import (
+    DEFAULT_DEPLOY_ROOTS,
+    RELEASE_NAME,
+    DeployContext,
+    Paths,
+)
 from deployments.pipeline.lock import ACQUIRE
 from deployments.pipeline.scripts import script
 
@@ -26,6 +31,8 @@ class ServerFacts:
     has_mirror: bool = False
     releases: tuple[str, ...] = ()
     logged_releases: tuple[str, ...] | None = None
+    # Releases Deploynix created here (.deploynix/created): with the logged ones, all it owns.
+    created_releases: tuple[str, ...] = ()
 
     @property
     def current_release(self) -> str | None:
@@ -42,14 +49,36 @@ class ServerFacts:
 PROBE_SCRIPT = script("probe.sh")
 
 
+GUARD_SCRIPT = script("guard.sh")
+
+
+def guard(ctx: DeployContext, roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS) -> Command:
+    """One command that changes nothing (no lock, no pid file): may the deploy path hold a
+    site on this server? Inside `roots` (symlinks resolved), not hidden, not someone else's
+    non-empty directory. Its output is read by `guard_refusal`."""
+    paths = Paths.of(ctx)
+    argv = ("sh", "-c", GUARD_SCRIPT, "sh", paths.deploy, paths.state, *roots)
+    return Command(argv, label=f"check that {paths.deploy} may hold a site here "
+                   f"(allowed roots: {' '.join(roots)})", untagged=True)
+
+
+def guard_refusal(lines: list[str]) -> str:
+    """Why the server refuses the deploy path ("" when guard.sh accepted it)."""
+    if "accepted" in lines:
+        return ""
+    refused = [line.partition(" ")[2] for line in lines if line.startswith("refused ")]
+    return refused[0] if refused else "the server did not confirm the deploy path"
+
+
 def probe(ctx: DeployContext) -> Command:
-    """One command: create releases/, shared/, .deploynix/ (0700), report every fact, and
-    create the release where it may be (reported as "created 1", see `created`)."""
+    """One command: create releases/, shared/, .deploynix/ (0700, marked as ours), report
+    every fact, and create the release where it may be (reported as "created 1", see
+    `created`; recorded in .deploynix/created)."""
     paths = Paths.of(ctx)
     argv = (
         "sh", "-c", PROBE_SCRIPT, "sh", paths.deploy, paths.releases, paths.shared,
         paths.state, paths.current, paths.repo, paths.releases_log, paths.release,
-        str(ctx.min_free_mb * 1024),
+        str(ctx.min_free_mb * 1024), paths.created_log,
     )  # fmt: skip
     return Command(argv, label=f"inspect {paths.deploy} (layout, current, disk, releases)",
                    fence=ACQUIRE)
@@ -76,6 +105,7 @@ def parse_probe(lines: list[str]) -> ServerFacts:
         logged_releases=(
             parse_releases_log("\n".join(seen.get("log", []))) if "log-exists" in seen else None
         ),
+        created_releases=parse_release_names("\n".join(seen.get("ours", []))),
     )
 
 

@@ -67,6 +67,7 @@ class DeployState:
 
     facts: ServerFacts = field(default_factory=ServerFacts)
     created_release: bool = False  # only then may discard_release remove it
+    refused: bool = False  # the server refused the deploy path (prepare's guard)
     previous_target: str | None = None  # `readlink current` right before the switch
     switched: bool = False  # `current` points (or may point) at this deployment's release
     temp_dirs: list[str] = field(default_factory=list)

@@ -32,8 +32,13 @@ Step = Callable[[ServerSession], Awaitable[str | None]]
 
 
 async def prepare(s: ServerSession) -> None:
-    """Create the layout and the release, learn the server's facts (one command); refuse
+    """Check that the deploy path may hold a site here (the server has the last word), then
+    create the layout and the release, learn the server's facts (one command); refuse
     unsafe states."""
+    refusal = facts.guard_refusal(await s.report(facts.guard(s.ctx, s.spec.deploy_roots)))
+    if refusal:
+        s.state.refused = True  # nothing was created: the failure steps must not create either
+        raise StepFailed(refusal)
     reported = await s.report(facts.probe(s.ctx))
     s.state.facts = facts.parse_probe(reported)
     s.state.created_release = facts.created(reported)  # so a refusal below removes it
@@ -206,11 +211,14 @@ async def stop_processes(s: ServerSession) -> None:
     await s.run(lock.stop_run(s.ctx))
 
 
-async def discard_release(s: ServerSession) -> None:
+async def discard_release(s: ServerSession) -> str | None:
     """After a failure: remove what this deployment created (never a release it didn't create)."""
+    if s.state.refused:
+        return SKIPPED  # the path was refused before anything was created
     temp_dirs = tuple(s.state.temp_dirs)
     await s.run(commands.discard_release(s.ctx, temp_dirs, release=s.state.created_release))
     s.state.temp_dirs.clear()
+    return None
 
 
 async def switch_back(s: ServerSession) -> None:

@@ -101,7 +101,9 @@ class Site:
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def server(self, host: SshdHost | None = None, name: str = "web1") -> ServerSpec:
-        return ServerSpec(name, target_for(host or self.host, self.client_key))
+        # Test sites live in temporary directories: that is this server's allowed root.
+        return ServerSpec(name, target_for(host or self.host, self.client_key),
+                          deploy_roots=(str(self.deploy_path.parent),))
 
     def context(self, **overrides: object) -> DeployContext:
         """A deploy context for this site; overrides replace any field."""

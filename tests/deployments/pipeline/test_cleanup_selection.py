@@ -28,7 +28,8 @@ def test_it_never_removes_the_previous_release_even_when_old():
 
 def test_it_does_not_count_unlogged_failed_leftovers_and_removes_them():
     logged = (OLD[0], OLD[1])
-    facts = ServerFacts(current_target=f"releases/{OLD[1]}", releases=OLD, logged_releases=logged)
+    facts = ServerFacts(current_target=f"releases/{OLD[1]}", releases=OLD, logged_releases=logged,
+                        created_releases=OLD)
 
     removed = releases_to_remove(make_ctx(release="20260102000000", releases_to_keep=3), facts)
 
@@ -36,7 +37,8 @@ def test_it_does_not_count_unlogged_failed_leftovers_and_removes_them():
 
 
 def test_it_counts_every_release_when_there_is_no_log_yet():
-    facts = ServerFacts(current_target=f"releases/{OLD[-1]}", releases=OLD, logged_releases=None)
+    facts = ServerFacts(current_target=f"releases/{OLD[-1]}", releases=OLD, logged_releases=None,
+                        created_releases=OLD)
 
     assert releases_to_remove(make_ctx(release="20260102000000", releases_to_keep=6), facts) == [
         OLD[0]

@@ -141,7 +141,9 @@ def test_it_runs_the_deploy_script_in_the_release_with_its_environment(deployed)
 def test_it_removes_the_temporary_deploy_key(deployed):
     state = deployed.site.deploy_path / ".deploynix"
 
-    assert sorted(p.name for p in state.iterdir()) == LOCK_FILES + ["releases.log"]
+    assert sorted(p.name for p in state.iterdir()) == sorted(
+        LOCK_FILES + ["created", "releases.log", "site"]
+    )
     assert state.stat().st_mode & 0o777 == 0o700
 
 

@@ -23,7 +23,8 @@ def probe(deploy_path) -> ServerFacts:
 def test_it_creates_the_private_layout_and_reports_a_fresh_site(tmp_path):
     found = probe(tmp_path / "site")
 
-    assert found == ServerFacts(free_kb=found.free_kb) and found.free_kb > 0
+    assert found == ServerFacts(free_kb=found.free_kb, created_releases=("20260102030405",))
+    assert found.free_kb > 0
     assert (tmp_path / "site/.deploynix").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "site/releases").is_dir() and (tmp_path / "site/shared").is_dir()
 

@@ -73,7 +73,9 @@ def test_it_keeps_current_and_removes_the_failed_release_and_key(live):
 
     live.assert_untouched(ctx.release)
     state = live.site.deploy_path / ".deploynix"
-    assert sorted(p.name for p in state.iterdir()) == LOCK_FILES + ["releases.log"]
+    assert sorted(p.name for p in state.iterdir()) == sorted(
+        LOCK_FILES + ["created", "releases.log", "site"]
+    )
     assert not (live.site.deploy_path / f"current.tmp.{ctx.deployment_id}").exists()
 
 
@@ -132,8 +134,15 @@ def test_it_refuses_when_free_disk_space_is_below_the_minimum(live):
     live.assert_untouched(ctx.release)
 
 
+def mark_as_ours(site: Site) -> None:
+    """A site Deploynix created (a foreign non-empty directory is refused before anything)."""
+    (site.deploy_path / ".deploynix").mkdir()
+    (site.deploy_path / ".deploynix" / "site").write_text("")
+
+
 def test_it_refuses_a_real_current_directory(site: Site):
     (site.deploy_path / "current").mkdir(parents=True)
+    mark_as_ours(site)
 
     result, _sink = run(run_deploy, site.context())
 
@@ -147,6 +156,7 @@ def test_it_never_discards_a_release_directory_it_did_not_create(site: Site):
     existing = site.release_dir(ctx)
     existing.mkdir(parents=True)
     (existing / "keep-me").write_text("not ours")
+    mark_as_ours(site)
 
     result, _sink = run(run_deploy, ctx)
 

@@ -13,13 +13,14 @@ from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 
 pytestmark = pytest.mark.ssh
 
-# probe (+ mkdir release), fetch + resolve, extract, switch, reload, log + prune
-PLAIN_DEPLOY_COMMANDS = 6
+# guard (may the path hold a site here? before anything is created), probe (+ mkdir release),
+# fetch + resolve, extract, switch, reload, log + prune
+PLAIN_DEPLOY_COMMANDS = 7
 # check release, switch, reload
 ROLLBACK_COMMANDS = 3
-# the plain deploy's 6, plus: link shared paths, write .env, composer (vendor/ reuse is
+# the plain deploy's 7, plus: link shared paths, write .env, composer (vendor/ reuse is
 # checked in the same round trip), migrate, npm ci, npm run build, 4 caches, queue:restart
-LARAVEL_DEPLOY_COMMANDS = 6 + 12
+LARAVEL_DEPLOY_COMMANDS = 7 + 12
 
 
 def sessions(host) -> int:
@@ -34,7 +35,7 @@ def plain_php(site: Site, server, **overrides):
     return site.context(servers=(site.server(server),), **options, **overrides)
 
 
-def test_it_deploys_a_plain_php_site_in_six_commands_first_and_later(site, make_sshd_host):
+def test_it_deploys_a_plain_php_site_in_seven_commands_first_and_later(site, make_sshd_host):
     server = make_sshd_host()
     without_build_tools(site.repo)
 
