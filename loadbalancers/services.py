@@ -226,7 +226,8 @@ def balanced_site_remove(*, entry: BalancedSite, actor: Actor) -> None:
 def backend_set_drained(*, backend: Backend, actor: Actor, drained: bool) -> Backend:
     """Drain a backend (no new requests once applied) or enable it again. Audited.
 
-    The entry point deployments will use around a server's switch. Refused when draining would
+    The manager's maintenance switch (a rolling deploy drains with its own state, never this
+    flag: deployments/pipeline/rolling.py). Refused when draining would
     leave the site no enabled primary: the balancer would have nowhere to send traffic.
     """
     row = Backend.objects.select_for_update().select_related(
