@@ -29,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 # Undo steps get this long each, however long ctx.step_timeout is: a cleanup must end.
 RECOVERY_STEP_TIMEOUT = 120.0
-# Tries to put the balancer's config back after a failure (see _restore_balancer).
-RESTORE_TRIES = 3
+# Tries (a second apart) to put the balancer's config back after a failure: outlasts a short
+# outage of the balancer's sshd (see _restore_balancer).
+RESTORE_TRIES = 5
 # A step failing with one of these is the server's or the site's problem, not a bug.
 EXPECTED_FAILURES = (StepFailed, SSHError, ValueError, TimeoutError)
 

@@ -77,6 +77,7 @@ class Rig:
     nginx: BalancerNginx
     link: BalancerLink
     port: int
+    sshd: object = None  # the balancer's sshd (testbed/sshd.py SshdHost)
 
     @property
     def hosts(self):
@@ -127,7 +128,7 @@ def rig(fleet, tmp_path, make_sshd_host, ssh_client_key) -> Iterator[Rig]:
         test_command=tuple(balancer.test_command), reload_command=tuple(balancer.reload_command),
         drain_seconds=0.5,
     )
-    rig = Rig(fleet, balancer, link, port)
+    rig = Rig(fleet, balancer, link, port, sshd)
     for index in range(len(fleet.hosts)):
         (rig.site_dir(index) / "fpm-broken").unlink(missing_ok=True)
     result, _ = deploy(rig.context())
@@ -304,6 +305,24 @@ async def _cancel_when_drained(sink: Sink, server: str, cancel: asyncio.Event) -
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)
     cancel.set()
+
+
+def test_a_lost_balancer_connection_still_ends_with_every_server_back_and_enabled(rig):
+    """The balancer's sshd dies (its sessions with it) while web1 is drained and comes back
+    2 s later: enabling web1 fails, the deploy is undone, and the restore outlasts the outage."""
+    before = rig.live()
+
+    def on_step(step, server, status):
+        if (step, server, status) == ("drain", rig.hosts[0].name, "succeeded"):
+            rig.sshd.stop()
+            threading.Timer(2.0, rig.sshd._launch, kwargs={"fixed_port": True}).start()
+
+    result, sink = deploy(rig.context(), Sink(on_step=on_step))
+
+    assert (result.status, result.failed_step) == ("failed", "enable")
+    assert sink.status("restore_balancer", "lb-1") == "succeeded"
+    assert rig.live() == before
+    assert rig.live_config() == render(rig.link, {})
 
 
 def test_a_canary_answering_5xx_rolls_everything_back(rig):
