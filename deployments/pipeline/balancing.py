@@ -23,6 +23,10 @@ async def drain(s: ServerSession) -> str | None:
     if s.name not in rollout.link.backends:
         await s.note(f"{s.name} is not a backend of {rollout.link.label}: nothing to drain")
         return SKIPPED
+    if not rollout.can_drain(s.name):
+        await s.note(f"{s.name} is the only enabled backend of {rollout.link.label}: it stays in "
+                     "(the switch is atomic; draining it would leave the site no backend)")
+        return SKIPPED
     await _set(s, rollout, DRAINED)
     await s.note(f"phase: drained from {rollout.link.label}; waiting "
                  f"{rollout.link.drain_seconds:g}s for its in-flight requests")

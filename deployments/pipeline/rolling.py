@@ -32,7 +32,9 @@ DRAINED = "drained"
 CANARY = "canary"
 # Lines of the balancer's access log read for one canary verdict (the tail of the window).
 CANARY_MAX_LINES = 50000
-_UPSTREAM = re.compile(r" upstream=(\S+) upstream_status=(\S+) ")
+# A retried request lists its upstreams and statuses ", "-separated (" : " between groups).
+_UPSTREAM = re.compile(r" upstream=(.*?) upstream_status=(.*?) request_time=")
+_LIST_SEPARATOR = re.compile(r",\s*|\s:\s")
 
 
 class BalancerError(Exception):
@@ -118,7 +120,8 @@ def count_canary(lines: list[str], address: str) -> CanaryCount:
         match = _UPSTREAM.search(line)
         if not match:
             continue
-        for upstream, status in zip(match[1].split(","), match[2].split(","), strict=False):
+        upstreams, statuses = _LIST_SEPARATOR.split(match[1]), _LIST_SEPARATOR.split(match[2])
+        for upstream, status in zip(upstreams, statuses, strict=False):
             if upstream.strip() == address:
                 requests += 1
                 errors += status.strip().startswith("5")
@@ -141,8 +144,13 @@ class Rollout:
     def touched(self) -> bool:
         return self._applied is not None
 
-    def phase(self, name: str) -> str:
-        return self.overrides.get(name, "")
+    def can_drain(self, name: str) -> bool:
+        """Whether another enabled primary backend would still take the traffic (nginx refuses
+        an upstream with none, and the site would go dark)."""
+        others = {host for server, host in self.link.backends.items()
+                  if server != name and self.overrides.get(server) != DRAINED}
+        return any(not b.backup and not b.drained and b.host in others
+                   for b in self.link.site().backends)
 
     async def set_state(self, name: str, state: str | None) -> None:
         async with self._lock:
