@@ -21,7 +21,9 @@ from bench.report import Results, load_average
 from bench.scenarios import speed, zero_downtime
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-SECTIONS = ("zero", "speed", "rolling", "fleet", "concurrency", "live", "panel", "faults")
+SECTIONS = (
+    "zero", "speed", "rolling", "lb-rolling", "fleet", "concurrency", "live", "panel", "faults",
+)
 
 
 def _record(results: Results, section: str, error: BaseException) -> None:
@@ -71,10 +73,11 @@ async def one_host(args, results: Results, only: set[str]) -> None:
 async def many_hosts(args, results: Results, only: set[str]) -> None:
     """Rolling zero downtime behind a balancer, fleet scaling and concurrency (needs root)."""
     from bench import fleet as fleets
+    from bench.lb_rolling import rolling_through_panel_balancer
     from bench.rolling import fleet_scaling, rolling_zero_downtime
     from bench.worker import concurrency_in_worker
 
-    wanted = only & {"rolling", "fleet", "concurrency"}
+    wanted = only & {"rolling", "lb-rolling", "fleet", "concurrency"}
     if not wanted:
         return
     if os.geteuid() != 0:
@@ -93,6 +96,13 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
                     min_requests=args.min_requests // 2,
                 ),
             ),
+            (
+                "lb-rolling",
+                lambda: rolling_through_panel_balancer(
+                    fleet, fleet.hosts[:3], pairs=args.rolling_pairs,
+                    min_requests=args.min_requests // 2,
+                ),
+            ),
             ("fleet", lambda: fleet_scaling(fleet, tuple(args.fleet), runs=args.fleet_runs)),
             (
                 "concurrency",
@@ -106,7 +116,7 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
             except Exception as error:  # noqa: BLE001
                 _record(results, section, error)
                 continue
-            if section == "rolling":
+            if section in ("rolling", "lb-rolling"):
                 results.zero.append(value)
             else:
                 setattr(results, section, value)

@@ -40,8 +40,12 @@ class LoadStats:
         return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-async def _one_connection(host: str, port: int, path: str, stats: LoadStats, stop: asyncio.Event):
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: deploynix-bench\r\n\r\n".encode()
+async def _one_connection(
+    host: str, port: int, path: str, stats: LoadStats, stop: asyncio.Event, keepalive: bool = True
+):
+    close = "" if keepalive else "Connection: close\r\n"
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: deploynix-bench\r\n"
+               f"{close}\r\n").encode()
     while not stop.is_set():
         try:
             reader, writer = await asyncio.open_connection(host, port)
@@ -104,8 +108,13 @@ def _record(stats: LoadStats, started: float, status: int, body: bytes) -> None:
 class LoadGenerator:
     """Run `connections` keep-alive clients against http://host:port/path until stopped."""
 
-    def __init__(self, host: str, port: int, path: str = "/", connections: int = 16) -> None:
+    def __init__(
+        self, host: str, port: int, path: str = "/", connections: int = 16, keepalive: bool = True
+    ) -> None:
         self.host, self.port, self.path, self.connections = host, port, path, connections
+        # False: one request per connection, as when measuring reloads of a balancer itself
+        # (a graceful nginx reload closes idle keep-alive connections under a client's request).
+        self.keepalive = keepalive
         self.stats = LoadStats()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -113,7 +122,8 @@ class LoadGenerator:
     async def __aenter__(self) -> LoadGenerator:
         self._tasks = [
             asyncio.create_task(
-                _one_connection(self.host, self.port, self.path, self.stats, self._stop)
+                _one_connection(self.host, self.port, self.path, self.stats, self._stop,
+                                self.keepalive)
             )
             for _ in range(self.connections)
         ]

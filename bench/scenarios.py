@@ -57,6 +57,7 @@ async def under_load(
     pairs: int,
     label: str,
     min_requests: int = 0,
+    keepalive: bool = True,
 ) -> ZeroDowntime:
     """Deploy and roll back `pairs` times while a load generator checks every response.
 
@@ -67,7 +68,7 @@ async def under_load(
     live_log: list[tuple[float, str]] = [(time.monotonic(), live)]
     windows: list[tuple[float, float]] = []
     failures = [] if first.status == "succeeded" else [first.error]
-    async with LoadGenerator("127.0.0.1", port) as load:
+    async with LoadGenerator("127.0.0.1", port, keepalive=keepalive) as load:
         await asyncio.sleep(1.0)
         done = 0
         while done < pairs or (load.stats.total < min_requests and done < 3 * pairs):

@@ -13,6 +13,9 @@ from django.conf import settings
 
 from deployments.models import Deployment, Trigger
 from deployments.pipeline.context import HOST_HEADER, DeployContext, HealthCheck, ServerSpec
+from deployments.pipeline.rolling import BalancerLink
+from loadbalancers.models import ApplyStatus
+from loadbalancers.selectors import balanced_sites_of_site, balancer_config, load_balancer_get
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
 from sites.models import Site
@@ -71,6 +74,27 @@ def build_context(deployment: Deployment) -> DeployContext:
         epoch=deployment.epoch,
         forward_only=deployment.trigger == Trigger.WEBHOOK,
         health_check=_health_check(site),
+        balancer=_balancer_link(site),
+    )
+
+
+def _balancer_link(site: Site) -> BalancerLink | None:
+    """The balancer this site rolls through: the first (by name) that fronts it and has had a
+    config applied (one never applied balances nothing yet); None when there is none."""
+    entry = next((e for e in balanced_sites_of_site(site=site)
+                  if e.load_balancer.apply_status == ApplyStatus.APPLIED), None)
+    if entry is None:
+        return None
+    lb = load_balancer_get(org=site.organization, pk=entry.load_balancer_id)
+    return BalancerLink(
+        label=lb.name, target=server_ssh_target(lb.server), config=balancer_config(lb),
+        site_key=f"site{site.pk}",
+        backends={b.server.name: b.server.host for b in entry.backends.all()},
+        conf_path=lb.conf_path, test_command=tuple(lb.test_command),
+        reload_command=tuple(lb.reload_command), batch_size=entry.batch_size,
+        drain_seconds=float(entry.drain_seconds), canary=entry.canary,
+        canary_weight=entry.canary_weight, canary_seconds=float(entry.canary_seconds),
+        canary_max_error_rate=entry.canary_max_error_percent / 100,
     )
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", views.deployment_detail, name="detail"),
     path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
+    path("<int:pk>/rollout/", views.deployment_rollout, name="rollout"),
     path("<int:pk>/log.txt", views.log_download, name="log-download"),
 ]
 

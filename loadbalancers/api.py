@@ -22,6 +22,7 @@ from loadbalancers.serializers import (
     LoadBalancerInputSerializer,
     LoadBalancerSerializer,
 )
+from loadbalancers.validators import ROLLING_FIELDS
 from servers.selectors import server_get
 from sites.selectors import site_get
 from tenancy.api.base import OrgAPIView
@@ -111,6 +112,7 @@ class BalancedSiteView(BalancerObjectMixin, OrgAPIView):
         lb, site = self.get_balancer(), self._site(site_id)
         data = _valid(BalancedSiteInputSerializer, request.data)
         data["backends"] = [dict(row) for row in data["backends"]]
+        data["rolling"] = {name: data.pop(name) for name in ROLLING_FIELDS if name in data}
         entry = services.balanced_site_set(load_balancer=lb, actor=self.actor, site=site, **data)
         return Response(BalancedSiteSerializer(entry).data)
 

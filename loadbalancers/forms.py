@@ -90,6 +90,21 @@ class BalancedSiteForm(forms.Form):
     server_name = forms.CharField(
         max_length=253, required=False, help_text="Empty: the site's domain (or any host)."
     )
+    # Rolling deploys (docs/load-balancing.md "Rolling deploys"); bounds as validators.py.
+    # Optional: an empty field keeps the current value.
+    batch_size = forms.IntegerField(required=False, min_value=1, max_value=50, initial=1,
+                                    help_text="Servers switched at a time during a deploy.")
+    drain_seconds = forms.IntegerField(
+        required=False, min_value=0, max_value=300, initial=2,
+        help_text="How long a drained server gets to finish its requests before it switches.")
+    canary = forms.BooleanField(
+        required=False, help_text="The first server comes back with a small weight and is "
+        "watched; a 5xx rate above the threshold rolls everything back.")
+    canary_weight = forms.IntegerField(required=False, min_value=1, max_value=100, initial=1)
+    canary_seconds = forms.IntegerField(required=False, min_value=1, max_value=3600, initial=60,
+                                        label="Canary watch (seconds)")
+    canary_max_error_percent = forms.IntegerField(
+        required=False, min_value=0, max_value=100, initial=5, label="Canary 5xx threshold (%)")
 
     def __init__(self, *args: Any, site: Site, entry: BalancedSite | None = None, **kwargs: Any):
         current = {b.server_id: b for b in entry.backends.all()} if entry else {}
@@ -97,6 +112,7 @@ class BalancedSiteForm(forms.Form):
             kwargs.setdefault("initial", {
                 "method": entry.method, "listen_port": entry.listen_port,
                 "backend_port": entry.backend_port, "server_name": entry.server_name,
+                **{name: getattr(entry, name) for name in v.ROLLING_FIELDS},
             })
         super().__init__(*args, **kwargs)
         self.servers = list(site.servers.order_by("name"))
@@ -139,6 +155,8 @@ class BalancedSiteForm(forms.Form):
             "method": data["method"], "listen_port": data["listen_port"],
             "backend_port": data["backend_port"], "server_name": data["server_name"],
             "backends": backends,
+            "rolling": {name: data[name] for name in v.ROLLING_FIELDS
+                        if data.get(name) is not None},
         }
 
 

@@ -109,6 +109,15 @@ class BalancedSite(models.Model):
     backend_port = models.PositiveIntegerField(default=80)
     # Empty: the site's domain, or any host name ("_") if it has none.
     server_name = models.CharField(max_length=253, blank=True)
+    # Rolling deploys through this balancer (deployments/pipeline/rolling.py): servers switched
+    # per batch, each drained for drain_seconds first; optionally the first one goes back as a
+    # canary with canary_weight for canary_seconds, rolled back above canary_max_error_percent.
+    batch_size = models.PositiveSmallIntegerField(default=1)
+    drain_seconds = models.PositiveSmallIntegerField(default=2)
+    canary = models.BooleanField(default=False)
+    canary_weight = models.PositiveSmallIntegerField(default=1)
+    canary_seconds = models.PositiveSmallIntegerField(default=60)
+    canary_max_error_percent = models.PositiveSmallIntegerField(default=5)
 
     class Meta:
         ordering = ["site__name", "id"]
@@ -118,6 +127,13 @@ class BalancedSite(models.Model):
                 condition=Q(listen_port__gte=1, listen_port__lte=65535)
                 & Q(backend_port__gte=1, backend_port__lte=65535),
                 name="lb_site_ports_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(batch_size__gte=1, batch_size__lte=50, drain_seconds__lte=300)
+                & Q(canary_weight__gte=1, canary_weight__lte=100)
+                & Q(canary_seconds__gte=1, canary_seconds__lte=3600)
+                & Q(canary_max_error_percent__lte=100),
+                name="lb_site_rolling_range",
             ),
         ]
 

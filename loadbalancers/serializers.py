@@ -23,7 +23,8 @@ class BalancedSiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = BalancedSite
         fields = ["site", "site_name", "method", "listen_port", "backend_port", "server_name",
-                  "backends"]
+                  "batch_size", "drain_seconds", "canary", "canary_weight", "canary_seconds",
+                  "canary_max_error_percent", "backends"]
         read_only_fields = fields
 
 
@@ -63,3 +64,10 @@ class BalancedSiteInputSerializer(serializers.Serializer):
     server_name = serializers.CharField(max_length=253, required=False, allow_blank=True,
                                         default="")
     backends = BackendInputSerializer(many=True, max_length=100)
+    # Rolling deploy options (bounds: loadbalancers/validators.py ROLLING_BOUNDS); omitted: kept.
+    batch_size = serializers.IntegerField(required=False)
+    drain_seconds = serializers.IntegerField(required=False)
+    canary = serializers.BooleanField(required=False)
+    canary_weight = serializers.IntegerField(required=False)
+    canary_seconds = serializers.IntegerField(required=False)
+    canary_max_error_percent = serializers.IntegerField(required=False)

@@ -129,6 +129,7 @@ def _site_fields(entry: BalancedSite) -> dict[str, Any]:
     return {
         "site": entry.site_id, "method": entry.method, "listen_port": entry.listen_port,
         "backend_port": entry.backend_port, "server_name": entry.server_name,
+        **{name: getattr(entry, name) for name in v.ROLLING_FIELDS},
         "backends": [
             {"server": b.server_id, "weight": b.weight, "backup": b.backup, "drained": b.drained}
             for b in entry.backends.order_by("server_id")
@@ -147,15 +148,18 @@ def balanced_site_set(
     listen_port: Any = 80,
     backend_port: Any = 80,
     server_name: Any = "",
+    rolling: dict[str, Any] | None = None,
 ) -> BalancedSite:
     """Put `site` behind the balancer (or replace how it is), with all its backends at once.
 
-    ValidationError (field dict) for any bad value; nothing is written then. Audited.
+    `rolling` changes the rolling deploy options it names (validators.ROLLING_BOUNDS), the
+    others stay. ValidationError (field dict) for any bad value; nothing is written then. Audited.
     """
     org = load_balancer.organization
     if site.organization_id != org.pk:
         raise ValidationError({"site": ["No such site in this organization."]})
     cleaned = _clean_site(org, site, method, backends, listen_port, backend_port, server_name)
+    cleaned.update(v.clean_rolling(rolling or {}))
     entry = BalancedSite.objects.filter(load_balancer=load_balancer, site=site).first()
     before = _site_fields(entry) if entry else None
     entry = entry or BalancedSite(load_balancer=load_balancer, site=site)
@@ -222,7 +226,8 @@ def balanced_site_remove(*, entry: BalancedSite, actor: Actor) -> None:
 def backend_set_drained(*, backend: Backend, actor: Actor, drained: bool) -> Backend:
     """Drain a backend (no new requests once applied) or enable it again. Audited.
 
-    The entry point deployments will use around a server's switch. Refused when draining would
+    The manager's maintenance switch (a rolling deploy drains with its own state, never this
+    flag: deployments/pipeline/rolling.py). Refused when draining would
     leave the site no enabled primary: the balancer would have nowhere to send traffic.
     """
     row = Backend.objects.select_for_update().select_related(

@@ -172,3 +172,38 @@ def _set_errors(method: str, specs: list[BackendSpec], rows: list) -> list[str]:
     if specs and not any(not spec.backup and not spec.drained for spec in specs):
         errors.append(NO_PRIMARY)
     return errors
+
+
+# Rolling deploy options of a balanced site: (lowest, highest) of each (models.BalancedSite).
+ROLLING_BOUNDS = {
+    "batch_size": (1, 50),
+    "drain_seconds": (0, 300),
+    "canary_weight": (1, 100),
+    "canary_seconds": (1, 3600),
+    "canary_max_error_percent": (0, 100),
+}
+ROLLING_FIELDS = (*ROLLING_BOUNDS, "canary")
+
+
+def clean_rolling(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The rolling options present in `data`, each checked against its bounds (field errors)."""
+    errors, cleaned = {}, {}
+    for field, (low, high) in ROLLING_BOUNDS.items():
+        if field not in data:
+            continue
+        value = data[field]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[field] = [f"Enter a whole number from {low} to {high}."]
+        else:
+            cleaned[field] = value
+    if "canary" in data:
+        if not isinstance(data["canary"], bool):
+            errors["canary"] = ["Enter true or false."]
+        else:
+            cleaned["canary"] = data["canary"]
+    unknown = set(data) - set(ROLLING_FIELDS)
+    if unknown:
+        errors["rolling"] = [f"Unknown rolling options: {', '.join(sorted(unknown))}."]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned

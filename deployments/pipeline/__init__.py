@@ -26,6 +26,9 @@ Behaviour worth knowing on the Django side:
   (deployments/pipeline/health.py).
 - Besides DEPLOY_STEPS/ROLLBACK_STEPS, a failed run reports the undo steps
   `switch_back`, `reload` and `discard_release`.
+- Behind a load balancer (ctx.balancer, deployments/pipeline/rolling.py) each server's switch
+  also reports `drain`, `enable` (and `canary` on the first), migrations run on the first
+  server only, and a failed run reports `restore_balancer` under the balancer's name.
 """
 
 from __future__ import annotations

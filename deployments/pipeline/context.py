@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from deployments.pipeline.rolling import BalancerLink
 from servers.ssh import SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
@@ -112,6 +113,9 @@ class DeployContext:
     forward_only: bool = False
     # Probed before the switch (the new release) and after it (the live site); None: no gate.
     health_check: HealthCheck | None = None
+    # The site's load balancer: set, the switch rolls through it (drain, switch, probe, enable)
+    # and migrations run on the first server only (deployments/pipeline/rolling.py).
+    balancer: BalancerLink | None = None
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would

@@ -17,9 +17,10 @@ import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from deployments.pipeline import steps
+from deployments.pipeline import balancing, rolling, steps
 from deployments.pipeline.commit import CommitResolver
 from deployments.pipeline.context import DeployContext, PipelineResult, Sink
+from deployments.pipeline.rolling import BalancerError, Rollout
 from deployments.pipeline.session import FencedOff, ServerSession, StepFailed
 from deployments.pipeline.steps import Step
 from servers.ssh import SSHError
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # Undo steps get this long each, however long ctx.step_timeout is: a cleanup must end.
 RECOVERY_STEP_TIMEOUT = 120.0
+# Tries (a second apart) to put the balancer's config back after a failure: outlasts a short
+# outage of the balancer's sshd (see _restore_balancer).
+RESTORE_TRIES = 5
 # A step failing with one of these is the server's or the site's problem, not a bug.
 EXPECTED_FAILURES = (StepFailed, SSHError, ValueError, TimeoutError)
 
@@ -76,6 +80,12 @@ class Run:
         self.after = tuple(pipeline[end:])
         resolver = CommitResolver()
         self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
+        self.rollout = Rollout(ctx.balancer) if ctx.balancer is not None else None
+        if self.rollout is not None:
+            if ctx.balancer.canary and ctx.kind == "deploy":  # a rollback is urgent: no canary
+                self.rollout.canary_server = self.sessions[0].name
+            for session in self.sessions:
+                session.rollout = self.rollout
         self.current_step = ""
         self.lease_lost = ""  # why, once this run may no longer change anything
 
@@ -96,6 +106,8 @@ class Run:
             for session in self.sessions:
                 with contextlib.suppress(Exception):
                     await session.close()
+            if self.rollout is not None:
+                await self.rollout.close()
 
     async def _forward_or_stop(self, cancel: asyncio.Event | None) -> PipelineResult:
         """Run forward until done, cancelled or out of time (then kill what runs)."""
@@ -138,9 +150,25 @@ class Run:
 
     async def _forward(self) -> None:
         await _all_or_none([self._steps(s, self.before) for s in self.sessions])
-        for session in self.sessions:  # one at a time: a failure leaves the rest untouched
-            await self._steps(session, self.switching)
+        if self.rollout is not None:
+            await self._roll(self.rollout)
+        else:
+            for session in self.sessions:  # one at a time: a failure leaves the rest untouched
+                await self._steps(session, self.switching)
         await _all_or_none([self._steps(s, self.after) for s in self.sessions])
+
+    async def _roll(self, rollout: Rollout) -> None:
+        """Through the load balancer, batch by batch: drain, switch + reload + live probe (one
+        server at a time), enable; the first batch's first server may be the canary."""
+        by_name = {session.name: session for session in self.sessions}
+        for names in rolling.batches(list(by_name), rollout.link):
+            batch = [by_name[name] for name in names]
+            await _all_or_none([self._step(s, balancing.drain) for s in batch])
+            for session in batch:
+                await self._steps(session, self.switching)
+            await _all_or_none([self._step(s, balancing.enable) for s in batch])
+            if rollout.canary_server in names:
+                await self._step(by_name[rollout.canary_server], balancing.canary)
 
     async def _steps(self, session: ServerSession, pipeline: Sequence[Step]) -> None:
         for step in pipeline:
@@ -188,8 +216,16 @@ class Run:
         """Switch back whatever was switched (last first), then ON_FAILURE everywhere.
 
         Not once the lease is lost: the site belongs to another deployment (or to reconcile),
-        and the server's lock would refuse every change anyway.
+        and the server's lock would refuse every change anyway. The load balancer's config is
+        put back as generated in every case: no backend stays drained.
         """
+        try:
+            await self._undo_servers()
+        finally:
+            if self.rollout is not None and self.rollout.touched:
+                await self._restore_balancer(self.rollout)
+
+    async def _undo_servers(self) -> None:
         if self.lease_lost:
             logger.warning("deployment %s: lease lost, not undoing: %s",
                            self.ctx.deployment_id, self.lease_lost)
@@ -203,6 +239,25 @@ class Run:
             if session.connected
         ]
         await asyncio.gather(*undo)
+
+    async def _restore_balancer(self, rollout: Rollout) -> None:
+        """Re-enable every backend this deployment drained (a few tries: a lost connection to
+        the balancer is opened again), reported as the step `restore_balancer`."""
+        name, label, error = "restore_balancer", rollout.link.label, ""
+        await self.sink.step_started(name, label)
+        for attempt in range(RESTORE_TRIES):
+            try:
+                async with asyncio.timeout(RECOVERY_STEP_TIMEOUT):
+                    await asyncio.shield(rollout.restore())
+            except (BalancerError, SSHError, TimeoutError) as exc:
+                error = str(exc) or type(exc).__name__
+                logger.warning("deployment %s: restore of %s failed (try %d): %s",
+                               self.ctx.deployment_id, label, attempt + 1, error)
+                await asyncio.sleep(1.0)
+                continue
+            await self.sink.step_finished(name, label, "succeeded", 0)
+            return
+        await self.sink.step_finished(name, label, "failed", None, error)
 
     async def _recovery_steps(self, session: ServerSession, pipeline: Sequence[Step]) -> None:
         for step in pipeline:

@@ -26,6 +26,7 @@ from deployments.pipeline.actions import Action, Argv, Command, Upload
 from deployments.pipeline.context import DeployContext, Paths, ServerSpec, Sink
 from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.git import RELEASE_FILES
+from deployments.pipeline.rolling import Rollout
 from deployments.pipeline.scripts import script
 from servers.shell import join
 from servers.ssh import ConnectionLost, OutputLine, RemoteConnection, SSHError, connect
@@ -99,6 +100,9 @@ class ServerSession:
         self.last_lines: deque[str] = deque(maxlen=LAST_LINES)
         self._conn: RemoteConnection | None = None
         self._contacted = False
+        # The deployment's state on the load balancer (deployments/pipeline/rolling.py), shared
+        # by every session of the run; None when the site has no balancer.
+        self.rollout: Rollout | None = None
 
     @property
     def name(self) -> str:

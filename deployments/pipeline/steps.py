@@ -105,7 +105,11 @@ async def install(s: ServerSession) -> str | None:
 
 
 async def migrate(s: ServerSession) -> str | None:
-    """Laravel migrations."""
+    """Laravel migrations; behind a load balancer on the first server only (one schema, and
+    every server's old release keeps serving through the rolling switch)."""
+    if s.ctx.balancer is not None and s.spec != s.ctx.servers[0]:
+        await s.note(f"migrations run on {s.ctx.servers[0].name} only (rolling deploy)")
+        return SKIPPED
     return None if await s.perform(commands.migrate(s.ctx)) else SKIPPED
 
 

@@ -13,8 +13,10 @@ from deployments import selectors
 from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
 from deployments.models import Deployment
+from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel
+from loadbalancers.selectors import balanced_sites_of_site
 from tenancy.access import actor_for, org_object, org_view
 from tenancy.roles import Cap
 
@@ -43,8 +45,29 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "step_bar": mark_safe(steps_bar(steps)),  # noqa: S308 — numbers + escaped text only
         **_progress(deployment, steps),
         "lines": selectors.log_lines_after(deployment=deployment, limit=LOG_LINES_ON_PAGE),
+        **_rollout(deployment, steps),
     }
     return render(request, "deployments/deployment_detail.html", context)
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def deployment_rollout(request: HttpRequest, pk: int) -> HttpResponse:
+    """The servers' phases and the balancer's state alone (re-fetched on each step event)."""
+    deployment = org_object(Deployment, request.membership, pk=pk)
+    context = {"deployment": deployment,
+               **_rollout(deployment, list(deployment.steps.order_by("order")))}
+    return render(request, "deployments/_rollout_panel.html", context)
+
+
+def _rollout(deployment: Deployment, steps: list) -> dict:
+    """Each server's phase (deployments/phases.py) and the balancers in front of the site."""
+    servers = [server.name for server in deployment.site.servers.order_by("name", "id")]
+    return {
+        "phases": server_phases(steps, servers),
+        "balanced_by": list(balanced_sites_of_site(site=deployment.site)),
+        "balancer_step": balancer_step(steps),
+    }
 
 
 @org_view(Cap.VIEW)

@@ -51,6 +51,8 @@
       badge.textContent = label(frame.status);
     });
     updateProgress(frame.deployment_id);
+    // The servers panel (phases, balancer state) refreshes itself on this event.
+    document.dispatchEvent(new CustomEvent("deploynix:step-status", { detail: frame }));
     if (frame.status !== "running") { return; }
     document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
       el.textContent = frame.step + (frame.server ? " on " + frame.server : "");
