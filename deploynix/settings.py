@@ -13,6 +13,10 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from deploynix.broker import CONNECT_TIMEOUT_SECONDS as BROKER_CONNECT_TIMEOUT
+from deploynix.broker import broker_kind
+from deploynix.broker import heartbeat as broker_heartbeat
+from deploynix.broker import transport_options as broker_transport_options
 from deploynix.env import (
     env_bool,
     env_choice,
@@ -222,20 +226,13 @@ CHANNEL_LAYERS = {
     }
 }
 
-# Celery: JSON only, ids as arguments, the row in the database is the truth.
-CELERY_BROKER_URL = REDIS_URL
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "global_keyprefix": f"{REDIS_PREFIX}:celery:",
-    # A send to a broker that is down or unreachable fails within seconds rather than holding
-    # up a request; deployments.tasks.enqueue then leaves the row to the watchdog.
-    "socket_connect_timeout": 3,
-    # Notice a connection that died without a reset (a host gone, a dropped NAT entry): TCP
-    # keepalive, and a PING before a command on a connection idle for 10 s.
-    "socket_keepalive": True,
-    "health_check_interval": 10,
-    # visibility_timeout (how long Redis waits for an ack before it hands a message to another
-    # worker) is set below the deployment limits, which it must outlast.
-}
+# Celery: JSON only, ids as arguments, the row in the database is the truth. The broker is
+# Redis unless DEPLOYNIX_BROKER_URL names another (RabbitMQ: amqp://); the channel layer and the
+# cache stay on Redis. Its transport options follow the deployment limits (below).
+CELERY_BROKER_URL = env_secret("DEPLOYNIX_BROKER_URL") or REDIS_URL
+BROKER_KIND = broker_kind(CELERY_BROKER_URL)
+CELERY_BROKER_HEARTBEAT = broker_heartbeat(BROKER_KIND)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -371,8 +368,11 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": _RUN_DEPLOYMENT_TIME_LIMIT,
     },
 }
-# run_deployment acks late: Redis must not hand its message to another worker while it runs.
-CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _RUN_DEPLOYMENT_TIME_LIMIT + 300
+# run_deployment acks late: Redis must not hand its message to another worker while it runs
+# (RabbitMQ has no such timeout: deploynix/broker.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    BROKER_KIND, redis_prefix=REDIS_PREFIX, visibility_timeout=_RUN_DEPLOYMENT_TIME_LIMIT + 300
+)
 
 # Notification webhooks may not reach loopback/private addresses (SSRF) unless allowed.
 NOTIFICATIONS_BLOCK_PRIVATE_ADDRESSES = env_bool("DEPLOYNIX_NOTIFY_BLOCK_PRIVATE", PRODUCTION)

@@ -55,3 +55,32 @@ redis_ensure() {
   REDIS_URL="$(python3 scripts/devenv.py redis)"
   export REDIS_URL
 }
+
+# rabbitmq_vhost_ensure NAME: a private RabbitMQ virtual host for one test run, so concurrent runs
+# never consume each other's tasks. Sets AMQP_TEST_URL, or AMQP_SKIP_REASON and returns 1.
+# DEPLOYNIX_TEST_AMQP_URL names a broker to use as it is (e.g. CI's own service).
+AMQP_VHOST=""
+# shellcheck disable=SC2034  # AMQP_TEST_URL and AMQP_SKIP_REASON are read by the sourcing script
+rabbitmq_vhost_ensure() {
+  AMQP_TEST_URL="${DEPLOYNIX_TEST_AMQP_URL:-}" AMQP_SKIP_REASON=""
+  [ -z "$AMQP_TEST_URL" ] || return 0
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+    AMQP_SKIP_REASON="no RabbitMQ listens on 127.0.0.1:5672 (set DEPLOYNIX_TEST_AMQP_URL to use another)"
+    return 1
+  fi
+  if ! command -v rabbitmqctl >/dev/null 2>&1; then
+    AMQP_SKIP_REASON="rabbitmqctl is missing, so no private virtual host can be made (set DEPLOYNIX_TEST_AMQP_URL)"
+    return 1
+  fi
+  if ! rabbitmqctl -q add_vhost "$1" >/dev/null 2>&1 \
+      || ! rabbitmqctl -q set_permissions -p "$1" guest '.*' '.*' '.*' >/dev/null 2>&1; then
+    AMQP_SKIP_REASON="rabbitmqctl could not create the virtual host $1 (not root?)"
+    return 1
+  fi
+  AMQP_VHOST="$1"
+  AMQP_TEST_URL="amqp://guest:guest@127.0.0.1:5672/$1"
+}
+
+rabbitmq_vhost_drop() {
+  [ -z "$AMQP_VHOST" ] || rabbitmqctl -q delete_vhost "$AMQP_VHOST" >/dev/null 2>&1 || true
+}

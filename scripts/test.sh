@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, start the services the tests need, run every test on
 # PostgreSQL, then the tests marked `sqlite` (deploy, rollback, cancel, queueing, the SQLite
-# stress test) again on SQLite, the embedded default that `make run` uses. Both must pass.
+# stress test) again on SQLite, the embedded default that `make run` uses, then the tests marked
+# `rabbitmq` (real Celery workers end to end) again with RabbitMQ as the broker, the production
+# default (Redis is the broker of the other passes). All must pass; where no RabbitMQ answers,
+# its pass is skipped with the reason printed.
 #
 # With arguments, one pass of pytest with those arguments: on PostgreSQL, or on SQLite when
-# DEPLOYNIX_TEST_DB=sqlite (e.g. `DEPLOYNIX_TEST_DB=sqlite bash scripts/test.sh tests/faults`).
+# DEPLOYNIX_TEST_DB=sqlite (e.g. `DEPLOYNIX_TEST_DB=sqlite bash scripts/test.sh tests/faults`);
+# with RabbitMQ as the broker when DEPLOYNIX_TEST_BROKER=rabbitmq.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -35,10 +39,10 @@ sqlite_test_files_remove() { rm -f "$SQLITE_TEST_FILE"{,-wal,-shm}; }
 
 # run_pass NAME DATABASE_URL PYTEST_ARGS...: one pytest run; "no tests collected" fails it.
 run_pass() {
-  local name="$1" url="$2" status
+  local name="$1" url="$2" status broker="${DEPLOYNIX_BROKER_URL:-Redis}"
   shift 2
   [ "$name" != sqlite ] || sqlite_test_files_remove
-  say "Test pass on $name (${url%%\?*}, Redis: $REDIS_URL)"
+  say "Test pass on $name (${url%%\?*}, Redis: $REDIS_URL, broker: ${broker##*@})"
   set +e
   DATABASE_URL="$url" DEPLOYNIX_REDIS_PREFIX="dnxtest-$$-$name" "$VENV/bin/pytest" "$@"
   status=$?
@@ -51,8 +55,18 @@ run_pass() {
   return "$status"
 }
 
+# This run's own RabbitMQ virtual host (lib.sh), dropped when the run ends.
+trap rabbitmq_vhost_drop EXIT
+
 if [ "$#" -gt 0 ]; then
   status=0
+  if [ "${DEPLOYNIX_TEST_BROKER:-redis}" = rabbitmq ]; then
+    if ! rabbitmq_vhost_ensure "dnxtest-$$"; then
+      echo "scripts/test.sh: DEPLOYNIX_TEST_BROKER=rabbitmq, but $AMQP_SKIP_REASON" >&2
+      exit 1
+    fi
+    export DEPLOYNIX_BROKER_URL="$AMQP_TEST_URL"
+  fi
   if [ "${DEPLOYNIX_TEST_DB:-postgres}" = sqlite ]; then
     run_pass sqlite "sqlite:///$SQLITE_FILE" "$@" || status=$?
   else
@@ -61,8 +75,16 @@ if [ "$#" -gt 0 ]; then
   exit "$status"
 fi
 
-postgres=0 sqlite=0
+postgres=0 sqlite=0 rabbitmq=0
 run_pass postgres "$POSTGRES_URL" || postgres=$?
 run_pass sqlite "sqlite:///$SQLITE_FILE" -m sqlite || sqlite=$?
-say "make test: PostgreSQL pass exit $postgres, SQLite pass exit $sqlite"
-[ "$postgres" -eq 0 ] && [ "$sqlite" -eq 0 ]
+if rabbitmq_vhost_ensure "dnxtest-$$"; then
+  DEPLOYNIX_BROKER_URL="$AMQP_TEST_URL" run_pass rabbitmq "$POSTGRES_URL" -m rabbitmq \
+    || rabbitmq=$?
+  rabbitmq_result="exit $rabbitmq"
+else
+  rabbitmq_result="SKIPPED: $AMQP_SKIP_REASON"
+  echo "make test: the RabbitMQ broker pass is SKIPPED: $AMQP_SKIP_REASON" >&2
+fi
+say "make test: PostgreSQL pass exit $postgres, SQLite pass exit $sqlite, RabbitMQ pass $rabbitmq_result"
+[ "$postgres" -eq 0 ] && [ "$sqlite" -eq 0 ] && [ "$rabbitmq" -eq 0 ]

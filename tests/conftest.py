@@ -41,10 +41,24 @@ SQLITE_PASS = (
 )
 
 
+# `make test` runs these modules a third time with RabbitMQ as the Celery broker (scripts/test.sh:
+# `-m rabbitmq`, DEPLOYNIX_BROKER_URL=amqp://...): real workers, end to end.
+RABBITMQ_PASS = (
+    "tests/deployments/test_end_to_end.py",
+    "tests/webhooks/test_end_to_end.py",
+    "tests/fixtures/test_processes.py",
+    "tests/faults/test_worker_paused.py",
+    "tests/deploynix/test_broker_live.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.nodeid.split("::", 1)[0] in SQLITE_PASS:
+        module = item.nodeid.split("::", 1)[0]
+        if module in SQLITE_PASS:
             item.add_marker(pytest.mark.sqlite)
+        if module in RABBITMQ_PASS:
+            item.add_marker(pytest.mark.rabbitmq)
 
 
 @dataclass

@@ -69,10 +69,11 @@ def _interpolate(value: str, given: dict[str, str]) -> str:
 
 
 def test_it_defines_the_production_services(services):
-    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    assert set(services) == {"postgres", "redis", "rabbitmq", *APP_SERVICES}
 
 
-@pytest.mark.parametrize("name,probe", [("postgres", "pg_isready"), ("redis", "redis-cli ping")])
+@pytest.mark.parametrize("name,probe", [("postgres", "pg_isready"), ("redis", "redis-cli ping"),
+                                        ("rabbitmq", "rabbitmq-diagnostics -q ping")])
 def test_it_checks_the_health_of_the_data_stores_and_keeps_their_data(services, name, probe):
     service = services[name]
     assert probe in " ".join(service["healthcheck"]["test"])
@@ -86,6 +87,7 @@ def test_it_starts_app_services_after_a_successful_migration(services, name):
         "migrate": "service_completed_successfully",
         "postgres": "service_healthy",
         "redis": "service_healthy",
+        "rabbitmq": "service_healthy",
     }
 
 
@@ -229,8 +231,10 @@ def test_it_documents_every_variable_it_uses(services):
         used |= set(environment) | {
             m[0] for v in environment.values() for m in INTERPOLATION.findall(str(v))
         }
-    postgres_own = {"POSTGRES_DB", "POSTGRES_USER"}  # the postgres image's settings, not ours
-    assert used - postgres_own <= _documented()
+    # The postgres and rabbitmq images' own settings, not ours.
+    images_own = {"POSTGRES_DB", "POSTGRES_USER", "RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS",
+                  "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"}
+    assert used - images_own <= _documented()
 
 
 def test_it_passes_only_variables_deploynix_reads(services):
@@ -256,6 +260,7 @@ def test_its_environment_passes_the_deployment_checklist(services, tmp_path):
         "DEPLOYNIX_ALLOWED_HOSTS": "deploy.example.com",
         "DEPLOYNIX_PUBLIC_URL": "https://deploy.example.com",
         "POSTGRES_PASSWORD": "pw",
+        "RABBITMQ_PASSWORD": "pw",
     }
     env = {k: _interpolate(v, dotenv) for k, v in services["web"]["environment"].items()}
     env.update(PATH="/usr/bin:/bin", HOME=str(tmp_path), DEPLOYNIX_VAR_DIR=str(tmp_path))
