@@ -106,7 +106,9 @@ def _run(statements_by_vendor):
 class Migration(migrations.Migration):
     dependencies = [
         ("sites", "0006_site_secret_env_names"),
-        ("servers", "0002_server_stack"),
+        # After every change to the servers table that SQLite makes by rebuilding it: the
+        # triggers below name that table, and a rebuild under them fails.
+        ("servers", "0003_server_deploy_roots"),
     ]
 
     operations = [
