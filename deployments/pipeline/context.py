@@ -40,6 +40,8 @@ class ServerSpec:
     # on the server itself, so loopback or the server's address both work).
     web_address: str = "127.0.0.1"
     web_port: int = 80
+    # The directories a deploy path must lie under on this server (checked there by prepare).
+    deploy_roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,6 @@ class HealthCheck:
             raise ValueError(f"health check scheme must be http or https: {self.scheme!r}")
         if not 0 < self.timeout <= 60:
             raise ValueError(f"health check timeout must be in (0, 60] s: {self.timeout!r}")
-    # The directories a deploy path must lie under on this server (checked there by prepare).
-    deploy_roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS
 
 
 @dataclass(frozen=True)
