@@ -217,6 +217,29 @@ def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[Roll
     return targets
 
 
+def live_rows(*, site: Site, truth: SiteTruth) -> dict[int, tuple[str, ...]]:
+    """Deployment id -> names of the servers serving its release now, per the servers' facts
+    (per the panel's belief, on every server, before the site was ever observed).
+
+    One row per release: the newest that succeeded with it, so after a rollback the rollback
+    says live, not also the deploy that first built the release.
+    """
+    serving: dict[str, list[str]] = {}
+    if truth.observed:
+        for server in truth.servers:
+            if server.live:
+                serving.setdefault(server.live, []).append(server.server.name)
+    elif truth.believed_live is not None and truth.believed_live.release:
+        serving[truth.believed_live.release] = [s.server.name for s in truth.servers]
+    rows = (Deployment.objects.filter(site=site, status=Status.SUCCEEDED, release__in=serving)
+            .order_by("-id").values_list("id", "release"))
+    marked: dict[int, tuple[str, ...]] = {}
+    for pk, release in rows:
+        if release in serving:
+            marked[pk] = tuple(serving.pop(release))
+    return marked
+
+
 def sites_with_drift(*, org: Organization) -> set[int]:
     """Ids of the organization's sites where a server disagrees with the panel (one query)."""
     rows = (
