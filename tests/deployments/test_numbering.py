@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from deployments.models import Deployment, Trigger
 from deployments.services import deployment_request, rollback_request
 from tenancy.audit import Actor
 from tenancy.models import AuditEvent
+from tests.deployments.history_rows import build_history
 
 pytestmark = pytest.mark.django_db
 MIGRATION = importlib.import_module("deployments.migrations.0006_deployment_number_per_site")
@@ -29,8 +31,6 @@ def test_each_site_counts_its_own_deployments(cast, make_site):
 
 
 def test_a_rollback_takes_the_next_number_too(cast, site):
-    from tests.deployments.history_rows import build_history
-
     build_history(site)
     Deployment.objects.filter(site=site, number=4).delete()  # #3 is live, #1 a target
     rollback = rollback_request(site=site, release="20260101000000",
@@ -42,7 +42,8 @@ def test_the_audit_log_names_the_site_not_its_id(cast, site, client_for):
     deployment = _deploy(site, cast.developer, "a" * 40)
     event = AuditEvent.objects.get(verb="deployment.requested", target_id=str(deployment.pk))
     assert event.target_repr == f"Deploy #1 of {site.name}"
-    assert f"Deploy #1 of {site.name}" in client_for(cast.owner).get("/o/acme/audit/").content.decode()
+    audit_page = client_for(cast.owner).get("/o/acme/audit/").content.decode()
+    assert f"Deploy #1 of {site.name}" in audit_page
 
 
 def test_two_rows_of_a_site_cannot_share_a_number(cast, site):
@@ -53,8 +54,6 @@ def test_two_rows_of_a_site_cannot_share_a_number(cast, site):
 
 
 def test_the_migration_numbers_existing_rows_per_site_in_request_order(cast, make_site):
-    from django.apps import apps
-
     shop, blog = make_site(name="shop"), make_site(name="blog", deploy_path="/srv/blog")
     made = [Deployment.objects.create(site=s, organization=cast.org, branch="main",
                                       triggered_by_name="x") for s in (shop, blog, shop, shop)]
