@@ -219,18 +219,20 @@ def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[Roll
 
 def live_rows(*, site: Site, truth: SiteTruth) -> dict[int, tuple[str, ...]]:
     """Deployment id -> names of the servers serving its release now, per the servers' facts
-    (per the panel's belief, on every server, before the site was ever observed).
+    (per the panel's belief where a server's facts are missing or older than the last
+    deployment's end).
 
     One row per release: the newest that succeeded with it, so after a rollback the rollback
     says live, not also the deploy that first built the release.
     """
+    believed = truth.believed_live.release if truth.believed_live is not None else ""
     serving: dict[str, list[str]] = {}
-    if truth.observed:
-        for server in truth.servers:
-            if server.live:
-                serving.setdefault(server.live, []).append(server.server.name)
-    elif truth.believed_live is not None and truth.believed_live.release:
-        serving[truth.believed_live.release] = [s.server.name for s in truth.servers]
+    for server in truth.servers:
+        # Facts read before the last deployment ended say what was live then, not now.
+        fresh = truth.observed and server.observed and not server.stale
+        release = server.live if fresh else believed
+        if release:
+            serving.setdefault(release, []).append(server.server.name)
     rows = (Deployment.objects.filter(site=site, status=Status.SUCCEEDED, release__in=serving)
             .order_by("-id").values_list("id", "release"))
     marked: dict[int, tuple[str, ...]] = {}

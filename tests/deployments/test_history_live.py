@@ -44,3 +44,15 @@ def test_live_is_shown_per_server_from_the_servers_facts(cast, client_for, site,
     assert "live on web-1" in _row_of(page, rows["rollback"])
     assert "live on web-2" in _row_of(page, rows["third"])
     assert page.count(LIVE) == 2
+
+
+def test_facts_read_before_the_rollback_ended_do_not_mark_the_old_row(cast, client_for, site):
+    rows = build_history(site)
+    before_rollback = rows["rollback"].started_at
+    ServerReleaseFacts.objects.create(
+        site=site, server=site.servers.get(), current_release="20260103000000",
+        observed_at=before_rollback, checked_at=before_rollback,
+        releases=[{"name": "20260101000000"}, {"name": "20260103000000"}])
+    page = _history(client_for(cast.viewer), site)
+    assert LIVE in _row_of(page, rows["rollback"])
+    assert LIVE not in _row_of(page, rows["third"])
