@@ -74,7 +74,7 @@ def deployments_chart(deployments) -> str:
     """The chart for a site page: finished deployments, oldest first (objects with `pk`,
     `release`, `status`, `duration`)."""
     bars = [
-        Bar(f"#{d.pk} {d.release} {d.status} {d.duration.total_seconds():.1f} s",
+        Bar(f"{d.label} {d.release} {d.status} {d.duration.total_seconds():.1f} s",
             d.duration.total_seconds(), d.status)
         for d in reversed(list(deployments)) if d.duration is not None
     ]

@@ -39,7 +39,8 @@ def current_state(deployment_id: int) -> list[dict]:
     deployment = Deployment.objects.get(pk=deployment_id)
     steps = [
         StepStatusEvent(type="step.status", deployment_id=deployment_id, step=step.name,
-                        server=step.server, status=step.status, exit_code=step.exit_code)
+                        server=step.server, status=step.status, exit_code=step.exit_code,
+                        duration=step.duration_text)
         for step in deployment.steps.order_by("order")
     ]
     return [status_event(deployment), *steps]

@@ -48,6 +48,7 @@ class StepStatusEvent(TypedDict):
     server: str
     status: str  # running | succeeded | failed | skipped | cancelled
     exit_code: int | None
+    duration: str  # "42s" once finished (models.format_duration), "" while running
 
 
 class DeploymentStatusEvent(TypedDict):

@@ -44,12 +44,12 @@ def follow(deployment_id: int, out: TextIO, *, poll: float = POLL_SECONDS) -> De
 def finish_cli(deployment: Deployment, out: TextIO) -> None:
     """Print the outcome; CommandError (exit status 1) unless it succeeded."""
     if deployment.status == Status.SUCCEEDED:
-        out.write(f"{deployment.get_kind_display()} #{deployment.pk} succeeded: "
+        out.write(f"{deployment.get_kind_display()} {deployment.label} succeeded: "
                   f"release {deployment.release} ({deployment.short_commit})\n")
         return
     detail = f" at {deployment.failed_step}" if deployment.failed_step else ""
     raise CommandError(
-        f"{deployment.get_kind_display()} #{deployment.pk} {deployment.status}{detail}: "
+        f"{deployment.get_kind_display()} {deployment.label} {deployment.status}{detail}: "
         f"{deployment.error}".rstrip(": "),
         returncode=1,
     )

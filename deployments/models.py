@@ -102,11 +102,20 @@ class Deployment(models.Model):
     # The server-side lock names it; a command carrying an older epoch is refused there.
     epoch = models.PositiveBigIntegerField(default=0)
 
+    # The deployment's number within its site (1, 2, ...): what pages and the audit log call it.
+    # Assigned by deployments/services.py under the site row lock; 0 only for rows made elsewhere.
+    number = models.PositiveIntegerField(default=0)
+
     objects = DeploymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["site", "number"],
+                condition=Q(number__gt=0),
+                name="deployment_number_unique_per_site",
+            ),
             # The lock: at most one running deployment per site, held by the database.
             models.UniqueConstraint(
                 fields=["site"],
@@ -126,7 +135,18 @@ class Deployment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} of {self.site_id}"
+        return f"{self.get_kind_display()} {self.label} of {self.site.name}"
+
+    @property
+    def offers_redeploy(self) -> bool:
+        """A finished deploy that resolved an exact commit can be deployed again (pinned)."""
+        return (self.kind == Kind.DEPLOY and self.is_finished
+                and len(self.commit_sha) == 40)
+
+    @property
+    def label(self) -> str:
+        """"#N", N counted per site (the row id for a row made outside the services)."""
+        return f"#{self.number or self.pk}"
 
     @property
     def duration(self) -> timedelta | None:

@@ -217,6 +217,31 @@ def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[Roll
     return targets
 
 
+def live_rows(*, site: Site, truth: SiteTruth) -> dict[int, tuple[str, ...]]:
+    """Deployment id -> names of the servers serving its release now, per the servers' facts
+    (per the panel's belief where a server's facts are missing or older than the last
+    deployment's end).
+
+    One row per release: the newest that succeeded with it, so after a rollback the rollback
+    says live, not also the deploy that first built the release.
+    """
+    believed = truth.believed_live.release if truth.believed_live is not None else ""
+    serving: dict[str, list[str]] = {}
+    for server in truth.servers:
+        # Facts read before the last deployment ended say what was live then, not now.
+        fresh = truth.observed and server.observed and not server.stale
+        release = server.live if fresh else believed
+        if release:
+            serving.setdefault(release, []).append(server.server.name)
+    rows = (Deployment.objects.filter(site=site, status=Status.SUCCEEDED, release__in=serving)
+            .order_by("-id").values_list("id", "release"))
+    marked: dict[int, tuple[str, ...]] = {}
+    for pk, release in rows:
+        if release in serving:
+            marked[pk] = tuple(serving.pop(release))
+    return marked
+
+
 def sites_with_drift(*, org: Organization) -> set[int]:
     """Ids of the organization's sites where a server disagrees with the panel (one query)."""
     rows = (

@@ -26,7 +26,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = ["id", "site", "kind", "trigger", "triggered_by_name", "branch", "commit_sha",
+        fields = ["id", "number", "site", "kind", "trigger", "triggered_by_name", "branch",
+                  "commit_sha",
                   "commit_message", "commit_author", "release", "previous_release", "status",
                   "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
                   "error", "cancel_requested_at"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from deployments import lifecycle, selectors
@@ -33,7 +34,8 @@ class DeploymentError(Exception):
 
 
 def deployment_request(
-    *, site: Site, actor: Actor, trigger: str, commit: str | None = None
+    *, site: Site, actor: Actor, trigger: str, commit: str | None = None,
+    redeploy_of: Deployment | None = None,
 ) -> Deployment:
     """Queue a deploy of `site` (branch head, or exactly `commit`).
 
@@ -58,14 +60,30 @@ def deployment_request(
             site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
             commit_sha=requested, authority=authority, api_token=token,
+            number=_next_number(site),
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.requested",
-            target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested},
+            target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested,
+                                      **_redeploy_note(redeploy_of)},
         )
         _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
     return deployment
+
+
+def deployment_redeploy(*, deployment: Deployment, actor: Actor, trigger: str) -> Deployment:
+    """Deploy again exactly the commit `deployment` deployed (or tried to): a deploy request
+    pinned to that commit, through deployment_request (queued, audited, enqueued the same way)."""
+    if not FULL_SHA.fullmatch(deployment.commit_sha or ""):
+        raise DeploymentError(
+            f"{deployment.label} has no exact commit to deploy again (it never resolved one).")
+    return deployment_request(site=deployment.site, actor=actor, trigger=trigger,
+                              commit=deployment.commit_sha, redeploy_of=deployment)
+
+
+def _redeploy_note(source: Deployment | None) -> dict:
+    return {"redeploy_of": source.label} if source is not None else {}
 
 
 def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) -> Deployment:
@@ -86,7 +104,7 @@ def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) ->
             triggered_by=actor.user, triggered_by_name=actor.name, branch=source.branch,
             commit_sha=source.commit_sha, commit_message=source.commit_message,
             commit_author=source.commit_author, release=release, authority=authority,
-            api_token=token,
+            api_token=token, number=_next_number(site),
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.rollback_requested",
@@ -131,12 +149,19 @@ def _supersede_queued(newest: Deployment, actor: Actor) -> None:
     for row in waiting:
         lifecycle.check_transition(row.status, Status.CANCELLED)
         row.status, row.finished_at = Status.CANCELLED, now
-        row.error = f"{SUPERSEDED} #{newest.pk} (a newer request)"
+        row.error = f"{SUPERSEDED} {newest.label} (a newer request)"
         row.save(update_fields=["status", "finished_at", "error"])
         audit_record(actor=actor, organization=newest.site.organization,
                      verb="deployment.superseded", target=row,
                      after={"superseded_by": newest.pk, "commit": row.commit_sha})
         transaction.on_commit(lambda row=row: lifecycle.announce(row), robust=True)
+
+
+def _next_number(site: Site) -> int:
+    """The next per-site deployment number. Call with the site row locked (the lock orders
+    concurrent requests; the unique constraint on (site, number) backs it)."""
+    last = Deployment.objects.filter(site=site).aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1
 
 
 def _queued_duplicate(site: Site, requested: str) -> Deployment | None:

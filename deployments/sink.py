@@ -27,7 +27,7 @@ from django.utils import timezone
 from deployments import events
 from deployments.dbretry import DatabaseRetry
 from deployments.log_cap import LogCap
-from deployments.models import Deployment, DeploymentStep, LogLine, Status
+from deployments.models import Deployment, DeploymentStep, LogLine, Status, format_duration
 from deployments.redaction import Redactor
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class DeploymentSink:
         self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
         self._open_steps: dict[tuple[str, str], int] = {}
+        self._step_started: dict[tuple[str, str], datetime] = {}
         self._order = 0
         self._last_heartbeat = 0.0
         self._background: asyncio.Task | None = None
@@ -93,9 +94,10 @@ class DeploymentSink:
         self._order += 1
         pk = await self._db.arun(
             _record_step, self.deployment_id, self._order, name=step[:100], server=server[:100],
-            status="running", started_at=timezone.now(),
+            status="running", started_at=(started := timezone.now()),
         )
         self._open_steps[(step, server)] = pk
+        self._step_started[(step, server)] = started
         await self._send_step(step, server, "running", None)
 
     async def step_finished(
@@ -106,6 +108,7 @@ class DeploymentSink:
         await self.flush()
         now, error = timezone.now(), self.redact(error or "")
         pk = self._open_steps.pop((step, server), None)
+        started = self._step_started.pop((step, server), now)
         if pk is None:
             self._order += 1
             await self._db.arun(
@@ -118,7 +121,7 @@ class DeploymentSink:
                 DeploymentStep.objects.filter(pk=pk).update,
                 status=status, finished_at=now, exit_code=exit_code, error=error,
             )
-        await self._send_step(step, server, status, exit_code)
+        await self._send_step(step, server, status, exit_code, format_duration(now - started))
 
     async def commit_resolved(self, sha: str, message: str, author: str) -> None:
         """Store the exact commit being deployed, as soon as the pipeline knows it."""
@@ -211,10 +214,13 @@ class DeploymentSink:
         self._last_heartbeat = now
         await self._db.arun(_beat, self.deployment_id)
 
-    async def _send_step(self, step: str, server: str, status: str, exit_code: int | None) -> None:
+    async def _send_step(
+        self, step: str, server: str, status: str, exit_code: int | None, duration: str = ""
+    ) -> None:
+        # The duration as the page renders it, so the live table and a reload agree.
         await events.send(self.group, events.StepStatusEvent(
             type="step.status", deployment_id=self.deployment_id, step=step, server=server,
-            status=status, exit_code=exit_code,
+            status=status, exit_code=exit_code, duration=duration,
         ))
 
 

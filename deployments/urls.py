@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.deployment_list, name="list"),
     path("<int:pk>/", views.deployment_detail, name="detail"),
     path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
+    path("<int:pk>/redeploy/", views.deployment_redeploy_view, name="redeploy"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
     path("<int:pk>/rollout/", views.deployment_rollout, name="rollout"),
     path("<int:pk>/log.txt", views.log_download, name="log-download"),

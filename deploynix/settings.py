@@ -24,6 +24,7 @@ from deploynix.env import (
     env_list,
     env_secret,
     env_str,
+    env_url_or,
     require,
 )
 from deploynix.guards import check_deploy_roots, check_encryption_keys, check_production
@@ -308,7 +309,10 @@ EMAIL_HOST_USER = env_str("DEPLOYNIX_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("DEPLOYNIX_EMAIL_PASSWORD") or ""
 EMAIL_USE_TLS = env_bool("DEPLOYNIX_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEPLOYNIX_FROM_EMAIL", "Deploynix <deploynix@localhost>")
-PUBLIC_URL = env_str("DEPLOYNIX_PUBLIC_URL", "http://127.0.0.1:8000")
+# The port daphne listens on (scripts/run.sh); the public URL defaults to it, so links in
+# invitations and webhook URLs point where the panel really answers.
+PORT = env_int("DEPLOYNIX_PORT", 8000, minimum=1, maximum=65535)
+PUBLIC_URL = env_url_or("DEPLOYNIX_PUBLIC_URL", f"http://127.0.0.1:{PORT}")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

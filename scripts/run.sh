@@ -10,7 +10,9 @@ apt_ensure /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
 venv_ensure
 redis_ensure
 export DEPLOYNIX_ENV="${DEPLOYNIX_ENV:-development}"
-PORT="${DEPLOYNIX_PORT:-8000}"
+# The panel's port; exported so settings build DEPLOYNIX_PUBLIC_URL's default from it (.env.example).
+export DEPLOYNIX_PORT="${DEPLOYNIX_PORT:-8000}"
+PORT="$DEPLOYNIX_PORT"
 DEMO="$ROOT/var/demo"
 mkdir -p "$DEMO"
 port_for() {  # a port chosen once and kept, so pinned keys and URLs stay valid across runs
@@ -37,5 +39,5 @@ say "Seeding the demo organization"
   fi
 } > "$ROOT/var/Procfile"
 
-say "Deploynix: http://127.0.0.1:$PORT/   demo site: http://127.0.0.1:$WEB_PORT/   (Ctrl-C stops everything)"
+say "Deploynix: ${DEPLOYNIX_PUBLIC_URL:-http://127.0.0.1:$PORT}/   demo site: http://127.0.0.1:$WEB_PORT/   (Ctrl-C stops everything)"
 exec "$VENV/bin/honcho" -f "$ROOT/var/Procfile" -d "$ROOT" start

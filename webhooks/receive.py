@@ -114,7 +114,7 @@ def _deploy(site: Site, delivery: WebhookDelivery, commit: str) -> Outcome:
         delivery.decision, delivery.reason = Decision.REFUSED, f"refused: {exc}"[:200]
         delivery.save(update_fields=["decision", "reason"])
         return Outcome(422, delivery.decision, delivery.reason)
-    delivery.deployment, delivery.reason = deployment, f"deployed #{deployment.pk}"
+    delivery.deployment, delivery.reason = deployment, f"deployed {deployment.label}"
     delivery.save(update_fields=["deployment", "reason"])
     return Outcome(202, Decision.DEPLOYED, delivery.reason, deployment.pk)
 

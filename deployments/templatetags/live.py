@@ -21,8 +21,10 @@ from deployments.ansi import ansi_to_html
 
 register = template.Library()
 
-# A log line's CSS class by stream: step headers ('info') and stderr stand out.
-STREAM_CLASSES = {"out": "ln", "err": "ln err", "info": "ln step"}
+# A log line's CSS class by stream: the pipeline's own notes ('info') stand out. stderr looks
+# like stdout: tools write ordinary progress there (git's "Cloning into…"), so red would cry
+# wolf; failures show as the failed step's badge and the error block, and in the tools' own colours.
+STREAM_CLASSES = {"out": "ln", "err": "ln", "info": "ln step"}
 
 
 @register.filter

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 from deployments import selectors
 from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
-from deployments.models import Deployment
+from deployments.models import Deployment, Trigger
 from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
-from deployments.services import DeploymentError, deployment_cancel
+from deployments.services import DeploymentError, deployment_cancel, deployment_redeploy
 from loadbalancers.selectors import balanced_sites_of_site
 from tenancy.access import actor_for, org_object, org_view
 from tenancy.roles import Cap
@@ -96,6 +96,20 @@ def deployment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Cancelling: the deployment stops within a second or two.")
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_POST
+def deployment_redeploy_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Redeploy this commit: a new deploy of the site pinned to the commit this one deployed."""
+    source = org_object(Deployment, request.membership, pk=pk)
+    try:
+        deployment = deployment_redeploy(
+            deployment=source, actor=actor_for(request), trigger=Trigger.MANUAL)
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return redirect("deployments:detail", org=request.org.slug, pk=source.pk)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
 
 

@@ -42,19 +42,19 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.deployment_history(site=site), HISTORY_PAGE_SIZE)
     truth = selectors.site_truth(site=site)
     targets = selectors.rollback_targets(site=site, truth=truth)
-    believed = truth.believed_live.release if truth.believed_live else ""
     rows = page.get_page(request.GET.get("page"))
     offered = {target.release for target in targets}
+    live = selectors.live_rows(site=site, truth=truth)
     for row in rows:
         # The rollback list decides (selectors.rollback_targets); a row only shows it.
         row.offers_rollback = row.kind == Kind.DEPLOY and row.release in offered
+        row.live_on = live.get(row.pk, ())
+        row.live_everywhere = bool(row.live_on) and len(row.live_on) == len(truth.servers)
     context = {
         "site": site,
         "page": rows,
         "truth": truth,
         "targets": targets,
-        # What the servers serve once observed (the panel's record before that).
-        "live_release": (truth.live_everywhere or "") if truth.observed else believed,
     }
     return render(request, "deployments/site_history.html", context)
 

@@ -6,12 +6,13 @@
 (function () {
   "use strict";
 
-  var STREAM_CLASSES = { out: "ln", err: "ln err", info: "ln step" };
+  // As deployments/templatetags/live.py: stderr is not coloured (git writes progress there).
+  var STREAM_CLASSES = { out: "ln", err: "ln", info: "ln step" };
   var CLOSE_ACCESS_REVOKED = 4403;
   // Too many live sockets for this user or organization (tenancy/consumers.py): retry slowly.
   var CLOSE_TOO_MANY_SOCKETS = 4429;
   var TOO_MANY_RETRY_MS = 30000;
-  var FINISHED = ["succeeded", "failed", "cancelled"];
+  var FINISHED = ["succeeded", "failed", "cancelled", "timed_out"];
 
   function lineElement(line) {
     var row = document.createElement("span");
@@ -49,6 +50,7 @@
     badges.forEach(function (badge) {
       badge.className = "badge " + frame.status;
       badge.textContent = label(frame.status);
+      fillStepCells(badge.closest("tr"), frame);
     });
     updateProgress(frame.deployment_id);
     // The servers panel (phases, balancer state) refreshes itself on this event.
@@ -56,6 +58,34 @@
     if (frame.status !== "running") { return; }
     document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
       el.textContent = frame.step + (frame.server ? " on " + frame.server : "");
+    });
+  }
+
+  // The step row's Duration and Exit cells, from the frame (its duration is formatted by the server).
+  function fillStepCells(row, frame) {
+    if (!row) { return; }
+    var duration = row.querySelector("[data-step-duration]"), exit = row.querySelector("[data-step-exit]");
+    if (duration && frame.status !== "running") { duration.textContent = frame.duration || ""; }
+    if (exit) { exit.textContent = frame.exit_code === null || frame.exit_code === undefined ? "" : String(frame.exit_code); }
+  }
+
+  // The caption above the steps, once the deployment has finished (it named the last running step).
+  var FINISHED_CAPTIONS = {
+    succeeded: "Finished: every step succeeded.",
+    cancelled: "Cancelled.",
+    timed_out: "Stopped: the deployment ran out of time."
+  };
+  function applyFinishedCaption(frame) {
+    var text = frame.status === "failed"
+      ? "Failed" + (frame.failed_step ? " at " + frame.failed_step : "") + "."
+      : FINISHED_CAPTIONS[frame.status];
+    if (!text) { return; }
+    document.querySelectorAll('[data-deployment-progress="' + frame.deployment_id + '"]').forEach(function (el) {
+      el.textContent = text;
+    });
+    if (frame.status !== "succeeded") { return; }
+    document.querySelectorAll('[data-deployment-progressbar="' + frame.deployment_id + '"]').forEach(function (bar) {
+      bar.value = bar.max;
     });
   }
 
@@ -81,7 +111,13 @@
     });
     badge.setAttribute("data-step-status", key);
     row.appendChild(document.createElement("td")).appendChild(badge);
-    for (var i = 3; i < columns; i++) { row.appendChild(document.createElement("td")); }
+    ["data-step-duration", "data-step-exit"].forEach(function (name, i) {
+      if (3 + i >= columns) { return; }
+      var cell = document.createElement("td");
+      cell.setAttribute(name, "");
+      if (name === "data-step-exit") { cell.className = "mono"; }
+      row.appendChild(cell);
+    });
     body.appendChild(row);
     return badge;
   }
@@ -129,7 +165,10 @@
     if (frame.type === "log.batch") { this.append(frame.lines); }
     else if (frame.type === "deployment.status") {
       this.box.setAttribute("data-status", frame.status);
-      if (FINISHED.indexOf(frame.status) !== -1) { this.finished(frame.deployment_id); }
+      if (FINISHED.indexOf(frame.status) !== -1) {
+        this.finished(frame.deployment_id);
+        applyFinishedCaption(frame);
+      }
       applyStatus(frame);
     } else if (frame.type === "step.status") { applyStep(frame); }
   };

@@ -65,7 +65,7 @@ def test_it_shows_lines_sent_through_the_channel_layer(browser, cast):
     wait_for_seq(browser, 4)
     assert browser.log_lines() == stored_log(deployment)
     assert browser.text(".log .ln.step .tx") == "== fetch_code"
-    assert browser.text(".log .ln.err .ansi-green") == "Cloning"
+    assert browser.text(".log .ln .ansi-green") == "Cloning"
 
 
 def test_it_updates_step_badges_and_colours_a_real_looking_deploy(browser, cast):

@@ -33,7 +33,7 @@ def test_it_replaces_the_waiting_deployment_with_the_newest_request(request_depl
     statuses = dict(Deployment.objects.values_list("pk", "status"))
     assert statuses == {running.pk: Status.RUNNING, waiting.pk: Status.CANCELLED,
                         newest.pk: Status.QUEUED}
-    assert Deployment.objects.get(pk=waiting.pk).error.startswith(f"superseded by #{newest.pk}")
+    assert Deployment.objects.get(pk=waiting.pk).error.startswith(f"superseded by {newest.label}")
 
 
 def test_it_audits_the_superseded_request(request_deploy):
@@ -69,4 +69,4 @@ def test_it_shows_why_a_request_was_superseded_in_the_history(request_deploy, si
     newest = request_deploy(SHA_B)
     url = reverse("sites:history", kwargs={"org": cast.org.slug, "pk": site.pk})
     page = client_for(cast.viewer).get(url).content.decode()
-    assert f"superseded by #{newest.pk}" in page
+    assert f"superseded by {newest.label}" in page

@@ -250,7 +250,7 @@ def test_the_history_page_shows_targets_in_constant_queries(
 ):
     deployed(stage, "1.0.0"), deployed(stage, "2.0.0")
     client = client_for(cast.viewer)
-    with django_assert_num_queries(13) as few:
+    with django_assert_num_queries(14) as few:
         client.get(url("sites:history", pk=stage.site.pk))
     deployed(stage, "3.0.0")
     with django_assert_num_queries(len(few.captured_queries)):

@@ -24,7 +24,7 @@ def test_it_queues_a_deployment_of_the_pushed_commit(deliver, secret, provider):
     assert response.status_code == 202
     assert (deployment.status, deployment.commit_sha, deployment.trigger) == \
         ("queued", SHA, "webhook")
-    assert WebhookDelivery.objects.get().reason == f"deployed #{deployment.pk}"
+    assert WebhookDelivery.objects.get().reason == f"deployed {deployment.label}"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -27,6 +27,6 @@ class Command(BaseCommand):
             )
         except DeploymentError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"Deployment #{deployment.pk} of {target.name} queued.")
+        self.stdout.write(f"Deployment {deployment.label} of {target.name} queued.")
         if not options["no_follow"]:
             finish_cli(follow(deployment.pk, self.stdout), self.stdout)

@@ -27,6 +27,6 @@ class Command(BaseCommand):
             )
         except DeploymentError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"Rollback #{deployment.pk} of {target.name} to {release} queued.")
+        self.stdout.write(f"Rollback {deployment.label} of {target.name} to {release} queued.")
         if not options["no_follow"]:
             finish_cli(follow(deployment.pk, self.stdout), self.stdout)
