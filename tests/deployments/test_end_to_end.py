@@ -100,5 +100,5 @@ def test_it_follows_a_real_deploy_from_the_command_line(stage):
     out = io.StringIO()
     call_command("deploy", "demo", "--org", "acme", stdout=out)  # raises unless it succeeded
     deployment = Deployment.objects.get(site=stage.site)
-    assert f"Deploy #{deployment.pk} succeeded" in out.getvalue()
+    assert f"Deploy {deployment.label} succeeded" in out.getvalue()  # per-site number
     assert "[web-1] DB_PASSWORD=********" in out.getvalue()
