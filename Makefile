@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
-.PHONY: run test bench lock lint
+.PHONY: run test bench lock lint advisories
 
 run:
 	@bash scripts/run.sh
@@ -19,11 +19,22 @@ lock:
 	python3 -m venv var/piptools && var/piptools/bin/pip install -q pip-tools
 	$(PIP_COMPILE) -o requirements/app.txt pyproject.toml
 	$(PIP_COMPILE) --extra test --extra dev -c requirements/app.txt -o requirements/dev.txt pyproject.toml
+	@echo "Locks changed: run \`make advisories\` to refresh the offline audit's snapshot."
+
+# Refresh requirements/advisories.json, the PyPA advisory database's entries for every locked
+# package, which `make lint` audits the locks against offline (needs github.com; commit the file).
+ADVISORY_DB = var/advisory-database
+
+advisories:
+	@if [ -d $(ADVISORY_DB) ]; then git -C $(ADVISORY_DB) pull -q --depth 1; \
+	else git clone -q --depth 1 https://github.com/pypa/advisory-database $(ADVISORY_DB); fi
+	.venv/bin/python scripts/advisories.py $(ADVISORY_DB) requirements/app.txt requirements/dev.txt
 
 # ruff over the Python, shellcheck over every shell script of the apps and scripts/ (the same
-# checks as tests/test_lint.py, which make test runs), then pip-audit over the locked
-# dependencies (scripts/audit.py: a vulnerable pin fails; an unreachable service is reported
-# as a skipped audit, never as a pass).
+# checks as tests/test_lint.py, which make test runs), then the audit of the locked dependencies
+# (scripts/audit.py: offline against the committed advisory snapshot, online with pip-audit
+# where PyPI answers; a vulnerable pin fails; an unreachable service is reported as a skipped
+# online audit, never as a pass).
 SHELL_SCRIPTS = find . -name '*.sh' -not -path './.venv/*' -not -path './var/*' \
 	-not -path './node_modules/*' -not -path './.git/*' | sort
 
