@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deployments import selectors
 from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
+from deployments.gates import approver_refusal
 from deployments.models import Deployment, Trigger
 from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
@@ -46,6 +47,9 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_progress(deployment, steps),
         "lines": selectors.log_lines_after(deployment=deployment, limit=LOG_LINES_ON_PAGE),
         **_rollout(deployment, steps),
+        # Approve/Reject are offered only to who may answer (the service decides again).
+        "can_answer": deployment.awaits_approval and not approver_refusal(
+            deployment, actor_for(request), request.membership.role),
     }
     return render(request, "deployments/deployment_detail.html", context)
 
@@ -106,7 +110,8 @@ def deployment_redeploy_view(request: HttpRequest, pk: int) -> HttpResponse:
     source = org_object(Deployment, request.membership, pk=pk)
     try:
         deployment = deployment_redeploy(
-            deployment=source, actor=actor_for(request), trigger=Trigger.MANUAL)
+            deployment=source, actor=actor_for(request), trigger=Trigger.MANUAL,
+            freeze_override=request.POST.get("freeze_override"))
     except DeploymentError as exc:
         messages.error(request, str(exc))
         return redirect("deployments:detail", org=request.org.slug, pk=source.pk)

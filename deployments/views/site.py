@@ -67,6 +67,7 @@ def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
         deployment = deployment_request(
             site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
             commit=request.POST.get("commit") or None,
+            freeze_override=request.POST.get("freeze_override"),
         )
     except DeploymentError as exc:
         messages.error(request, str(exc))
