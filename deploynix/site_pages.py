@@ -22,7 +22,7 @@ from schedules import selectors as schedule_selectors
 from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
 from sites.freeze_forms import FreezeWindowForm
-from sites.freezes import active_freeze, windows_of_site, with_state
+from sites.freezes import freeze_among, windows_of_site, with_state
 from sites.models import Site
 from sites.secrets import env_entries
 from sites.selectors import site_get
@@ -81,9 +81,10 @@ def _gates_panel(site: Site) -> dict:
     """The active freeze (the Deploy button then asks for an override reason), the windows
     that apply to the site, and the form to add one (sites/templates/sites/_freeze_panel.html)."""
     now = timezone.now()
+    windows = with_state(windows_of_site(site), now)
     return {
-        "freeze": active_freeze(site, now),
-        "freeze_windows": with_state(windows_of_site(site), now),
+        "freeze": freeze_among(windows, now),
+        "freeze_windows": windows,
         "form": FreezeWindowForm(),
     }
 

@@ -79,7 +79,12 @@ def windows_of_site(site: Site):
 
 def active_freeze(site: Site, at: datetime) -> ActiveFreeze | None:
     """The window freezing `site` at `at` that ends last (None when deploys are free)."""
-    ends = [(end, w) for w in windows_of_site(site) if (end := window_end_if_active(w, at))]
+    return freeze_among(windows_of_site(site), at)
+
+
+def freeze_among(windows, at: datetime) -> ActiveFreeze | None:
+    """Of `windows`, the one active at `at` that ends last (None when none is active)."""
+    ends = [(end, w) for w in windows if (end := window_end_if_active(w, at))]
     if not ends:
         return None
     end, window = max(ends, key=lambda pair: pair[0])
