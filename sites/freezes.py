@@ -10,7 +10,7 @@ Europe/Berlin" follows daylight saving time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -42,7 +42,7 @@ class ActiveFreeze:
     def text(self) -> str:
         """One sentence for pages, errors and audit events."""
         return (f"Deploys are frozen by the {self.scope} window “{self.window.name}” "
-                f"until {self.ends_at:%Y-%m-%d %H:%M} UTC.")
+                f"until {self.ends_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.")
 
 
 def window_end_if_active(window: FreezeWindow, at: datetime) -> datetime | None:
@@ -57,7 +57,7 @@ def window_end_if_active(window: FreezeWindow, at: datetime) -> datetime | None:
     for began in (local.date(), local.date() - timedelta(days=1)):
         start, end = _occurrence(window, began, zone)
         if start is not None and start <= at < end:
-            return end
+            return end.astimezone(UTC)
     return None
 
 

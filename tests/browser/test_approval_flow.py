@@ -59,9 +59,10 @@ def test_the_frozen_site_page_and_the_freeze_windows_page(browser, cast, site, s
     freeze_window_create(organization=cast.org, site=None, actor=Actor(user=cast.admin),
                          name="Black Friday", kind="once", starts_at=now - timedelta(minutes=1),
                          ends_at=now + timedelta(hours=3))
+    later = (now.weekday() + 2) % 7  # a weekly window that is not active today
     freeze_window_create(organization=cast.org, site=site, actor=Actor(user=cast.manager),
-                         name="Weekend", kind="weekly", days=[5, 6], start_time=time(0),
-                         end_time=time(23, 59), time_zone="Europe/Berlin")
+                         name="Deploy-free evenings", kind="weekly", days=[later],
+                         start_time=time(18), end_time=time(6), time_zone="Europe/Berlin")
     browser.login(cast.manager.email, PASSWORD)
     browser.get(f"/o/acme/sites/{site.pk}/")
     assert "Black Friday" in browser.text("#active-freeze")

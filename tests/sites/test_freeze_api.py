@@ -12,17 +12,23 @@ from sites.freezes import freeze_window_create
 from sites.models import FreezeWindow
 from tenancy.audit import Actor
 from tenancy.roles import Cap
-from tests.fixtures.matrix import EVERYONE, allowed, api_status
+from tests.fixtures.matrix import EVERYONE, ROLES, allowed, api_status
 
 WEEKLY = {"name": "Weekend", "kind": "weekly", "days": [5, 6], "start_time": "00:00",
           "end_time": "23:59", "time_zone": "Europe/Berlin"}
 
 
-@pytest.mark.parametrize("who", EVERYONE)
-def test_org_windows_are_added_over_the_api_by_admins_and_up(api_as, who):
+@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+def test_org_windows_are_added_over_the_api_by_admins_and_up(api_as, cast, who):
     response = api_as(who).post("/api/v1/freeze-windows/", WEEKLY)
     assert response.status_code == api_status(Cap.ORG_FREEZES, who, ok=201)
-    assert FreezeWindow.objects.exists() == allowed(Cap.ORG_FREEZES, who)
+    assert FreezeWindow.objects.filter(organization=cast.org).exists() == allowed(
+        Cap.ORG_FREEZES, who)
+
+
+def test_an_outsiders_token_adds_windows_to_its_own_organization_only(api_as, cast):
+    assert api_as("outsider").post("/api/v1/freeze-windows/", WEEKLY).status_code == 201
+    assert FreezeWindow.objects.get().organization == cast.other_org
 
 
 @pytest.mark.parametrize("who", EVERYONE)

@@ -40,6 +40,12 @@ def test_it_runs_past_midnight_into_the_next_day():
     assert window_end_if_active(window, FRIDAY_NOON_UTC) == datetime(2026, 12, 4, 13, tzinfo=UTC)
 
 
+def test_it_ends_at_the_wall_clock_end_in_its_time_zone_given_in_utc():
+    window = weekly([4], time(13), time(14), "Europe/Berlin")
+    end = window_end_if_active(window, FRIDAY_NOON_UTC)
+    assert (end, end.utcoffset()) == (datetime(2026, 12, 4, 13, tzinfo=UTC), timedelta(0))
+
+
 def test_it_reads_wall_clock_times_in_the_window_time_zone():
     # 12:00 UTC is 13:00 in Berlin (winter): inside 13:00–14:00 there, outside it in UTC.
     assert window_end_if_active(weekly([4], time(13), time(14), "Europe/Berlin"),
