@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from deployments.models import Deployment, Status, Trigger
 from deployments.services import deployment_request
 from sites.freezes import freeze_window_create
+from sites.models import FreezeWindow
 from tenancy.audit import Actor
 from tenancy.roles import Role
 from tests.conftest import PASSWORD
@@ -70,3 +71,25 @@ def test_the_frozen_site_page_and_the_freeze_windows_page(browser, cast, site, s
     browser.get("/o/acme/freezes/")
     assert "Black Friday" in browser.text("body")
     shoot(browser, sized, "org-freezes")
+
+
+def test_a_manager_adds_a_weekly_site_window_through_the_form(browser, cast, site, sized):
+    browser.login(cast.manager.email, PASSWORD)
+    browser.get(f"/o/acme/sites/{site.pk}/#freezes")
+    driver = browser.driver
+    driver.find_element(By.CSS_SELECTOR, "#freezes summary").click()
+    driver.find_element(By.NAME, "name").send_keys("Quiet nights")
+    driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=weekly]").click()
+    driver.find_element(By.NAME, "time_zone").clear()
+    driver.find_element(By.NAME, "time_zone").send_keys("Europe/Berlin")
+    for day in ("0", "2"):
+        driver.find_element(By.CSS_SELECTOR, f"input[name=days][value='{day}']").click()
+    for name, value in (("start_time", "22:00"), ("end_time", "06:00")):
+        driver.execute_script("arguments[0].value = arguments[1]",
+                              driver.find_element(By.NAME, name), value)
+    driver.execute_script("document.querySelector('#freezes summary').scrollIntoView()")
+    shoot(browser, sized, "site-freeze-form")
+    driver.find_element(By.CSS_SELECTOR, "#freezes form button[type=submit]").click()
+    browser.wait_for(lambda: "Quiet nights" in browser.text("#freezes table"), message="row")
+    assert "Mon, Wed 22:00–06:00 Europe/Berlin" in browser.text("#freezes table")
+    assert FreezeWindow.objects.get().site_id == site.pk
