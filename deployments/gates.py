@@ -78,7 +78,7 @@ def request_gate(*, site: Site, trigger: str, override: str, now: datetime) -> G
     override = override if freeze is not None else ""
     if site.approval_role:
         return Gate(Status.AWAITING_APPROVAL, approval_role=site.approval_role,
-                    approval_expires_at=now + timedelta(hours=site.approval_hours),
+                    approval_expires_at=now + timedelta(hours=site.approval_expiry_hours),
                     freeze_override=override, freeze=freeze)
     if freeze is not None and not override:
         return Gate(Status.HELD, held_by=freeze.text, freeze=freeze)

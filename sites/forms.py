@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from servers.models import Server
 from sites import validators as v
 from sites.models import (
+    APPROVAL_HOURS_DEFAULT,
     APPROVAL_HOURS_MAX,
     DEFAULT_RELOAD_COMMAND,
     GATE_FIELDS,
@@ -151,7 +152,7 @@ class SiteForm(forms.Form):
     )
     approval_hours = forms.IntegerField(
         label="Approval expires after (hours)", min_value=1, max_value=APPROVAL_HOURS_MAX,
-        initial=24, required=False,
+        initial=APPROVAL_HOURS_DEFAULT, required=False, help_text="Empty: 24 hours.",
     )
 
     def __init__(self, *args, org, site: Site | None = None, gates: bool = False,
@@ -220,8 +221,6 @@ class SiteForm(forms.Form):
             )
         except ValidationError as exc:
             self.add_error("shared_dirs", exc)
-        if data.get("approval_hours") is None and "approval_hours" in data:
-            data["approval_hours"] = Site._meta.get_field("approval_hours").get_default()
         for name in HEALTH_CHECK_FIELDS:  # a field left empty keeps the model's default
             if name in data and data[name] in (None, ""):
                 data[name] = Site._meta.get_field(name).get_default()

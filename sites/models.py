@@ -25,6 +25,7 @@ GATE_FIELDS = ("approval_role", "approval_hours")
 # The health check's bounds (deployments/pipeline/health.py probes with them).
 HEALTH_TIMEOUT_MAX = 30
 APPROVAL_HOURS_MAX = 24 * 14
+APPROVAL_HOURS_DEFAULT = 24
 HEALTH_PATH = RegexValidator(
     r"^/[\x21-\x7e]*\Z", "A path starting with /, printable ASCII only (no spaces)."
 )
@@ -111,8 +112,12 @@ class Site(models.Model):
     approval_role = models.PositiveSmallIntegerField(
         null=True, blank=True, choices=[(r.value, r.label) for r in APPROVAL_ROLES]
     )
+    # Empty: APPROVAL_HOURS_DEFAULT. Nullable without a default on purpose: adding such a
+    # column needs no rebuild of this table on SQLite, whose rebuild would break the triggers
+    # of sites/migrations/0007_site_servers_same_organization.py.
     approval_hours = models.PositiveSmallIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(APPROVAL_HOURS_MAX)]
+        null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(APPROVAL_HOURS_MAX)],
     )
     webhook_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     auto_deploy = models.BooleanField(default=False)
@@ -149,6 +154,11 @@ class Site(models.Model):
                 if not f.primary_key and f.name != "deploy_epoch"
             ]
         super().save(*args, **kwargs)
+
+    @property
+    def approval_expiry_hours(self) -> int:
+        """How long a request for approval waits before it expires."""
+        return self.approval_hours or APPROVAL_HOURS_DEFAULT
 
     @property
     def env(self) -> dict[str, str]:

@@ -143,8 +143,9 @@ class SiteInputSerializer(serializers.Serializer):
         "80 Admin, 100 Owner) or higher, never the requester; null: no approval. Manager+.",
     )
     approval_hours = serializers.IntegerField(
-        min_value=1, max_value=APPROVAL_HOURS_MAX, required=False,
-        help_text="An unanswered approval request expires after this many hours. Manager+.",
+        min_value=1, max_value=APPROVAL_HOURS_MAX, required=False, allow_null=True,
+        help_text="An unanswered approval request expires after this many hours (null: 24). "
+        "Manager+.",
     )
 
 
