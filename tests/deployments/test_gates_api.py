@@ -124,3 +124,14 @@ def test_only_managers_and_up_set_the_approval_rule_over_the_api(api_as, site, w
     assert response.status_code == (200 if allowed(Cap.SITE_GATES, who) else 403)
     site.refresh_from_db()
     assert (site.approval_role == Role.MANAGER) == allowed(Cap.SITE_GATES, who)
+
+
+def test_redeploy_during_a_freeze_asks_for_a_reason_and_keeps_it(client_for, cast, site, frozen):
+    done = Deployment.objects.create(site=site, organization=cast.org, status=Status.SUCCEEDED,
+                                     commit_sha="e" * 40, branch="main", number=1,
+                                     triggered_by_name="x", finished_at=timezone.now())
+    client = client_for(cast.developer)
+    page = client.get(f"/o/acme/deployments/{done.pk}/").content.decode()
+    assert f'id="redeploy-reason-{done.pk}" name="freeze_override" required' in page
+    client.post(f"/o/acme/deployments/{done.pk}/redeploy/", {"freeze_override": "roll forward"})
+    assert Deployment.objects.exclude(pk=done.pk).get().freeze_override == "roll forward"
