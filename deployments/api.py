@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from deployments import selectors as deployment_selectors
+from deployments.approvals import deployment_approve, deployment_reject
 from deployments.idempotency import (
     HEADER,
     IdempotencyKeyInvalid,
@@ -37,6 +38,7 @@ from deployments.serializers import (
     DeploymentSerializer,
     LogLineSerializer,
     ReconcileSerializer,
+    RejectInputSerializer,
     ReleasesSerializer,
     RollbackInputSerializer,
 )
@@ -49,6 +51,7 @@ from deployments.services import (
 from sites.api import SiteObjectMixin
 from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
+from tenancy.roles import Cap
 
 LOG_PAGE = 5000
 
@@ -112,6 +115,45 @@ class DeploymentCancelView(DeploymentObjectMixin, OrgAPIView):
         except DeploymentError as exc:
             raise ValidationError({"detail": [str(exc)]}) from None
         return Response(DeploymentSerializer(deployment).data, status=202)
+
+
+class DeploymentApproveView(DeploymentObjectMixin, OrgAPIView):
+    """Approve a deployment awaiting approval (site:deploy, and the site's approval role or
+    higher; never the requester). Queues it (or holds it during a freeze); approving it again
+    answers the same deployment and queues nothing more."""
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    extra_caps = {"POST": Cap.APPROVE_DEPLOYS}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(request=None, responses={200: DeploymentSerializer})
+    def post(self, request, pk: int):
+        try:
+            deployment = deployment_approve(deployment=self.get_deployment(), actor=self.actor,
+                                            role=self.grant.membership.role)
+        except DeploymentError as exc:
+            raise ValidationError({"detail": [str(exc)]}) from None
+        return Response(DeploymentSerializer(deployment).data)
+
+
+class DeploymentRejectView(DeploymentObjectMixin, OrgAPIView):
+    """Reject a deployment awaiting approval, with an optional reason (same rules as approving)."""
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    extra_caps = {"POST": Cap.APPROVE_DEPLOYS}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(request=RejectInputSerializer, responses={200: DeploymentSerializer})
+    def post(self, request, pk: int):
+        form = RejectInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            deployment = deployment_reject(
+                deployment=self.get_deployment(), actor=self.actor,
+                role=self.grant.membership.role, reason=form.validated_data.get("reason", ""))
+        except DeploymentError as exc:
+            raise ValidationError({"detail": [str(exc)]}) from None
+        return Response(DeploymentSerializer(deployment).data)
 
 
 class SiteReleasesView(SiteObjectMixin, OrgAPIView):
@@ -194,7 +236,8 @@ class SiteDeploymentsView(QueueingMixin, SiteObjectMixin, OrgAPIView):
         site = self.get_site()
         return self.queued(form.validated_data, lambda: deployment_request(
             site=site, actor=self.actor, trigger=Trigger.API,
-            commit=form.validated_data.get("commit") or None))
+            commit=form.validated_data.get("commit") or None,
+            freeze_override=form.validated_data.get("freeze_override")))
 
 
 class SiteRollbackView(QueueingMixin, SiteObjectMixin, OrgAPIView):
@@ -246,4 +289,7 @@ urlpatterns = [
     path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
     path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
     path("deployments/<int:pk>/cancel/", DeploymentCancelView.as_view(), name="deployment-cancel"),
+    path("deployments/<int:pk>/approve/", DeploymentApproveView.as_view(),
+         name="deployment-approve"),
+    path("deployments/<int:pk>/reject/", DeploymentRejectView.as_view(), name="deployment-reject"),
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 TICKS_PER_WINDOW = 6
 LONGEST_TICK_SECONDS = 15.0
 SHORTEST_TICK_SECONDS = 1.0
+GATES_SWEEP_SECONDS = 30.0
 
 
 def watchdog_tick(watchdog_seconds: float) -> float:
@@ -33,5 +34,12 @@ def beat_schedule(watchdog_seconds: float) -> dict:
             "task": "deployments.tasks.watchdog",
             "schedule": tick,
             "options": {"queue": "control", "expires": round(tick * 0.9, 2)},
+        },
+        # Held deploys start at most this late after their freeze ends; approvals expire
+        # at most this late (and at once when someone tries to answer one).
+        "deployments-gates-sweep": {
+            "task": "deployments.tasks.gates_sweep",
+            "schedule": GATES_SWEEP_SECONDS,
+            "options": {"queue": "control", "expires": GATES_SWEEP_SECONDS - 1},
         },
     }

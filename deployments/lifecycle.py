@@ -1,6 +1,7 @@
 """The deployment's state machine: queued -> running -> succeeded | failed | cancelled | timed_out,
 or queued -> cancelled (`deployment_cancel_queued`, which deployments.services.deployment_cancel
-calls). Nothing here sends a Celery task.
+calls). Before `queued`, a deployment may wait at a gate (awaiting_approval, held: their moves
+are made by deployments/gates.py through `check_transition`). Nothing here sends a Celery task.
 
 Each transition checks that it is allowed (TRANSITIONS), writes the row and its audit event in
 one transaction and, once that committed, announces it: the live broadcast, then the
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from deployments import selectors
 from deployments.events import send_status_sync
-from deployments.models import FINISHED, Deployment, DeploymentStep, Kind, LogLine, Status
+from deployments.models import WAITING, Deployment, DeploymentStep, Kind, LogLine, Status
 from deployments.pipeline.steps import TOFU_NOTE
 from deployments.signals import deployment_status_changed
 from sites.models import Site
@@ -36,8 +37,13 @@ logger = logging.getLogger(__name__)
 
 # Where each status may go. A finished deployment goes nowhere.
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # The gates (deployments/gates.py): approved, rejected, expired; a freeze held it, it ended.
+    Status.AWAITING_APPROVAL: frozenset(
+        {Status.QUEUED, Status.HELD, Status.REJECTED, Status.EXPIRED, Status.CANCELLED}),
+    Status.HELD: frozenset({Status.QUEUED, Status.CANCELLED}),
     Status.QUEUED: frozenset({Status.RUNNING, Status.CANCELLED}),
-    Status.RUNNING: frozenset(FINISHED),
+    Status.RUNNING: frozenset(
+        {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT}),
 }
 # How the watchdog's verdict begins (the reconcile that fences the servers looks for it).
 WORKER_LOST = "worker lost"
@@ -115,12 +121,12 @@ def _next_epoch(site_id: int) -> int:
 
 
 def deployment_cancel_queued(row: Deployment) -> None:
-    """queued -> cancelled: a deployment that never ran stops at once.
+    """queued (or waiting at a gate) -> cancelled: a deployment that never ran stops at once.
 
     Runs inside the caller's transaction, with `row` locked (select_for_update) so a claim
     cannot slip in between; the caller audits who cancelled it. Announced after commit.
     """
-    if row.status != Status.QUEUED:  # a running one is asked to stop, by the service
+    if row.status not in WAITING:  # a running one is asked to stop, by the service
         raise InvalidTransition(f"a {row.status} deployment is not cancelled at once")
     check_transition(row.status, Status.CANCELLED)
     row.status, row.finished_at = Status.CANCELLED, timezone.now()

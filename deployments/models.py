@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sites.models import Site
 from tenancy.models import ApiToken, Organization, User
+from tenancy.roles import Role
 
 
 class Kind(models.TextChoices):
@@ -35,15 +36,23 @@ class Authority(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    # Waiting at a gate (deployments/gates.py): never sent to a worker, never claimed.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    HELD = "held", "Held by a freeze"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
     TIMED_OUT = "timed_out", "Timed out"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Approval expired"
 
 
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
+FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT,
+            Status.REJECTED, Status.EXPIRED)
+# Requested and not started: at most one such deployment per site (the newest request).
+WAITING = (Status.AWAITING_APPROVAL, Status.HELD, Status.QUEUED)
 
 
 def format_duration(duration: timedelta | None) -> str:
@@ -89,7 +98,7 @@ class Deployment(models.Model):
     # UTC YYYYMMDDHHMMSS: assigned when a deploy starts; for a rollback, the target release.
     release = models.CharField(max_length=14, blank=True)
     previous_release = models.CharField(max_length=14, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -101,6 +110,19 @@ class Deployment(models.Model):
     # The fencing token of this deployment's lease on the site (Site.deploy_epoch at claim).
     # The server-side lock names it; a command carrying an older epoch is refused there.
     epoch = models.PositiveBigIntegerField(default=0)
+
+    # The gates (deployments/gates.py). The approval the site required when this was requested
+    # (a role; null: none), until when, and who answered; the freeze override's reason; the
+    # freeze window that holds it.
+    approval_role = models.PositiveSmallIntegerField(null=True, blank=True)
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=254, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    freeze_override = models.CharField(max_length=500, blank=True)
+    held_by = models.CharField(max_length=300, blank=True)
 
     # The deployment's number within its site (1, 2, ...): what pages and the audit log call it.
     # Assigned by deployments/services.py under the site row lock; 0 only for rows made elsewhere.
@@ -167,6 +189,14 @@ class Deployment(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def awaits_approval(self) -> bool:
+        return self.status == Status.AWAITING_APPROVAL
+
+    @property
+    def approval_role_label(self) -> str:
+        return Role(self.approval_role).label if self.approval_role else ""
 
     @property
     def short_commit(self) -> str:

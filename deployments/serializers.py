@@ -6,6 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deployments.approvals import REJECT_REASON_MAX
+from deployments.gates import OVERRIDE_MAX
 from deployments.models import Deployment, DeploymentStep, LogLine
 
 
@@ -30,7 +32,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
                   "commit_sha",
                   "commit_message", "commit_author", "release", "previous_release", "status",
                   "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
-                  "error", "cancel_requested_at"]
+                  "error", "cancel_requested_at", "approval_role", "approval_expires_at",
+                  "decided_by_name", "decided_at", "freeze_override", "held_by"]
 
     def get_duration_seconds(self, deployment: Deployment) -> float | None:
         duration = deployment.duration
@@ -53,6 +56,13 @@ class LogLineSerializer(serializers.ModelSerializer):
 class DeployInputSerializer(serializers.Serializer):
     commit = serializers.CharField(required=False, allow_blank=True,
                                    help_text="A full 40-character SHA; default: the branch head.")
+    freeze_override = serializers.CharField(
+        required=False, allow_blank=True, max_length=OVERRIDE_MAX,
+        help_text="Why to deploy during an active freeze window (refused without it; audited).")
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=REJECT_REASON_MAX)
 
 
 class RollbackInputSerializer(serializers.Serializer):

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from deployments import lifecycle, selectors
+from deployments import gates, lifecycle, selectors
 from deployments.authority import authority_of
 from deployments.events import send_status_sync
-from deployments.models import Deployment, Kind, Status
+from deployments.models import WAITING, Deployment, Kind, Status
 from deployments.reconcile import site_reconcile
 from deployments.signals import deployment_queued
 from sites.models import Site
@@ -35,51 +35,78 @@ class DeploymentError(Exception):
 
 def deployment_request(
     *, site: Site, actor: Actor, trigger: str, commit: str | None = None,
-    redeploy_of: Deployment | None = None,
+    redeploy_of: Deployment | None = None, freeze_override: str | None = None,
 ) -> Deployment:
-    """Queue a deploy of `site` (branch head, or exactly `commit`).
+    """Request a deploy of `site` (branch head, or exactly `commit`).
 
-    While another deployment of the site runs, the new one waits. At most one waits per site:
-    a queued request for the same commit (or branch head) is returned instead of a new one,
-    and any other queued deployment is superseded by the new one (the newest request wins).
-    Audited; enqueues run_deployment after commit.
+    It passes the gates first (deployments/gates.py): it may wait for approval, be held by a
+    freeze, or be refused during a freeze unless `freeze_override` gives a reason. Otherwise
+    it is queued: while another deployment of the site runs, the new one waits. At most one
+    waits per site: a waiting request for the same commit (or branch head) at the same gate is
+    returned instead of a new one, and any other waiting deployment is superseded by the new
+    one (the newest request wins). Audited; enqueues run_deployment after commit (when queued).
     """
     requested = (commit or "").strip().lower()
     if requested and not FULL_SHA.fullmatch(requested):
         raise DeploymentError("A commit must be given as its full 40-character SHA.")
     if not site.servers.exists():
         raise DeploymentError(f"{site.name} has no server to deploy to; add one first.")
-    with transaction.atomic():
-        # Serialize requests per site so two identical triggers cannot both miss each other.
-        Site.objects.select_for_update().filter(pk=site.pk).first()
-        duplicate = _queued_duplicate(site, requested)
-        if duplicate is not None:
-            return duplicate
-        authority, token = authority_of(actor, trigger)
-        deployment = Deployment.objects.create(
-            site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
-            triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
-            commit_sha=requested, authority=authority, api_token=token,
-            number=_next_number(site),
-        )
-        audit_record(
-            actor=actor, organization=site.organization, verb="deployment.requested",
-            target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested,
-                                      **_redeploy_note(redeploy_of)},
-        )
-        _supersede_queued(deployment, actor)
-        _after_commit_enqueue(deployment)
+    try:
+        override = gates.clean_override(freeze_override)
+        with transaction.atomic():
+            # Serialize requests per site so two identical triggers cannot both miss each other.
+            Site.objects.select_for_update().filter(pk=site.pk).first()
+            gate = gates.request_gate(site=site, trigger=trigger, override=override,
+                                      now=timezone.now())
+            duplicate = _waiting_duplicate(site, requested, gate.status)
+            if duplicate is not None:
+                return duplicate
+            deployment = _create_deploy(site, actor, trigger, requested, gate)
+            audit_record(
+                actor=actor, organization=site.organization, verb="deployment.requested",
+                target=deployment, after={"site": site.name, "trigger": trigger,
+                                          "commit": requested, "status": gate.status,
+                                          **_redeploy_note(redeploy_of)},
+            )
+            _audit_override(deployment, actor, gate)
+            _supersede_waiting(deployment, actor)
+            _after_commit_announce(deployment)
+    except gates.GateRefused as exc:
+        raise DeploymentError(str(exc)) from None
     return deployment
 
 
-def deployment_redeploy(*, deployment: Deployment, actor: Actor, trigger: str) -> Deployment:
+def _create_deploy(site: Site, actor: Actor, trigger: str, requested: str,
+                   gate: gates.Gate) -> Deployment:
+    authority, token = authority_of(actor, trigger)
+    return Deployment.objects.create(
+        site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
+        triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
+        commit_sha=requested, authority=authority, api_token=token,
+        number=_next_number(site), **gate.fields,
+    )
+
+
+def _audit_override(deployment: Deployment, actor: Actor, gate: gates.Gate) -> None:
+    """A freeze overridden on purpose leaves its own audit event, with the reason."""
+    if gate.freeze is None or not gate.freeze_override:
+        return
+    audit_record(actor=actor, organization=deployment.site.organization,
+                 verb="deployment.freeze_overridden", target=deployment,
+                 after={"reason": gate.freeze_override, "window": gate.freeze.window.name,
+                        "until": gate.freeze.ends_at.isoformat()})
+
+
+def deployment_redeploy(*, deployment: Deployment, actor: Actor, trigger: str,
+                        freeze_override: str | None = None) -> Deployment:
     """Deploy again exactly the commit `deployment` deployed (or tried to): a deploy request
-    pinned to that commit, through deployment_request (queued, audited, enqueued the same way)."""
+    pinned to that commit, through deployment_request (gated, audited, enqueued the same way)."""
     if not FULL_SHA.fullmatch(deployment.commit_sha or ""):
         raise DeploymentError(
             f"{deployment.label} has no exact commit to deploy again (it never resolved one).")
     return deployment_request(site=deployment.site, actor=actor, trigger=trigger,
-                              commit=deployment.commit_sha, redeploy_of=deployment)
+                              commit=deployment.commit_sha, redeploy_of=deployment,
+                              freeze_override=freeze_override)
 
 
 def _redeploy_note(source: Deployment | None) -> dict:
@@ -110,19 +137,20 @@ def rollback_request(*, site: Site, release: str, actor: Actor, trigger: str) ->
             actor=actor, organization=site.organization, verb="deployment.rollback_requested",
             target=deployment, after={"site": site.name, "release": release},
         )
-        _supersede_queued(deployment, actor)
-        _after_commit_enqueue(deployment)
+        _supersede_waiting(deployment, actor)
+        _after_commit_announce(deployment)
     return deployment
 
 
 def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
-    """Cancel a queued deployment at once, or ask the running one to stop (within ~1 s).
+    """Cancel a waiting deployment (queued, or at a gate) at once, or ask the running one to
+    stop (within ~1 s).
 
     Raises DeploymentError for a finished deployment. Audited.
     """
     with transaction.atomic():
         row = Deployment.objects.select_for_update().get(pk=deployment.pk)
-        if row.status == Status.QUEUED:
+        if row.status in WAITING:
             lifecycle.deployment_cancel_queued(row)
         elif row.status == Status.RUNNING:
             row.cancel_requested_at = row.cancel_requested_at or timezone.now()
@@ -136,15 +164,16 @@ def deployment_cancel(*, deployment: Deployment, actor: Actor) -> Deployment:
     return row
 
 
-def _supersede_queued(newest: Deployment, actor: Actor) -> None:
-    """Cancel every other queued deployment of the site: `newest` replaces them.
+def _supersede_waiting(newest: Deployment, actor: Actor) -> None:
+    """Cancel every other waiting deployment of the site (queued, or at a gate): `newest`
+    replaces them.
 
     A flood of pushes (or clicks) thus runs at most the current deployment plus the newest
     request, never a backlog of outdated commits. Call with the site row locked. Each
     superseded row ends `cancelled` with the reason in `error`, audited and announced.
     """
     waiting = Deployment.objects.select_for_update().filter(
-        site_id=newest.site_id, status=Status.QUEUED).exclude(pk=newest.pk)
+        site_id=newest.site_id, status__in=WAITING).exclude(pk=newest.pk)
     now = timezone.now()
     for row in waiting:
         lifecycle.check_transition(row.status, Status.CANCELLED)
@@ -164,10 +193,10 @@ def _next_number(site: Site) -> int:
     return (last or 0) + 1
 
 
-def _queued_duplicate(site: Site, requested: str) -> Deployment | None:
+def _waiting_duplicate(site: Site, requested: str, status: str) -> Deployment | None:
     return (
         Deployment.objects.filter(
-            site=site, kind=Kind.DEPLOY, status=Status.QUEUED, commit_sha=requested
+            site=site, kind=Kind.DEPLOY, status=status, commit_sha=requested
         )
         .order_by("id")
         .first()
@@ -211,7 +240,16 @@ def _rollback_source(site: Site, release: str) -> RollbackSource:
     return RollbackSource(site.branch, target.commit)
 
 
-def _after_commit_enqueue(deployment: Deployment) -> None:
+def _after_commit_announce(deployment: Deployment) -> None:
+    """Announce the row once it is visible to other processes: a queued one is sent to a
+    worker; one waiting at a gate is announced like any status change (its notifications)."""
+    if deployment.status == Status.QUEUED:
+        enqueue_after_commit(deployment)
+    else:
+        transaction.on_commit(lambda: lifecycle.announce(deployment), robust=True)
+
+
+def enqueue_after_commit(deployment: Deployment) -> None:
     """Have the task sent and announce the row, once the row is visible to other processes."""
 
     def go() -> None:

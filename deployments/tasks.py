@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from deployments import worker
+from deployments import approvals, worker
 from deployments.authority import REFUSED
 from deployments.lifecycle import WORKER_LOST
 from deployments.models import FINISHED, Deployment
@@ -49,6 +49,12 @@ def run_deployment(deployment_id: int) -> None:
 def watchdog() -> dict[str, list[int]]:
     """Fail deployments whose worker died; re-send queued ones whose task was lost."""
     return worker.watchdog(send=enqueue)
+
+
+@shared_task(name="deployments.tasks.gates_sweep", ignore_result=True)
+def gates_sweep() -> dict[str, list[int]]:
+    """Expire unanswered approvals, queue what a finished freeze held (deployments/approvals.py)."""
+    return approvals.gates_sweep()
 
 
 def enqueue(deployment_id: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from deployments.views import approval as approval_views
 from deployments.views import deployment as views
 from deployments.views import site as site_views
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("<int:pk>/", views.deployment_detail, name="detail"),
     path("<int:pk>/cancel/", views.deployment_cancel_view, name="cancel"),
     path("<int:pk>/redeploy/", views.deployment_redeploy_view, name="redeploy"),
+    path("<int:pk>/approve/", approval_views.deployment_approve_view, name="approve"),
+    path("<int:pk>/reject/", approval_views.deployment_reject_view, name="reject"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
     path("<int:pk>/rollout/", views.deployment_rollout, name="rollout"),
     path("<int:pk>/log.txt", views.log_download, name="log-download"),

@@ -15,6 +15,7 @@ from loadbalancers import api as loadbalancers_api
 from schedules import api as schedules_api
 from servers import api as servers_api
 from sites import api as sites_api
+from sites import freeze_api
 from tenancy.api import schema
 from tenancy.api import tokens as tokens_api
 from webhooks import api as webhooks_api
@@ -25,6 +26,7 @@ urlpatterns = [
     *servers_api.urlpatterns,
     *site_api.urlpatterns,
     *sites_api.urlpatterns,
+    *freeze_api.urlpatterns,
     *loadbalancers_api.urlpatterns,
     *deployments_api.urlpatterns,
     *webhooks_api.urlpatterns,

@@ -249,6 +249,7 @@ CONTROL_QUEUE = "control"
 CELERY_TASK_ROUTES = {
     "deployments.tasks.run_deployment": {"queue": "deploy"},
     "deployments.tasks.watchdog": {"queue": CONTROL_QUEUE},
+    "deployments.tasks.gates_sweep": {"queue": CONTROL_QUEUE},
     "schedules.tasks.fire_due_schedules": {"queue": CONTROL_QUEUE},
 }
 # A worker outlives any broker outage and resumes by itself: retry for ever (Celery's default

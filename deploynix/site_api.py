@@ -84,7 +84,7 @@ class SiteListView(SiteObjectMixin, OrgAPIView):
 
     @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
     def post(self, request):
-        fields = site_input(request, partial=False)
+        fields = site_input(request, partial=False, role=self.grant.membership.role)
         servers = org_servers(self.org, fields.pop("servers", []))
         site = site_create(organization=self.org, actor=self.actor, servers=servers, **fields)
         return Response(SiteSerializer(site, context=self.shown()).data,
@@ -107,7 +107,7 @@ class SiteDetailView(SiteObjectMixin, OrgAPIView):
 
     @extend_schema(request=SiteInputSerializer)
     def patch(self, request, pk: int):
-        fields = site_input(request, partial=True)
+        fields = site_input(request, partial=True, role=self.grant.membership.role)
         servers = fields.pop("servers", None)
         if servers is not None:
             servers = org_servers(self.org, servers)

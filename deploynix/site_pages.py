@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -20,6 +21,8 @@ from loadbalancers.selectors import balanced_sites_of_site
 from schedules import selectors as schedule_selectors
 from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
+from sites.freeze_forms import FreezeWindowForm
+from sites.freezes import freeze_among, windows_of_site, with_state
 from sites.models import Site
 from sites.secrets import env_entries
 from sites.selectors import site_get
@@ -51,6 +54,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "env": env_entries(site.env, site.secret_env_names, show_plain=request.can.view_secrets),
         **_deployments_panels(site),
         **_schedules_panel(site),
+        **_gates_panel(site),
         "site_stacks": server_selectors.site_stack_findings(site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
         "setup_doc": SETUP_DOC,
@@ -70,6 +74,18 @@ def _deployments_panels(site: Site) -> dict:
         "recent": last[:RECENT_DEPLOYMENTS],
         "chart": mark_safe(deployments_chart(last)),  # noqa: S308 — numbers + escaped text only
         "chart_count": len(last),
+    }
+
+
+def _gates_panel(site: Site) -> dict:
+    """The active freeze (the Deploy button then asks for an override reason), the windows
+    that apply to the site, and the form to add one (sites/templates/sites/_freeze_panel.html)."""
+    now = timezone.now()
+    windows = with_state(windows_of_site(site), now)
+    return {
+        "freeze": freeze_among(windows, now),
+        "freeze_windows": windows,
+        "form": FreezeWindowForm(),
     }
 
 

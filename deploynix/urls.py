@@ -18,6 +18,7 @@ org_patterns = [
     path("deployments/", include("deployments.urls")),
     path("sites/<int:site_id>/schedules/", include("schedules.urls")),
     path("notifications/", include("notifications.urls")),
+    path("freezes/", include("sites.freeze_urls")),
 ]
 
 urlpatterns = [

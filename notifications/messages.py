@@ -10,6 +10,7 @@ HEADLINES = {
     Event.FAILED: "Deploy failed:",
     Event.ROLLED_BACK: "Rolled back",
     Event.CANCELLED: "Deploy cancelled:",
+    Event.APPROVAL_REQUESTED: "Approval needed to deploy",
     "test": "Test message for",
 }
 COLOURS = {  # Discord embed colours (also the Slack attachment bar)
@@ -18,6 +19,7 @@ COLOURS = {  # Discord embed colours (also the Slack attachment bar)
     Event.FAILED: 0xDC2626,
     Event.ROLLED_BACK: 0xD97706,
     Event.CANCELLED: 0x6B7280,
+    Event.APPROVAL_REQUESTED: 0xB45309,
     "test": 0x6B7280,
 }
 
@@ -34,7 +36,10 @@ def summary(payload: dict) -> str:
 def details(payload: dict) -> list[tuple[str, str]]:
     """(label, value) pairs worth showing, empty ones left out."""
     d = payload["data"]["deployment"]
-    rows = [("Release", d["release"]), ("Trigger", d["trigger"]),
+    approval = (f"{d['approval_role']} or higher, by {d['approval_expires_at']}"
+                if d.get("approval_role") and payload["data"]["event"] == Event.APPROVAL_REQUESTED
+                else "")
+    rows = [("Approval", approval), ("Release", d["release"]), ("Trigger", d["trigger"]),
             ("Failed step", d["failed_step"]), ("Error", d["error"][:900]),
             ("Commit message", d["commit_message"][:300])]
     if d["duration_seconds"] is not None:

@@ -17,6 +17,8 @@ class Event(models.TextChoices):
     FAILED = "failed", "Deployment failed"
     ROLLED_BACK = "rolled_back", "Rolled back"
     CANCELLED = "cancelled", "Deployment cancelled"
+    # A deploy waits for an approver (deployments/gates.py); approvers are also e-mailed.
+    APPROVAL_REQUESTED = "approval_requested", "Approval requested"
 
 
 class ChannelKind(models.TextChoices):

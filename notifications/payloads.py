@@ -29,7 +29,9 @@ def event_for_status(deployment: Deployment) -> str | None:
         return Event.FAILED  # subscribers of failures want timeouts too
     if deployment.status in (Status.FAILED, Status.CANCELLED):
         return str(deployment.status)
-    return None  # queued: nothing has happened yet
+    if deployment.status == Status.AWAITING_APPROVAL:
+        return Event.APPROVAL_REQUESTED
+    return None  # queued or held: nothing has happened yet
 
 
 def iso(value: datetime | None) -> str | None:
@@ -72,6 +74,8 @@ def _deployment_fields(d: Deployment) -> dict[str, Any]:
         "commit_message": d.commit_message[:MAX_COMMIT_MESSAGE], "commit_author": d.commit_author,
         "release": d.release, "previous_release": d.previous_release,
         "triggered_by": d.triggered_by_name, "failed_step": d.failed_step,
+        "approval_role": d.approval_role_label,
+        "approval_expires_at": iso(d.approval_expires_at),
         "error": d.error[:MAX_ERROR],
         "created_at": iso(d.created_at), "started_at": iso(d.started_at),
         "finished_at": iso(d.finished_at),
@@ -89,6 +93,7 @@ def test_payload(*, organization, site, actor_name: str, msg_id: str, now: datet
         "branch": branch, "commit": "0" * 40, "commit_message": "Test message from Deploynix",
         "commit_author": actor_name, "release": now.strftime("%Y%m%d%H%M%S"),
         "previous_release": "", "triggered_by": actor_name, "failed_step": "", "error": "",
+        "approval_role": "", "approval_expires_at": None,
         "created_at": iso(now), "started_at": iso(now), "finished_at": iso(now),
         "duration_seconds": 0.0, "url": settings.PUBLIC_URL.rstrip("/") + path,
     }

@@ -16,16 +16,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from deployments.models import Deployment
+from deployments.models import Deployment, Status
 from notifications import messages, transport
 from notifications.models import Channel, ChannelKind, Event
 from notifications.payloads import event_for_status, event_payload, test_payload
-from notifications.signals import notification_queued
+from notifications.signals import approval_requested, notification_queued
 from notifications.signing import new_secret, signed_headers
 from notifications.validators import clean_events, clean_target
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
-from tenancy.models import Organization
+from tenancy.models import Membership, Organization
+from tenancy.roles import may_approve
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,41 @@ def notify_deployment_status(deployment_id: int) -> int:
 def notify_status_change(sender, *, deployment_id: int, **kwargs) -> None:
     """deployment_status_changed receiver (connected in NotificationsConfig.ready())."""
     notify_deployment_status(deployment_id)
+    notify_approvers(deployment_id)
+
+
+def notify_approvers(deployment_id: int) -> int:
+    """E-mail every member who may approve a deployment awaiting approval (the required role
+    or higher, never its requester); never raises. Returns how many were addressed."""
+    try:
+        deployment = (Deployment.objects.select_related("site__organization")
+                      .filter(pk=deployment_id, status=Status.AWAITING_APPROVAL).first())
+        recipients = approver_emails(deployment) if deployment is not None else []
+        if recipients:
+            payload = event_payload(deployment, Event.APPROVAL_REQUESTED,
+                                    msg_id=f"msg_{uuid.uuid4().hex}", now=timezone.now())
+            transaction.on_commit(
+                lambda: approval_requested.send_robust(
+                    sender=Deployment, recipients=recipients, payload=payload), robust=True)
+        return len(recipients)
+    except Exception:
+        logger.exception("deployment %s: could not notify its approvers", deployment_id)
+        return 0
+
+
+def approver_emails(deployment: Deployment) -> list[str]:
+    """The e-mail addresses of the active members who may approve `deployment`."""
+    members = Membership.objects.filter(
+        organization_id=deployment.organization_id, user__is_active=True,
+    ).exclude(user_id=deployment.triggered_by_id).select_related("user").order_by("user__email")
+    required = deployment.approval_role or 0
+    return [m.user.email for m in members if may_approve(m.role, required) and m.user.email]
+
+
+def approval_mail_deliver(*, recipients: list[str], payload: dict) -> None:
+    """Send the approval request mail (raises DeliveryError, for the task's retries)."""
+    subject, body = messages.email_message(payload)
+    transport.send_email(recipients, subject, body)
 
 
 def _fan_out(deployment_id: int, event: Event) -> int:

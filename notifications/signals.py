@@ -10,3 +10,6 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 notification_queued = Signal()
+
+# An approval request mail is ready for the members who may approve (`recipients`, `payload`).
+approval_requested = Signal()

@@ -31,3 +31,22 @@ def send_notification(channel_id: int, payload: dict) -> str:
 def send_queued(sender, *, channel_id: int, payload: dict, **kwargs) -> None:
     """notification_queued receiver: queue the delivery of one message to one channel."""
     send_notification.delay(channel_id, payload)
+
+
+@shared_task(
+    name="notifications.tasks.send_approval_request",
+    autoretry_for=(DeliveryError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def send_approval_request(recipients: list[str], payload: dict) -> None:
+    """Mail an approval request to the members who may approve it; retried like the above."""
+    services.approval_mail_deliver(recipients=recipients, payload=payload)
+
+
+def send_approval_queued(sender, *, recipients: list[str], payload: dict, **kwargs) -> None:
+    """approval_requested receiver: queue the approval request mail."""
+    send_approval_request.delay(recipients, payload)

@@ -9,14 +9,14 @@ deployments/api.py's, its webhook webhooks/api.py's, its schedules schedules/api
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from servers.models import Server
-from sites.models import Site
+from sites.models import GATE_FIELDS, Site
 from sites.serializers import RevealInputSerializer, RevealSerializer, SiteInputSerializer
 from sites.services import NoSuchVariable, site_secret_reveal
 from tenancy.api.base import OrgAPIView
@@ -39,10 +39,13 @@ class SiteObjectMixin:
         return {"show_plain": can(self.grant.membership.role, Cap.VIEW_SECRETS)}
 
 
-def site_input(request, *, partial: bool) -> dict:
-    """The typed fields of the request's body (400 with field errors when a type is wrong)."""
+def site_input(request, *, partial: bool, role: int) -> dict:
+    """The typed fields of the request's body (400 with field errors when a type is wrong;
+    403 for the approval rule from a member whose `role` may not set a site's gates)."""
     form = SiteInputSerializer(data=request.data, partial=partial)
     form.is_valid(raise_exception=True)
+    if not can(role, Cap.SITE_GATES) and set(GATE_FIELDS) & set(form.validated_data):
+        raise PermissionDenied("Your role cannot change a site's approval rule (Manager+).")
     return dict(form.validated_data)
 
 

@@ -10,7 +10,10 @@ from django.core.exceptions import ValidationError
 from servers.models import Server
 from sites import validators as v
 from sites.models import (
+    APPROVAL_HOURS_DEFAULT,
+    APPROVAL_HOURS_MAX,
     DEFAULT_RELOAD_COMMAND,
+    GATE_FIELDS,
     HEALTH_ADDRESS,
     HEALTH_BODY,
     HEALTH_CHECK_FIELDS,
@@ -19,6 +22,7 @@ from sites.models import (
     Site,
 )
 from sites.secrets import MASK, env_entries
+from tenancy.roles import APPROVAL_ROLES
 
 
 def _lines(text: str) -> list[str]:
@@ -138,7 +142,21 @@ class SiteForm(forms.Form):
         label="Port", min_value=1, max_value=65535, initial=80, required=False
     )
 
-    def __init__(self, *args, org, site: Site | None = None, **kwargs) -> None:
+    # The approval section: only for members who may set a site's gates (Cap.SITE_GATES).
+    approval_role = forms.TypedChoiceField(
+        label="Deploys need approval by", required=False, coerce=int, empty_value=None,
+        choices=[("", "Nobody (no approval)"), *[(r.value, f"{r.label} or higher")
+                                                 for r in APPROVAL_ROLES]],
+        help_text="A member of this role or higher, never the one who asked, approves each "
+        "deploy before it is queued (pushes and schedules too).",
+    )
+    approval_hours = forms.IntegerField(
+        label="Approval expires after (hours)", min_value=1, max_value=APPROVAL_HOURS_MAX,
+        initial=APPROVAL_HOURS_DEFAULT, required=False, help_text="Empty: 24 hours.",
+    )
+
+    def __init__(self, *args, org, site: Site | None = None, gates: bool = False,
+                 **kwargs) -> None:
         if site is not None:
             kwargs.setdefault("initial", initial_for(site))
         super().__init__(*args, **kwargs)
@@ -146,10 +164,18 @@ class SiteForm(forms.Form):
         self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
         if site is None:
             del self.fields["remove_https_token"]
+        if not gates:
+            for name in GATE_FIELDS:
+                del self.fields[name]
 
     def general_fields(self) -> list:
-        """The visible fields outside the health check section."""
-        return [f for f in self.visible_fields() if f.name not in HEALTH_CHECK_FIELDS]
+        """The visible fields outside the health check and approval sections."""
+        return [f for f in self.visible_fields()
+                if f.name not in HEALTH_CHECK_FIELDS and f.name not in GATE_FIELDS]
+
+    def gate_fields(self) -> list:
+        """The approval section's fields (none for a member who may not set them)."""
+        return [f for f in self.visible_fields() if f.name in GATE_FIELDS]
 
     def health_fields(self) -> list:
         """The health check section's fields, in order."""
@@ -235,4 +261,5 @@ def initial_for(site: Site) -> dict:
         "releases_to_keep": site.releases_to_keep, "auto_deploy": site.auto_deploy,
         "repository_host_keys": site.repository_host_keys,
         **{name: getattr(site, name) for name in HEALTH_CHECK_FIELDS},
+        "approval_role": site.approval_role, "approval_hours": site.approval_hours,
     }

@@ -13,14 +13,19 @@ from django.utils import timezone
 from sites import validators as v
 from tenancy.crypto import EncryptedTextField
 from tenancy.models import Organization
+from tenancy.roles import APPROVAL_ROLES
 
 DEFAULT_RELOAD_COMMAND = ["sudo", "-n", "systemctl", "reload", "php8.2-fpm"]
 HEALTH_CHECK_FIELDS = (
     "health_check_enabled", "health_check_path", "health_check_status", "health_check_body",
     "health_check_timeout", "health_check_scheme", "health_check_address", "health_check_port",
 )
+# The approval rule (deployments/gates.py); setting it needs Cap.SITE_GATES.
+GATE_FIELDS = ("approval_role", "approval_hours")
 # The health check's bounds (deployments/pipeline/health.py probes with them).
 HEALTH_TIMEOUT_MAX = 30
+APPROVAL_HOURS_MAX = 24 * 14
+APPROVAL_HOURS_DEFAULT = 24
 HEALTH_PATH = RegexValidator(
     r"^/[\x21-\x7e]*\Z", "A path starting with /, printable ASCII only (no spaces)."
 )
@@ -102,6 +107,18 @@ class Site(models.Model):
     health_check_port = models.PositiveIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
+    # Deploys wait for approval by a member of this role or higher (not the requester);
+    # empty: no approval (deployments/gates.py). Unanswered requests expire after the hours.
+    approval_role = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(r.value, r.label) for r in APPROVAL_ROLES]
+    )
+    # Empty: APPROVAL_HOURS_DEFAULT. Nullable without a default on purpose: adding such a
+    # column needs no rebuild of this table on SQLite, whose rebuild would break the triggers
+    # of sites/migrations/0007_site_servers_same_organization.py.
+    approval_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(APPROVAL_HOURS_MAX)],
+    )
     webhook_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     auto_deploy = models.BooleanField(default=False)
     deploy_key_public = models.TextField(editable=False)
@@ -137,6 +154,11 @@ class Site(models.Model):
                 if not f.primary_key and f.name != "deploy_epoch"
             ]
         super().save(*args, **kwargs)
+
+    @property
+    def approval_expiry_hours(self) -> int:
+        """How long a request for approval waits before it expires."""
+        return self.approval_hours or APPROVAL_HOURS_DEFAULT
 
     @property
     def env(self) -> dict[str, str]:
@@ -199,3 +221,39 @@ class Site(models.Model):
         if errors:
             raise ValidationError(errors)
 
+
+
+class FreezeWindow(models.Model):
+    """A time when deploys of a site (or of every site of the organization, `site` empty) are
+    frozen: triggered ones are held, manual ones need an override (deployments/gates.py).
+
+    One-off (`starts_at`..`ends_at`, instants) or weekly (`days` at `start_time`..`end_time`,
+    wall-clock times in `time_zone`; an end at or before the start runs past midnight).
+    When a window is active is decided in sites/freezes.py.
+    """
+
+    class Kind(models.TextChoices):
+        ONCE = "once", "One-off"
+        WEEKLY = "weekly", "Weekly"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="freeze_windows")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="freeze_windows")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    days = models.JSONField(default=list, blank=True)  # weekly: 0 = Monday … 6 = Sunday
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    created_by_name = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["organization", "site"], name="freeze_window_scope")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,8 +11,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sites.models import HEALTH_CHECK_FIELDS, HEALTH_TIMEOUT_MAX, Site
+from sites.models import (
+    APPROVAL_HOURS_MAX,
+    GATE_FIELDS,
+    HEALTH_CHECK_FIELDS,
+    HEALTH_TIMEOUT_MAX,
+    Site,
+)
 from sites.secrets import env_entries
+from tenancy.roles import APPROVAL_ROLES
 
 # The site's own fields, in the order the API sends them (deploynix/site_api.py adds its hook
 # URLs before `created_at`; the health check's fields come last).
@@ -22,7 +29,8 @@ OWN_FIELDS = ["id", "name", "domain", "repository_url", "branch", "deploy_path",
               "run_migrations", "build_commands", "deploy_script", "reload_method",
               "reload_command", "servers", "auto_deploy", "deploy_key_public",
               "repository_host_keys", "has_https_token", "created_at",
-              *HEALTH_CHECK_FIELDS]
+              *HEALTH_CHECK_FIELDS, *GATE_FIELDS]
+# Setting these needs Cap.SITE_GATES (Manager+), not only site:write (sites/api.py).
 
 
 class EnvEntrySerializer(serializers.Serializer):
@@ -129,6 +137,16 @@ class SiteInputSerializer(serializers.Serializer):
         "address).",
     )
     health_check_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    approval_role = serializers.ChoiceField(
+        choices=[r.value for r in APPROVAL_ROLES], allow_null=True, required=False,
+        help_text="Deploys wait for approval by a member of this role (40 Developer, 60 Manager, "
+        "80 Admin, 100 Owner) or higher, never the requester; null: no approval. Manager+.",
+    )
+    approval_hours = serializers.IntegerField(
+        min_value=1, max_value=APPROVAL_HOURS_MAX, required=False, allow_null=True,
+        help_text="An unanswered approval request expires after this many hours (null: 24). "
+        "Manager+.",
+    )
 
 
 class RevealInputSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ EDITABLE_FIELDS = frozenset({
     "name", "domain", "repository_url", "branch", "deploy_path", "web_dir", "shared_dirs",
     "shared_files", "env", "releases_to_keep", "preset", "run_migrations", "build_commands",
     "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
-    "https_token", "secret_env_names", *HEALTH_CHECK_FIELDS,
+    "https_token", "secret_env_names", "approval_role", "approval_hours", *HEALTH_CHECK_FIELDS,
 })
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from sites import views
+from sites import freeze_views, views
 
 urlpatterns = [
     path("new/", views.site_create, name="create"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),
     path("<int:pk>/delete/", views.site_delete, name="delete"),
+    path("<int:pk>/freezes/new/", freeze_views.site_freeze_create, name="freeze-create"),
+    path("<int:pk>/freezes/<int:window>/delete/", freeze_views.site_freeze_delete,
+         name="freeze-delete"),
     re_path(r"^(?P<pk>[0-9]+)/env/(?P<name>[A-Za-z_][A-Za-z0-9_]{0,99})/reveal/$",
             views.site_env_reveal, name="env-reveal"),
 ]

@@ -47,7 +47,7 @@ def _to_detail(request: HttpRequest, site: Site) -> HttpResponse:
 @org_view(Cap.EDIT_SITES)
 @require_http_methods(["GET", "POST"])
 def site_create(request: HttpRequest) -> HttpResponse:
-    form = SiteForm(request.POST or None, org=request.org)
+    form = SiteForm(request.POST or None, org=request.org, gates=request.can.site_gates)
     if request.method == "POST" and form.is_valid():
         try:
             site = services.site_create(
@@ -68,7 +68,8 @@ def site_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(request, pk)
-    form = SiteForm(request.POST or None, org=request.org, site=site)
+    form = SiteForm(request.POST or None, org=request.org, site=site,
+                    gates=request.can.site_gates)
     if request.method == "POST" and form.is_valid():
         try:
             services.site_update(

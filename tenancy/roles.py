@@ -30,6 +30,11 @@ class Cap(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # invite, change role of, remove (only below own rank)
     ORG_SETTINGS = "org_settings"  # organization settings, SSH key rotation
     OWN = "own"  # delete the organization, transfer ownership
+    # Approve or reject a deployment awaiting approval: never the requester's own, and only
+    # from the site's chosen approval role up (`may_approve`).
+    APPROVE_DEPLOYS = "approve_deploys"
+    ORG_FREEZES = "org_freezes"  # add and remove the organization's freeze windows
+    SITE_GATES = "site_gates"  # a site's approval rule and freeze windows
 
 
 _O, _A, _M, _D, _V = Role.OWNER, Role.ADMIN, Role.MANAGER, Role.DEVELOPER, Role.VIEWER
@@ -44,7 +49,12 @@ CAPABILITIES: dict[Cap, frozenset[Role]] = {
     Cap.MANAGE_MEMBERS: frozenset({_O, _A}),
     Cap.ORG_SETTINGS: frozenset({_O, _A}),
     Cap.OWN: frozenset({_O}),
+    Cap.APPROVE_DEPLOYS: frozenset({_O, _A, _M, _D}),
+    Cap.ORG_FREEZES: frozenset({_O, _A}),
+    Cap.SITE_GATES: frozenset({_O, _A, _M}),
 }
+# The roles a site may require for approving its deploys (the approver's role or higher).
+APPROVAL_ROLES = (Role.DEVELOPER, Role.MANAGER, Role.ADMIN, Role.OWNER)
 
 
 def can(role: int, cap: Cap) -> bool:
@@ -54,6 +64,11 @@ def can(role: int, cap: Cap) -> bool:
 
 def capabilities_of(role: int) -> frozenset[Cap]:
     return frozenset(cap for cap, roles in CAPABILITIES.items() if role in roles)
+
+
+def may_approve(role: int, required_role: int) -> bool:
+    """True when a member of `role` may approve a deploy that needs `required_role` or higher."""
+    return can(role, Cap.APPROVE_DEPLOYS) and role >= required_role
 
 
 def outranks(actor_role: int, other_role: int) -> bool:

@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deployments.models import Trigger
+from deployments.models import Status, Trigger
 from deployments.services import DeploymentError, deployment_request
 from sites.models import Site
 from tenancy.audit import Actor
@@ -114,7 +114,9 @@ def _deploy(site: Site, delivery: WebhookDelivery, commit: str) -> Outcome:
         delivery.decision, delivery.reason = Decision.REFUSED, f"refused: {exc}"[:200]
         delivery.save(update_fields=["decision", "reason"])
         return Outcome(422, delivery.decision, delivery.reason)
-    delivery.deployment, delivery.reason = deployment, f"deployed {deployment.label}"
+    gate = {Status.HELD: " (held by a freeze)",
+            Status.AWAITING_APPROVAL: " (awaiting approval)"}.get(deployment.status, "")
+    delivery.deployment, delivery.reason = deployment, f"deployed {deployment.label}{gate}"
     delivery.save(update_fields=["deployment", "reason"])
     return Outcome(202, Decision.DEPLOYED, delivery.reason, deployment.pk)
 

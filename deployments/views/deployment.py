@@ -6,17 +6,20 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import selectors
 from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
+from deployments.gates import approver_refusal
 from deployments.models import Deployment, Trigger
 from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.services import DeploymentError, deployment_cancel, deployment_redeploy
 from loadbalancers.selectors import balanced_sites_of_site
+from sites.freezes import active_freeze
 from tenancy.access import actor_for, org_object, org_view
 from tenancy.roles import Cap
 
@@ -46,6 +49,12 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_progress(deployment, steps),
         "lines": selectors.log_lines_after(deployment=deployment, limit=LOG_LINES_ON_PAGE),
         **_rollout(deployment, steps),
+        # During a freeze, Redeploy asks for the override reason (deployments/gates.py).
+        "freeze": (active_freeze(deployment.site, timezone.now())
+                   if request.can.deploy else None),
+        # Approve/Reject are offered only to who may answer (the service decides again).
+        "can_answer": deployment.awaits_approval and not approver_refusal(
+            deployment, actor_for(request), request.membership.role),
     }
     return render(request, "deployments/deployment_detail.html", context)
 
@@ -106,7 +115,8 @@ def deployment_redeploy_view(request: HttpRequest, pk: int) -> HttpResponse:
     source = org_object(Deployment, request.membership, pk=pk)
     try:
         deployment = deployment_redeploy(
-            deployment=source, actor=actor_for(request), trigger=Trigger.MANUAL)
+            deployment=source, actor=actor_for(request), trigger=Trigger.MANUAL,
+            freeze_override=request.POST.get("freeze_override"))
     except DeploymentError as exc:
         messages.error(request, str(exc))
         return redirect("deployments:detail", org=request.org.slug, pk=source.pk)

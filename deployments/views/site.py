@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import reconcile, selectors
 from deployments.models import Kind, Trigger
 from deployments.services import DeploymentError, deployment_request, rollback_request
+from sites.freezes import active_freeze
 from sites.models import Site
 from sites.selectors import site_get
 from tenancy.access import actor_for, org_view
@@ -55,6 +57,8 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
         "page": rows,
         "truth": truth,
         "targets": targets,
+        # During a freeze, Redeploy asks for the override reason (deployments/gates.py).
+        "freeze": active_freeze(site, timezone.now()) if request.can.deploy else None,
     }
     return render(request, "deployments/site_history.html", context)
 
@@ -67,6 +71,7 @@ def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
         deployment = deployment_request(
             site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
             commit=request.POST.get("commit") or None,
+            freeze_override=request.POST.get("freeze_override"),
         )
     except DeploymentError as exc:
         messages.error(request, str(exc))

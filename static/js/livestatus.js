@@ -11,7 +11,7 @@
   var CLOSE_TOO_MANY_SOCKETS = 4429;
   var TOO_MANY_RETRY_MS = 30000;
 
-  function label(status) { return status.charAt(0).toUpperCase() + status.slice(1); }
+  function label(status) { return (status.charAt(0).toUpperCase() + status.slice(1)).replace(/_/g, " "); }
 
   function applyStatus(frame) {
     var id = String(frame.deployment_id);

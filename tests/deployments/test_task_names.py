@@ -11,7 +11,7 @@ def test_every_deployments_task_is_named_after_the_module_that_holds_it():
     app.loader.import_default_modules()
     ours = {name: task for name, task in app.tasks.items() if name.startswith("deployments.")}
     assert set(ours) == {"deployments.tasks.run_deployment", "deployments.tasks.watchdog",
-                         "deployments.tasks.reconcile_site"}
+                         "deployments.tasks.reconcile_site", "deployments.tasks.gates_sweep"}
     for name, task in ours.items():
         assert name == f"{task.run.__module__}.{task.run.__name__}"
 
