@@ -18,7 +18,26 @@ from sites.models import (
     HEALTH_TIMEOUT_MAX,
     Site,
 )
+from sites.presets import PRESETS, preset_or_default
 from sites.secrets import MASK, env_entries
+
+# The form's groups, in order: (anchor, heading, one line on what the group is about, fields).
+# A visible field no group names is shown under "More" (never silently dropped).
+SECTIONS = (
+    ("site", "Site", "What it is called and where it runs.", ("name", "domain", "servers")),
+    ("repository", "Repository", "Where the code comes from and how Deploynix reaches it.",
+     ("repository_url", "branch", "auto_deploy", "repository_host_keys", "https_token",
+      "remove_https_token")),
+    ("paths", "Paths", "Where releases live on each server and what they share.",
+     ("deploy_path", "web_dir", "shared_dirs", "shared_files")),
+    ("environment", "Environment", "The application's .env, stored encrypted.",
+     ("env", "secret_env_names")),
+    ("build", "Build", "What runs inside each new release before it goes live.",
+     ("preset", "run_migrations", "build_commands", "deploy_script")),
+    ("release", "Release", "How a release goes live and how many are kept.",
+     ("reload_method", "reload_command", "releases_to_keep")),
+)
+WIDE_WIDGETS = (forms.Textarea, forms.CheckboxSelectMultiple)
 
 
 def _lines(text: str) -> list[str]:
@@ -138,14 +157,33 @@ class SiteForm(forms.Form):
         label="Port", min_value=1, max_value=65535, initial=80, required=False
     )
 
-    def __init__(self, *args, org, site: Site | None = None, **kwargs) -> None:
+    def __init__(self, *args, org, site: Site | None = None, preset: str | None = None,
+                 **kwargs) -> None:
         if site is not None:
             kwargs.setdefault("initial", initial_for(site))
+        else:  # a new site starts from its preset's defaults (sites/presets.py)
+            name = preset_or_default(preset)
+            kwargs.setdefault("initial", {"preset": name, **PRESETS[name].defaults})
         super().__init__(*args, **kwargs)
         self.site = site
         self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
         if site is None:
             del self.fields["remove_https_token"]
+
+    def sections(self) -> list[dict]:
+        """The groups to show, each with its bound fields as (field, spans the whole row)."""
+        shown = {f.name: f for f in self.visible_fields() if f.name not in HEALTH_CHECK_FIELDS}
+        groups = []
+        for anchor, title, intro, names in SECTIONS:
+            fields = [shown.pop(name) for name in names if name in shown]
+            groups.append({"anchor": anchor, "title": title, "intro": intro, "fields": fields})
+        if shown:
+            groups.append({"anchor": "more", "title": "More", "intro": "",
+                           "fields": list(shown.values())})
+        for group in groups:
+            group["fields"] = [(f, isinstance(f.field.widget, WIDE_WIDGETS))
+                               for f in group["fields"]]
+        return groups
 
     def general_fields(self) -> list:
         """The visible fields outside the health check section."""

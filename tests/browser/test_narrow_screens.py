@@ -107,7 +107,8 @@ def test_the_navigation_folds_into_a_menu_on_a_phone(browser, cast, tour, sized)
 def test_the_navigation_is_inline_on_a_laptop(browser, cast, tour, sized):
     browser.login(cast.owner.email, PASSWORD)
     sized(1366)
-    for name in ("dashboard", "site", "live-deployment", "history", "team", "settings"):
+    for name in ("dashboard", "site", "live-deployment", "history", "team", "settings",
+                 "site-form", "schedule-form"):
         browser.get(tour[name])
         browser.screenshot(f"{name}-1366")
     menu = browser.driver.find_element(By.CSS_SELECTOR, ".menu-toggle")
