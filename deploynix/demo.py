@@ -7,12 +7,17 @@ Layout under the demo directory (var/demo):
     git/demo.git       the demo app (testbed/apps/demo) as a bare repository, served over the sshd
     srv/demo/          the site's deploy path (releases/, shared/, current)
     web/fpm.pid        written by `python -m testbed.web serve --dir web` (the reload target)
+    placeholder/       not-deployed.html: what the demo site's URL shows before its first deploy
 """
 
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from servers.models import OrganizationKey, Server
 from servers.services import server_create, server_update
@@ -52,7 +57,21 @@ def seed_server_and_site(*, org: Organization, owner: User, demo_dir: Path, ssh_
     else:
         site = site_update(site=site, actor=actor, servers=[server], **site_fields)
     _write_authorized_keys(demo_dir / "authorized_keys", org, site)
+    write_placeholder(demo_dir / "placeholder", site)
     return server, site
+
+
+def write_placeholder(directory: Path, site: Site) -> Path:
+    """The page the demo site's URL shows until its first deploy: where to click Deploy."""
+    page_url = settings.PUBLIC_URL.rstrip("/") + reverse(
+        "sites:detail", kwargs={"org": site.organization.slug, "pk": site.pk}
+    )
+    html = render_to_string("demo/not_deployed.html", {"site": site, "page_url": page_url})
+    target = _mkdir(directory) / "not-deployed.html"
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(html)
+    temporary.replace(target)  # the web server never reads half a page
+    return target
 
 
 def _mkdir(path: Path) -> Path:

@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from deploynix import dashboard
 from tenancy.account_urls import account_patterns, auth_patterns
-from tenancy.views import orgs, team
+from tenancy.views import invitation, orgs
 
 org_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -26,7 +26,7 @@ urlpatterns = [
     path("", include(auth_patterns)),
     path("account/", include(account_patterns)),
     path("orgs/new/", orgs.org_create, name="org-create"),
-    path("invitations/<str:token>/", team.invitation, name="invitation"),
+    path("invitations/<str:token>/", invitation.invitation, name="invitation"),
     path("o/<slug:org>/", include(org_patterns)),
     path("api/v1/", include("deploynix.api_urls")),
     path("tokens/", include("tenancy.views.tokens")),

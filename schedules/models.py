@@ -1,4 +1,7 @@
-"""Scheduled deploys: a deploy of a site requested now, to be queued at a future time."""
+"""Scheduled deploys: a deploy of a site requested now, to be queued at a future time.
+
+A recurring schedule (`cron` set) stays pending: each firing moves `run_at` to its next run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from deployments.models import Deployment
+from schedules.cron import describe
 from sites.models import Site
 from tenancy.models import Organization, User
 
@@ -34,6 +38,8 @@ class ScheduledDeploy(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scheduled_deploys")
     run_at = models.DateTimeField()
     commit = models.CharField(max_length=40, blank=True)  # "" = the branch head at run time
+    # Five-field cron in the organization's time zone; "" = once, at run_at (schedules/cron.py).
+    cron = models.CharField(max_length=100, blank=True)
     # The deploy runs with the creator's authority, re-checked when it fires.
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -62,6 +68,14 @@ class ScheduledDeploy(models.Model):
     @property
     def short_commit(self) -> str:
         return self.commit[:7]
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.cron)
+
+    @property
+    def cron_description(self) -> str:
+        return describe(self.cron) if self.cron else ""
 
     @property
     def is_pending(self) -> bool:

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from schedules.cron import MAX_CRON_LENGTH
 from schedules.models import ScheduledDeploy
 from schedules.validators import EXAMPLE, parse_aware_datetime
 
@@ -42,7 +43,15 @@ class AwareDateTimeField(serializers.Field):
 class ScheduleInputSerializer(serializers.Serializer):
     """Types and offsets only; the service refuses past times and bad commits by field."""
 
-    run_at = AwareDateTimeField(help_text=f"When to deploy, with a UTC offset: {EXAMPLE}.")
+    run_at = AwareDateTimeField(
+        required=False,
+        help_text=f"When to deploy once, with a UTC offset: {EXAMPLE}. Or give `cron`.",
+    )
+    cron = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_CRON_LENGTH,
+        help_text="Repeat on this five-field cron expression, in the organization's time zone "
+        "(e.g. 0 6 * * 1-5); `run_at` is then the next run.",
+    )
     commit = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -61,6 +70,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "site",
             "run_at",
             "commit",
+            "cron",
             "status",
             "created_by_name",
             "created_at",

@@ -1,7 +1,9 @@
 """Writes to scheduled deploys: create, cancel, and fire the due ones (the beat's side).
 
 A schedule leaves `pending` only through a conditional UPDATE (`WHERE status = 'pending'`),
-so two beat processes, a redelivered task or a restart mid-run fire it at most once.
+so two beat processes, a redelivered task or a restart mid-run fire it at most once. A recurring
+schedule is claimed by moving `run_at` from the time it was due to its next run, under the same
+kind of guard (`WHERE run_at = <the due time>`): once per occurrence.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from django.utils import timezone
 
 from deployments.models import Trigger
 from deployments.services import DeploymentError, deployment_request
+from schedules.cron import clean_cron, next_run
 from schedules.models import ScheduledDeploy, ScheduleStatus
 from schedules.validators import clean_commit, clean_run_at
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
 from tenancy.models import AuditEvent, Membership
 from tenancy.roles import Cap, can
+from tenancy.timezones import zone
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +36,39 @@ class ScheduleError(Exception):
     """A request that cannot be honoured; the message is shown to the user as is."""
 
 
-def schedule_create(
-    *, site: Site, actor: Actor, run_at: datetime, commit: str | None = None
-) -> ScheduledDeploy:
-    """Schedule a deploy of `site` at `run_at` (aware, in the future), optionally of `commit`.
+def _clean_when(site: Site, run_at: datetime | None, cron: str) -> tuple[datetime, str]:
+    """(first run, cron) for a one-off time or a cron expression; ValidationError by field."""
+    if cron and run_at is not None:
+        raise ValidationError({"cron": ["Give a time or a cron expression, not both."]})
+    if cron:
+        try:
+            cron = clean_cron(cron)
+        except ValidationError as exc:
+            raise ValidationError({"cron": exc.messages}) from None
+        return next_run(cron, zone(site.organization.time_zone), timezone.now()), cron
+    if run_at is None:
+        raise ValidationError({"run_at": ["A time is required, or a cron expression to repeat."]})
+    try:
+        return clean_run_at(run_at), ""
+    except ValidationError as exc:
+        raise ValidationError({"run_at": exc.messages}) from None
 
-    Raises ValidationError keyed by field (`run_at`, `commit`). The caller has checked that
-    `actor` may deploy; the right is checked again when the schedule fires. Audited.
+
+def schedule_create(
+    *, site: Site, actor: Actor, run_at: datetime | None = None, commit: str | None = None,
+    cron: str = "",
+) -> ScheduledDeploy:
+    """Schedule a deploy of `site` at `run_at` (aware, in the future), or on every run of `cron`
+    (in the organization's time zone), optionally of `commit`.
+
+    Raises ValidationError keyed by field (`run_at`, `cron`, `commit`). The caller has checked
+    that `actor` may deploy; the right is checked again every time the schedule fires. Audited.
     """
     errors: dict[str, list[str]] = {}
     try:
-        run_at = clean_run_at(run_at)
+        run_at, cron = _clean_when(site, run_at, cron)
     except ValidationError as exc:
-        errors["run_at"] = exc.messages
+        errors.update(exc.message_dict)
     try:
         commit = clean_commit(commit)
     except ValidationError as exc:
@@ -54,11 +78,12 @@ def schedule_create(
     with transaction.atomic():
         schedule = ScheduledDeploy.objects.create(
             organization_id=site.organization_id, site=site, run_at=run_at, commit=commit,
-            created_by=actor.user, created_by_name=actor.name,
+            cron=cron, created_by=actor.user, created_by_name=actor.name,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="schedule.created", target=schedule,
-            after={"site": site.name, "run_at": run_at.isoformat(), "commit": commit},
+            after={"site": site.name, "run_at": run_at.isoformat(), "commit": commit,
+                   "cron": cron},
         )
     return schedule
 
@@ -111,12 +136,7 @@ def schedule_fire(*, schedule_id: int, now: datetime | None = None) -> Scheduled
     """
     now = now or timezone.now()
     with transaction.atomic():
-        claimed = (
-            ScheduledDeploy.objects.filter(pk=schedule_id, status=ScheduleStatus.PENDING,
-                                           run_at__lte=now)
-            .update(status=ScheduleStatus.FIRED, fired_at=now)
-        )
-        if claimed != 1:
+        if not _claim(schedule_id, now):
             return None  # cancelled, not due, or another beat process got there first
         schedule = ScheduledDeploy.objects.select_related("site__organization", "created_by").get(
             pk=schedule_id
@@ -131,6 +151,8 @@ def schedule_fire(*, schedule_id: int, now: datetime | None = None) -> Scheduled
                 commit=schedule.commit or None,
             )
         except DeploymentError as exc:
+            if schedule.is_recurring:
+                return _skip_run(schedule, f"The deploy was refused: {exc}")
             return _cancel_fired(schedule, f"The deploy was refused: {exc}")
         schedule.deployment = deployment
         schedule.save(update_fields=["deployment"])
@@ -138,6 +160,29 @@ def schedule_fire(*, schedule_id: int, now: datetime | None = None) -> Scheduled
             actor=actor, organization=schedule.site.organization, verb="schedule.fired",
             target=schedule, after={"deployment": deployment.pk},
         )
+    return schedule
+
+
+def _claim(schedule_id: int, now: datetime) -> bool:
+    """Take a due schedule: a one-off becomes fired, a recurring one moves to its next run."""
+    due = ScheduledDeploy.objects.filter(pk=schedule_id, status=ScheduleStatus.PENDING,
+                                         run_at__lte=now)
+    row = due.values("cron", "run_at", "organization__time_zone").first()
+    if row is None:
+        return False
+    if not row["cron"]:
+        return due.update(status=ScheduleStatus.FIRED, fired_at=now) == 1
+    # Runs missed while beat was down are not made up: the next run is after now.
+    following = next_run(row["cron"], zone(row["organization__time_zone"]), now)
+    return due.filter(run_at=row["run_at"]).update(run_at=following, fired_at=now) == 1
+
+
+def _skip_run(schedule: ScheduledDeploy, reason: str) -> ScheduledDeploy:
+    """A recurring schedule whose deploy was refused this time keeps its next runs. Audited."""
+    audit_record(
+        actor=Actor.system(), organization=schedule.site.organization, verb="schedule.skipped",
+        target=schedule, after={"reason": reason[:300], "next_run": schedule.run_at.isoformat()},
+    )
     return schedule
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -25,6 +26,28 @@ def parse_aware_datetime(text: str) -> datetime:
             f"Enter a date and time like {EXAMPLE} (or ending in Z for UTC).", code="invalid"
         ) from None
     return clean_run_at(value, check_future=False)
+
+
+def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime:
+    """Read a date-time picker's value ("2026-12-01T14:30") as a wall-clock time in `tz`.
+
+    A time the clocks skip (spring forward) is refused; a time they pass twice (fall back)
+    is the first of the two, as most calendars read it.
+    """
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError("Pick a date and a time.", code="invalid") from None
+    aware = value if timezone.is_aware(value) else value.replace(tzinfo=tz, fold=0)
+    try:
+        utc = aware.astimezone(UTC)
+        skipped = timezone.is_naive(value) and utc.astimezone(tz).replace(tzinfo=None) != value
+    except OverflowError:
+        raise ValidationError("That time is out of range.", code="range") from None
+    if skipped:
+        raise ValidationError(f"{value:%Y-%m-%d %H:%M} does not exist in {tz.key} "
+                              "(the clocks skip it): pick another time.", code="skipped")
+    return utc
 
 
 def clean_run_at(value: datetime, *, now: datetime | None = None, check_future: bool = True

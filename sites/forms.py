@@ -21,8 +21,27 @@ from sites.models import (
     HEALTH_TIMEOUT_MAX,
     Site,
 )
+from sites.presets import PRESETS, preset_or_default
 from sites.secrets import MASK, env_entries
 from tenancy.roles import APPROVAL_ROLES
+
+# The form's groups, in order: (anchor, heading, one line on what the group is about, fields).
+# A visible field no group names is shown under "More" (never silently dropped).
+SECTIONS = (
+    ("site", "Site", "What it is called and where it runs.", ("name", "domain", "servers")),
+    ("repository", "Repository", "Where the code comes from and how Deploynix reaches it.",
+     ("repository_url", "branch", "auto_deploy", "repository_host_keys", "https_token",
+      "remove_https_token")),
+    ("paths", "Paths", "Where releases live on each server and what they share.",
+     ("deploy_path", "web_dir", "shared_dirs", "shared_files")),
+    ("environment", "Environment", "The application's .env, stored encrypted.",
+     ("env", "secret_env_names")),
+    ("build", "Build", "What runs inside each new release before it goes live.",
+     ("preset", "run_migrations", "build_commands", "deploy_script")),
+    ("release", "Release", "How a release goes live and how many are kept.",
+     ("reload_method", "reload_command", "releases_to_keep")),
+)
+WIDE_WIDGETS = (forms.Textarea, forms.CheckboxSelectMultiple)
 
 
 def _lines(text: str) -> list[str]:
@@ -155,10 +174,13 @@ class SiteForm(forms.Form):
         initial=APPROVAL_HOURS_DEFAULT, required=False, help_text="Empty: 24 hours.",
     )
 
-    def __init__(self, *args, org, site: Site | None = None, gates: bool = False,
-                 **kwargs) -> None:
+    def __init__(self, *args, org, site: Site | None = None, preset: str | None = None,
+                 gates: bool = False, **kwargs) -> None:
         if site is not None:
             kwargs.setdefault("initial", initial_for(site))
+        else:  # a new site starts from its preset's defaults (sites/presets.py)
+            name = preset_or_default(preset)
+            kwargs.setdefault("initial", {"preset": name, **PRESETS[name].defaults})
         super().__init__(*args, **kwargs)
         self.site = site
         self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
@@ -167,6 +189,22 @@ class SiteForm(forms.Form):
         if not gates:
             for name in GATE_FIELDS:
                 del self.fields[name]
+
+    def sections(self) -> list[dict]:
+        """The groups to show, each with its bound fields as (field, spans the whole row)."""
+        shown = {f.name: f for f in self.visible_fields()
+                 if f.name not in HEALTH_CHECK_FIELDS and f.name not in GATE_FIELDS}
+        groups = []
+        for anchor, title, intro, names in SECTIONS:
+            fields = [shown.pop(name) for name in names if name in shown]
+            groups.append({"anchor": anchor, "title": title, "intro": intro, "fields": fields})
+        if shown:
+            groups.append({"anchor": "more", "title": "More", "intro": "",
+                           "fields": list(shown.values())})
+        for group in groups:
+            group["fields"] = [(f, isinstance(f.field.widget, WIDE_WIDGETS))
+                               for f in group["fields"]]
+        return groups
 
     def general_fields(self) -> list:
         """The visible fields outside the health check and approval sections."""

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Site
+from sites.presets import PRESETS, preset_or_default
 from tenancy.access import actor_for, org_view
 from tenancy.roles import Cap
 
@@ -47,7 +48,9 @@ def _to_detail(request: HttpRequest, site: Site) -> HttpResponse:
 @org_view(Cap.EDIT_SITES)
 @require_http_methods(["GET", "POST"])
 def site_create(request: HttpRequest) -> HttpResponse:
-    form = SiteForm(request.POST or None, org=request.org, gates=request.can.site_gates)
+    preset = preset_or_default(request.GET.get("preset"))
+    form = SiteForm(request.POST or None, org=request.org, preset=preset,
+                    gates=request.can.site_gates)
     if request.method == "POST" and form.is_valid():
         try:
             site = services.site_create(
@@ -61,7 +64,9 @@ def site_create(request: HttpRequest) -> HttpResponse:
                 request, f"Site {site.name} created. Add its deploy key to the repository."
             )
             return _to_detail(request, site)
-    return render(request, "sites/site_form.html", {"form": form, "site": None})
+    context = {"form": form, "site": None, "presets": PRESETS, "chosen_preset": preset,
+               "chosen_summary": PRESETS[preset].summary}
+    return render(request, "sites/site_form.html", context)
 
 
 @org_view(Cap.EDIT_SITES)

@@ -45,6 +45,27 @@ class SignupForm(forms.Form):
         return cleaned
 
 
+class InvitationSignupForm(forms.Form):
+    """A new account on the invitation page: the e-mail address is the invitation's, not typed."""
+
+    name = forms.CharField(max_length=150, required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        help_text="At least 8 characters, not a common password.",
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = User(email=self.email, name=self.data.get("name", ""))
+        password_validation.validate_password(password, user)
+        return password
+
+
 class ResetForm(PasswordResetForm):
     """Django's reset form, finding the account by the one normalized identity."""
 

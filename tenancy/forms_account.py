@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from tenancy.models import User
+from tenancy.timezones import time_zone_names
 
 
 class CodeForm(forms.Form):
@@ -36,3 +37,14 @@ class OrgSecurityForm(forms.Form):
         help_text="Owners and Admins without it are sent to set it up before any page of this "
         "organization, and their API tokens for it are refused.",
     )
+
+
+class OrgTimeZoneForm(forms.Form):
+    time_zone = forms.TypedChoiceField(
+        choices=[], label="Time zone",
+        help_text="Scheduled deploys are typed and shown in this zone; daylight saving included.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(name, name) for name in time_zone_names()]

@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("audit/", audit.audit_log, name="audit"),
     path("settings/security/", org_security.org_security, name="org-security"),
+    path("settings/time-zone/", org_security.org_time_zone, name="org-time-zone"),
 ]

@@ -40,6 +40,30 @@ class SiteRoot:
     deploy_path: Path
     web_dir: str = "public"
     server_name: str = "_"
+    # A directory holding not-deployed.html, shown while `current` does not exist yet (the
+    # demo of `make run`: "not deployed yet, click Deploy"); None answers 404 as a server would.
+    placeholder: Path | None = None
+
+
+PLACEHOLDER_URI = "/__deploynix-not-deployed.html"
+
+
+def _placeholder_block(site: SiteRoot) -> str:
+    if site.placeholder is None:
+        return ""
+    # `if` with a `rewrite ... last` at server level is the safe use of nginx's `if`.
+    return f"""    if (!-e {site.deploy_path}/current) {{
+        rewrite ^ {PLACEHOLDER_URI} last;
+    }}
+
+    location = {PLACEHOLDER_URI} {{
+        internal;
+        root {site.placeholder};
+        try_files /not-deployed.html =404;
+        add_header Cache-Control "no-store";
+    }}
+
+"""
 
 
 class StackStartError(RuntimeError):
@@ -76,7 +100,7 @@ def nginx_server_block(
     index index.php index.html;
     charset utf-8;
 
-    location / {{
+{_placeholder_block(site)}    location / {{
         try_files $uri $uri/ /index.php?$query_string;
     }}
 
@@ -353,7 +377,9 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def serve(directory: Path, deploy_path: Path, port: int | None) -> int:
+def serve(
+    directory: Path, deploy_path: Path, port: int | None, placeholder: Path | None = None
+) -> int:
     """Run a stack for one site in the foreground until SIGINT/SIGTERM; 1 if a daemon died."""
 
     def _raise_interrupt(signum: int, frame: object) -> None:
@@ -362,7 +388,8 @@ def serve(directory: Path, deploy_path: Path, port: int | None) -> int:
     # Installed before starting, so a SIGTERM during start-up still stops the daemons.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        stack = WebStack.start(directory, sites=[SiteRoot(deploy_path)], http_port=port)
+        site = SiteRoot(deploy_path, placeholder=placeholder)
+        stack = WebStack.start(directory, sites=[site], http_port=port)
     except KeyboardInterrupt:
         return 0
     try:  # from here on, a SIGTERM at any point must still reach stack.stop()
@@ -387,8 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_parser.add_argument("--dir", required=True, type=Path, help="config/pid/log directory")
     serve_parser.add_argument("--deploy-path", required=True, type=Path)
     serve_parser.add_argument("--port", type=int, default=None)
+    serve_parser.add_argument("--placeholder", type=Path, default=None,
+                              help="directory with not-deployed.html, shown until a deploy")
     args = parser.parse_args(argv)
-    return serve(args.dir.resolve(), args.deploy_path.resolve(), args.port)
+    placeholder = args.placeholder.resolve() if args.placeholder else None
+    return serve(args.dir.resolve(), args.deploy_path.resolve(), args.port, placeholder)
 
 
 if __name__ == "__main__":

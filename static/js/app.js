@@ -17,6 +17,22 @@
       });
     }
   });
+  // The top bar's menu: on a narrow screen its links fold behind the Menu button. The button is
+  // shown only here, so without script the menu simply stays open.
+  function setUpMenu() {
+    var bar = document.querySelector("[data-menu]");
+    var button = bar && bar.querySelector(".menu-toggle");
+    if (!button) { return; }
+    bar.classList.add("menu-ready");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpMenu);
+  } else { setUpMenu(); }
   // <form data-confirm="Really?"> asks before submitting.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

@@ -60,6 +60,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Owners and Admins without a confirmed second factor are sent to set one up.
     require_two_factor = models.BooleanField(default=False)
+    # IANA name; schedules are typed and shown in it (tenancy/timezones.py).
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     def __str__(self) -> str:
         return self.name

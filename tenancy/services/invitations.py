@@ -3,6 +3,10 @@
 The link carries a random 32-byte token; only its SHA-256 is stored, so a database leak does not
 hand out working links. A link is single-use, expires after INVITATION_TTL, and works only for the
 e-mail address it was sent to.
+
+A person without an account accepts by creating one on the invitation page
+(`invitation_signup`): the link was mailed to the invited address, so opening it proves that
+address, and the new account is verified and joins at once, with no organization of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenancy.audit import Actor, audit_record
-from tenancy.models import Invitation, Membership, Organization
+from tenancy.identity import normalize_identity
+from tenancy.models import Invitation, Membership, Organization, User
 from tenancy.roles import Cap, Role, assignable_roles, can, outranks
 from tenancy.services.team import role_from_input
 
@@ -161,6 +166,62 @@ def invitation_problem(invitation: Invitation) -> str:
     return ""
 
 
+def _pending_invitation(token: str) -> Invitation:
+    """The invitation of `token`, locked, or ValidationError saying why it cannot be used."""
+    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first()
+    if invitation is None:
+        raise ValidationError("This invitation link is not valid.")
+    problem = invitation_problem(invitation)
+    if problem:
+        raise ValidationError(problem)
+    return invitation
+
+
+def _join(actor: Actor, invitation: Invitation) -> Membership:
+    """Add the actor to the invitation's organization and spend the invitation. Audited."""
+    user = actor.user
+    membership = Membership.objects.create(
+        user=user, organization=invitation.organization, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        actor=actor,
+        organization=invitation.organization,
+        verb="invitation.accept",
+        target=invitation,
+        after={"email": user.email, "role": Role(invitation.role).label},
+    )
+    return membership
+
+
+def invitation_account_exists(invitation: Invitation) -> bool:
+    """Whether the invited address already has an account (it then logs in to accept)."""
+    return User.objects.filter(email=normalize_identity(invitation.email)).exists()
+
+
+@transaction.atomic
+def invitation_signup(*, token: str, name: str, password: str, ip: str | None = None) -> User:
+    """Create the invited person's account and join the organization in one step. Audited.
+
+    The address is the invitation's, never typed: the link reached that mailbox, so the account
+    is verified. Refused (ValidationError) when the invitation cannot be used or the address
+    already has an account (that person logs in and accepts instead).
+    """
+    invitation = _pending_invitation(token)
+    email = normalize_identity(invitation.email)
+    if User.objects.filter(email=email).exists():
+        raise ValidationError(f"{email} already has an account: log in to accept.")
+    user = User.objects.create_user(email=email, password=password, name=name,
+                                    email_verified=True)
+    actor = Actor(user=user, ip=ip)
+    audit_record(actor=actor, organization=None, verb="account.signup", target=user,
+                 after={"invitation": invitation.pk})
+    _join(actor, invitation)
+    return user
+
+
 @transaction.atomic
 def invitation_accept(*, actor: Actor, token: str) -> Membership:
     """Join the invitation's organization as the logged-in `actor`. Audited.
@@ -168,31 +229,12 @@ def invitation_accept(*, actor: Actor, token: str) -> Membership:
     Refused (ValidationError) when used, revoked, expired, or the user is already a member;
     PermissionDenied when the actor's e-mail is not the invited address.
     """
-    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first()
-    if invitation is None:
-        raise ValidationError("This invitation link is not valid.")
-    problem = invitation_problem(invitation)
-    if problem:
-        raise ValidationError(problem)
+    invitation = _pending_invitation(token)
     user = actor.user
     if not user.email_verified:
         raise ValidationError("Confirm your e-mail address first: open the link we sent you.")
     if user.email.lower() != invitation.email.lower():
         raise PermissionDenied("This invitation was sent to another e-mail address.")
-    organization = invitation.organization
-    if Membership.objects.filter(organization=organization, user=user).exists():
+    if Membership.objects.filter(organization=invitation.organization, user=user).exists():
         raise ValidationError("You are already a member of this organization.")
-    membership = Membership.objects.create(
-        user=user, organization=organization, role=invitation.role
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.accepted_by = user
-    invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(
-        actor=actor,
-        organization=organization,
-        verb="invitation.accept",
-        target=invitation,
-        after={"email": user.email, "role": Role(invitation.role).label},
-    )
-    return membership
+    return _join(actor, invitation)

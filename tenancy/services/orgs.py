@@ -1,4 +1,4 @@
-"""Organizations: creation and their security settings."""
+"""Organizations: creation and their settings (two-factor rule, time zone)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Membership, Organization, User
 from tenancy.roles import Cap, Role, can
+from tenancy.timezones import clean_time_zone
 from tenancy.two_factor import has_two_factor
 
 # Other apps register work that must happen when an organization is created (e.g. servers
@@ -45,6 +46,34 @@ def organization_create(
     return org
 
 
+def _settings_org(actor: Actor, organization: Organization) -> Organization:
+    """The organization row, locked, once the actor is known to hold ORG_SETTINGS."""
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    me = Membership.objects.filter(organization=org, user=actor.user).first()
+    if me is None or not can(me.role, Cap.ORG_SETTINGS):
+        raise PermissionDenied("Your role cannot change the organization's settings.")
+    return org
+
+
+@transaction.atomic
+def organization_set_time_zone(
+    *, actor: Actor, organization: Organization, time_zone: str
+) -> Organization:
+    """Set the zone schedules are typed and shown in. Audited; needs ORG_SETTINGS.
+
+    Stored schedules keep their instant (UTC); only how they are shown changes.
+    """
+    time_zone = clean_time_zone(time_zone)
+    org = _settings_org(actor, organization)
+    before = org.time_zone
+    if before != time_zone:
+        org.time_zone = time_zone
+        org.save(update_fields=["time_zone"])
+        audit_record(actor=actor, organization=org, verb="organization.time_zone",
+                     target=org, before={"time_zone": before}, after={"time_zone": time_zone})
+    return org
+
+
 @transaction.atomic
 def organization_require_two_factor(
     *, actor: Actor, organization: Organization, required: bool
@@ -54,10 +83,7 @@ def organization_require_two_factor(
     Needs ORG_SETTINGS (PermissionDenied). Turning it on needs two-factor on the actor's own
     account first (ValidationError): otherwise the change would lock its author out at once.
     """
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    me = Membership.objects.filter(organization=org, user=actor.user).first()
-    if me is None or not can(me.role, Cap.ORG_SETTINGS):
-        raise PermissionDenied("Your role cannot change the organization's settings.")
+    org = _settings_org(actor, organization)
     if required and not has_two_factor(actor.user):
         raise ValidationError("Set up two-factor authentication on your own account first.")
     before = org.require_two_factor

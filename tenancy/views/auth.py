@@ -23,6 +23,7 @@ from tenancy import throttle
 from tenancy.audit import Actor
 from tenancy.forms import LoginForm, SignupForm
 from tenancy.forms_account import CodeForm
+from tenancy.identity import MAX_IDENTITY_LENGTH
 from tenancy.models import User
 from tenancy.services.signup import signup_request
 from tenancy.services.two_factor import two_factor_verify
@@ -38,6 +39,11 @@ class LoginView(auth_views.LoginView):
     template_name = "auth/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+    def get_initial(self) -> dict:
+        # An invitation page sends its invited address along, so it is not typed again.
+        email = self.request.GET.get("email", "")[:MAX_IDENTITY_LENGTH]
+        return {"username": email} if email else {}
 
     def post(self, request, *args, **kwargs):
         if throttle.blocked(request, throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_IP):

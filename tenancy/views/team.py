@@ -1,4 +1,4 @@
-"""The team page, its actions (one URL each, POST only) and the invitation page.
+"""The team page and its actions (one URL each, POST only); the invitation page is invitation.py.
 
 What each member may do is computed here, once, from `roles`; templates only hide controls.
 The services enforce the same rules again, so a forged POST is refused with 403 and audited.
@@ -11,24 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from tenancy.access import actor_for, audit_denied, org_object, org_view
 from tenancy.forms_team import InviteForm, RoleForm, TransferForm
 from tenancy.models import Invitation, Membership
 from tenancy.roles import Cap, Role, assignable_roles, outranks
-from tenancy.services.invitations import (
-    invitation_accept,
-    invitation_create,
-    invitation_get_by_token,
-    invitation_problem,
-    invitation_revoke,
-)
+from tenancy.services.invitations import invitation_create, invitation_revoke
 from tenancy.services.team import (
     member_change_role,
     member_leave,
@@ -207,34 +200,3 @@ def team_invite_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse
         messages.error(request, " ".join(exc.messages))
         return redirect("team", org=request.org.slug)
     return _back_to_team(request, f"Invitation for {invitation.email} revoked.")
-
-
-def _render_invitation(
-    request: HttpRequest, invitation: Invitation, *, error: str = "", status: int = 200
-) -> HttpResponse:
-    user = request.user
-    context = {
-        "invitation": invitation,
-        "role": Role(invitation.role).label,
-        "problem": error or invitation_problem(invitation),
-        "for_me": user.is_authenticated and user.email.lower() == invitation.email.lower(),
-    }
-    return render(request, "team/invitation.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Show an invitation (GET changes nothing); accept it with POST when logged in."""
-    found = invitation_get_by_token(token)
-    if found is None:
-        raise Http404("No such invitation")
-    if request.method == "GET":
-        return _render_invitation(request, found)
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    try:
-        invitation_accept(actor=actor_for(request), token=token)
-    except ValidationError as exc:
-        return _render_invitation(request, found, error=" ".join(exc.messages), status=400)
-    messages.success(request, f"Welcome to {found.organization.name}.")
-    return redirect("dashboard", org=found.organization.slug)

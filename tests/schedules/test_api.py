@@ -155,3 +155,16 @@ def test_it_lists_schedules_in_constant_queries(api_as, cast, site, django_asser
     with django_assert_max_num_queries(6):
         response = api.get(f"/api/v1/sites/{site.pk}/schedules/")
     assert len(response.json()["results"]) == 7
+
+
+def test_it_schedules_a_recurring_deploy_from_a_cron_expression(api_as, cast, site):
+    response = api_as("developer").post(f"/api/v1/sites/{site.pk}/schedules/",
+                                        {"cron": "0 6 * * 1-5"})
+    assert response.status_code == 201 and response.json()["cron"] == "0 6 * * 1-5"
+    assert ScheduledDeploy.objects.get().run_at > timezone.now()
+
+
+def test_it_refuses_a_too_frequent_cron_expression_by_field(api_as, site):
+    response = api_as("developer").post(f"/api/v1/sites/{site.pk}/schedules/",
+                                        {"cron": "*/5 * * * *"})
+    assert response.status_code == 400 and "10 minutes" in " ".join(response.json()["cron"])

@@ -30,3 +30,17 @@ def test_it_deploys_the_scheduled_commit_when_due(cast, stage, eager_celery):
     assert (deployment.status, deployment.trigger, deployment.commit_sha) == (
         Status.SUCCEEDED, Trigger.SCHEDULE, wanted), deployment.error
     assert (Path(stage.site.deploy_path) / "current" / "VERSION").read_text() == "scheduled\n"
+
+
+def test_it_deploys_a_recurring_schedule_when_due_and_keeps_it_for_the_next_run(
+    cast, stage, eager_celery
+):
+    stage.repo.commit({"VERSION": "nightly\n"}, "Release nightly")
+    schedule = schedule_create(site=stage.site, actor=Actor(user=cast.developer),
+                               cron="0 3 * * *")
+    schedule.__class__.objects.filter(pk=schedule.pk).update(run_at=timezone.now())
+    assert fire_due_schedules() == [schedule.pk]
+    schedule.refresh_from_db()
+    assert Deployment.objects.get().status == Status.SUCCEEDED
+    assert schedule.is_pending and schedule.run_at > timezone.now()
+    assert (Path(stage.site.deploy_path) / "current" / "VERSION").read_text() == "nightly\n"

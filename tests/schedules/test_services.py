@@ -43,7 +43,7 @@ def test_it_refuses_a_past_time_with_a_field_error(site, cast):
     assert "future" in exc.value.message_dict["run_at"][0]
 
 
-def test_it_refuses_a_naive_time_with_a_field_error(site, cast):
+def test_it_refuses_a_naive_time_with_a_field_error(site, cast):  # the API and services: no guess
     with pytest.raises(ValidationError) as exc:
         create(site, cast.developer, run_at=datetime(2099, 1, 1, 9, 30))
     assert "UTC offset" in exc.value.message_dict["run_at"][0]

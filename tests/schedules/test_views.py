@@ -54,14 +54,55 @@ def test_it_stores_the_creator_and_the_time_in_utc(cast, client_for, site):
 
 
 @pytest.mark.parametrize("run_at,message", [
-    ("2099-06-01T12:00", "Include a UTC offset"),
+    ("2001-06-01T12:00", "Pick a time in the future"),
     ("2001-06-01T12:00Z", "Pick a time in the future"),
-    ("next tuesday", "Enter a date and time like"),
+    ("next tuesday", "Pick a date and a time"),
+    ("2099-03-29T02:30", "does not exist in Europe/Berlin"),
+    ("0001-01-01T00:30", "out of range"),
 ])
 def test_it_shows_a_field_error_for_a_bad_time(cast, client_for, site, run_at, message):
+    cast.org.time_zone = "Europe/Berlin"
+    cast.org.save()
     response = client_for(cast.developer).post(url("create", site), {"run_at": run_at})
-    assert response.status_code == 200 and message in response.context["form"].errors["run_at"][0]
+    assert response.status_code == 400 and message in response.context["form"].errors["run_at"][0]
     assert not ScheduledDeploy.objects.exists()
+
+
+def test_it_reads_the_picked_time_in_the_organizations_time_zone(cast, client_for, site):
+    cast.org.time_zone = "America/New_York"
+    cast.org.save()
+    client_for(cast.developer).post(url("create", site), {"run_at": "2099-06-01T09:00"})
+    assert ScheduledDeploy.objects.get().run_at.isoformat() == "2099-06-01T13:00:00+00:00"
+
+
+def test_it_offers_a_date_time_picker_in_the_organizations_zone(cast, client_for, site):
+    cast.org.time_zone = "Asia/Tokyo"
+    cast.org.save()
+    page = client_for(cast.developer).get(url("create", site)).content.decode()
+    assert 'type="datetime-local"' in page and "Asia/Tokyo" in page
+
+
+def test_it_schedules_a_repeat_from_the_form_and_lists_it_in_words(cast, client_for, site):
+    client = client_for(cast.developer)
+    client.post(url("create", site), {"run_at": "", "cron": "0 6 * * 1-5"})
+    assert ScheduledDeploy.objects.get().cron == "0 6 * * 1-5"
+    assert "At 06:00, Monday through Friday" in client.get(url("list", site)).content.decode()
+
+
+def test_it_previews_a_cron_expression_in_words_and_next_runs(cast, client_for, site):
+    page = client_for(cast.developer).get(url("cron-preview", site), {"cron": "30 7 * * 1"})
+    assert "At 07:30, only on Monday" in page.content.decode() and "Mon " in page.content.decode()
+
+
+def test_it_previews_a_bad_cron_expression_with_its_reason(cast, client_for, site):
+    page = client_for(cast.developer).get(url("cron-preview", site), {"cron": "* * * * *"})
+    assert "every 10 minutes" in page.content.decode()
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_it_shows_the_cron_preview_to_deployers_only(cast, client_for, site, role):
+    response = client_for(cast.user(role)).get(url("cron-preview", site), {"cron": "0 6 * * *"})
+    assert_page_access(response, Cap.DEPLOY, role)
 
 
 def test_it_hides_another_organizations_schedule(cast, client_for, site, schedule, make_site):

@@ -97,7 +97,9 @@ def test_it_replaces_a_pending_invitation_when_reinviting(cast, token, invitee, 
     assert Invitation.objects.filter(email=INVITEE, revoked_at=None).get().role == Role.MANAGER
 
 
-def test_it_sends_anonymous_visitors_to_log_in_first(cast, token, client_for):
+def test_it_sends_anonymous_visitors_with_an_account_to_log_in_first(
+    cast, token, invitee, client_for
+):
     response = client_for(None).post(f"/invitations/{token}/")
     assert response["Location"] == f"/login/?next=/invitations/{token}/"
     assert Invitation.objects.get(email=INVITEE).accepted_at is None

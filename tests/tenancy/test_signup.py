@@ -108,12 +108,15 @@ def test_invite_only_accepts_the_invited_address_only(cast, client, settings, ma
     assert User.objects.filter(email="ada@x.test").exists()
 
 
-def test_the_invitation_page_passes_its_token_to_sign_up(cast, client, mailoutbox):
+def test_invite_only_lets_the_invited_address_create_its_account_on_the_invitation(
+    cast, client, settings, mailoutbox, fresh_rate_limits
+):
+    settings.SIGNUP_INVITE_ONLY = True
     invitation_create(actor=Actor(user=cast.owner), organization=cast.org,
                       email="ada@x.test", role=Role.DEVELOPER)
     token = token_from(mailoutbox[0])
-    page = client.get(f"/invitations/{token}/").content.decode()
-    assert f"/signup/?invitation={token}&amp;next=" in page
+    client.post(f"/invitations/{token}/", {"password": "a long enough passphrase"})
+    assert Membership.objects.filter(user__email="ada@x.test", organization=cast.org).exists()
 
 
 def test_an_unverified_user_can_ask_for_a_new_link(db, client, mailoutbox, fresh_rate_limits):

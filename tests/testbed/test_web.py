@@ -178,3 +178,16 @@ def test_it_hands_php_the_resolved_document_root(tmp_path, web_stack_factory):
 
     assert root == str(site.deploy_path / "releases/20260101000000/public")
     assert script == f"{root}/probe.php"
+
+
+def test_it_shows_the_placeholder_until_the_first_release_goes_live(tmp_path, web_stack_factory):
+    placeholder = tmp_path / "placeholder"
+    placeholder.mkdir()
+    (placeholder / "not-deployed.html").write_text("demo is not deployed yet — click Deploy\n")
+    deploy_path = tmp_path / "site"
+    stack = web_stack_factory([SiteRoot(deploy_path=deploy_path, placeholder=placeholder)])
+    status, body = stack.get("/users/42")
+    assert (status, "not deployed yet" in body.decode()) == (200, True)
+    make_release(deploy_path, "20260101000000")
+    switch_current(deploy_path, "20260101000000")
+    assert stack.get("/")[1].startswith(b"release=20260101000000 ")
