@@ -73,8 +73,8 @@ def _authorize(host, public_key: str) -> None:
 
 
 @pytest.fixture
-def rolled_site(cast, fleet, make_sshd_host, balancer_nginx, worker):
-    """A site on both hosts (health check on) behind an applied round-robin balancer."""
+def fleet_site(cast, fleet):
+    """A site on both hosts (health check on), deployable by a worker; nothing deployed yet."""
     fleet.repo.commit({"public/index.php": DEMO}, "The demo app")
     key = OrganizationKey.objects.get(organization=cast.org, superseded_at__isnull=True)
     servers = []
@@ -93,23 +93,33 @@ def rolled_site(cast, fleet, make_sshd_host, balancer_nginx, worker):
         preset="php", reload_method="php-fpm", reload_command=list(fleet.hosts[0].reload_command),
         health_check_enabled=True, health_check_body="release")
     _authorize(git, site.deploy_key_public)
-    return site, _balancer(cast, site, servers, make_sshd_host(authorized_keys=[key.public_key]),
-                           balancer_nginx)
+    return site
 
 
-def _balancer(cast, site, servers, sshd, nginx_):
-    manager = Actor(user=cast.manager)
-    server = Server.objects.create(
+@pytest.fixture
+def lb_server(cast, make_sshd_host) -> Server:
+    """The balancer's server row: an sshd on loopback trusting the organization's key."""
+    key = OrganizationKey.objects.get(organization=cast.org, superseded_at__isnull=True)
+    sshd = make_sshd_host(authorized_keys=[key.public_key])
+    return Server.objects.create(
         organization=cast.org, name="lb-1", host=sshd.host, port=sshd.port, user=sshd.user,
         host_key=sshd.host_key_line, status="connected")
+
+
+@pytest.fixture
+def rolled_site(cast, fleet_site, lb_server, balancer_nginx, worker):
+    """`fleet_site` behind an applied round-robin balancer on `lb_server`."""
+    manager = Actor(user=cast.manager)
+    nginx_ = balancer_nginx
     lb = load_balancer_create(
-        org=cast.org, actor=manager, server=server, name="front",
+        org=cast.org, actor=manager, server=lb_server, name="front",
         conf_dir=str(nginx_.conf_dir), log_dir=str(nginx_.log_dir),
         test_command=nginx_.test_command, reload_command=nginx_.reload_command)
-    balanced_site_set(load_balancer=lb, actor=manager, site=site, listen_port=free_port(),
-                      backends=[{"server": s.pk} for s in servers], rolling={"drain_seconds": 0})
+    balanced_site_set(load_balancer=lb, actor=manager, site=fleet_site, listen_port=free_port(),
+                      backends=[{"server": s.pk} for s in fleet_site.servers.all()],
+                      rolling={"drain_seconds": 0})
     assert load_balancer_apply(load_balancer=lb, actor=manager).apply_status == "applied"
-    return lb
+    return fleet_site, lb
 
 
 def _deploy(site) -> Deployment:
