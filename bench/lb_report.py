@@ -59,17 +59,26 @@ def hosts_table(lb: LbRolling) -> str:
     rows = [
         "| hosts | runs | median rolling deploy (s) | min / max (s) | preparation, all hosts "
         "in parallel (s) | roll: drain, switch, reload, probe, enable, host by host (s) | "
-        "roll per host (s) |",
-        "|---|---|---|---|---|---|---|",
+        "roll per host (s) | median rolling rollback (s) | not succeeded |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for count, runs in lb.host_counts.items():
         seconds = [run.seconds for run in runs]
         prepare, roll = _phases(sorted(runs, key=lambda run: run.seconds)[len(runs) // 2])
+        back = [run.seconds for run in lb.host_rollbacks.get(count, [])]
         rows.append(
             f"| {count} | {len(runs)} | {statistics.median(seconds):.2f} | {min(seconds):.2f} / "
-            f"{max(seconds):.2f} | {prepare:.2f} | {roll:.2f} | {roll / count:.2f} |"
+            f"{max(seconds):.2f} | {prepare:.2f} | {roll:.2f} | {roll / count:.2f} | "
+            f"{statistics.median(back) if back else float('nan'):.2f} | "
+            f"{_unsucceeded(runs + lb.host_rollbacks.get(count, []))} |"
         )
     return "\n".join(rows)
+
+
+def _unsucceeded(runs: list[Run]) -> str:
+    failed = [run for run in runs if run.status != "succeeded"]
+    error = " ".join(failed[0].error.split())[:80].replace("|", "\\|") if failed else ""
+    return f"**{len(failed)}**: {error}" if failed else "0"
 
 
 def _phases(run: Run) -> tuple[float, float]:

@@ -86,6 +86,7 @@ class LbRolling:
     drain_seconds: float
     methods: list[MethodRun] = field(default_factory=list)
     host_counts: dict[int, list[Run]] = field(default_factory=dict)
+    host_rollbacks: dict[int, list[Run]] = field(default_factory=dict)
     count_drain_seconds: float = 2.0
 
     @property
@@ -208,15 +209,21 @@ def upstream_counts(log: Path) -> tuple[Counter, int]:
 
 
 async def time_by_host_count(fleet: Fleet, counts: tuple[int, ...], *, runs: int,
-                             drain_seconds: float) -> dict[int, list[Run]]:
-    """Rolling deploys of /srv/app through a round-robin balancer over the first N hosts."""
-    found: dict[int, list[Run]] = {}
+                             drain_seconds: float) -> tuple[dict[int, list[Run]], ...]:
+    """Rolling deploys of /srv/app through a round-robin balancer over the first N hosts, then
+    as many rolling rollbacks (one release back, forward again, ...)."""
+    deploys: dict[int, list[Run]] = {}
+    rollbacks: dict[int, list[Run]] = {}
     for count in counts:
         hosts = fleet.hosts[:count]
         with panel_balancer(fleet, hosts, drain_seconds=drain_seconds) as (link, _port):
             await timed(_context(fleet, hosts, link))  # a new host clones the mirror first
-            found[count] = [await timed(_context(fleet, hosts, link)) for _ in range(runs)]
-    return found
+            contexts = [_context(fleet, hosts, link) for _ in range(runs)]
+            deploys[count] = [await timed(ctx) for ctx in contexts]
+            back = [contexts[-2 if i % 2 == 0 else -1].release for i in range(runs)]
+            rollbacks[count] = [await timed(_context(fleet, hosts, link, kind="rollback",
+                                                     release=release)) for release in back]
+    return deploys, rollbacks
 
 
 async def rolling_through_panel_balancer(
@@ -230,7 +237,7 @@ async def rolling_through_panel_balancer(
     for method in METHODS:
         result.methods.append(await one_method(fleet, hosts, method=method, pairs=pairs,
                                                min_requests=share))
-    result.host_counts = await time_by_host_count(
+    result.host_counts, result.host_rollbacks = await time_by_host_count(
         fleet, tuple(c for c in counts if c <= len(fleet.hosts)), runs=runs,
         drain_seconds=count_drain_seconds)
     return result
