@@ -25,10 +25,13 @@ SECTIONS = (
     "zero", "speed", "rolling", "lb-rolling", "fleet", "concurrency", "live", "panel", "faults",
 )
 
+SECTION_FIELDS = {"lb-rolling": "lb"}  # the Results field of a section, where not its name
+
 
 def _record(results: Results, section: str, error: BaseException) -> None:
     traceback.print_exception(error)
-    results.errors[section] = f"{type(error).__name__}: {str(error)[:400]}"
+    key = SECTION_FIELDS.get(section, section)
+    results.errors[key] = f"{type(error).__name__}: {str(error)[:400]}"
 
 
 async def one_host(args, results: Results, only: set[str]) -> None:
@@ -82,9 +85,10 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
         return
     if os.geteuid() != 0:
         for section in wanted:
-            results.errors[section] = "needs root for network namespaces (run make bench as root)"
+            key = SECTION_FIELDS.get(section, section)
+            results.errors[key] = "needs root for network namespaces (run make bench as root)"
         return
-    fleet = fleets.build(max(10, *args.fleet))
+    fleet = fleets.build(max(10, *args.fleet, *args.lb_hosts))
     try:
         for section, run in (
             (
@@ -99,8 +103,8 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
             (
                 "lb-rolling",
                 lambda: rolling_through_panel_balancer(
-                    fleet, fleet.hosts[:3], pairs=args.rolling_pairs,
-                    min_requests=args.min_requests // 2,
+                    fleet, fleet.hosts[:3], pairs=args.lb_pairs, min_requests=args.lb_requests,
+                    counts=tuple(args.lb_hosts), runs=args.lb_runs,
                 ),
             ),
             ("fleet", lambda: fleet_scaling(fleet, tuple(args.fleet), runs=args.fleet_runs)),
@@ -116,10 +120,10 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
             except Exception as error:  # noqa: BLE001
                 _record(results, section, error)
                 continue
-            if section in ("rolling", "lb-rolling"):
+            if section == "rolling":
                 results.zero.append(value)
             else:
-                setattr(results, section, value)
+                setattr(results, SECTION_FIELDS.get(section, section), value)
     finally:
         fleet.close()
 
@@ -174,6 +178,12 @@ def parse() -> argparse.Namespace:
         default=110_000,
         help="requests the default stack must see in total (half one host, half rolling)",
     )
+    add("--lb-pairs", type=int, default=20, help="rolling pairs per balancing method, 3 hosts")
+    add("--lb-requests", type=int, default=1_000_000,
+        help="requests through the panel's balancer, split evenly over the three methods")
+    add("--lb-hosts", type=int, nargs="+", default=[1, 3, 10],
+        help="host counts timed for a rolling deploy through the balancer")
+    add("--lb-runs", type=int, default=3, help="timed rolling deploys per host count")
     add("--runs", type=int, default=7, help="timed deploys and rollbacks (one host)")
     add("--no-capistrano", dest="capistrano", action="store_false", help="skip Capistrano")
     add("--fleet", type=int, nargs="+", default=[1, 3, 10], help="host counts")
@@ -203,6 +213,8 @@ def main() -> None:
     argv = (
         f"python -m bench --pairs {args.pairs} --bad-pairs {args.bad_pairs} "
         f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
+        f"--lb-pairs {args.lb_pairs} --lb-requests {args.lb_requests} "
+        f"--lb-hosts {' '.join(map(str, args.lb_hosts))} --lb-runs {args.lb_runs} "
         f"--runs {args.runs} --fleet {' '.join(map(str, args.fleet))} "
         f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
         f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"

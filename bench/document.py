@@ -6,7 +6,7 @@ import os
 import re
 from datetime import UTC, datetime
 
-from bench import report
+from bench import lb_report, report
 from bench.report import Results
 
 NOT_RUN = "*Not part of this run (see `--only` in the command above).*"
@@ -107,6 +107,22 @@ on all hosts in parallel), the switch (host by host) and the rest (reload, clean
 {_section(r, "fleet", lambda: report.fleet_table(r.fleet))}
 
 {_fleet_notes(r)}
+
+## Load balancer: rolling deploys through the panel's balancer
+
+Scenario `lb-rolling` (bench/lb_rolling.py; alone: `python -m bench --only lb-rolling`). Three
+namespaced hosts behind a real nginx balancer whose file is `loadbalancers/nginx.py`'s output,
+put live over SSH by the deployment itself (upload, `nginx -t`, graceful reload), once per
+method. Every deploy and rollback rolls host by host: drain (`down`), wait, switch, reload
+PHP-FPM, probe the host directly (health check `/`, 200, body "release"), enable. The load
+generator (16 connections from 8 client addresses, `Connection: close`, every body checked for
+the release marker) runs throughout. After the first pair, two broken releases are deployed
+under the same load: one answering 500 everywhere (the pre-switch probe must refuse it) and one
+answering 503 only under PHP-FPM (it passes the pre-switch probe; the first host, drained,
+switches, fails its live probe and everything is switched back). "Answered per backend" is
+read from the balancer's access log (`upstream=`), in the order of the hosts' addresses.
+
+{_section(r, "lb", lambda: lb_report.section(r.lb))}
 
 ## 50 deployments at once on one worker
 

@@ -41,14 +41,16 @@ class LoadStats:
 
 
 async def _one_connection(
-    host: str, port: int, path: str, stats: LoadStats, stop: asyncio.Event, keepalive: bool = True
+    host: str, port: int, path: str, stats: LoadStats, stop: asyncio.Event, keepalive: bool = True,
+    source: str | None = None,
 ):
     close = "" if keepalive else "Connection: close\r\n"
     request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: deploynix-bench\r\n"
                f"{close}\r\n").encode()
     while not stop.is_set():
         try:
-            reader, writer = await asyncio.open_connection(host, port)
+            local = (source, 0) if source else None
+            reader, writer = await asyncio.open_connection(host, port, local_addr=local)
         except OSError:
             stats.socket_errors += 1
             await asyncio.sleep(0.01)
@@ -109,9 +111,13 @@ class LoadGenerator:
     """Run `connections` keep-alive clients against http://host:port/path until stopped."""
 
     def __init__(
-        self, host: str, port: int, path: str = "/", connections: int = 16, keepalive: bool = True
+        self, host: str, port: int, path: str = "/", connections: int = 16, keepalive: bool = True,
+        sources: tuple[str, ...] = (),
     ) -> None:
         self.host, self.port, self.path, self.connections = host, port, path, connections
+        # Client addresses, one per connection in turn (127.0.N.1 are all loopback): several
+        # clients as the balancer sees them, which IP hash needs to spread at all.
+        self.sources = sources
         # False: one request per connection, as when measuring reloads of a balancer itself
         # (a graceful nginx reload closes idle keep-alive connections under a client's request).
         self.keepalive = keepalive
@@ -123,11 +129,14 @@ class LoadGenerator:
         self._tasks = [
             asyncio.create_task(
                 _one_connection(self.host, self.port, self.path, self.stats, self._stop,
-                                self.keepalive)
+                                self.keepalive, self._source(index))
             )
-            for _ in range(self.connections)
+            for index in range(self.connections)
         ]
         return self
+
+    def _source(self, index: int) -> str | None:
+        return self.sources[index % len(self.sources)] if self.sources else None
 
     async def __aexit__(self, *exc) -> None:
         self._stop.set()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.faults import TARGET_SECONDS, Faults
+from bench.lb_rolling import LbRolling
 from bench.rolling import Concurrency, FleetScaling
 from bench.scenarios import Speed, ZeroDowntime
 
@@ -27,6 +28,7 @@ class Results:
     live: dict | None = None
     panel: dict | None = None
     faults: Faults | None = None
+    lb: LbRolling | None = None
     errors: dict[str, str] = field(default_factory=dict)
     load: list[str] = field(default_factory=list)  # load averages seen during the run
 

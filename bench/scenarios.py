@@ -58,17 +58,22 @@ async def under_load(
     label: str,
     min_requests: int = 0,
     keepalive: bool = True,
+    sources: tuple[str, ...] = (),
+    interlude: Callable[[str], Awaitable[list[str]]] | None = None,
+    hold_until_min: bool = False,
 ) -> ZeroDowntime:
     """Deploy and roll back `pairs` times while a load generator checks every response.
 
     A slow (busy) machine serves fewer requests per switch: then more pairs run, up to three
-    times `pairs`, until the load generator has sent `min_requests`.
+    times `pairs`, until the load generator has sent `min_requests`; with `hold_until_min` the
+    load then goes on, without switches, until it has. `interlude(live)` runs once, after the
+    first pair, under the same load (deploys that must fail); it returns what went wrong.
     """
     live, first = await deploy_one()
     live_log: list[tuple[float, str]] = [(time.monotonic(), live)]
     windows: list[tuple[float, float]] = []
     failures = [] if first.status == "succeeded" else [first.error]
-    async with LoadGenerator("127.0.0.1", port, keepalive=keepalive) as load:
+    async with LoadGenerator("127.0.0.1", port, keepalive=keepalive, sources=sources) as load:
         await asyncio.sleep(1.0)
         done = 0
         while done < pairs or (load.stats.total < min_requests and done < 3 * pairs):
@@ -79,10 +84,23 @@ async def under_load(
             run = await rollback_to(previous)
             live = previous
             _note(run, windows, live_log, live, failures)
+            if interlude is not None and done == 1:
+                failures += await interlude(live)
+        if hold_until_min:
+            await _hold(load.stats, min_requests)
         await asyncio.sleep(1.0)
     result = ZeroDowntime(label, 2 * done, load.stats, windows, failures=failures)
     result.stale = _count_stale(load.stats, live_log)
     return result
+
+
+async def _hold(stats: LoadStats, min_requests: int) -> None:
+    """Keep the load running until `min_requests` were sent (or it stops making progress)."""
+    seen, still = stats.total, 0
+    while stats.total < min_requests and still < 30:
+        await asyncio.sleep(1.0)
+        still = still + 1 if stats.total == seen else 0
+        seen = stats.total
 
 
 def _note(run: Run, windows, live_log, live: str, failures: list[str]) -> None:

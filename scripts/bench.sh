@@ -7,5 +7,5 @@ apt_ensure /usr/sbin/sshd:openssh-server ssh:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
   cap:capistrano ip:iproute2 nsenter:util-linux
 venv_ensure
-say "Running the benchmarks (5 to 10 minutes)"
+say "Running the benchmarks (up to an hour and more: lb-rolling alone sends 1,000,000 requests; --only picks sections)"
 exec "$VENV/bin/python" -m bench "$@"

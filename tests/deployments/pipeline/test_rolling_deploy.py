@@ -51,6 +51,9 @@ if (file_exists($root . '/FAIL500')) {
     echo "boom\\n";
     exit;
 }
+// The backend's own request log (outside releases): when each request arrived, from where.
+file_put_contents($root . '/../../requests.log',
+    sprintf("%.6f %s\\n", microtime(true), $_SERVER['REMOTE_ADDR']), FILE_APPEND | LOCK_EX);
 usleep(2000);
 echo "release=", basename($root), " host=", $_SERVER['SERVER_ADDR'], "\\n";
 """
@@ -142,14 +145,17 @@ class Sink:
 
     def __init__(self, on_step=None) -> None:
         self.steps: list[tuple[str, str, str, float]] = []
+        self.wall: dict[tuple[str, str, str], float] = {}  # the last time.time() of each
         self.lines: list[str] = []
         self.on_step = on_step
 
     async def step_started(self, step, server):
         self.steps.append((step, server, "running", time.monotonic()))
+        self.wall[(step, server, "running")] = time.time()
 
     async def step_finished(self, step, server, status, exit_code, error=""):
         self.steps.append((step, server, status, time.monotonic()))
+        self.wall[(step, server, status)] = time.time()
         if self.on_step:
             self.on_step(step, server, status)
 
@@ -223,6 +229,7 @@ def rolled(rig):
     """A rolling deploy under steady load; what the load saw and what the pipeline reported."""
     for index in range(len(rig.hosts)):
         (rig.site_dir(index) / "artisan.log").unlink(missing_ok=True)
+        (rig.site_dir(index) / "requests.log").unlink(missing_ok=True)
     with Load(rig.port) as load:
         time.sleep(0.5)
         result, sink = deploy(rig.context())
@@ -241,6 +248,20 @@ def test_a_drained_server_gets_no_new_requests_while_it_switches(rolled):
         # ... while the other host kept serving through that window.
         other = next(h for h in rig.hosts if h is not host)
         assert load.answered_by(other.address, drained, enabling) > 0
+
+
+def test_a_drained_servers_own_request_log_shows_no_balancer_request_while_it_switches(rolled):
+    rig, _load, sink = rolled
+    for index, host in enumerate(rig.hosts):
+        drained = sink.wall[("drain", host.name, "succeeded")]
+        enabling = sink.wall[("enable", host.name, "running")]
+        arrivals = [line.split() for line in
+                    (rig.site_dir(index) / "requests.log").read_text().splitlines()]
+        # The live probe asks the host from the host itself; everything else came through
+        # the balancer.
+        proxied = [float(at) for at, source in arrivals if source != host.address]
+        assert [at for at in proxied if drained <= at <= enabling] == []
+        assert any(at < drained for at in proxied) and any(at > enabling for at in proxied)
 
 
 def test_no_request_fails_during_a_rolling_deploy(rolled):
