@@ -26,6 +26,10 @@ class ServerQuerySet(models.QuerySet):
         return self.filter(organization=org)
 
 
+# Where Debian's supervisor package keeps its configuration (conf.d/*.conf included).
+DEFAULT_SUPERVISOR_CONFIG = "/etc/supervisor/supervisord.conf"
+
+
 class Server(models.Model):
     """A machine reached over SSH with the organization's key, its host key pinned on first use."""
 
@@ -58,6 +62,9 @@ class Server(models.Model):
     # home); empty: settings.DEPLOY_ROOTS. Checked by the site services and again on the
     # server before every deploy (deployments/pipeline/scripts/guard.sh).
     deploy_roots = models.JSONField(default=list, blank=True)
+    # The supervisord.conf whose conf.d/ gets the site's worker programs and whose socket
+    # supervisorctl uses (deployments/pipeline/workers.py); Debian's package by default.
+    supervisor_config = models.CharField(max_length=255, default=DEFAULT_SUPERVISOR_CONFIG)
 
     objects = ServerQuerySet.as_manager()
 
