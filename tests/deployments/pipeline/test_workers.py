@@ -89,8 +89,10 @@ def test_a_worker_that_cannot_start_fails_the_step(workers_site):
 
 
 def test_deleting_the_last_worker_removes_its_program(workers_site, supervisor):
+    program = supervisor.base / "conf.d" / f"{GROUP}.conf"
     run(run_deploy, workers_site.workers_context())
+    installed = program.exists()
     result, sink = run(run_deploy, workers_site.workers_context(workers=()))
     assert result.status == "succeeded", sink.errors
-    assert not (supervisor.base / "conf.d" / f"{GROUP}.conf").exists()
+    assert installed and not program.exists()
     assert "no such group" in supervisor.ctl("status", f"{GROUP}:*").stdout.lower()
