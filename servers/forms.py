@@ -44,9 +44,10 @@ class ServerForm(forms.Form):
     )
     supervisor_config = forms.CharField(
         label="Supervisor configuration", max_length=255, initial=DEFAULT_SUPERVISOR_CONFIG,
+        required=False,
         widget=forms.TextInput(attrs={"spellcheck": "false"}),
         help_text="The supervisord.conf whose conf.d/ directory gets the sites' workers "
-        "(Debian's supervisor package: the default).",
+        "(empty: Debian's supervisor package, the default).",
     )
 
     @classmethod
@@ -78,4 +79,5 @@ class ServerForm(forms.Form):
         return clean_deploy_roots(self.cleaned_data["deploy_roots"])
 
     def clean_supervisor_config(self) -> str:
-        return clean_supervisor_config(self.cleaned_data["supervisor_config"])
+        value = self.cleaned_data["supervisor_config"] or DEFAULT_SUPERVISOR_CONFIG
+        return clean_supervisor_config(value)
