@@ -1,4 +1,4 @@
-"""A site's own pages: create, edit, delete.
+"""A site's own pages: create, edit, delete; and its workers' (add, edit, delete).
 
 Thin: access (org_view), form, service, render. Buttons are hidden for roles without the
 capability and the decorator refuses the POST anyway (403). The site list and the site page
