@@ -8,11 +8,12 @@ from <deploy_path>/current, so /proc/<pid>/cwd names the release it really runs.
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from deployments.pipeline import run_deploy, run_rollback
+from deployments.pipeline import run_deploy, run_rollback, workers
 from deployments.pipeline.context import WorkerSpec
 from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 from tests.fixtures.supervisor import kill_tagged, tagged_pids
@@ -96,3 +97,23 @@ def test_deleting_the_last_worker_removes_its_program(workers_site, supervisor):
     assert result.status == "succeeded", sink.errors
     assert installed and not program.exists()
     assert "no such group" in supervisor.ctl("status", f"{GROUP}:*").stdout.lower()
+
+
+def apply_script(supervisor, config: str) -> subprocess.CompletedProcess[str]:
+    """workers_apply.sh run as the pipeline runs it (here: the test host is this machine)."""
+    argv = ["sh", "-c", workers.APPLY_SCRIPT, "workers_apply", str(supervisor.config), GROUP]
+    return subprocess.run(argv, input=config, capture_output=True, text=True, timeout=60)
+
+
+def test_a_config_supervisor_refuses_leaves_the_previous_one_installed(
+        workers_site, supervisor):
+    ctx = workers_site.workers_context(workers=(worker("sleep 9997", processes=1),))
+    good = workers.supervisor_config(ctx, "root")
+    installed = apply_script(supervisor, good)
+    refused = apply_script(supervisor, good.replace("[program:", "[program", 1))
+    assert (installed.returncode, refused.returncode) == (0, workers.CONFIG_REFUSED)
+    assert "the previous one is back" in refused.stderr
+    assert (supervisor.base / "conf.d" / f"{GROUP}.conf").read_text() == good
+    # Still supervisor's program (never deployed here, so it cannot start: no `current`).
+    assert f"{GROUP}:{GROUP}-queue_00 " in supervisor.ctl("status", f"{GROUP}:*").stdout
+    assert [p.name for p in (supervisor.base / "conf.d").iterdir()] == [f"{GROUP}.conf"]
