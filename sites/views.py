@@ -91,7 +91,10 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.site_delete(site=site, actor=actor_for(request))
         messages.success(request, f"Site {site.name} deleted (its files stay on the servers).")
         return redirect("sites:list", org=request.org.slug)
-    return render(request, "sites/site_confirm_delete.html", {"site": site})
+    # Deleting the site stops nothing on the servers: say so when workers run there.
+    has_workers = site.workers_managed and site.workers.exists()
+    return render(request, "sites/site_confirm_delete.html",
+                  {"site": site, "has_workers": has_workers})
 
 
 @org_view(Cap.VIEW_SECRETS)

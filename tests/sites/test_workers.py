@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deployments.context_builder import _workers, worker_group
@@ -139,3 +141,28 @@ def test_the_api_refuses_bad_values_with_field_errors(api_as, site):
     response = api_as("manager").post(f"/api/v1/sites/{site.pk}/workers/",
                                       {"name": "queue", "command": "php 'unclosed"})
     assert response.status_code == 400 and "command" in response.json()
+
+
+def test_the_site_page_and_the_api_list_workers_in_constant_queries(
+        cast, site, client_for, api_as, django_assert_max_num_queries):
+    client, api = client_for(cast.manager), api_as("manager")
+    worker_create(site=site, actor=Actor(user=cast.manager), name="one", command="sleep 9")
+    page_queries = _count(lambda: client.get(page("detail", site)))
+    api_queries = _count(lambda: api.get(f"/api/v1/sites/{site.pk}/workers/"))
+    for n in range(5):
+        worker_create(site=site, actor=Actor(user=cast.manager), name=f"w{n}", command="sleep 9")
+    with django_assert_max_num_queries(page_queries):
+        client.get(page("detail", site))
+    with django_assert_max_num_queries(api_queries):
+        api.get(f"/api/v1/sites/{site.pk}/workers/")
+
+
+def _count(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries.captured_queries)
+
+
+def test_the_site_delete_page_warns_that_workers_keep_running(cast, site, worker, client_for):
+    response = client_for(cast.manager).get(page("delete", site))
+    assert b"Its workers keep running on the servers" in response.content
