@@ -182,7 +182,7 @@ def _server_spec(server, site: Site) -> ServerSpec:
                       web_address=site.health_check_address or server.host,
                       web_port=site.health_check_port,
                       deploy_roots=server.allowed_deploy_roots,
-                      supervisor_config=server.supervisor_config)
+                      supervisor_config=server.supervisor_config_path)
 
 
 def render_env_file(env: dict[str, str]) -> str:

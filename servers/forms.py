@@ -59,7 +59,7 @@ class ServerForm(forms.Form):
             "port": server.port,
             "user": server.user,
             "deploy_roots": "\n".join(server.deploy_roots),
-            "supervisor_config": server.supervisor_config,
+            "supervisor_config": server.supervisor_config_path,
         }
         return cls(data, initial=initial)
 

@@ -14,6 +14,8 @@ class SSHKeySerializer(serializers.ModelSerializer):
 
 
 class ServerSerializer(serializers.ModelSerializer):
+    supervisor_config = serializers.CharField(source="supervisor_config_path", read_only=True)
+
     class Meta:
         model = Server
         fields = ["id", "name", "host", "port", "user", "deploy_roots", "supervisor_config",

@@ -114,7 +114,9 @@ class Site(models.Model):
     deploy_epoch = models.PositiveBigIntegerField(default=0, editable=False)
     # Set once the site has had a worker: from then on every deploy installs the site's
     # workers on its servers, so one deleted there is removed too (sites/workers.py).
-    workers_managed = models.BooleanField(default=False, editable=False)
+    # Nullable (None: never) so SQLite adds the column in place: rebuilding this table under
+    # the same-organization triggers (migrations/0007_...) fails.
+    workers_managed = models.BooleanField(null=True, editable=False)
 
     objects = SiteQuerySet.as_manager()
 
