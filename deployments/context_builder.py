@@ -12,13 +12,20 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 
 from deployments.models import Deployment, Trigger
-from deployments.pipeline.context import HOST_HEADER, DeployContext, HealthCheck, ServerSpec
+from deployments.pipeline.context import (
+    HOST_HEADER,
+    DeployContext,
+    HealthCheck,
+    ServerSpec,
+    WorkerSpec,
+)
 from deployments.pipeline.rolling import BalancerLink
+from deployments.pipeline.workers import octane_command
 from loadbalancers.models import ApplyStatus
 from loadbalancers.selectors import balanced_sites_of_site, balancer_config, load_balancer_get
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
-from sites.models import Site
+from sites.models import Site, Worker
 from sites.secrets import secret_values
 
 _PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
@@ -75,6 +82,27 @@ def build_context(deployment: Deployment) -> DeployContext:
         forward_only=deployment.trigger == Trigger.WEBHOOK,
         health_check=_health_check(site),
         balancer=_balancer_link(site),
+        workers=_workers(site),
+        worker_group=worker_group(site) if site.workers_managed else "",
+    )
+
+
+def worker_group(site: Site) -> str:
+    """The supervisor group (and unit prefix) of the site's workers: unique per installation."""
+    return f"deploynix-site{site.pk}"
+
+
+def _workers(site: Site) -> tuple[WorkerSpec, ...]:
+    group = worker_group(site)
+    return tuple(_worker_spec(worker, group) for worker in site.workers.order_by("name"))
+
+
+def _worker_spec(worker: Worker, group: str) -> WorkerSpec:
+    octane = worker.octane_server if worker.is_octane else ""
+    return WorkerSpec(
+        name=worker.name, program=f"{group}-{worker.name}",
+        command=worker.command or octane_command(octane), processes=worker.processes,
+        stop_wait=worker.stop_wait_seconds, octane=octane,
     )
 
 
@@ -153,7 +181,8 @@ def _server_spec(server, site: Site) -> ServerSpec:
                       stack_warnings=warnings, reload=reload,
                       web_address=site.health_check_address or server.host,
                       web_port=site.health_check_port,
-                      deploy_roots=server.allowed_deploy_roots)
+                      deploy_roots=server.allowed_deploy_roots,
+                      supervisor_config=server.supervisor_config_path)
 
 
 def render_env_file(env: dict[str, str]) -> str:

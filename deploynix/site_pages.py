@@ -25,7 +25,7 @@ from sites.freeze_forms import FreezeWindowForm
 from sites.freezes import freeze_among, windows_of_site, with_state
 from sites.models import Site
 from sites.secrets import env_entries
-from sites.selectors import site_get
+from sites.selectors import site_get, worker_list
 from tenancy.access import org_view
 from tenancy.roles import Cap
 from webhooks.selectors import delivery_list_recent
@@ -57,6 +57,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_gates_panel(site),
         "site_stacks": server_selectors.site_stack_findings(site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
+        "workers": list(worker_list(site=site)),
         "setup_doc": SETUP_DOC,
     }
     if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?

@@ -7,6 +7,8 @@ apt_ensure /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git
 # nginx + php-fpm serve the demo site's live release; optional when not root.
 apt_ensure /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
   || echo "(the demo site will deploy but not be served over HTTP without nginx and php-fpm)"
+# supervisor runs sites' workers; the package's own service is not started here.
+apt_ensure supervisord:supervisor || echo "(sites with workers will fail to restart them)"
 venv_ensure
 redis_ensure
 export DEPLOYNIX_ENV="${DEPLOYNIX_ENV:-development}"

@@ -12,11 +12,13 @@
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# Real components only: the suite starts its own sshd, nginx + php-fpm hosts and Chromium.
+# Real components only: the suite starts its own sshd, nginx + php-fpm hosts, supervisord
+# (the site workers' tests: each with its own config and socket) and Chromium.
 apt_ensure \
   /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli composer:composer \
-  node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck
+  node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck \
+  supervisord:supervisor
 venv_ensure
 redis_ensure
 POSTGRES_URL="$(python3 scripts/devenv.py postgres)"

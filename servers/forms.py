@@ -6,12 +6,13 @@ from typing import Any
 
 from django import forms
 
-from servers.models import Server
+from servers.models import DEFAULT_SUPERVISOR_CONFIG, Server
 from servers.validators import (
     clean_deploy_roots,
     clean_host,
     clean_name,
     clean_port,
+    clean_supervisor_config,
     clean_user,
 )
 
@@ -41,6 +42,13 @@ class ServerForm(forms.Form):
         help_text="Directories sites may live under, one per line (~ is the SSH user's home). "
         "Empty: the installation's default (/var/www and ~ unless configured otherwise).",
     )
+    supervisor_config = forms.CharField(
+        label="Supervisor configuration", max_length=255, initial=DEFAULT_SUPERVISOR_CONFIG,
+        required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
+        help_text="The supervisord.conf whose conf.d/ directory gets the sites' workers "
+        "(empty: Debian's supervisor package, the default).",
+    )
 
     @classmethod
     def for_server(cls, server: Server, data: Any = None) -> ServerForm:
@@ -51,6 +59,7 @@ class ServerForm(forms.Form):
             "port": server.port,
             "user": server.user,
             "deploy_roots": "\n".join(server.deploy_roots),
+            "supervisor_config": server.supervisor_config_path,
         }
         return cls(data, initial=initial)
 
@@ -68,3 +77,7 @@ class ServerForm(forms.Form):
 
     def clean_deploy_roots(self) -> list[str]:
         return clean_deploy_roots(self.cleaned_data["deploy_roots"])
+
+    def clean_supervisor_config(self) -> str:
+        value = self.cleaned_data["supervisor_config"] or DEFAULT_SUPERVISOR_CONFIG
+        return clean_supervisor_config(value)

@@ -26,6 +26,10 @@ class ServerQuerySet(models.QuerySet):
         return self.filter(organization=org)
 
 
+# Where Debian's supervisor package keeps its configuration (conf.d/*.conf included).
+DEFAULT_SUPERVISOR_CONFIG = "/etc/supervisor/supervisord.conf"
+
+
 class Server(models.Model):
     """A machine reached over SSH with the organization's key, its host key pinned on first use."""
 
@@ -58,6 +62,11 @@ class Server(models.Model):
     # home); empty: settings.DEPLOY_ROOTS. Checked by the site services and again on the
     # server before every deploy (deployments/pipeline/scripts/guard.sh).
     deploy_roots = models.JSONField(default=list, blank=True)
+    # The supervisord.conf whose conf.d/ gets the site's worker programs and whose socket
+    # supervisorctl uses (deployments/pipeline/workers.py); None: Debian's package's. Nullable
+    # without a default so SQLite adds the column in place: rebuilding this table under the
+    # same-organization triggers (sites/migrations/0007_...) fails.
+    supervisor_config = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
 
     objects = ServerQuerySet.as_manager()
 
@@ -82,6 +91,11 @@ class Server(models.Model):
     def allowed_deploy_roots(self) -> tuple[str, ...]:
         """This server's deploy roots, or the installation's default ones."""
         return tuple(self.deploy_roots or settings.DEPLOY_ROOTS)
+
+    @property
+    def supervisor_config_path(self) -> str:
+        """The supervisord.conf this server's site workers are installed under."""
+        return self.supervisor_config or DEFAULT_SUPERVISOR_CONFIG
 
     @property
     def home(self) -> str:

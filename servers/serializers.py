@@ -14,9 +14,12 @@ class SSHKeySerializer(serializers.ModelSerializer):
 
 
 class ServerSerializer(serializers.ModelSerializer):
+    supervisor_config = serializers.CharField(source="supervisor_config_path", read_only=True)
+
     class Meta:
         model = Server
-        fields = ["id", "name", "host", "port", "user", "deploy_roots", "status",
+        fields = ["id", "name", "host", "port", "user", "deploy_roots", "supervisor_config",
+                  "status",
                   "host_key_fingerprint",
                   "last_checked_at", "last_check_error", "created_at"]
         read_only_fields = fields
@@ -33,4 +36,8 @@ class ServerInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=255), max_length=10, required=False,
         help_text="Directories sites may live under ('~': the SSH user's home); "
         "empty: the installation's default.",
+    )
+    supervisor_config = serializers.CharField(
+        max_length=255, required=False,
+        help_text="The supervisord.conf whose conf.d/ gets the sites' worker programs.",
     )

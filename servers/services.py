@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from servers.checks import CheckOutcome, check_connection
-from servers.models import OrganizationKey, Server, ServerStatus
+from servers.models import DEFAULT_SUPERVISOR_CONFIG, OrganizationKey, Server, ServerStatus
 from servers.signals import server_check_requested
 from servers.ssh import SSHTarget, fingerprint, generate_keypair
 from servers.validators import clean_server_fields
@@ -113,7 +113,7 @@ def retire_superseded_keys(org: Organization) -> list[OrganizationKey]:
 
 # Servers: create, update, delete ------------------------------------------------------------
 
-SERVER_FIELDS = ("name", "host", "port", "user", "deploy_roots")
+SERVER_FIELDS = ("name", "host", "port", "user", "deploy_roots", "supervisor_config")
 
 
 def _audit_fields(server: Server) -> dict[str, Any]:
@@ -135,14 +135,15 @@ def _save_unique(server: Server, **save_kwargs: Any) -> None:
 @transaction.atomic
 def server_create(
     *, org: Organization, actor: Actor, name: str, host: str, port: Any = 22, user: str = "root",
-    deploy_roots: Any = (),
+    deploy_roots: Any = (), supervisor_config: str = DEFAULT_SUPERVISOR_CONFIG,
 ) -> Server:
     """Add a server to `org` (ValidationError with a field dict if any value is bad). Audited.
 
     A first connection check is enqueued after commit: it pins the host key (trust on first use).
     """
     fields = clean_server_fields({"name": name, "host": host, "port": port, "user": user,
-                                  "deploy_roots": list(deploy_roots or [])})
+                                  "deploy_roots": list(deploy_roots or []),
+                                  "supervisor_config": supervisor_config})
     added_by = actor.user if isinstance(actor.user, User) else None
     server = Server(organization=org, added_by=added_by, **fields)
     _save_unique(server)

@@ -116,8 +116,19 @@ def clean_deploy_roots(value: Any) -> list[str]:
     return list(dict.fromkeys(roots))
 
 
+def clean_supervisor_config(value: Any) -> str:
+    """An absolute path to a supervisord.conf (its conf.d/ beside it holds the site programs)."""
+    path = value.strip() if isinstance(value, str) else ""
+    parts = path.split("/")
+    if (not path.startswith("/") or len(path) > 255 or not _ROOT_PATH.fullmatch(path)
+            or any(part in (".", "..") or part.startswith("-") for part in parts)):
+        raise ValidationError("An absolute path of letters, digits and . _ - @ + /, such as "
+                              "/etc/supervisor/supervisord.conf.", code="invalid")
+    return path
+
+
 CLEANERS = {"name": clean_name, "host": clean_host, "port": clean_port, "user": clean_user,
-            "deploy_roots": clean_deploy_roots}
+            "deploy_roots": clean_deploy_roots, "supervisor_config": clean_supervisor_config}
 
 
 def clean_server_fields(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,26 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
 from servers.models import Server
-from sites.models import GATE_FIELDS, Site
-from sites.serializers import RevealInputSerializer, RevealSerializer, SiteInputSerializer
-from sites.services import NoSuchVariable, site_secret_reveal
+from sites.models import GATE_FIELDS, Site, Worker
+from sites.selectors import worker_get, worker_list
+from sites.serializers import (
+    RevealInputSerializer,
+    RevealSerializer,
+    SiteInputSerializer,
+    WorkerInputSerializer,
+    WorkerSerializer,
+)
+from sites.services import (
+    NoSuchVariable,
+    site_secret_reveal,
+    worker_create,
+    worker_delete,
+    worker_update,
+)
 from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
 from tenancy.roles import Cap, can
@@ -76,8 +90,65 @@ class SiteEnvRevealView(SiteObjectMixin, OrgAPIView):
         return Response({"name": name, "value": value}, headers=NO_STORE)
 
 
-# The site endpoints themselves are the shell's (deploynix/site_api.py); this one is sites' own.
+def _worker_input(request, *, partial: bool) -> dict:
+    form = WorkerInputSerializer(data=request.data, partial=partial)
+    form.is_valid(raise_exception=True)
+    return dict(form.validated_data)
+
+
+class WorkerListView(SiteObjectMixin, OrgAPIView):
+    """A site's workers (site:read); add one (site:write and the manage-workers capability)."""
+
+    abilities = {"GET": Ability.SITE_READ, "POST": Ability.SITE_WRITE}
+    extra_caps = {"POST": Cap.MANAGE_WORKERS}
+    serializer_class = WorkerSerializer
+    pagination_class = None  # bounded: at most sites.validators.MAX_WORKERS
+
+    @extend_schema(operation_id="site_workers_list", responses=WorkerSerializer(many=True))
+    def get(self, request, pk: int):
+        return Response(WorkerSerializer(worker_list(site=self.get_site()), many=True).data)
+
+    @extend_schema(request=WorkerInputSerializer, responses={201: WorkerSerializer})
+    def post(self, request, pk: int):
+        data = _worker_input(request, partial=False)
+        worker = worker_create(site=self.get_site(), actor=self.actor, **data)
+        return Response(WorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
+
+
+class WorkerDetailView(SiteObjectMixin, OrgAPIView):
+    """One worker; change it or delete it (site:write and the manage-workers capability).
+    Changes reach the servers with the site's next deploy."""
+
+    abilities = {"GET": Ability.SITE_READ, "PATCH": Ability.SITE_WRITE,
+                 "DELETE": Ability.SITE_WRITE}
+    extra_caps = {"PATCH": Cap.MANAGE_WORKERS, "DELETE": Cap.MANAGE_WORKERS}
+    serializer_class = WorkerSerializer
+
+    def get_worker(self) -> Worker:
+        worker = worker_get(site=self.get_site(), pk=self.kwargs["worker_id"])
+        if worker is None:
+            raise Http404("No such worker.")
+        return worker
+
+    def get(self, request, pk: int, worker_id: int):
+        return Response(WorkerSerializer(self.get_worker()).data)
+
+    @extend_schema(request=WorkerInputSerializer, responses=WorkerSerializer)
+    def patch(self, request, pk: int, worker_id: int):
+        data = _worker_input(request, partial=True)
+        worker = worker_update(worker=self.get_worker(), actor=self.actor, **data)
+        return Response(WorkerSerializer(worker).data)
+
+    def delete(self, request, pk: int, worker_id: int):
+        worker_delete(worker=self.get_worker(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# The site endpoints themselves are the shell's (deploynix/site_api.py); these are sites' own.
 urlpatterns = [
     path("sites/<int:pk>/environment/reveal/", SiteEnvRevealView.as_view(),
          name="site-env-reveal"),
+    path("sites/<int:pk>/workers/", WorkerListView.as_view(), name="site-workers"),
+    path("sites/<int:pk>/workers/<int:worker_id>/", WorkerDetailView.as_view(),
+         name="site-worker"),
 ]

@@ -20,6 +20,7 @@ from sites.models import (
     HEALTH_PATH,
     HEALTH_TIMEOUT_MAX,
     Site,
+    Worker,
 )
 from sites.presets import PRESETS, preset_or_default
 from sites.secrets import MASK, env_entries
@@ -301,3 +302,42 @@ def initial_for(site: Site) -> dict:
         **{name: getattr(site, name) for name in HEALTH_CHECK_FIELDS},
         "approval_role": site.approval_role, "approval_hours": site.approval_hours,
     }
+
+
+class WorkerForm(forms.Form):
+    """Add or edit a worker; `cleaned_data` are worker_create/update kwargs."""
+
+    name = forms.CharField(
+        max_length=v.WORKER_NAME_MAX, validators=[v.WORKER_NAME],
+        help_text="Lower-case letters, digits and -, e.g. queue or octane.",
+    )
+    kind = forms.ChoiceField(choices=Worker.Kind.choices, initial=Worker.Kind.COMMAND)
+    command = forms.CharField(
+        max_length=v.WORKER_COMMAND_MAX, required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "class": "mono"}),
+        help_text="Run from the deploy path's current/ without a shell, e.g. php artisan "
+        "queue:work --sleep=3 --tries=3 (for shell syntax: bash -c '…'). An Octane server "
+        "without one runs php artisan octane:start.",
+    )
+    octane_server = forms.ChoiceField(
+        label="Octane server", choices=Worker.OctaneServer.choices, required=False,
+        initial=Worker.OctaneServer.FRANKENPHP, help_text="Only for an Octane server.",
+    )
+    processes = forms.IntegerField(min_value=1, max_value=v.WORKER_PROCESSES_MAX, initial=1)
+    stop_wait_seconds = forms.IntegerField(
+        label="Stop wait (seconds)", min_value=1, max_value=v.WORKER_STOP_WAIT_MAX, initial=10,
+        help_text="How long a stopping worker may finish its job before it is killed.",
+    )
+
+    @classmethod
+    def for_worker(cls, worker: Worker, data=None) -> WorkerForm:
+        """The form pre-filled with `worker`'s values."""
+        initial = {name: getattr(worker, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+    def clean_command(self) -> str:
+        required = self.cleaned_data.get("kind") != Worker.Kind.OCTANE
+        return v.clean_worker_command(self.cleaned_data["command"], required=required)
+
+    def clean_octane_server(self) -> str:
+        return self.cleaned_data["octane_server"] or Worker.OctaneServer.FRANKENPHP

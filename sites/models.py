@@ -129,6 +129,11 @@ class Site(models.Model):
     # Raised by one for every lease on the site's servers (each claimed deployment, each
     # reconcile): the fencing token the server-side lock compares (deployments.pipeline.lock).
     deploy_epoch = models.PositiveBigIntegerField(default=0, editable=False)
+    # Set once the site has had a worker: from then on every deploy installs the site's
+    # workers on its servers, so one deleted there is removed too (sites/workers.py).
+    # Nullable (None: never) so SQLite adds the column in place: rebuilding this table under
+    # the same-organization triggers (migrations/0007_...) fails.
+    workers_managed = models.BooleanField(null=True, editable=False)
 
     objects = SiteQuerySet.as_manager()
 
@@ -144,14 +149,15 @@ class Site(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        """Save, never writing `deploy_epoch`: it only moves by atomic increments
-        (deployments.lifecycle), and a stale copy saved back would move it backwards."""
+        """Save, never writing `deploy_epoch` nor `workers_managed`: they only move by atomic
+        updates (deployments.lifecycle, sites.services.worker_create), and a stale copy saved
+        back would move them backwards."""
         if self.pk is not None and kwargs.get("update_fields") is None and not kwargs.get(
             "force_insert"
         ):
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "deploy_epoch"
+                if not f.primary_key and f.name not in ("deploy_epoch", "workers_managed")
             ]
         super().save(*args, **kwargs)
 
@@ -257,3 +263,58 @@ class FreezeWindow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Worker(models.Model):
+    """A long-running process of a site (a queue worker, an Octane server) that the site's
+    servers run from `current` under supervisor (or systemd) and every deploy restarts."""
+
+    class Kind(models.TextChoices):
+        COMMAND = "command", "Command (e.g. a queue worker)"
+        OCTANE = "octane", "Laravel Octane server"
+
+    class OctaneServer(models.TextChoices):
+        FRANKENPHP = "frankenphp", "FrankenPHP"
+        SWOOLE = "swoole", "Swoole"
+        ROADRUNNER = "roadrunner", "RoadRunner"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="workers")
+    name = models.CharField(max_length=v.WORKER_NAME_MAX, validators=[v.WORKER_NAME])
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMAND)
+    octane_server = models.CharField(
+        max_length=12, choices=OctaneServer.choices, default=OctaneServer.FRANKENPHP
+    )
+    # Run without a shell, from <deploy path>/current (an Octane server without one gets
+    # `php artisan octane:start`).
+    command = models.CharField(max_length=v.WORKER_COMMAND_MAX, blank=True)
+    processes = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(v.WORKER_PROCESSES_MAX)]
+    )
+    stop_wait_seconds = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(v.WORKER_STOP_WAIT_MAX)]
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="worker_name_unique_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_octane(self) -> bool:
+        return self.kind == self.Kind.OCTANE
+
+    def clean(self) -> None:
+        """The command must be one program line; an Octane server runs one process."""
+        try:
+            self.command = v.clean_worker_command(self.command, required=not self.is_octane)
+        except ValidationError as exc:
+            raise ValidationError({"command": exc.messages}) from None
+        if self.is_octane and self.processes != 1:
+            raise ValidationError({"processes": [
+                "An Octane server is one process (it runs its own workers)."
+            ]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from sites.models import Site
+from sites.models import Site, Worker
 from tenancy.models import Organization
 
 
@@ -27,3 +27,13 @@ def site_get_by_name(*, name: str, org_slug: str | None = None) -> list[Site]:
     if org_slug:
         sites = sites.filter(organization__slug=org_slug)
     return list(sites)
+
+
+def worker_list(*, site: Site) -> QuerySet[Worker]:
+    """The site's workers by name (one query)."""
+    return Worker.objects.filter(site=site).order_by("name")
+
+
+def worker_get(*, site: Site, pk: int) -> Worker | None:
+    """The worker `pk` of `site` (itself already scoped to the organization), or None."""
+    return Worker.objects.filter(site=site, pk=pk).select_related("site__organization").first()

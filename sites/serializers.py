@@ -17,8 +17,15 @@ from sites.models import (
     HEALTH_CHECK_FIELDS,
     HEALTH_TIMEOUT_MAX,
     Site,
+    Worker,
 )
 from sites.secrets import env_entries
+from sites.validators import (
+    WORKER_COMMAND_MAX,
+    WORKER_NAME_MAX,
+    WORKER_PROCESSES_MAX,
+    WORKER_STOP_WAIT_MAX,
+)
 from tenancy.roles import APPROVAL_ROLES
 
 # The site's own fields, in the order the API sends them (deploynix/site_api.py adds its hook
@@ -156,3 +163,25 @@ class RevealInputSerializer(serializers.Serializer):
 class RevealSerializer(serializers.Serializer):
     name = serializers.CharField()
     value = serializers.CharField()
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Worker
+        fields = ["id", "name", "kind", "octane_server", "command", "processes",
+                  "stop_wait_seconds", "created_at"]
+        read_only_fields = fields
+
+
+class WorkerInputSerializer(serializers.Serializer):
+    """Types and bounds; the worker services validate values (field errors on refusal)."""
+
+    name = serializers.CharField(max_length=WORKER_NAME_MAX)
+    kind = serializers.ChoiceField(choices=Worker.Kind.choices, required=False)
+    octane_server = serializers.ChoiceField(choices=Worker.OctaneServer.choices, required=False)
+    command = serializers.CharField(max_length=WORKER_COMMAND_MAX, allow_blank=True,
+                                    required=False)
+    processes = serializers.IntegerField(min_value=1, max_value=WORKER_PROCESSES_MAX,
+                                         required=False)
+    stop_wait_seconds = serializers.IntegerField(min_value=1, max_value=WORKER_STOP_WAIT_MAX,
+                                                 required=False)

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from servers.models import Server
 from servers.ssh import generate_keypair
-from sites.models import HEALTH_CHECK_FIELDS, Site
+from sites.models import HEALTH_CHECK_FIELDS, Site, Worker
 from sites.secrets import MASK
-from sites.validators import deploy_path_outside
+from sites.validators import MAX_WORKERS, deploy_path_outside
 from tenancy.audit import Actor, audit_record
 from tenancy.models import Organization
 
@@ -23,6 +23,7 @@ EDITABLE_FIELDS = frozenset({
     "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
     "https_token", "secret_env_names", "approval_role", "approval_hours", *HEALTH_CHECK_FIELDS,
 })
+WORKER_FIELDS = ("name", "kind", "octane_server", "command", "processes", "stop_wait_seconds")
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})
 
@@ -93,6 +94,57 @@ def site_secret_reveal(*, site: Site, actor: Actor, name: str) -> str:
             target=site, after={"name": name},
         )
     return env[name]
+
+
+def worker_create(*, site: Site, actor: Actor, **fields: Any) -> Worker:
+    """Add a worker to `site` (runs on its servers from the next deploy on). Raises
+    ValidationError. Audited."""
+    worker = Worker(site=site)
+    _assign_worker(worker, fields)
+    with transaction.atomic():
+        site = Site.objects.select_for_update().get(pk=site.pk)  # the count below holds
+        if site.workers.count() >= MAX_WORKERS:
+            raise ValidationError({"name": [f"A site may have at most {MAX_WORKERS} workers."]})
+        worker.full_clean()
+        worker.save()
+        if not site.workers_managed:
+            Site.objects.filter(pk=site.pk).update(workers_managed=True)
+        audit_record(actor=actor, organization=site.organization, verb="worker.created",
+                     target=site, after=_worker_view(worker))
+    return worker
+
+
+def worker_update(*, worker: Worker, actor: Actor, **fields: Any) -> Worker:
+    """Change a worker (applied by the next deploy). Raises ValidationError. Audited."""
+    before = _worker_view(worker)
+    _assign_worker(worker, fields)
+    with transaction.atomic():
+        worker.full_clean()
+        worker.save()
+        audit_record(actor=actor, organization=worker.site.organization, verb="worker.updated",
+                     target=worker.site, before=before, after=_worker_view(worker))
+    return worker
+
+
+def worker_delete(*, worker: Worker, actor: Actor) -> None:
+    """Delete a worker (the next deploy removes it from the servers). Audited."""
+    with transaction.atomic():
+        audit_record(actor=actor, organization=worker.site.organization, verb="worker.deleted",
+                     target=worker.site, before=_worker_view(worker))
+        worker.delete()
+
+
+def _assign_worker(worker: Worker, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(WORKER_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(worker, name, value)
+
+
+def _worker_view(worker: Worker) -> dict[str, Any]:
+    """What the audit log keeps about a worker (its command included: it is not a secret)."""
+    return {name: getattr(worker, name) for name in WORKER_FIELDS}
 
 
 def _assign(site: Site, fields: dict[str, Any]) -> None:

@@ -18,4 +18,7 @@ urlpatterns = [
          name="freeze-delete"),
     re_path(r"^(?P<pk>[0-9]+)/env/(?P<name>[A-Za-z_][A-Za-z0-9_]{0,99})/reveal/$",
             views.site_env_reveal, name="env-reveal"),
+    path("<int:pk>/workers/new/", views.worker_create, name="worker-create"),
+    path("<int:pk>/workers/<int:worker_id>/edit/", views.worker_edit, name="worker-edit"),
+    path("<int:pk>/workers/<int:worker_id>/delete/", views.worker_delete, name="worker-delete"),
 ]

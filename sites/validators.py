@@ -11,11 +11,13 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 import asyncssh
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 # scp-like `git@github.com:owner/repo.git`: user and host may not start with "-".
 _SCP_URL = re.compile(
@@ -327,3 +329,35 @@ def clean_known_hosts(text: str) -> str:
             raise ValidationError(f"Line {number}: the host key cannot be read.") from None
         lines.append(" ".join(fields[:3]))
     return "\n".join(lines)
+
+
+# A site's workers (sites/models.py Worker): names supervisor and systemd accept as they are.
+WORKER_NAME_MAX = 40
+WORKER_NAME = RegexValidator(
+    r"^[a-z][a-z0-9-]{0,39}\Z", "Lower-case letters, digits and -, starting with a letter."
+)
+WORKER_COMMAND_MAX = 500
+WORKER_PROCESSES_MAX = 32
+WORKER_STOP_WAIT_MAX = 600
+MAX_WORKERS = 20
+
+
+def clean_worker_command(command: str, *, required: bool = True) -> str:
+    """One line naming a program and its arguments (run without a shell: quotes split words,
+    nothing else is special); bounded."""
+    command = (command or "").strip()
+    if not command:
+        if required:
+            raise ValidationError("Enter the command, e.g. php artisan queue:work --sleep=3.")
+        return ""
+    if len(command) > WORKER_COMMAND_MAX:
+        raise ValidationError(f"A command may be at most {WORKER_COMMAND_MAX} characters.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in command):
+        raise ValidationError("One line, without control characters.")
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ValidationError(f"Cannot split the command into words: {exc}.") from None
+    if not words or words[0].startswith("-"):
+        raise ValidationError("Start with the program to run.")
+    return command

@@ -1,4 +1,4 @@
-"""A site's own pages: create, edit, delete.
+"""A site's own pages: create, edit, delete; and its workers' (add, edit, delete).
 
 Thin: access (org_view), form, service, render. Buttons are hidden for roles without the
 capability and the decorator refuses the POST anyway (403). The site list and the site page
@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sites import selectors, services
-from sites.forms import SiteForm
-from sites.models import Site
+from sites.forms import SiteForm, WorkerForm
+from sites.models import Site, Worker
 from sites.presets import PRESETS, preset_or_default
 from tenancy.access import actor_for, org_view
 from tenancy.roles import Cap
@@ -31,7 +31,7 @@ def _site(request: HttpRequest, pk: int) -> Site:
     return site
 
 
-def _show_errors(form: SiteForm, exc: ValidationError) -> None:
+def _show_errors(form: SiteForm | WorkerForm, exc: ValidationError) -> None:
     """Put the service's errors next to the form fields they are about (else on top)."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
@@ -97,7 +97,10 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.site_delete(site=site, actor=actor_for(request))
         messages.success(request, f"Site {site.name} deleted (its files stay on the servers).")
         return redirect("sites:list", org=request.org.slug)
-    return render(request, "sites/site_confirm_delete.html", {"site": site})
+    # Deleting the site stops nothing on the servers: say so when workers run there.
+    has_workers = site.workers_managed and site.workers.exists()
+    return render(request, "sites/site_confirm_delete.html",
+                  {"site": site, "has_workers": has_workers})
 
 
 @org_view(Cap.VIEW_SECRETS)
@@ -114,3 +117,62 @@ def site_env_reveal(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         "sites/env_reveal.html"
     )
     return render(request, template, {"site": site, "name": name, "value": value})
+
+
+def _worker(site: Site, worker_id: int) -> Worker:
+    worker = selectors.worker_get(site=site, pk=worker_id)
+    if worker is None:
+        raise Http404("No such worker")
+    return worker
+
+
+def _worker_form_page(request: HttpRequest, site: Site, form: WorkerForm,
+                      worker: Worker | None) -> HttpResponse:
+    return render(request, "sites/worker_form.html", {"form": form, "site": site,
+                                                      "worker": worker})
+
+
+@org_view(Cap.MANAGE_WORKERS)
+@require_http_methods(["GET", "POST"])
+def worker_create(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site(request, pk)
+    form = WorkerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            worker = services.worker_create(site=site, actor=actor_for(request),
+                                            **form.cleaned_data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
+            messages.success(request, f"Worker {worker.name} added: the next deploy starts it.")
+            return _to_detail(request, site)
+    return _worker_form_page(request, site, form, None)
+
+
+@org_view(Cap.MANAGE_WORKERS)
+@require_http_methods(["GET", "POST"])
+def worker_edit(request: HttpRequest, pk: int, worker_id: int) -> HttpResponse:
+    site = _site(request, pk)
+    worker = _worker(site, worker_id)
+    form = WorkerForm.for_worker(worker, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_update(worker=worker, actor=actor_for(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
+            messages.success(request, f"Worker {worker.name} saved: the next deploy applies it.")
+            return _to_detail(request, site)
+    return _worker_form_page(request, site, form, worker)
+
+
+@org_view(Cap.MANAGE_WORKERS)
+@require_http_methods(["GET", "POST"])
+def worker_delete(request: HttpRequest, pk: int, worker_id: int) -> HttpResponse:
+    site = _site(request, pk)
+    worker = _worker(site, worker_id)
+    if request.method == "POST":
+        services.worker_delete(worker=worker, actor=actor_for(request))
+        messages.success(request, f"Worker {worker.name} deleted: the next deploy stops it.")
+        return _to_detail(request, site)
+    return render(request, "sites/worker_confirm_delete.html", {"site": site, "worker": worker})

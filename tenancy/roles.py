@@ -26,6 +26,8 @@ class Cap(StrEnum):
     EDIT_SITES = "edit_sites"  # create and edit sites (repository, env, scripts)
     # delete sites; add/edit/delete servers and load balancers, apply their config; re-pin host keys
     MANAGE_SERVERS = "manage_servers"
+    # add, edit, delete a site's workers and daemons (long-running processes on its servers)
+    MANAGE_WORKERS = "manage_workers"
     VIEW_AUDIT = "view_audit"
     MANAGE_MEMBERS = "manage_members"  # invite, change role of, remove (only below own rank)
     ORG_SETTINGS = "org_settings"  # organization settings, SSH key rotation
@@ -45,6 +47,7 @@ CAPABILITIES: dict[Cap, frozenset[Role]] = {
     Cap.DEPLOY: frozenset({_O, _A, _M, _D}),
     Cap.EDIT_SITES: frozenset({_O, _A, _M, _D}),
     Cap.MANAGE_SERVERS: frozenset({_O, _A, _M}),
+    Cap.MANAGE_WORKERS: frozenset({_O, _A, _M}),
     Cap.VIEW_AUDIT: frozenset({_O, _A, _M}),
     Cap.MANAGE_MEMBERS: frozenset({_O, _A}),
     Cap.ORG_SETTINGS: frozenset({_O, _A}),

@@ -24,6 +24,9 @@ Behaviour worth knowing on the Django side:
   deploy succeeded (its step is reported failed). With a health check (ctx.health_check)
   the new release is probed before any switch, each server live after its own
   (deployments/pipeline/health.py).
+- Workers (ctx.workers, ctx.worker_group): `restart_workers` installs the site's supervisor
+  programs, restarts them onto the release just switched to and fails unless every worker
+  process runs it (deployments/pipeline/workers.py); `switch_back` moves them back.
 - Besides DEPLOY_STEPS/ROLLBACK_STEPS, a failed run reports the undo steps
   `switch_back`, `reload` and `discard_release`.
 - Behind a load balancer (ctx.balancer, deployments/pipeline/rolling.py) each server's switch

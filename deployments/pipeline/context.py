@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,6 +21,11 @@ RELEASE_NAME = re.compile(r"^\d{14}$")
 # home, resolved on the server). The Django side passes each server's own roots.
 DEFAULT_DEPLOY_ROOTS = ("/var/www", "~")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# Debian's supervisor package: its supervisord.conf includes conf.d/*.conf.
+DEFAULT_SUPERVISOR_CONFIG = "/etc/supervisor/supervisord.conf"
+# A worker's or group's name as supervisor and systemd will see it.
+WORKER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
+OCTANE_SERVERS = ("frankenphp", "swoole", "roadrunner")
 # A Host header value: a name or address, optionally with a port (never a line break).
 HOST_HEADER = re.compile(r"^[A-Za-z0-9.:\[\]-]{0,253}\Z")
 
@@ -43,6 +49,9 @@ class ServerSpec:
     web_port: int = 80
     # The directories a deploy path must lie under on this server (checked there by prepare).
     deploy_roots: tuple[str, ...] = DEFAULT_DEPLOY_ROOTS
+    # The supervisord configuration whose conf.d/ holds the site's worker programs and whose
+    # socket supervisorctl talks to (deployments/pipeline/workers.py).
+    supervisor_config: str = DEFAULT_SUPERVISOR_CONFIG
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,45 @@ class HealthCheck:
             raise ValueError(f"health check scheme must be http or https: {self.scheme!r}")
         if not 0 < self.timeout <= 60:
             raise ValueError(f"health check timeout must be in (0, 60] s: {self.timeout!r}")
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One worker or daemon of the site, run from `current` by the server's process manager.
+
+    `program` is its name there (unique on the server: the site's group plus its own name);
+    `octane` names the Octane server (frankenphp, swoole, roadrunner) of a daemon that is
+    reloaded gracefully (`php artisan octane:reload`) instead of restarted.
+    """
+
+    name: str
+    program: str
+    command: str
+    processes: int = 1
+    stop_wait: int = 10
+    octane: str = ""
+
+    def __post_init__(self) -> None:
+        for value in (self.name, self.program):
+            if not WORKER_NAME.match(value):
+                raise ValueError(f"worker name must be lower-case letters, digits, -: {value!r}")
+        if not self.command.strip() or any(c in self.command for c in "\0\r\n"):
+            raise ValueError(f"worker command must be one line: {self.command!r}")
+        try:
+            words = shlex.split(self.command)
+        except ValueError as exc:
+            raise ValueError(f"worker command {self.command!r}: {exc}") from None
+        if not words or words[0].startswith("-"):
+            raise ValueError(f"worker command must start with a program: {self.command!r}")
+        if not 1 <= self.processes <= 32 or not 1 <= self.stop_wait <= 3600:
+            raise ValueError(f"worker {self.name}: 1-32 processes, stop wait 1-3600 s")
+        if self.octane and self.octane not in OCTANE_SERVERS:
+            raise ValueError(f"worker {self.name}: unknown Octane server {self.octane!r}")
+
+    @property
+    def process_names(self) -> tuple[str, ...]:
+        """The processes supervisor runs for it (`<program>_00`, `<program>_01`, ...)."""
+        return tuple(f"{self.program}_{n:02d}" for n in range(self.processes))
 
 
 @dataclass(frozen=True)
@@ -116,6 +164,10 @@ class DeployContext:
     # The site's load balancer: set, the switch rolls through it (drain, switch, probe, enable)
     # and migrations run on the first server only (deployments/pipeline/rolling.py).
     balancer: BalancerLink | None = None
+    # The site's workers and daemons. `worker_group` set: Deploynix manages the site's workers
+    # on its servers (even none left: the deploy then removes those deleted); "" leaves them.
+    workers: tuple[WorkerSpec, ...] = ()
+    worker_group: str = ""
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would
@@ -126,6 +178,8 @@ class DeployContext:
             raise ValueError(f"release must be 14 digits (YYYYMMDDHHMMSS): {self.release!r}")
         if self.commit is not None and not FULL_SHA.match(self.commit):
             raise ValueError(f"commit must be a full 40-hex SHA: {self.commit!r}")
+        if self.worker_group and not WORKER_NAME.match(self.worker_group):
+            raise ValueError(f"worker group must be a worker name: {self.worker_group!r}")
 
     @property
     def is_laravel(self) -> bool:

@@ -72,6 +72,7 @@ class DeployState:
     previous_target: str | None = None  # `readlink current` right before the switch
     switched: bool = False  # `current` points (or may point) at this deployment's release
     temp_dirs: list[str] = field(default_factory=list)
+    workers_restarted: bool = False  # restart_workers moved them: a switch back moves them back
     # Which of git.RELEASE_FILES the extracted release has (until known: all, so nothing
     # is skipped on a guess).
     release_files: frozenset[str] = frozenset(RELEASE_FILES)

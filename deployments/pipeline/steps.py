@@ -13,7 +13,7 @@ import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
 
-from deployments.pipeline import commands, facts, git, health, lock
+from deployments.pipeline import commands, facts, git, health, lock, workers
 from deployments.pipeline.actions import Command
 from deployments.pipeline.commit import not_found
 from deployments.pipeline.context import FULL_SHA, HealthCheck, Paths
@@ -28,6 +28,10 @@ SWITCH_GRACE = 10.0
 # which also covers starting PHP's built-in server for the pre-switch probe.
 PROBE_SLACK = 10.0
 ROLLED_BACK = "health check failed after switch; rolled back"
+# Workers still starting (or backing off after a crash) are looked at again, a second apart,
+# this many times before their state counts: supervisor gives up on a crashing one within it.
+WORKER_LOOKS = 12
+SETTLING = frozenset({"STARTING", "BACKOFF", "STOPPING"})
 Step = Callable[[ServerSession], Awaitable[str | None]]
 
 
@@ -186,8 +190,48 @@ async def reload(s: ServerSession) -> str | None:
 
 
 async def restart_workers(s: ServerSession) -> str | None:
-    """Restart Laravel queue workers."""
-    return None if await s.perform(commands.restart_workers(s.ctx)) else SKIPPED
+    """Restart the site's workers onto the release `current` now points at and verify that
+    each runs it (deployments/pipeline/workers.py); a site whose workers Deploynix does not
+    manage gets Laravel's `queue:restart` (its workers restart after their job)."""
+    if not s.ctx.worker_group:
+        return None if await s.perform(commands.restart_workers(s.ctx)) else SKIPPED
+    await _restart_supervised(s, s.ctx.release)
+    return None
+
+
+async def _restart_supervised(s: ServerSession, release: str) -> None:
+    """Install the site's programs, restart (or reload) them, then check every process runs
+    `release`: a worker that did not follow fails the step, named."""
+    s.state.workers_restarted = True  # from here on a switch back moves them back too
+    conf = s.spec.supervisor_config
+    restart_failed: StepFailed | None = None
+    try:
+        await s.run(workers.apply(s.ctx, conf, s.spec.target.username))
+    except StepFailed as exc:
+        if exc.exit_code == workers.CONFIG_REFUSED:
+            raise StepFailed("supervisor refused the workers' config; the previous config "
+                             "stays installed", exc.exit_code) from exc
+        if exc.exit_code != workers.RESTART_FAILED:
+            raise
+        restart_failed = exc  # the report below names the worker that did not come back
+    await s.perform(workers.octane_reloads(s.ctx))
+    if not s.ctx.workers:
+        return
+    for look in range(WORKER_LOOKS):
+        seen = workers.parse_report(await s.report(workers.report(s.ctx, conf)))
+        found = workers.problems(s.ctx, seen, release)
+        settling = any(state in SETTLING for state, _pid in seen.states.values())
+        if not found or not settling or look == WORKER_LOOKS - 1:
+            break
+        await asyncio.sleep(1.0)
+    for problem in found:
+        await s.note(problem)
+    if found:
+        raise StepFailed(f"workers do not all run release {release}: " + "; ".join(found))
+    if restart_failed is not None:
+        raise restart_failed
+    await s.note(f"workers run release {release}: "
+                 + ", ".join(f"{w.name} ×{w.processes}" for w in s.ctx.workers))
 
 
 async def cleanup(s: ServerSession) -> None:
@@ -229,6 +273,9 @@ async def switch_back(s: ServerSession) -> None:
     """Re-point `current` at what it pointed to before this deployment switched it."""
     await s.run(commands.restore_current(s.ctx, s.state.previous_target))
     s.state.switched = False
+    if s.state.workers_restarted and s.state.previous_target:
+        # The workers followed the switch: they follow it back (and are checked there).
+        await _restart_supervised(s, posixpath.basename(s.state.previous_target))
 
 
 DEPLOY: tuple[Step, ...] = (

@@ -6,9 +6,12 @@ counts are pinned: a change that adds one has to change this file too.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from deployments.pipeline import run_deploy, run_rollback
+from deployments.pipeline.context import WorkerSpec
 from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 
 pytestmark = pytest.mark.ssh
@@ -72,3 +75,21 @@ def test_it_deploys_a_laravel_site_with_one_command_per_tool(site, make_sshd_hos
 
     assert result.status == "succeeded", result.error
     assert sessions(server) == LARAVEL_DEPLOY_COMMANDS, sink.text()
+
+
+# the plain deploy's 7, plus: install + restart the workers (one command), verify (one)
+WORKERS_DEPLOY_COMMANDS = 7 + 2
+
+
+def test_it_restarts_and_verifies_workers_in_two_more_commands(site, make_sshd_host, supervisor):
+    server = make_sshd_host()
+    without_build_tools(site.repo)
+    spec = replace(site.server(server), supervisor_config=str(supervisor.config))
+    queue = WorkerSpec("queue", "deploynix-rt-queue", "sleep 9999")
+    ctx = plain_php(site, server, worker_group="deploynix-rt", workers=(queue,))
+    ctx = replace(ctx, servers=(spec,))
+
+    result, sink = run(run_deploy, ctx)
+
+    assert result.status == "succeeded", result.error
+    assert sessions(server) == WORKERS_DEPLOY_COMMANDS, sink.text()
