@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from sites.models import Site
+from sites.environment import EnvChanges, env_changes
+from sites.models import EnvironmentVersion, Site
 from tenancy.models import Organization
 
 
@@ -27,3 +28,18 @@ def site_get_by_name(*, name: str, org_slug: str | None = None) -> list[Site]:
     if org_slug:
         sites = sites.filter(organization__slug=org_slug)
     return list(sites)
+
+
+def env_version_latest(*, site: Site) -> EnvironmentVersion | None:
+    """The site's newest environment version: what the next deploy ships (None: never set)."""
+    return site.env_versions.order_by("-number").first()
+
+
+def env_changes_since(site: Site, version: EnvironmentVersion | int | None) -> EnvChanges:
+    """Names added, removed and changed in the site's environment since `version` (a version
+    of this site, or its number; None: since an empty environment). Never values."""
+    if isinstance(version, int):
+        version = site.env_versions.filter(number=version).first()
+    elif version is not None and version.site_id != site.pk:
+        raise ValueError("that environment version belongs to another site")
+    return env_changes(version.env if version is not None else {}, site.env)

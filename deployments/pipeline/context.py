@@ -72,6 +72,20 @@ class HealthCheck:
 
 
 @dataclass(frozen=True)
+class Hook:
+    """A site's script for one named point of the pipeline (deployments/pipeline/hooks.py);
+    `timeout` in seconds bounds that one run."""
+
+    point: str  # after_fetch | before_switch | after_switch | after_cleanup | on_failure
+    script: str
+    timeout: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout <= 3600:
+            raise ValueError(f"hook timeout must be in (0, 3600] s: {self.timeout!r}")
+
+
+@dataclass(frozen=True)
 class DeployContext:
     """Everything a deploy or rollback needs (docs/architecture.md, "The pipeline").
 
@@ -116,6 +130,8 @@ class DeployContext:
     # The site's load balancer: set, the switch rolls through it (drain, switch, probe, enable)
     # and migrations run on the first server only (deployments/pipeline/rolling.py).
     balancer: BalancerLink | None = None
+    # The site's hook scripts, at most one per point (deployments/pipeline/hooks.py).
+    hooks: tuple[Hook, ...] = ()
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would
@@ -126,6 +142,10 @@ class DeployContext:
             raise ValueError(f"release must be 14 digits (YYYYMMDDHHMMSS): {self.release!r}")
         if self.commit is not None and not FULL_SHA.match(self.commit):
             raise ValueError(f"commit must be a full 40-hex SHA: {self.commit!r}")
+
+    def hook(self, point: str) -> Hook | None:
+        """The site's hook at `point`, if it has one."""
+        return next((hook for hook in self.hooks if hook.point == point), None)
 
     @property
     def is_laravel(self) -> bool:
@@ -221,6 +241,10 @@ class Sink(Protocol):
 
     async def lease_lost(self) -> str:
         """Why this deployment may no longer change anything ("" while it holds the site)."""
+        ...
+
+    async def cancel_requested(self) -> bool:
+        """Whether someone asked to cancel this deployment (asked right before the switch)."""
         ...
 
 
