@@ -20,9 +20,9 @@ from loadbalancers.selectors import balanced_sites_of_site
 from schedules import selectors as schedule_selectors
 from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
-from sites.models import Site
+from sites.models import Site, SiteHook
 from sites.secrets import env_entries
-from sites.selectors import site_get
+from sites.selectors import env_changes_since, env_version_latest, site_get
 from tenancy.access import org_view
 from tenancy.roles import Cap
 from webhooks.selectors import delivery_list_recent
@@ -51,10 +51,12 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "env": env_entries(site.env, site.secret_env_names, show_plain=request.can.view_secrets),
         **_deployments_panels(site),
         **_schedules_panel(site),
+        "hooks": sorted(site.hooks.all(), key=lambda h: SiteHook.Point.values.index(h.point)),
         "site_stacks": server_selectors.site_stack_findings(site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
         "setup_doc": SETUP_DOC,
     }
+    context.update(_environment_panel(site, context["live"]))
     if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
         context["deliveries"] = delivery_list_recent(site=site, limit=RECENT_DELIVERIES)
     return render(request, "sites/site_detail.html", context)
@@ -71,6 +73,16 @@ def _deployments_panels(site: Site) -> dict:
         "chart": mark_safe(deployments_chart(last)),  # noqa: S308 — numbers + escaped text only
         "chart_count": len(last),
     }
+
+
+def _environment_panel(site: Site, live) -> dict:
+    """The environment's newest version and what changed since the one the live release
+    shipped (None: nothing live, or live from before versions were kept)."""
+    since_live = None
+    if live is not None and live.env_version_id is not None:
+        since_live = env_changes_since(site, live.env_version)
+    return {"env_version": env_version_latest(site=site), "env_since_live": since_live,
+            "live_env_version": live.env_version if live is not None else None}
 
 
 def _schedules_panel(site: Site) -> dict:

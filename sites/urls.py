@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from sites import views
+from sites import env_views, views
 
 urlpatterns = [
     path("new/", views.site_create, name="create"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),
     path("<int:pk>/delete/", views.site_delete, name="delete"),
+    path("<int:pk>/environment/", env_views.site_environment, name="environment"),
+    path("<int:pk>/environment/import/", env_views.site_environment_import,
+         name="environment-import"),
+    path("<int:pk>/hooks/", env_views.site_hooks, name="hooks"),
     re_path(r"^(?P<pk>[0-9]+)/env/(?P<name>[A-Za-z_][A-Za-z0-9_]{0,99})/reveal/$",
             views.site_env_reveal, name="env-reveal"),
 ]
