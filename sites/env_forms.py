@@ -93,10 +93,10 @@ class HooksForm(forms.Form):
     def __init__(self, *args, site: Site, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         existing = {hook.point: hook for hook in site.hooks.all()}
-        for point, label in SiteHook.Point.choices:
+        for point in SiteHook.Point.values:
             hook = existing.get(point)
             self.fields[f"{point}_script"] = forms.CharField(
-                label=label, required=False, max_length=v.MAX_DEPLOY_SCRIPT, strip=False,
+                label="Script", required=False, max_length=v.MAX_DEPLOY_SCRIPT, strip=False,
                 initial=hook.script if hook else "",
                 widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false"}),
                 help_text=HOOK_HELP[point],
@@ -106,10 +106,10 @@ class HooksForm(forms.Form):
                 initial=hook.timeout if hook else v.DEFAULT_HOOK_TIMEOUT,
             )
 
-    def pairs(self) -> list[tuple]:
-        """(script field, timeout field) per point, for the template."""
-        return [(self[f"{point}_script"], self[f"{point}_timeout"])
-                for point in SiteHook.Point.values]
+    def sections(self) -> list[tuple]:
+        """(point label, script field, timeout field) per point, for the template."""
+        return [(label, self[f"{point}_script"], self[f"{point}_timeout"])
+                for point, label in SiteHook.Point.choices]
 
     def hooks(self) -> dict[str, tuple[str, int]]:
         return {point: (self.cleaned_data[f"{point}_script"],
