@@ -92,7 +92,7 @@ async def link_shared(s: ServerSession) -> None:
 
 
 async def write_env(s: ServerSession) -> str | None:
-    """Upload shared/.env (0600) when the site has an environment."""
+    """Write the release's own .env (0600) when the site has an environment."""
     return None if await s.perform(commands.write_env(s.ctx)) else SKIPPED
 
 
