@@ -40,6 +40,9 @@ class TimingSink:
     async def lease_lost(self) -> str:
         return ""
 
+    async def cancel_requested(self) -> bool:
+        return False
+
     @property
     def durations(self) -> dict[str, float]:
         return {step: end - start for step, (start, end) in self.spans.items()}

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
-from deployments.models import Deployment, Trigger
+from deployments.models import Deployment, Kind, Trigger
 from deployments.pipeline.context import (
     HOST_HEADER,
     DeployContext,
     HealthCheck,
+    Hook,
     ServerSpec,
     WorkerSpec,
 )
@@ -25,8 +26,9 @@ from loadbalancers.models import ApplyStatus
 from loadbalancers.selectors import balanced_sites_of_site, balancer_config, load_balancer_get
 from servers.services import server_ssh_target
 from servers.stack.report import judge_stored
-from sites.models import Site, Worker
+from sites.models import EnvironmentVersion, Site, Worker
 from sites.secrets import secret_values
+from sites.selectors import env_version_latest
 
 _PLAIN_ENV_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 # Readers of secrets that apps above deployments keep about a site (the webhook secret):
@@ -46,9 +48,16 @@ def secret_source_register(source: SecretSource) -> None:
 
 
 def build_context(deployment: Deployment) -> DeployContext:
-    """Everything the pipeline needs for `deployment`, read once from the database."""
+    """Everything the pipeline needs for `deployment`, read once from the database.
+
+    Sets (in memory) `deployment.env_version`: the environment version it ships, which the
+    worker records on the row.
+    """
     site = deployment.site
-    env = site.env
+    deployment.env_version = shipped_env_version(deployment)
+    version = deployment.env_version if deployment.kind == Kind.DEPLOY else None
+    env = version.env if version is not None else site.env
+    marked = version.secret_env_names if version is not None else site.secret_env_names
     return DeployContext(
         deployment_id=deployment.pk,
         kind=deployment.kind,
@@ -67,7 +76,7 @@ def build_context(deployment: Deployment) -> DeployContext:
         shared_dirs=tuple(site.shared_dirs),
         shared_files=tuple(site.shared_files),
         env_file=render_env_file(env) if env else None,
-        secrets=context_secrets(site),
+        secrets=tuple(dict.fromkeys((*context_secrets(site), *secret_values(env, marked)))),
         preset=site.preset,
         run_migrations=site.run_migrations,
         build_commands=tuple(site.build_commands),
@@ -84,6 +93,10 @@ def build_context(deployment: Deployment) -> DeployContext:
         balancer=_balancer_link(site),
         workers=_workers(site),
         worker_group=worker_group(site) if site.workers_managed else "",
+        hooks=tuple(
+            Hook(point=hook.point, script=hook.script, timeout=float(hook.timeout))
+            for hook in site.hooks.order_by("point")
+        ),
     )
 
 
@@ -104,6 +117,19 @@ def _worker_spec(worker: Worker, group: str) -> WorkerSpec:
         command=worker.command or octane_command(octane), processes=worker.processes,
         stop_wait=worker.stop_wait_seconds, octane=octane,
     )
+
+
+def shipped_env_version(deployment: Deployment) -> EnvironmentVersion | None:
+    """The environment version `deployment` puts live: a deploy, the site's newest; a
+    rollback, the one its target release was deployed with (None when not recorded)."""
+    if deployment.kind == Kind.DEPLOY:
+        return env_version_latest(site=deployment.site)
+    target = (
+        Deployment.objects.filter(site_id=deployment.site_id, kind=Kind.DEPLOY,
+                                  release=deployment.release)
+        .select_related("env_version").first()
+    )
+    return target.env_version if target is not None else None
 
 
 def _balancer_link(site: Site) -> BalancerLink | None:

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sites.models import Site
+from sites.models import EnvironmentVersion, Site
 from tenancy.models import ApiToken, Organization, User
 from tenancy.roles import Role
 
@@ -127,6 +127,11 @@ class Deployment(models.Model):
     # The deployment's number within its site (1, 2, ...): what pages and the audit log call it.
     # Assigned by deployments/services.py under the site row lock; 0 only for rows made elsewhere.
     number = models.PositiveIntegerField(default=0)
+    # The environment version this deployment wrote into its release (a rollback: the one its
+    # target release was deployed with); empty for deployments from before versions existed.
+    env_version = models.ForeignKey(
+        EnvironmentVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = DeploymentQuerySet.as_manager()
 

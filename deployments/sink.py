@@ -168,6 +168,10 @@ class DeploymentSink:
         store_lines(self.deployment_id, batch)
         self._maybe_stored = False
 
+    async def cancel_requested(self) -> bool:
+        """Whether the row asks this run to stop (read now, not at the next poll)."""
+        return await self._should_stop()
+
     async def start(self, cancel: asyncio.Event) -> None:
         """Start the background loop: periodic flush, heartbeat, cancel polling."""
         self._background = asyncio.create_task(self._run_background(cancel))

@@ -112,14 +112,19 @@ def execute(deployment: Deployment) -> PipelineResult:
     """Run the deploy or rollback of a claimed (running) deployment; never raises."""
     try:
         # A database blink while reading the site must not fail the deploy at "prepare".
-        ctx = DatabaseRetry(f"deployment {deployment.pk}: context").run(
-            build_context, deployment
-        )
+        db = DatabaseRetry(f"deployment {deployment.pk}: context")
+        ctx = db.run(build_context, deployment)
+        db.run(_record_env_version, deployment)
     except Exception as exc:
         logger.exception("deployment %s: cannot build its context", deployment.pk)
         return PipelineResult(status="failed", failed_step="prepare",
                               error=_unreadable_settings(deployment, exc))
     return asyncio.run(run_with_sink(ctx))
+
+
+def _record_env_version(deployment: Deployment) -> None:
+    """Keep which environment version the deployment ships (set by build_context)."""
+    Deployment.objects.filter(pk=deployment.pk).update(env_version=deployment.env_version)
 
 
 def _unreadable_settings(deployment: Deployment, exc: Exception) -> str:

@@ -23,9 +23,9 @@ from servers import selectors as server_selectors
 from servers.stack.report import SETUP_DOC
 from sites.freeze_forms import FreezeWindowForm
 from sites.freezes import freeze_among, windows_of_site, with_state
-from sites.models import Site
+from sites.models import Site, SiteHook
 from sites.secrets import env_entries
-from sites.selectors import site_get, worker_list
+from sites.selectors import env_changes_since, env_version_latest, site_get, worker_list
 from tenancy.access import org_view
 from tenancy.roles import Cap
 from webhooks.selectors import delivery_list_recent
@@ -55,11 +55,13 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_deployments_panels(site),
         **_schedules_panel(site),
         **_gates_panel(site),
+        "hooks": sorted(site.hooks.all(), key=lambda h: SiteHook.Point.values.index(h.point)),
         "site_stacks": server_selectors.site_stack_findings(site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
         "workers": list(worker_list(site=site)),
         "setup_doc": SETUP_DOC,
     }
+    context.update(_environment_panel(site, context["live"]))
     if request.can.manage_servers:  # the delivery inbox: why did (or didn't) a push deploy?
         context["deliveries"] = delivery_list_recent(site=site, limit=RECENT_DELIVERIES)
     return render(request, "sites/site_detail.html", context)
@@ -88,6 +90,14 @@ def _gates_panel(site: Site) -> dict:
         "freeze_windows": windows,
         "form": FreezeWindowForm(),
     }
+def _environment_panel(site: Site, live) -> dict:
+    """The environment's newest version and what changed since the one the live release
+    shipped (None: nothing live, or live from before versions were kept)."""
+    since_live = None
+    if live is not None and live.env_version_id is not None:
+        since_live = env_changes_since(site, live.env_version)
+    return {"env_version": env_version_latest(site=site), "env_since_live": since_live,
+            "live_env_version": live.env_version if live is not None else None}
 
 
 def _schedules_panel(site: Site) -> dict:

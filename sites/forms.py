@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from servers.models import Server
 from sites import validators as v
+from sites.environment import MAX_DOTENV_CHARS, parse_dotenv
 from sites.models import (
     APPROVAL_HOURS_DEFAULT,
     APPROVAL_HOURS_MAX,
@@ -23,7 +24,6 @@ from sites.models import (
     Worker,
 )
 from sites.presets import PRESETS, preset_or_default
-from sites.secrets import MASK, env_entries
 from tenancy.roles import APPROVAL_ROLES
 
 # The form's groups, in order: (anchor, heading, one line on what the group is about, fields).
@@ -82,11 +82,12 @@ class SiteForm(forms.Form):
         strip=False, max_length=20_000,
         help_text="One per line.",
     )
+    # Only when creating: afterwards the environment has its own editor (sites/env_views.py).
     env = forms.CharField(
-        max_length=500_000,
+        max_length=MAX_DOTENV_CHARS,
         label="Environment", widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text=f"NAME=value per line. Stored encrypted; written to the shared .env. "
-        f"Secret values show as {MASK}: leave them so to keep the stored value.",
+        help_text="Paste a .env (NAME=value per line), or leave empty and use the site's "
+        "environment editor. Stored encrypted; each deploy writes it into its release.",
     )
     secret_env_names = forms.CharField(
         label="Secret variables", widget=forms.Textarea(attrs={"rows": 2}), required=False,
@@ -187,6 +188,8 @@ class SiteForm(forms.Form):
         self.fields["servers"].queryset = Server.objects.for_org(org).order_by("name")
         if site is None:
             del self.fields["remove_https_token"]
+        else:  # edited in the environment editor, as versions
+            del self.fields["env"], self.fields["secret_env_names"]
         if not gates:
             for name in GATE_FIELDS:
                 del self.fields[name]
@@ -235,7 +238,7 @@ class SiteForm(forms.Form):
         )
 
     def clean_env(self) -> dict[str, str]:
-        return v.parse_env_text(self.cleaned_data["env"])
+        return parse_dotenv(self.cleaned_data["env"])
 
     def clean_secret_env_names(self) -> list[str]:
         return v.clean_secret_env_names(_lines(self.cleaned_data["secret_env_names"]))
@@ -289,11 +292,6 @@ def initial_for(site: Site) -> dict:
         "branch": site.branch, "deploy_path": site.deploy_path, "web_dir": site.web_dir,
         "servers": list(site.servers.all()), "shared_dirs": "\n".join(site.shared_dirs),
         "shared_files": "\n".join(site.shared_files),
-        "env": "".join(
-            f"{entry.name}={entry.value}\n"
-            for entry in env_entries(site.env, site.secret_env_names, show_plain=True)
-        ),
-        "secret_env_names": "\n".join(site.secret_env_names),
         "preset": site.preset, "run_migrations": site.run_migrations,
         "build_commands": "\n".join(site.build_commands), "deploy_script": site.deploy_script,
         "reload_method": site.reload_method, "reload_command": shlex.join(site.reload_command),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from sites import validators as v
 from tenancy.crypto import EncryptedTextField
-from tenancy.models import Organization
+from tenancy.models import Organization, User
 from tenancy.roles import APPROVAL_ROLES
 
 DEFAULT_RELOAD_COMMAND = ["sudo", "-n", "systemctl", "reload", "php8.2-fpm"]
@@ -318,3 +318,63 @@ class Worker(models.Model):
             raise ValidationError({"processes": [
                 "An Octane server is one process (it runs its own workers)."
             ]})
+class EnvironmentVersion(models.Model):
+    """One saved state of a site's environment: what each deploy ships into its release.
+
+    Numbered per site (1, 2, ...). The values are encrypted like Site.environment; the names
+    added, removed and changed against the version before are kept in plain text (names only,
+    never values) for pages and the audit log. A deployment records the version it shipped.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="env_versions")
+    number = models.PositiveIntegerField()
+    environment = EncryptedTextField(default="{}", blank=True)  # JSON {NAME: value}
+    secret_env_names = models.JSONField(default=list, blank=True)
+    added = models.JSONField(default=list, blank=True)
+    removed = models.JSONField(default=list, blank=True)
+    changed = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=254, blank=True)  # survives user deletion
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], name="env_version_unique_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        return f"environment v{self.number} of {self.site_id}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return json.loads(self.environment or "{}")
+
+
+class SiteHook(models.Model):
+    """A script run at one named point of the deploy pipeline (deployments/pipeline/hooks.py)."""
+
+    class Point(models.TextChoices):
+        AFTER_FETCH = "after_fetch", "After fetch"
+        BEFORE_SWITCH = "before_switch", "Before switch"
+        AFTER_SWITCH = "after_switch", "After switch"
+        AFTER_CLEANUP = "after_cleanup", "After cleanup"
+        ON_FAILURE = "on_failure", "On failure"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="hooks")
+    point = models.CharField(max_length=20, choices=Point.choices)
+    script = models.TextField()
+    timeout = models.PositiveIntegerField(
+        default=v.DEFAULT_HOOK_TIMEOUT,
+        validators=[MinValueValidator(1), MaxValueValidator(v.MAX_HOOK_TIMEOUT)],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "point"], name="site_hook_unique_point"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point} hook of {self.site_id}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from sites.models import Site, Worker
+from sites.environment import EnvChanges, env_changes
+from sites.models import EnvironmentVersion, Site, Worker
 from tenancy.models import Organization
 
 
@@ -37,3 +38,16 @@ def worker_list(*, site: Site) -> QuerySet[Worker]:
 def worker_get(*, site: Site, pk: int) -> Worker | None:
     """The worker `pk` of `site` (itself already scoped to the organization), or None."""
     return Worker.objects.filter(site=site, pk=pk).select_related("site__organization").first()
+def env_version_latest(*, site: Site) -> EnvironmentVersion | None:
+    """The site's newest environment version: what the next deploy ships (None: never set)."""
+    return site.env_versions.order_by("-number").first()
+
+
+def env_changes_since(site: Site, version: EnvironmentVersion | int | None) -> EnvChanges:
+    """Names added, removed and changed in the site's environment since `version` (a version
+    of this site, or its number; None: since an empty environment). Never values."""
+    if isinstance(version, int):
+        version = site.env_versions.filter(number=version).first()
+    elif version is not None and version.site_id != site.pk:
+        raise ValueError("that environment version belongs to another site")
+    return env_changes(version.env if version is not None else {}, site.env)

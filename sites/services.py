@@ -10,7 +10,9 @@ from django.db import transaction
 
 from servers.models import Server
 from servers.ssh import generate_keypair
-from sites.models import HEALTH_CHECK_FIELDS, Site, Worker
+from sites import validators as v
+from sites.environment import EnvChanges, env_changes
+from sites.models import HEALTH_CHECK_FIELDS, EnvironmentVersion, Site, SiteHook, Worker
 from sites.secrets import MASK
 from sites.validators import MAX_WORKERS, deploy_path_outside
 from tenancy.audit import Actor, audit_record
@@ -26,6 +28,8 @@ EDITABLE_FIELDS = frozenset({
 WORKER_FIELDS = ("name", "kind", "octane_server", "command", "processes", "stop_wait_seconds")
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})
+# Fields whose change makes a new environment version (what the next deploy ships).
+ENV_FIELDS = frozenset({"env", "secret_env_names"})
 
 
 class NoSuchVariable(LookupError):
@@ -45,6 +49,7 @@ def site_create(
         _validate(site, servers)
         site.save()
         site.servers.set(servers)
+        _record_env_version(site, actor)
         audit_record(
             actor=actor, organization=organization, verb="site.created", target=site,
             after=_public_view(site, fields),
@@ -65,11 +70,87 @@ def site_update(
         site.save()
         if servers is not None:
             site.servers.set(servers)
+        after = _public_view(site, fields)
+        if ENV_FIELDS & set(fields):
+            version = _record_env_version(site, actor)
+            after["env_version"] = version.number if version else None
         audit_record(
             actor=actor, organization=site.organization, verb="site.updated", target=site,
-            before=before, after=_public_view(site, fields),
+            before=before, after=after,
         )
     return site
+
+
+def site_env_update(
+    *, site: Site, actor: Actor, env: dict[str, str], secret_env_names: list[str]
+) -> EnvironmentVersion | None:
+    """Save the environment editor: the variables (a value of ******** keeps the stored one)
+    and which are secret. A new version when anything changed (None when nothing did); it goes
+    live with the next deploy. Raises ValidationError, writing nothing. Audited, names only."""
+    site.env = _unmasked(site, env)
+    site.secret_env_names = secret_env_names
+    with transaction.atomic():
+        site.full_clean()
+        site.save(update_fields=["environment", "secret_env_names"])
+        version = _record_env_version(site, actor)
+        if version is not None:
+            audit_record(
+                actor=actor, organization=site.organization, verb="site.env_updated",
+                target=site, after={"version": version.number, **_version_changes(version)},
+            )
+    return version
+
+
+def site_hooks_update(*, site: Site, actor: Actor, hooks: dict[str, tuple[str, int]]) -> None:
+    """Set the site's hook scripts: {point: (script, timeout seconds)}; an empty script removes
+    the hook. Validated whole before anything is written. Audited (points and sizes only)."""
+    cleaned = {point: _clean_hook(site, point, script, timeout)
+               for point, (script, timeout) in hooks.items()}
+    with transaction.atomic():
+        before = {hook.point: hook.timeout for hook in site.hooks.all()}
+        for point, hook in cleaned.items():
+            SiteHook.objects.filter(site=site, point=point).delete()
+            if hook is not None:
+                hook.save()
+        after = {hook.point: hook.timeout for hook in site.hooks.all()}
+        audit_record(actor=actor, organization=site.organization, verb="site.hooks_updated",
+                     target=site, before={"hooks": before}, after={"hooks": after})
+
+
+def _clean_hook(site: Site, point: str, script: str, timeout: int) -> SiteHook | None:
+    if point not in SiteHook.Point.values:
+        raise ValidationError({"hooks": [f"Unknown hook point: {point[:40]!r}."]})
+    if not (script or "").strip():
+        return None
+    hook = SiteHook(site=site, point=point, script=v.clean_deploy_script(script), timeout=timeout)
+    try:
+        hook.full_clean(exclude=["site"], validate_unique=False)
+    except ValidationError as exc:
+        label = SiteHook.Point(point).label
+        raise ValidationError({point: [f"{label}: {m}" for m in exc.messages]}) from None
+    return hook
+
+
+def _record_env_version(site: Site, actor: Actor) -> EnvironmentVersion | None:
+    """A new numbered version of the site's environment when it differs from the last one.
+
+    The site row is locked first, so two saves at once get consecutive numbers.
+    """
+    Site.objects.select_for_update().filter(pk=site.pk).first()
+    last = site.env_versions.order_by("-number").first()
+    changes = env_changes(last.env if last else {}, site.env)
+    secrets_before = last.secret_env_names if last else []
+    if not changes and secrets_before == list(site.secret_env_names):
+        return None
+    return EnvironmentVersion.objects.create(
+        site=site, number=(last.number if last else 0) + 1, environment=site.environment,
+        secret_env_names=list(site.secret_env_names), created_by=actor.user,
+        created_by_name=actor.name[:254], **changes.as_dict(),
+    )
+
+
+def _version_changes(version: EnvironmentVersion) -> dict[str, list[str]]:
+    return EnvChanges(version.added, version.removed, version.changed).as_dict()
 
 
 def site_delete(*, site: Site, actor: Actor) -> None:

@@ -63,6 +63,10 @@ MAX_BUILD_COMMAND = 2_000
 MAX_RELOAD_ARGS = 20
 MAX_RELOAD_ARG = 255
 MAX_KNOWN_HOSTS_LINES = 50
+# A hook script (sites.models.SiteHook) is bounded like the deploy script; its timeout in
+# seconds, within the pipeline's own step timeout (DEPLOYNIX_DEPLOY_STEP_TIMEOUT) in practice.
+DEFAULT_HOOK_TIMEOUT = 300
+MAX_HOOK_TIMEOUT = 3_600
 
 
 def _has_control_or_space(value: str) -> bool:

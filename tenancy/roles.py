@@ -24,6 +24,7 @@ class Cap(StrEnum):
     VIEW_SECRETS = "view_secrets"  # environment values, webhook secrets
     DEPLOY = "deploy"  # deploy, cancel, roll back, schedule
     EDIT_SITES = "edit_sites"  # create and edit sites (repository, env, scripts)
+    EDIT_HOOKS = "edit_hooks"  # a site's hooks (scripts run around the deploy steps)
     # delete sites; add/edit/delete servers and load balancers, apply their config; re-pin host keys
     MANAGE_SERVERS = "manage_servers"
     # add, edit, delete a site's workers and daemons (long-running processes on its servers)
@@ -46,6 +47,7 @@ CAPABILITIES: dict[Cap, frozenset[Role]] = {
     Cap.VIEW_SECRETS: frozenset({_O, _A, _M, _D}),
     Cap.DEPLOY: frozenset({_O, _A, _M, _D}),
     Cap.EDIT_SITES: frozenset({_O, _A, _M, _D}),
+    Cap.EDIT_HOOKS: frozenset({_O, _A, _M}),
     Cap.MANAGE_SERVERS: frozenset({_O, _A, _M}),
     Cap.MANAGE_WORKERS: frozenset({_O, _A, _M}),
     Cap.VIEW_AUDIT: frozenset({_O, _A, _M}),

@@ -28,7 +28,11 @@ Behaviour worth knowing on the Django side:
   programs, restarts them onto the release just switched to and fails unless every worker
   process runs it (deployments/pipeline/workers.py); `switch_back` moves them back.
 - Besides DEPLOY_STEPS/ROLLBACK_STEPS, a failed run reports the undo steps
-  `switch_back`, `reload` and `discard_release`.
+  `switch_back`, `reload`, `hook_on_failure` (when set) and `discard_release`.
+- The site's hooks (ctx.hooks, deployments/pipeline/hooks.py) are steps named `hook_<point>`,
+  present only where the site has a script.
+- Cancel: a cancel asked for while a step before the switch runs kills that step; one asked
+  for as it ends is seen right before the switch (Sink.cancel_requested): never live.
 - Behind a load balancer (ctx.balancer, deployments/pipeline/rolling.py) each server's switch
   also reports `drain`, `enable` (and `canary` on the first), migrations run on the first
   server only, and a failed run reports `restore_balancer` under the balancer's name.
@@ -38,22 +42,25 @@ from __future__ import annotations
 
 from deployments.pipeline.context import (
     DeployContext,
+    Hook,
     PipelineResult,
     ServerSpec,
     Sink,
 )
 from deployments.pipeline.runner import run_deploy, run_rollback
-from deployments.pipeline.steps import DEPLOY, ROLLBACK
+from deployments.pipeline.steps import DEPLOY, HOOK_STEPS, ROLLBACK
 
-# Step names in order, e.g. to show the steps of a queued deployment. A failed run
-# may also report the undo steps: switch_back, reload, discard_release.
-DEPLOY_STEPS: tuple[str, ...] = tuple(step.__name__ for step in DEPLOY)
+# Step names in order, e.g. to show the steps of a queued deployment (without the site's
+# hooks, which run only where a script is set). A failed run may also report the undo steps:
+# switch_back, reload, hook_on_failure, discard_release.
+DEPLOY_STEPS: tuple[str, ...] = tuple(step.__name__ for step in DEPLOY if step not in HOOK_STEPS)
 ROLLBACK_STEPS: tuple[str, ...] = tuple(step.__name__ for step in ROLLBACK)
 
 __all__ = [
     "DEPLOY_STEPS",
     "ROLLBACK_STEPS",
     "DeployContext",
+    "Hook",
     "PipelineResult",
     "ServerSpec",
     "Sink",

@@ -13,7 +13,7 @@ import posixpath
 from dataclasses import replace
 
 from deployments.pipeline.actions import Argv, Command, Upload
-from deployments.pipeline.context import RELEASE_NAME, DeployContext, Paths
+from deployments.pipeline.context import RELEASE_NAME, DeployContext, Hook, Paths
 from deployments.pipeline.facts import ServerFacts
 from deployments.pipeline.lock import ACQUIRE, CHECK
 from deployments.pipeline.scripts import script
@@ -25,6 +25,9 @@ COMPOSER_INSTALL: Argv = (
     "--optimize-autoloader",
     "--no-interaction",
 )
+# The environment file each release gets (write_env); never linked from shared/ when the site
+# has an environment, whatever its shared files say (sites from before per-release .env list it).
+ENV_FILE = ".env"
 LARAVEL_CACHES = ("config:cache", "route:cache", "view:cache", "event:cache")
 
 # The shell of these builders: deployments/pipeline/scripts/*.sh.
@@ -65,14 +68,16 @@ def shared_path(relative: str) -> str:
 def link_shared(ctx: DeployContext) -> list[Command]:
     """Every shared directory, then every shared file, linked in ONE command (LINK_SHARED).
 
-    Each path is validated here (shared_path) and passed as a positional parameter.
+    Each path is validated here (shared_path) and passed as a positional parameter. `.env` is
+    skipped when the site has an environment: write_env puts the release's own file there.
     """
     paths = Paths.of(ctx)
     pairs: list[str] = []
     for path in ctx.shared_dirs:
         pairs += ["d", shared_path(path)]
     for path in ctx.shared_files:
-        pairs += ["f", shared_path(path)]
+        if not (ctx.env_file is not None and shared_path(path) == ENV_FILE):
+            pairs += ["f", shared_path(path)]
     if not pairs:
         return []
     shown = " ".join(pairs[1::2])
@@ -81,10 +86,14 @@ def link_shared(ctx: DeployContext) -> list[Command]:
 
 
 def write_env(ctx: DeployContext) -> list[Upload]:
-    """shared/.env, byte-exact and 0600, when the site has an environment."""
+    """The release's own .env, byte-exact and 0600, when the site has an environment.
+
+    Never shared/.env: the live release must not see a new environment before it is switched
+    away from, and a rollback target keeps the environment it ran with (its own file).
+    """
     if ctx.env_file is None:
         return []
-    env_path = posixpath.join(Paths.of(ctx).shared, ".env")
+    env_path = posixpath.join(Paths.of(ctx).release, ENV_FILE)
     # On the command's stdin rather than SFTP, so the lock is checked in the same command.
     return [Upload(env_path, ctx.env_file.encode(), 0o600, fence=CHECK)]
 
@@ -145,6 +154,19 @@ def custom_script(ctx: DeployContext, sha: str) -> list[Command]:
         "BRANCH": ctx.branch, "DEPLOY_PATH": paths.deploy, "SHARED_PATH": paths.shared,
     }  # fmt: skip
     return [Command(_bash(ctx.deploy_script), cwd=paths.release, env=env)]
+
+
+def hook(ctx: DeployContext, hook: Hook, sha: str, *, in_release: bool = True) -> Command:
+    """A hook script, like the deploy script: in the release (on_failure: in the deploy path,
+    the release may be half-built or gone) with HOOK naming its point."""
+    paths = Paths.of(ctx)
+    env = {
+        "HOOK": hook.point, "RELEASE_PATH": paths.release, "RELEASE": ctx.release,
+        "COMMIT": sha, "BRANCH": ctx.branch, "DEPLOY_PATH": paths.deploy,
+        "SHARED_PATH": paths.shared,
+    }  # fmt: skip
+    cwd = paths.release if in_release else paths.deploy
+    return Command(_bash(hook.script), cwd=cwd, env=env)
 
 
 def activate(ctx: DeployContext) -> Command:

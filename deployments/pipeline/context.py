@@ -117,6 +117,17 @@ class WorkerSpec:
     def process_names(self) -> tuple[str, ...]:
         """The processes supervisor runs for it (`<program>_00`, `<program>_01`, ...)."""
         return tuple(f"{self.program}_{n:02d}" for n in range(self.processes))
+class Hook:
+    """A site's script for one named point of the pipeline (deployments/pipeline/hooks.py);
+    `timeout` in seconds bounds that one run."""
+
+    point: str  # after_fetch | before_switch | after_switch | after_cleanup | on_failure
+    script: str
+    timeout: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout <= 3600:
+            raise ValueError(f"hook timeout must be in (0, 3600] s: {self.timeout!r}")
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,8 @@ class DeployContext:
     # on its servers (even none left: the deploy then removes those deleted); "" leaves them.
     workers: tuple[WorkerSpec, ...] = ()
     worker_group: str = ""
+    # The site's hook scripts, at most one per point (deployments/pipeline/hooks.py).
+    hooks: tuple[Hook, ...] = ()
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would
@@ -180,6 +193,10 @@ class DeployContext:
             raise ValueError(f"commit must be a full 40-hex SHA: {self.commit!r}")
         if self.worker_group and not WORKER_NAME.match(self.worker_group):
             raise ValueError(f"worker group must be a worker name: {self.worker_group!r}")
+
+    def hook(self, point: str) -> Hook | None:
+        """The site's hook at `point`, if it has one."""
+        return next((hook for hook in self.hooks if hook.point == point), None)
 
     @property
     def is_laravel(self) -> bool:
@@ -275,6 +292,10 @@ class Sink(Protocol):
 
     async def lease_lost(self) -> str:
         """Why this deployment may no longer change anything ("" while it holds the site)."""
+        ...
+
+    async def cancel_requested(self) -> bool:
+        """Whether someone asked to cancel this deployment (asked right before the switch)."""
         ...
 
 

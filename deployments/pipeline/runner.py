@@ -47,6 +47,10 @@ class StepError(Exception):
         self.status = status  # failed | timed_out
 
 
+class CancelRequested(Exception):
+    """Someone asked to cancel, seen right before the switch: stop without going live."""
+
+
 class LeaseLost(Exception):
     """This deployment no longer holds the site (the watchdog gave it away, or the server's
     lock names a newer one): stop at once and change nothing more."""
@@ -56,7 +60,7 @@ async def run_deploy(
     ctx: DeployContext, sink: Sink, cancel: asyncio.Event | None = None
 ) -> PipelineResult:
     """Deploy ctx.release to every server in ctx.servers (see the module docstring)."""
-    return await Run(ctx, sink, steps.DEPLOY).execute(cancel)
+    return await Run(ctx, sink, steps.configured(ctx, steps.DEPLOY)).execute(cancel)
 
 
 async def run_rollback(
@@ -86,13 +90,16 @@ class Run:
                 self.rollout.canary_server = self.sessions[0].name
             for session in self.sessions:
                 session.rollout = self.rollout
+        self.on_failure = steps.configured(ctx, steps.ON_FAILURE)
         self.current_step = ""
         self.lease_lost = ""  # why, once this run may no longer change anything
+        self.cancel: asyncio.Event | None = None
 
     async def execute(self, cancel: asyncio.Event | None) -> PipelineResult:
         """Run forward; on failure, cancellation or timeout, undo; always close connections."""
         if not self.sessions:
             return PipelineResult("failed", error="no servers to deploy to")
+        self.cancel = cancel
         try:
             try:
                 result = await self._forward_or_stop(cancel)
@@ -131,6 +138,10 @@ class Run:
         error = forward.exception() if not forward.cancelled() else None
         if isinstance(error, LeaseLost):
             return self._failed(self.current_step, f"fenced off: {error}")
+        if isinstance(error, CancelRequested):
+            return PipelineResult(
+                "cancelled", self.current_step, "cancelled on request", self._commit()
+            )
         if isinstance(error, StepError):
             return PipelineResult(
                 error.status, error.step, f"{error.server}: {error.error}", self._commit()
@@ -150,6 +161,7 @@ class Run:
 
     async def _forward(self) -> None:
         await _all_or_none([self._steps(s, self.before) for s in self.sessions])
+        await self._refuse_switch_if_cancelled()
         if self.rollout is not None:
             await self._roll(self.rollout)
         else:
@@ -203,6 +215,13 @@ class Run:
         status = "skipped" if outcome == steps.SKIPPED else "succeeded"
         await self.sink.step_finished(name, server, status, 0 if status == "succeeded" else None)
 
+    async def _refuse_switch_if_cancelled(self) -> None:
+        """Nothing goes live once a cancel was asked for: the sink's watch sets the cancel
+        Event only every half second, so a step that ended meanwhile would reach the switch;
+        ask the sink directly, right before it."""
+        if (self.cancel is not None and self.cancel.is_set()) or await self.sink.cancel_requested():
+            raise CancelRequested()
+
     async def _check_lease(self) -> None:
         """Stop before any step once the database says this run lost the site."""
         if self.lease_lost:
@@ -234,7 +253,7 @@ class Run:
             for step in steps.SWITCH_BACK:
                 await self._recovery_step(session, step)
         undo = [
-            self._recovery_steps(session, steps.ON_FAILURE)
+            self._recovery_steps(session, self.on_failure)
             for session in self.sessions
             if session.connected
         ]

@@ -13,10 +13,10 @@ import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
 
-from deployments.pipeline import commands, facts, git, health, lock, workers
+from deployments.pipeline import commands, facts, git, health, hooks, lock, workers
 from deployments.pipeline.actions import Command
 from deployments.pipeline.commit import not_found
-from deployments.pipeline.context import FULL_SHA, HealthCheck, Paths
+from deployments.pipeline.context import FULL_SHA, DeployContext, HealthCheck, Paths
 from deployments.pipeline.session import ServerSession, StepFailed
 
 SKIPPED = "skipped"
@@ -96,7 +96,7 @@ async def link_shared(s: ServerSession) -> None:
 
 
 async def write_env(s: ServerSession) -> str | None:
-    """Upload shared/.env (0600) when the site has an environment."""
+    """Write the release's own .env (0600) when the site has an environment."""
     return None if await s.perform(commands.write_env(s.ctx)) else SKIPPED
 
 
@@ -279,11 +279,13 @@ async def switch_back(s: ServerSession) -> None:
 
 
 DEPLOY: tuple[Step, ...] = (
-    prepare, fetch_code, link_shared, write_env, install, migrate, build_assets, optimize,
-    custom_script, stack_check, health_check, activate, reload, health_check_live,
-    restart_workers, cleanup,
+    prepare, fetch_code, hooks.hook_after_fetch, link_shared, write_env, install, migrate,
+    build_assets, optimize, custom_script, stack_check, health_check, hooks.hook_before_switch,
+    activate, reload, health_check_live, hooks.hook_after_switch, restart_workers, cleanup,
+    hooks.hook_after_cleanup,
 )  # fmt: skip
-ON_FAILURE: tuple[Step, ...] = (stop_processes, discard_release)
+# The hook goes first: it may look at the half-built release before it is removed.
+ON_FAILURE: tuple[Step, ...] = (stop_processes, hooks.hook_on_failure, discard_release)
 ROLLBACK: tuple[Step, ...] = (
     check_release, activate_release, reload, health_check_live, restart_workers,
 )  # fmt: skip
@@ -295,8 +297,17 @@ SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
 # reloaded and found healthy before the next one switches.
 WITH_SWITCH: frozenset[Step] = frozenset({reload, health_check_live})
 SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
-# Once the release is live everywhere, a failing cleanup is reported but undoes nothing.
-BEST_EFFORT: frozenset[Step] = frozenset({cleanup})
+# Once the release is live everywhere, a failing cleanup (or the hook after it) is reported
+# but undoes nothing.
+BEST_EFFORT: frozenset[Step] = frozenset({cleanup, hooks.hook_after_cleanup})
+HOOK_STEPS: dict[Step, str] = {step: point for point, step in hooks.BY_POINT.items()}
+
+
+def configured(ctx: DeployContext, pipeline: tuple[Step, ...]) -> tuple[Step, ...]:
+    """`pipeline` without the hook steps the site has no script for (they would only add
+    a "skipped" row to every deployment)."""
+    return tuple(step for step in pipeline
+                 if step not in HOOK_STEPS or ctx.hook(HOOK_STEPS[step]) is not None)
 
 
 async def _finish_even_if_cancelled(task: asyncio.Future[list[str]]) -> None:

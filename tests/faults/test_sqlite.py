@@ -42,7 +42,7 @@ ROUNDS = 2
 THREADS = 32  # the worker's concurrency in scripts/run.sh
 LOCKED = "database is locked"
 # Log volume keeps the sinks of every running deployment writing while the others commit.
-NOISY_SCRIPT = 'grep DB_PASSWORD "$SHARED_PATH/.env"; seq 1 300'
+NOISY_SCRIPT = 'grep DB_PASSWORD "$RELEASE_PATH/.env"; seq 1 300'
 SLOW_SCRIPT = "echo slow-step; seq 1 100; sleep 60"
 
 

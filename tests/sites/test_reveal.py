@@ -28,9 +28,9 @@ def test_the_site_page_masks_secrets_and_shows_ordinary_values(cast, site, clien
     assert "APP_DEBUG" in html and ">false<" in html
 
 
-def test_the_edit_form_masks_secrets(cast, site, client_for):
-    html = page(client_for(cast.developer), site, "edit")
-    assert SECRET not in html and "APP_KEY=********" in html
+def test_the_environment_editor_masks_secrets(cast, site, client_for):
+    html = page(client_for(cast.developer), site, "environment")
+    assert SECRET not in html and 'value="********"' in html
 
 
 @pytest.mark.parametrize(("role", "expected"), [
@@ -56,13 +56,17 @@ def test_a_reveal_needs_a_post_and_an_existing_name(cast, site, client_for):
     assert client.post(reveal_url(site, "MISSING")).status_code == 404
 
 
-def test_saving_the_masked_form_keeps_the_stored_secret(cast, site, client_for):
+def test_saving_the_masked_editor_keeps_the_stored_secret(cast, site, client_for):
     client = client_for(cast.developer)
-    form = client.get(reverse("sites:edit", kwargs={"org": "acme", "pk": site.pk})).context["form"]
-    data = {k: v for k, v in form.initial.items() if v not in (None, False)}
-    data["servers"] = [server.pk for server in form.initial["servers"]]
-    data["env"] = data["env"] + "NEW_VAR=plain\n"
-    client.post(reverse("sites:edit", kwargs={"org": "acme", "pk": site.pk}), data)
+    url = reverse("sites:environment", kwargs={"org": "acme", "pk": site.pk})
+    rows = client.get(url).context["rows"]
+    data = {f"env-{k}": v for k, v in rows.management_form.initial.items()}
+    for i, row in enumerate(rows.initial + [{"name": "NEW_VAR", "value": "plain"}]):
+        data |= {f"env-{i}-name": row["name"], f"env-{i}-value": row["value"]}
+        if row.get("secret"):
+            data[f"env-{i}-secret"] = "on"
+    data["env-TOTAL_FORMS"] = str(len(rows.initial) + 1)
+    client.post(url, data)
     assert Site.objects.get(pk=site.pk).env == {**site.env, "NEW_VAR": "plain"}
 
 

@@ -42,6 +42,8 @@ class RecordingSink:
     commits: list[tuple[str, str, str]] = field(default_factory=list)
     started: list[tuple[str, str]] = field(default_factory=list)
     on_finished: Callable[[str, str, str], Awaitable[None] | None] | None = None
+    # Set to say "cancel requested" the way the database row does (not the cancel Event).
+    cancel_asked: bool = False
 
     async def step_started(self, step: str, server: str) -> None:
         self.started.append((step, server))
@@ -65,6 +67,9 @@ class RecordingSink:
 
     async def lease_lost(self) -> str:
         return ""
+
+    async def cancel_requested(self) -> bool:
+        return self.cancel_asked
 
     def text(self) -> str:
         """Every line, joined (for `in` checks)."""

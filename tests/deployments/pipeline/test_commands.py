@@ -64,17 +64,25 @@ def test_it_links_every_shared_path_in_one_command_dirs_first():
     assert commands.link_shared(make_ctx(shared_dirs=(), shared_files=())) == []
 
 
+def test_it_never_links_the_env_file_of_a_site_with_an_environment():
+    ctx = make_ctx(shared_dirs=(), shared_files=(".env", "auth.json"), env_file="A=1\n")
+
+    [link] = commands.link_shared(ctx)
+
+    assert link.argv[-2:] == ("f", "auth.json")
+
+
 @pytest.mark.parametrize("path", ["../etc", "/etc", "a/../../b", "", ".", ".."])
 def test_it_refuses_shared_paths_outside_the_release(path):
     with pytest.raises(ValueError, match="inside the release"):
         commands.link_shared(make_ctx(shared_dirs=(path,)))
 
 
-def test_it_uploads_the_env_file_byte_exact_0600_under_the_lock():
+def test_it_uploads_the_env_file_into_the_release_byte_exact_0600_under_the_lock():
     env = "A=1\nB='x y'\r\nC=ü=\n"
 
     assert commands.write_env(make_ctx(env_file=env)) == [
-        Upload("/srv/app/shared/.env", env.encode(), 0o600, fence="check")
+        Upload(f"{R}/.env", env.encode(), 0o600, fence="check")
     ]
     assert commands.write_env(make_ctx()) == []
 

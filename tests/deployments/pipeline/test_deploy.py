@@ -44,7 +44,7 @@ def deployed(tmp_path_factory, sshd_host, ssh_client_key, deploy_key):
     stack = WebStack.start(site.deploy_path.parent / "web", sites=[SiteRoot(site.deploy_path)])
     options = dict(env_file=ENV, secrets=("s3cr3t-value",), reload_method="php-fpm")
     options["reload_command"] = tuple(stack.reload_command)
-    options["deploy_script"] = 'grep SECRET_KEY "$SHARED_PATH/.env"; echo "at $RELEASE in $(pwd)"'
+    options["deploy_script"] = 'grep SECRET_KEY "$RELEASE_PATH/.env"; echo "at $RELEASE in $(pwd)"'
     sha = site.repo.commit({"VERSION": "1.0.1\n"}, "Release 1.0.1")
     first, first_sink = run(run_deploy, site.context(**options))
     (site.deploy_path / "current/vendor" / MARKER).write_text("from the first release")
@@ -69,13 +69,13 @@ def test_it_deploys_and_nginx_serves_the_new_release(deployed):
     assert body.decode() == f"release={deployed.site.live()} version=2.0.0 env=Pipeline\n"
 
 
-def test_it_writes_the_shared_env_byte_exact_with_mode_0600(deployed):
-    env = deployed.site.deploy_path / "shared/.env"
+def test_it_writes_the_env_into_the_release_byte_exact_with_mode_0600(deployed):
     release_env = deployed.site.deploy_path / "current/.env"
 
-    assert env.read_bytes() == ENV.encode()
-    assert env.stat().st_mode & 0o777 == 0o600
-    assert release_env.readlink() == env
+    assert not release_env.is_symlink()
+    assert release_env.read_bytes() == ENV.encode()
+    assert release_env.stat().st_mode & 0o777 == 0o600
+    assert not (deployed.site.deploy_path / "shared/.env").exists()
 
 
 def test_it_installs_vendor_and_runs_migrate_caches_and_queue_restart(deployed):

@@ -208,3 +208,19 @@ def test_it_switches_nothing_when_another_server_is_unreachable(live):
         f"web2: unreachable: 127.0.0.1:{port} (connection refused)",
     )
     live.assert_untouched(ctx.release)
+
+
+def test_it_never_switches_when_a_cancel_arrives_as_the_last_step_before_it_ends(live):
+    sink = RecordingSink()
+
+    def cancel_asked_during_the_script(step: str, _server: str, _status: str) -> None:
+        if step == "custom_script":  # the cancel Event (the sink's poll) has not fired yet
+            sink.cancel_asked = True
+
+    sink.on_finished = cancel_asked_during_the_script
+    ctx = live.site.context(deploy_script="echo built")
+    result, _sink = run(run_deploy, ctx, sink)
+
+    assert (result.status, result.error) == ("cancelled", "cancelled on request")
+    assert sink.status("activate") is None and sink.status("reload") is None
+    live.assert_untouched(ctx.release)

@@ -168,6 +168,9 @@ class Sink:
     async def lease_lost(self):
         return ""
 
+    async def cancel_requested(self) -> bool:
+        return False
+
     def status(self, step: str, server: str) -> str | None:
         found = [s for name, srv, s, _ in self.steps if (name, srv) == (step, server)]
         return found[-1] if found else None
