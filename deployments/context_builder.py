@@ -11,8 +11,14 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
-from deployments.models import Deployment, Trigger
-from deployments.pipeline.context import HOST_HEADER, DeployContext, HealthCheck, ServerSpec
+from deployments.models import Deployment, Kind, Trigger
+from deployments.pipeline.context import (
+    FULL_SHA,
+    HOST_HEADER,
+    DeployContext,
+    HealthCheck,
+    ServerSpec,
+)
 from deployments.pipeline.rolling import BalancerLink
 from loadbalancers.models import ApplyStatus
 from loadbalancers.selectors import balanced_sites_of_site, balancer_config, load_balancer_get
@@ -73,9 +79,17 @@ def build_context(deployment: Deployment) -> DeployContext:
         min_free_mb=settings.DEPLOY_MIN_FREE_MB,
         epoch=deployment.epoch,
         forward_only=deployment.trigger == Trigger.WEBHOOK,
+        live_commit=_skip_if_live(deployment),
         health_check=_health_check(site),
         balancer=_balancer_link(site),
     )
+
+
+def _skip_if_live(deployment: Deployment) -> str | None:
+    """The live commit a deploy stops at ("already live"); None when forced or a rollback."""
+    if deployment.force or deployment.kind != Kind.DEPLOY:
+        return None
+    return deployment.base_commit if FULL_SHA.match(deployment.base_commit) else None
 
 
 def _balancer_link(site: Site) -> BalancerLink | None:

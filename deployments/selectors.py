@@ -217,6 +217,22 @@ def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[Roll
     return targets
 
 
+def live_commit(*, site: Site, truth: SiteTruth | None = None) -> str:
+    """The commit live on every server of the site ("" when unknown or they differ).
+
+    From the servers' facts (the REVISION of the release `current` points at) when every
+    server's facts are fresh; else the panel's belief (the last successful deployment).
+    """
+    truth = truth or site_truth(site=site)
+    fresh = [server for server in truth.servers if server.observed and not server.stale]
+    if truth.servers and len(fresh) == len(truth.servers):
+        commits = {server.facts.commit_of(server.live) if server.live else None
+                   for server in fresh}
+        return (commits.pop() or "") if len(commits) == 1 else ""
+    live = truth.believed_live
+    return live.commit_sha if live is not None else ""
+
+
 def live_rows(*, site: Site, truth: SiteTruth) -> dict[int, tuple[str, ...]]:
     """Deployment id -> names of the servers serving its release now, per the servers' facts
     (per the panel's belief where a server's facts are missing or older than the last

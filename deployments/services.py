@@ -35,9 +35,12 @@ class DeploymentError(Exception):
 
 def deployment_request(
     *, site: Site, actor: Actor, trigger: str, commit: str | None = None,
-    redeploy_of: Deployment | None = None,
+    redeploy_of: Deployment | None = None, force: bool = False,
 ) -> Deployment:
     """Queue a deploy of `site` (branch head, or exactly `commit`).
+
+    Unless `force`, a deploy whose commit turns out to be live on every server already stops
+    before building anything and ends `skipped` ("already live", deployments/pipeline/steps.py).
 
     While another deployment of the site runs, the new one waits. At most one waits per site:
     a queued request for the same commit (or branch head) is returned instead of a new one,
@@ -52,7 +55,7 @@ def deployment_request(
     with transaction.atomic():
         # Serialize requests per site so two identical triggers cannot both miss each other.
         Site.objects.select_for_update().filter(pk=site.pk).first()
-        duplicate = _queued_duplicate(site, requested)
+        duplicate = _queued_duplicate(site, requested, force)
         if duplicate is not None:
             return duplicate
         authority, token = authority_of(actor, trigger)
@@ -60,12 +63,12 @@ def deployment_request(
             site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
             triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
             commit_sha=requested, authority=authority, api_token=token,
-            number=_next_number(site),
+            number=_next_number(site), force=force,
         )
         audit_record(
             actor=actor, organization=site.organization, verb="deployment.requested",
             target=deployment, after={"site": site.name, "trigger": trigger, "commit": requested,
-                                      **_redeploy_note(redeploy_of)},
+                                      **_redeploy_note(redeploy_of), **_force_note(force)},
         )
         _supersede_queued(deployment, actor)
         _after_commit_enqueue(deployment)
@@ -74,12 +77,17 @@ def deployment_request(
 
 def deployment_redeploy(*, deployment: Deployment, actor: Actor, trigger: str) -> Deployment:
     """Deploy again exactly the commit `deployment` deployed (or tried to): a deploy request
-    pinned to that commit, through deployment_request (queued, audited, enqueued the same way)."""
+    pinned to that commit, through deployment_request (queued, audited, enqueued the same way).
+    Forced: asking for this commit again is the point, even when it is live."""
     if not FULL_SHA.fullmatch(deployment.commit_sha or ""):
         raise DeploymentError(
             f"{deployment.label} has no exact commit to deploy again (it never resolved one).")
     return deployment_request(site=deployment.site, actor=actor, trigger=trigger,
-                              commit=deployment.commit_sha, redeploy_of=deployment)
+                              commit=deployment.commit_sha, redeploy_of=deployment, force=True)
+
+
+def _force_note(force: bool) -> dict:
+    return {"force": True} if force else {}
 
 
 def _redeploy_note(source: Deployment | None) -> dict:
@@ -164,10 +172,10 @@ def _next_number(site: Site) -> int:
     return (last or 0) + 1
 
 
-def _queued_duplicate(site: Site, requested: str) -> Deployment | None:
+def _queued_duplicate(site: Site, requested: str, force: bool) -> Deployment | None:
     return (
         Deployment.objects.filter(
-            site=site, kind=Kind.DEPLOY, status=Status.QUEUED, commit_sha=requested
+            site=site, kind=Kind.DEPLOY, status=Status.QUEUED, commit_sha=requested, force=force
         )
         .order_by("id")
         .first()

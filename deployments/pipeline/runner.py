@@ -44,7 +44,7 @@ class StepError(Exception):
     ) -> None:
         super().__init__(f"{step} {status} on {server}: {error}")
         self.step, self.server, self.error, self.exit_code = step, server, error, exit_code
-        self.status = status  # failed | timed_out
+        self.status = status  # failed | timed_out | skipped (already live)
 
 
 class LeaseLost(Exception):
@@ -192,7 +192,8 @@ class Run:
                 # A bug, not a server problem: still end the step (and the deployment) cleanly.
                 logger.exception("step %s on %s raised", name, server)
             code, error = _describe(exc, name, timeout or self.ctx.step_timeout, session)
-            status = "timed_out" if isinstance(exc, TimeoutError) else "failed"
+            status = "timed_out" if isinstance(exc, TimeoutError) else (
+                "skipped" if isinstance(exc, steps.AlreadyLive) else "failed")
             await self.sink.step_finished(name, server, status, code, error)
             if isinstance(exc, FencedOff):
                 self.lease_lost = error

@@ -29,6 +29,12 @@ SWITCH_GRACE = 10.0
 PROBE_SLACK = 10.0
 ROLLED_BACK = "health check failed after switch; rolled back"
 Step = Callable[[ServerSession], Awaitable[str | None]]
+# How a skipped deploy's error begins: its commit was live already (see fetch_code).
+ALREADY_LIVE = "already live"
+
+
+class AlreadyLive(StepFailed):
+    """The resolved commit is the live one and the deploy was not forced: stop, skipped."""
 
 
 async def prepare(s: ServerSession) -> None:
@@ -66,6 +72,9 @@ async def fetch_code(s: ServerSession) -> None:
         raise
     s.state.temp_dirs.remove(temp)
     s.commit = await s.resolver.settle(s, described)
+    if s.ctx.live_commit and s.commit == s.ctx.live_commit:
+        raise AlreadyLive(f"{ALREADY_LIVE}: {s.commit[:12]} is live on every server "
+                          "(deploy with force to build it again)")
     if s.ctx.forward_only:
         await _refuse_backwards(s)
     s.state.release_files = git.parse_release_files(
