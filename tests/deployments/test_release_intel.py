@@ -7,12 +7,11 @@ import json
 
 import pytest
 
-from deployments.models import Status
+from deployments.models import Status, Trigger
 from deployments.pipeline.steps import ALREADY_LIVE
 from deployments.release_diff import deployment_changes
+from deployments.services import deployment_request, rollback_request
 from deployments.tasks import run_deployment
-from deployments.services import deployment_request
-from deployments.models import Trigger
 from tenancy.audit import Actor
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -142,8 +141,6 @@ def test_it_groups_changed_files_by_area(two_releases):
 
 
 def test_a_rollback_across_migrations_lists_the_ones_the_database_keeps(stage, two_releases):
-    from deployments.services import rollback_request
-
     first = two_releases[0]
     rollback = rollback_request(site=stage.site, release=first.release, actor=Actor.system(),
                                 trigger=Trigger.API)
