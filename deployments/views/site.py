@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deployments import reconcile, selectors
 from deployments.models import Kind, Trigger
+from deployments.plan import site_plan
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from sites.models import Site
 from sites.selectors import site_get
@@ -66,12 +67,27 @@ def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         deployment = deployment_request(
             site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
-            commit=request.POST.get("commit") or None,
+            commit=request.POST.get("commit") or None, force=request.POST.get("force") == "1",
         )
     except DeploymentError as exc:
         messages.error(request, str(exc))
         return _to_site(request, site)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_GET
+def site_plan_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dry run of a deploy (deployments/plan.py): steps and commands per server, the
+    release diff and the warnings; reads the servers, changes nothing."""
+    site = _site(request, pk)
+    commit = request.GET.get("commit", "").strip()[:64]
+    try:
+        plan = site_plan(site=site, commit=commit or None)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
+    return render(request, "deployments/site_plan.html", {"site": site, "plan": plan})
 
 
 @org_view(Cap.DEPLOY)
