@@ -165,7 +165,7 @@ def migration_label(diff: dict) -> str:
     migrations = diff.get("migrations", [])
     if not migrations:
         return ""
-    label = f"{len(migrations)} migration{'s' if len(migrations) != 1 else ''}"
+    label = _count(len(migrations), "migration")
     destructive = sum(1 for m in migrations if m["destructive"])
     return label + (f", {destructive} destructive" if destructive else "")
 
@@ -187,19 +187,23 @@ def summary_text(counts: dict) -> str:
     """`3 commits, 5 files; composer.lock: 1 added, 2 upgraded; 2 migrations, 1 destructive;
     env: 1 added`."""
     more = "+" if counts["more_commits"] else ""
-    parts = [f"{counts['commits']}{more} commits, {counts['files']} files"]
+    parts = [f"{_count(counts['commits'], 'commit')}{more}, {_count(counts['files'], 'file')}"]
     for name, kinds in counts["packages"].items():
         moved = ", ".join(f"{n} {kind}" for kind, n in kinds.items() if n)
         if moved:
             parts.append(f"{name}: {moved}")
     if counts["migrations"]:
         destructive = counts["destructive_migrations"]
-        parts.append(f"{counts['migrations']} migrations"
+        parts.append(_count(counts["migrations"], "migration")
                      + (f", {destructive} destructive" if destructive else ""))
     env = ", ".join(f"{len(names)} {kind}" for kind, names in counts["env"].items() if names)
     if env:
         parts.append(f"env: {env}")
     return "; ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def deployment_changes(deployment, *, read: bool = True) -> tuple[Changes | None, str]:
