@@ -229,3 +229,15 @@ def deployment_changes(deployment, *, read: bool = True) -> tuple[Changes | None
     if diff is None:
         return None, "not read yet"
     return Changes(diff, env, deployment.site.repository_url), ""
+
+
+def kept_migrations(*, site: Site, commits: dict[str, str], live: str) -> dict[str, list[str]]:
+    """Release -> the migrations a rollback to it leaves applied (they ran after its commit up
+    to the `live` one), from kept diffs only: one query, no SSH. A release whose diff was never
+    read is left out (its rollback's page reads it)."""
+    if not FULL_SHA.match(live or ""):
+        return {}
+    rows = ReleaseDiff.objects.filter(site=site, target=live, base__in=set(commits.values()))
+    by_base = {row.base: [m["path"] for m in row.data.get("migrations", [])] for row in rows}
+    return {release: by_base[commit] for release, commit in commits.items()
+            if by_base.get(commit)}

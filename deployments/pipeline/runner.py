@@ -78,7 +78,7 @@ class Run:
         self.before = tuple(pipeline[:switch_at])
         self.switching = tuple(pipeline[switch_at:end])  # the switch and what goes with it
         self.after = tuple(pipeline[end:])
-        resolver = CommitResolver()
+        resolver = CommitResolver(len(ctx.servers))
         self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
         self.rollout = Rollout(ctx.balancer) if ctx.balancer is not None else None
         if self.rollout is not None:

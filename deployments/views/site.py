@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deployments import reconcile, selectors
 from deployments.models import Kind, Trigger
 from deployments.plan import site_plan
+from deployments.release_diff import kept_migrations
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from sites.models import Site
 from sites.selectors import site_get
@@ -45,6 +46,8 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     targets = selectors.rollback_targets(site=site, truth=truth)
     rows = page.get_page(request.GET.get("page"))
     offered = {target.release for target in targets}
+    kept = kept_migrations(site=site, live=selectors.live_commit(site=site, truth=truth),
+                           commits={t.release: t.commit for t in targets if t.commit})
     live = selectors.live_rows(site=site, truth=truth)
     for row in rows:
         # The rollback list decides (selectors.rollback_targets); a row only shows it.
@@ -56,6 +59,8 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
         "page": rows,
         "truth": truth,
         "targets": targets,
+        # (target, the migrations a rollback to it leaves applied, as far as known)
+        "target_rows": [(target, kept.get(target.release, [])) for target in targets],
     }
     return render(request, "deployments/site_history.html", context)
 

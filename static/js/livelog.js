@@ -12,7 +12,7 @@
   // Too many live sockets for this user or organization (tenancy/consumers.py): retry slowly.
   var CLOSE_TOO_MANY_SOCKETS = 4429;
   var TOO_MANY_RETRY_MS = 30000;
-  var FINISHED = ["succeeded", "failed", "cancelled", "timed_out"];
+  var FINISHED = ["succeeded", "failed", "cancelled", "timed_out", "skipped"];
 
   function lineElement(line) {
     var row = document.createElement("span");
@@ -73,7 +73,8 @@
   var FINISHED_CAPTIONS = {
     succeeded: "Finished: every step succeeded.",
     cancelled: "Cancelled.",
-    timed_out: "Stopped: the deployment ran out of time."
+    timed_out: "Stopped: the deployment ran out of time.",
+    skipped: "Skipped: the commit was already live (deploy with Force to build it again)."
   };
   function applyFinishedCaption(frame) {
     var text = frame.status === "failed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from deployments.models import Status, Trigger
 from deployments.pipeline.steps import ALREADY_LIVE
@@ -159,3 +160,20 @@ def test_a_deploy_of_the_live_commit_is_skipped_unless_forced(stage):
     assert (again.status, again.error.split(":")[1].strip()) == (Status.SKIPPED, ALREADY_LIVE)
     assert not (stage.deploy_path / "releases" / again.release).exists()
     assert (live.status, forced.status) == (Status.SUCCEEDED, Status.SUCCEEDED), forced.error
+
+
+def test_the_history_warns_before_a_rollback_that_the_database_stays_migrated(
+    stage, two_releases, cast, client_for
+):
+    first = two_releases[0]
+    url = reverse("sites:history", kwargs={"org": "acme", "pk": stage.site.pk})
+    page = client_for(cast.developer).get(url).content.decode()
+    assert f'data-kept-migrations="{first.release}"' in page
+    assert "The database stays migrated: 3 migrations ran since" in page
+
+
+def test_a_deploy_is_not_skipped_when_a_server_does_not_serve_the_commit(stage):
+    deployed(stage, stage.release("1.0.0"))
+    (stage.deploy_path / "current" / "REVISION").write_text("0" * 40)  # changed by hand
+    again = deployed(stage)
+    assert again.status == Status.SUCCEEDED, again.error
