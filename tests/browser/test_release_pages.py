@@ -8,6 +8,7 @@ DEPLOYNIX_SCREENSHOTS=docs, see tests/browser/harness.py).
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from deployments.models import Status
 from tests.conftest import PASSWORD
@@ -48,7 +49,9 @@ def test_the_deployment_page_loads_its_changes(browser, cast, stage):
     assert second.status == Status.SUCCEEDED, second.error
     browser.login(cast.developer.email, PASSWORD)
     browser.get(f"/o/acme/deployments/{second.pk}/")
-    browser.wait_for(lambda: "Reshape posts" in browser.driver.page_source, 20, "the changes")
+    browser.wait_for(lambda: browser.driver.find_elements(By.CSS_SELECTOR, "table.changes"), 30,
+                     "the Changes panel")
+    assert "dropColumn" in browser.text(".changes-list")
     for width in WIDTHS:
         shoot(browser, "deployment-changes", width)
     assert browser.console_errors() == []
