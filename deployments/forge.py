@@ -29,6 +29,6 @@ def commit_url(repository_url: str, sha: str) -> str:
         match = _SCP_PATH.match(repository_url)
         path = match["path"] if match else ""
     path = path.strip("/").removesuffix(".git")
-    if not _REPO_PATH.match(path):
+    if not _REPO_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
         return ""
     return f"https://{host}/{path}" + COMMIT_PATHS[host].format(sha=sha)
