@@ -55,3 +55,15 @@ def test_the_deployment_page_loads_its_changes(browser, cast, stage):
     for width in WIDTHS:
         shoot(browser, "deployment-changes", width)
     assert browser.console_errors() == []
+
+
+def test_the_site_page_offers_plan_and_force_beside_deploy(browser, cast, stage):
+    browser.login(cast.developer.email, PASSWORD)
+    browser.get(f"/o/acme/sites/{stage.site.pk}/")
+    assert browser.attribute("main a[href$='/plan/']", "href").endswith(
+        f"/sites/{stage.site.pk}/plan/")
+    assert browser.attribute("form[action$='/deploy/'] input[name=force]", "value") == "1"
+    for width in WIDTHS:
+        browser.driver.set_window_size(width, 900)
+        browser.screenshot(f"site-deploy-controls-{width}")
+    assert browser.console_errors() == []
