@@ -69,7 +69,12 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
         db.run(start_next, deployment.site_id, send)
         return
     # What is live now: the release diff starts here, and a deploy of it is skipped.
-    deployment = db.run(deployment_record_baseline, deployment)
+    try:
+        deployment = db.run(deployment_record_baseline, deployment)
+    except Exception:
+        # Not needed to deploy (no diff, no skip); the context build below reports a site
+        # whose settings cannot be read.
+        logger.exception("deployment %s: what is live could not be recorded", deployment.pk)
     try:
         result = execute(deployment)
     except Exception as exc:
