@@ -30,13 +30,18 @@ from deployments.idempotency import (
     request_fingerprint,
 )
 from deployments.models import Deployment, Trigger
+from deployments.plan import site_plan
 from deployments.reconcile import site_reconcile
+from deployments.release_diff import deployment_changes
 from deployments.selectors import log_lines_after
 from deployments.serializers import (
     DeployInputSerializer,
+    DeploymentChangesSerializer,
     DeploymentDetailSerializer,
     DeploymentSerializer,
     LogLineSerializer,
+    PlanInputSerializer,
+    PlanSerializer,
     ReconcileSerializer,
     RejectInputSerializer,
     ReleasesSerializer,
@@ -237,7 +242,42 @@ class SiteDeploymentsView(QueueingMixin, SiteObjectMixin, OrgAPIView):
         return self.queued(form.validated_data, lambda: deployment_request(
             site=site, actor=self.actor, trigger=Trigger.API,
             commit=form.validated_data.get("commit") or None,
-            freeze_override=form.validated_data.get("freeze_override")))
+            freeze_override=form.validated_data.get("freeze_override"),
+            force=form.validated_data.get("force", False)))
+
+
+class SitePlanView(SiteObjectMixin, OrgAPIView):
+    """The dry run of a deploy: steps and commands per server, the release diff and the
+    warnings (site:deploy, Developer+). Reads the servers; changes nothing."""
+
+    abilities = {"GET": Ability.SITE_DEPLOY}
+    serializer_class = PlanSerializer
+
+    @extend_schema(parameters=[PlanInputSerializer], responses=PlanSerializer)
+    def get(self, request, pk: int):
+        form = PlanInputSerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        site = self.get_site()
+        try:
+            plan = site_plan(site=site, commit=form.validated_data.get("commit") or None)
+        except ValueError as exc:
+            raise ValidationError({"commit": [str(exc)]}) from None
+        return Response(PlanSerializer(plan).data)
+
+
+class DeploymentChangesView(DeploymentObjectMixin, OrgAPIView):
+    """What the deployment changes: its release diff, migrations, env keys (site:read)."""
+
+    abilities = {"GET": Ability.SITE_READ}
+    serializer_class = DeploymentChangesSerializer
+
+    def get(self, request, pk: int):
+        deployment = self.get_deployment()
+        changes, unknown = deployment_changes(deployment)
+        return Response(DeploymentChangesSerializer({
+            "kind": deployment.kind, "base": deployment.base_commit,
+            "commit": deployment.commit_sha, "changes": changes, "unknown": unknown,
+        }).data)
 
 
 class SiteRollbackView(QueueingMixin, SiteObjectMixin, OrgAPIView):
@@ -285,9 +325,12 @@ urlpatterns = [
     path("sites/<int:pk>/releases/", SiteReleasesView.as_view(), name="site-releases"),
     path("sites/<int:pk>/deployments/", SiteDeploymentsView.as_view(), name="site-deployments"),
     path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
+    path("sites/<int:pk>/plan/", SitePlanView.as_view(), name="site-plan"),
     path("sites/<int:pk>/reconcile/", SiteReconcileView.as_view(), name="site-reconcile"),
     path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
     path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
+    path("deployments/<int:pk>/changes/", DeploymentChangesView.as_view(),
+         name="deployment-changes"),
     path("deployments/<int:pk>/cancel/", DeploymentCancelView.as_view(), name="deployment-cancel"),
     path("deployments/<int:pk>/approve/", DeploymentApproveView.as_view(),
          name="deployment-approve"),

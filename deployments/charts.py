@@ -13,6 +13,7 @@ from html import escape
 
 STATUS_CLASS = {
     "succeeded": "ok", "failed": "bad", "timed_out": "bad", "cancelled": "muted", "running": "run",
+    "skipped": "muted",
 }
 STEP_PALETTE = ("#2f6fed", "#12805c", "#b54708", "#7a5af8", "#c4320a", "#0e9384", "#667085")
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from deployments.models import Deployment, Kind, Trigger
 from deployments.pipeline.context import (
+    FULL_SHA,
     HOST_HEADER,
     DeployContext,
     HealthCheck,
@@ -89,6 +90,7 @@ def build_context(deployment: Deployment) -> DeployContext:
         min_free_mb=settings.DEPLOY_MIN_FREE_MB,
         epoch=deployment.epoch,
         forward_only=deployment.trigger == Trigger.WEBHOOK,
+        live_commit=_skip_if_live(deployment),
         health_check=_health_check(site),
         balancer=_balancer_link(site),
         workers=_workers(site),
@@ -130,6 +132,13 @@ def shipped_env_version(deployment: Deployment) -> EnvironmentVersion | None:
         .select_related("env_version").first()
     )
     return target.env_version if target is not None else None
+
+
+def _skip_if_live(deployment: Deployment) -> str | None:
+    """The live commit a deploy stops at ("already live"); None when forced or a rollback."""
+    if deployment.force or deployment.kind != Kind.DEPLOY:
+        return None
+    return deployment.base_commit if FULL_SHA.match(deployment.base_commit) else None
 
 
 def _balancer_link(site: Site) -> BalancerLink | None:

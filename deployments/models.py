@@ -47,10 +47,12 @@ class Status(models.TextChoices):
     TIMED_OUT = "timed_out", "Timed out"
     REJECTED = "rejected", "Rejected"
     EXPIRED = "expired", "Approval expired"
+    # The commit was already live everywhere and the deploy was not forced: nothing switched.
+    SKIPPED = "skipped", "Skipped"
 
 
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT,
-            Status.REJECTED, Status.EXPIRED)
+            Status.REJECTED, Status.EXPIRED, Status.SKIPPED)
 # Requested and not started: at most one such deployment per site (the newest request).
 WAITING = (Status.AWAITING_APPROVAL, Status.HELD, Status.QUEUED)
 
@@ -132,6 +134,15 @@ class Deployment(models.Model):
     env_version = models.ForeignKey(
         EnvironmentVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    # Deploy even when the commit is already live (else it ends `skipped`, "already live").
+    force = models.BooleanField(default=False)
+    # What was live when the deployment started (deployments/baseline.py): the commit the
+    # release diff starts from, the environment's key names with a keyed hash per value
+    # (never a value), and which names were added, removed or changed since the live release.
+    base_commit = models.CharField(max_length=64, blank=True)
+    env_keys = models.JSONField(default=dict, blank=True)
+    env_changes = models.JSONField(default=dict, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
 
@@ -330,3 +341,23 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key of token {self.api_token_id} -> {self.deployment_id}"
+
+
+class ReleaseDiff(models.Model):
+    """What changes from commit `base` to commit `target` of a site, read once from a server's
+    git mirror (deployments/release_diff.py) and kept: the same pair never changes."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="release_diffs")
+    base = models.CharField(max_length=64)
+    target = models.CharField(max_length=64)
+    # commits, areas, packages, migrations (deployments/pipeline/release_diff.py shapes them).
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "base", "target"], name="release_diff_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.base[:7]}..{self.target[:7]} of site {self.site_id}"

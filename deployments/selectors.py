@@ -217,6 +217,27 @@ def rollback_targets(*, site: Site, truth: SiteTruth | None = None) -> list[Roll
     return targets
 
 
+def live_commit(*, site: Site, truth: SiteTruth | None = None) -> str:
+    """The commit live on every server of the site ("" when unknown or they differ).
+
+    Per server: the REVISION of the release `current` points at, from its facts; where those
+    facts predate the last deployment's end, the panel's belief (the last successful
+    deployment). A server never observed while others were is unknown (added since): "".
+    A site never observed at all: the panel's belief.
+    """
+    truth = truth or site_truth(site=site)
+    believed = truth.believed_live.commit_sha if truth.believed_live is not None else ""
+    if not truth.observed:
+        return believed
+    commits = set()
+    for server in truth.servers:
+        if not server.observed:
+            return ""
+        live = server.facts.commit_of(server.live) if server.live else None
+        commits.add(believed if server.stale else live)
+    return (commits.pop() or "") if len(commits) == 1 else ""
+
+
 def live_rows(*, site: Site, truth: SiteTruth) -> dict[int, tuple[str, ...]]:
     """Deployment id -> names of the servers serving its release now, per the servers' facts
     (per the panel's belief where a server's facts are missing or older than the last

@@ -33,7 +33,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
                   "commit_message", "commit_author", "release", "previous_release", "status",
                   "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
                   "error", "cancel_requested_at", "approval_role", "approval_expires_at",
-                  "decided_by_name", "decided_at", "freeze_override", "held_by"]
+                  "decided_by_name", "decided_at", "freeze_override", "held_by", "force",
+                  "base_commit"]
 
     def get_duration_seconds(self, deployment: Deployment) -> float | None:
         duration = deployment.duration
@@ -59,10 +60,74 @@ class DeployInputSerializer(serializers.Serializer):
     freeze_override = serializers.CharField(
         required=False, allow_blank=True, max_length=OVERRIDE_MAX,
         help_text="Why to deploy during an active freeze window (refused without it; audited).")
+    force = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Deploy even when the commit is already live (else the deployment ends "
+                  "`skipped`, \"already live\").")
 
 
 class RejectInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=REJECT_REASON_MAX)
+
+
+class PlanInputSerializer(serializers.Serializer):
+    commit = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                   help_text="A full 40-character SHA; default: the branch head "
+                                             "as the servers' mirror last saw it.")
+
+
+class ChangesSerializer(serializers.Serializer):
+    """A release diff (deployments/release_diff.py Changes) with its counts."""
+
+    summary = serializers.DictField(help_text="Counts and one line of text.")
+    commits = serializers.ListField(child=serializers.DictField())
+    more_commits = serializers.BooleanField()
+    areas = serializers.DictField(help_text="Top-level directory -> changed files.")
+    packages = serializers.DictField(help_text="Lock file -> added, removed, upgraded, "
+                                               "downgraded packages.")
+    migrations = serializers.ListField(child=serializers.DictField())
+    migration_label = serializers.CharField()
+    env = serializers.DictField(help_text="Environment key names added, removed, changed.")
+
+    def to_representation(self, changes) -> dict:
+        diff = changes.diff
+        return {
+            "summary": changes.summary(), "commits": changes.commits,
+            "more_commits": diff.get("more_commits", False), "areas": diff.get("areas", {}),
+            "packages": changes.packages, "migrations": changes.migrations,
+            "migration_label": changes.migration_label, "env": changes.env,
+        }
+
+
+class DeploymentChangesSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    base = serializers.CharField(help_text="The commit live when the deployment started.")
+    commit = serializers.CharField()
+    changes = ChangesSerializer(allow_null=True)
+    unknown = serializers.CharField(help_text="Why there is no diff (\"\" when there is).")
+
+
+class ServerPlanSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    live_release = serializers.CharField()
+    live_commit = serializers.CharField()
+    error = serializers.CharField()
+    steps = serializers.SerializerMethodField()
+
+    def get_steps(self, server) -> list[dict]:
+        return [{"step": step, "commands": commands} for step, commands in server.steps]
+
+
+class PlanSerializer(serializers.Serializer):
+    requested = serializers.CharField()
+    target = serializers.CharField(help_text="The commit the deploy would run (\"\": unknown).")
+    base = serializers.CharField(help_text="The commit live on every server (\"\": none).")
+    already_live = serializers.BooleanField()
+    migration_label = serializers.CharField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    diff_error = serializers.CharField()
+    changes = ChangesSerializer(allow_null=True)
+    servers = ServerPlanSerializer(many=True)
 
 
 class RollbackInputSerializer(serializers.Serializer):

@@ -36,6 +36,7 @@ class DeploymentError(Exception):
 def deployment_request(
     *, site: Site, actor: Actor, trigger: str, commit: str | None = None,
     redeploy_of: Deployment | None = None, freeze_override: str | None = None,
+    force: bool = False,
 ) -> Deployment:
     """Request a deploy of `site` (branch head, or exactly `commit`).
 
@@ -45,6 +46,9 @@ def deployment_request(
     waits per site: a waiting request for the same commit (or branch head) at the same gate is
     returned instead of a new one, and any other waiting deployment is superseded by the new
     one (the newest request wins). Audited; enqueues run_deployment after commit (when queued).
+
+    Unless `force`, a deploy whose commit turns out to be live on every server already stops
+    before building anything and ends `skipped` ("already live", deployments/pipeline/steps.py).
     """
     requested = (commit or "").strip().lower()
     if requested and not FULL_SHA.fullmatch(requested):
@@ -58,15 +62,15 @@ def deployment_request(
             Site.objects.select_for_update().filter(pk=site.pk).first()
             gate = gates.request_gate(site=site, trigger=trigger, override=override,
                                       now=timezone.now())
-            duplicate = _waiting_duplicate(site, requested, gate.status)
+            duplicate = _waiting_duplicate(site, requested, gate.status, force)
             if duplicate is not None:
                 return duplicate
-            deployment = _create_deploy(site, actor, trigger, requested, gate)
+            deployment = _create_deploy(site, actor, trigger, requested, gate, force)
             audit_record(
                 actor=actor, organization=site.organization, verb="deployment.requested",
                 target=deployment, after={"site": site.name, "trigger": trigger,
                                           "commit": requested, "status": gate.status,
-                                          **_redeploy_note(redeploy_of)},
+                                          **_redeploy_note(redeploy_of), **_force_note(force)},
             )
             _audit_override(deployment, actor, gate)
             _supersede_waiting(deployment, actor)
@@ -77,13 +81,13 @@ def deployment_request(
 
 
 def _create_deploy(site: Site, actor: Actor, trigger: str, requested: str,
-                   gate: gates.Gate) -> Deployment:
+                   gate: gates.Gate, force: bool) -> Deployment:
     authority, token = authority_of(actor, trigger)
     return Deployment.objects.create(
         site=site, organization_id=site.organization_id, kind=Kind.DEPLOY, trigger=trigger,
         triggered_by=actor.user, triggered_by_name=actor.name, branch=site.branch,
         commit_sha=requested, authority=authority, api_token=token,
-        number=_next_number(site), **gate.fields,
+        number=_next_number(site), force=force, **gate.fields,
     )
 
 
@@ -100,13 +104,18 @@ def _audit_override(deployment: Deployment, actor: Actor, gate: gates.Gate) -> N
 def deployment_redeploy(*, deployment: Deployment, actor: Actor, trigger: str,
                         freeze_override: str | None = None) -> Deployment:
     """Deploy again exactly the commit `deployment` deployed (or tried to): a deploy request
-    pinned to that commit, through deployment_request (gated, audited, enqueued the same way)."""
+    pinned to that commit, through deployment_request (gated, audited, enqueued the same way).
+    Forced: asking for this commit again is the point, even when it is live."""
     if not FULL_SHA.fullmatch(deployment.commit_sha or ""):
         raise DeploymentError(
             f"{deployment.label} has no exact commit to deploy again (it never resolved one).")
     return deployment_request(site=deployment.site, actor=actor, trigger=trigger,
                               commit=deployment.commit_sha, redeploy_of=deployment,
-                              freeze_override=freeze_override)
+                              freeze_override=freeze_override, force=True)
+
+
+def _force_note(force: bool) -> dict:
+    return {"force": True} if force else {}
 
 
 def _redeploy_note(source: Deployment | None) -> dict:
@@ -193,10 +202,11 @@ def _next_number(site: Site) -> int:
     return (last or 0) + 1
 
 
-def _waiting_duplicate(site: Site, requested: str, status: str) -> Deployment | None:
+def _waiting_duplicate(site: Site, requested: str, status: str,
+                       force: bool) -> Deployment | None:
     return (
         Deployment.objects.filter(
-            site=site, kind=Kind.DEPLOY, status=status, commit_sha=requested
+            site=site, kind=Kind.DEPLOY, status=status, commit_sha=requested, force=force
         )
         .order_by("id")
         .first()

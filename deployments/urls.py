@@ -22,12 +22,14 @@ urlpatterns = [
     path("<int:pk>/reject/", approval_views.deployment_reject_view, name="reject"),
     path("<int:pk>/props/", views.deployment_props, name="props"),
     path("<int:pk>/rollout/", views.deployment_rollout, name="rollout"),
+    path("<int:pk>/changes/", views.deployment_changes_view, name="changes"),
     path("<int:pk>/log.txt", views.log_download, name="log-download"),
 ]
 
 site_urlpatterns = [
     path("<int:pk>/history/", site_views.site_history, name="history"),
     path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
+    path("<int:pk>/plan/", site_views.site_plan_view, name="plan"),
     path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
     path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
 ]

@@ -28,11 +28,13 @@ from django.utils import timezone
 
 from deployments import lifecycle
 from deployments.authority import requester_refusal
+from deployments.baseline import deployment_record_baseline
 from deployments.context_builder import build_context, context_secrets
 from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind, Status
 from deployments.pipeline import run_deploy, run_rollback
 from deployments.pipeline.context import DeployContext, PipelineResult
+from deployments.release_diff import release_diff
 from deployments.sink import DeploymentSink
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,13 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
         db.run(lifecycle.deployment_refuse, deployment_id=deployment.pk, reason=refusal)
         db.run(start_next, deployment.site_id, send)
         return
+    # What is live now: the release diff starts here, and a deploy of it is skipped.
+    try:
+        deployment = db.run(deployment_record_baseline, deployment)
+    except Exception:
+        # Not needed to deploy (no diff, no skip); the context build below reports a site
+        # whose settings cannot be read.
+        logger.exception("deployment %s: what is live could not be recorded", deployment.pk)
     try:
         result = execute(deployment)
     except Exception as exc:
@@ -75,6 +84,7 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
     # This thread's connection idled through the whole pipeline; a database restart meanwhile
     # left it broken, and nothing closes it inside a task: start the finish on a fresh one.
     close_old_connections()
+    note_release_diff(deployment, result)
     finish(deployment, result, send=send, db=db)
 
 
@@ -93,6 +103,20 @@ def finish(
         failed_step=result.failed_step, error=result.error, commit=result.commit,
     )
     db.run(start_next, deployment.site_id, send)
+
+
+def note_release_diff(deployment: Deployment, result: PipelineResult) -> None:
+    """Read and keep the release diff of a deploy that went live, before its finish is
+    announced (the notifications carry its summary). Best effort: a diff that cannot be read
+    now is read when someone opens the deployment."""
+    base, target = deployment.base_commit, result.commit
+    if result.status != Status.SUCCEEDED or deployment.kind != Kind.DEPLOY or not base \
+            or not target or base == target:
+        return
+    try:
+        release_diff(site=deployment.site, base=base, target=target)
+    except Exception as exc:
+        logger.warning("deployment %s: release diff not read: %s", deployment.pk, exc)
 
 
 def start_next(site_id: int, send: Send) -> int | None:

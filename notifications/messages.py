@@ -41,7 +41,8 @@ def details(payload: dict) -> list[tuple[str, str]]:
                 else "")
     rows = [("Approval", approval), ("Release", d["release"]), ("Trigger", d["trigger"]),
             ("Failed step", d["failed_step"]), ("Error", d["error"][:900]),
-            ("Commit message", d["commit_message"][:300])]
+            ("Commit message", d["commit_message"][:300]),
+            ("Changes", (d.get("changes") or {}).get("text", ""))]
     if d["duration_seconds"] is not None:
         rows.append(("Duration", f"{d['duration_seconds']:.0f} s"))
     return [(label, value) for label, value in rows if value]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from deployments.models import Deployment, Kind, Status
+from deployments.release_diff import deployment_changes
 from notifications.models import Event
 
 MAX_ERROR = 2000
@@ -81,7 +82,17 @@ def _deployment_fields(d: Deployment) -> dict[str, Any]:
         "finished_at": iso(d.finished_at),
         "duration_seconds": round(duration, 1) if duration is not None else None,
         "url": deployment_url(d),
+        "changes": changes_summary(d),
     }
+
+
+def changes_summary(d: Deployment) -> dict | None:
+    """The release diff's counts and one line of text (env key names, never values), from the
+    kept diff only: building a payload never opens an SSH connection. None when unknown."""
+    if not d.commit_sha or not d.base_commit:
+        return None
+    changes, _ = deployment_changes(d, read=False)
+    return changes.summary() if changes is not None else None
 
 
 def test_payload(*, organization, site, actor_name: str, msg_id: str, now: datetime) -> dict:
@@ -95,7 +106,7 @@ def test_payload(*, organization, site, actor_name: str, msg_id: str, now: datet
         "previous_release": "", "triggered_by": actor_name, "failed_step": "", "error": "",
         "approval_role": "", "approval_expires_at": None,
         "created_at": iso(now), "started_at": iso(now), "finished_at": iso(now),
-        "duration_seconds": 0.0, "url": settings.PUBLIC_URL.rstrip("/") + path,
+        "duration_seconds": 0.0, "url": settings.PUBLIC_URL.rstrip("/") + path, "changes": None,
     }
     site_fields = ({"id": site.pk, "name": site.name, "domain": site.domain, "branch": branch}
                    if site is not None else {"id": 0, "name": "example", "domain": "",

@@ -19,9 +19,21 @@ from deployments.pipeline.session import ServerSession, StepFailed
 class CommitResolver:
     """Decides the deployment's exact commit once (first server), then checks it on the others."""
 
-    def __init__(self) -> None:
+    def __init__(self, servers: int = 1) -> None:
         self._lock = asyncio.Lock()
         self.sha = ""
+        self.servers = servers
+        self._live_votes: list[bool] = []
+        self._all_voted = asyncio.Event()
+
+    async def live_everywhere(self, live_here: bool) -> bool:
+        """Whether every server found the deployment's commit live: waits for each server's
+        answer (a server that fails first cancels the others, so nobody waits forever)."""
+        self._live_votes.append(live_here)
+        if len(self._live_votes) >= self.servers:
+            self._all_voted.set()
+        await self._all_voted.wait()
+        return all(self._live_votes)
 
     async def settle(self, s: ServerSession, described: list[str]) -> str:
         """The deployment's SHA, given this server's `sha, author, subject` lines.

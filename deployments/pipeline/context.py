@@ -170,6 +170,9 @@ class DeployContext:
     epoch: int = 0
     # Deploy only the branch tip or a descendant of the live commit (a git push: never back).
     forward_only: bool = False
+    # The commit live on every server when the deployment started; a deploy that resolves to
+    # it stops before anything is built ("already live"). None: deploy anyway (forced).
+    live_commit: str | None = None
     # Probed before the switch (the new release) and after it (the live site); None: no gate.
     health_check: HealthCheck | None = None
     # The site's load balancer: set, the switch rolls through it (drain, switch, probe, enable)
@@ -303,7 +306,7 @@ class Sink(Protocol):
 class PipelineResult:
     """How a deploy or rollback ended; `error` carries the failing command's last lines."""
 
-    status: str  # 'succeeded' | 'failed' | 'cancelled' | 'timed_out'
+    status: str  # 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'skipped'
     failed_step: str = ""
     error: str = ""
     commit: str = ""

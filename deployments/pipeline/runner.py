@@ -44,7 +44,7 @@ class StepError(Exception):
     ) -> None:
         super().__init__(f"{step} {status} on {server}: {error}")
         self.step, self.server, self.error, self.exit_code = step, server, error, exit_code
-        self.status = status  # failed | timed_out
+        self.status = status  # failed | timed_out | skipped (already live)
 
 
 class CancelRequested(Exception):
@@ -82,7 +82,7 @@ class Run:
         self.before = tuple(pipeline[:switch_at])
         self.switching = tuple(pipeline[switch_at:end])  # the switch and what goes with it
         self.after = tuple(pipeline[end:])
-        resolver = CommitResolver()
+        resolver = CommitResolver(len(ctx.servers))
         self.sessions = [ServerSession(ctx, spec, sink, resolver) for spec in ctx.servers]
         self.rollout = Rollout(ctx.balancer) if ctx.balancer is not None else None
         if self.rollout is not None:
@@ -204,7 +204,8 @@ class Run:
                 # A bug, not a server problem: still end the step (and the deployment) cleanly.
                 logger.exception("step %s on %s raised", name, server)
             code, error = _describe(exc, name, timeout or self.ctx.step_timeout, session)
-            status = "timed_out" if isinstance(exc, TimeoutError) else "failed"
+            status = "timed_out" if isinstance(exc, TimeoutError) else (
+                "skipped" if isinstance(exc, steps.AlreadyLive) else "failed")
             await self.sink.step_finished(name, server, status, code, error)
             if isinstance(exc, FencedOff):
                 self.lease_lost = error

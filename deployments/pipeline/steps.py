@@ -33,6 +33,12 @@ ROLLED_BACK = "health check failed after switch; rolled back"
 WORKER_LOOKS = 12
 SETTLING = frozenset({"STARTING", "BACKOFF", "STOPPING"})
 Step = Callable[[ServerSession], Awaitable[str | None]]
+# How a skipped deploy's error begins: its commit was live already (see fetch_code).
+ALREADY_LIVE = "already live"
+
+
+class AlreadyLive(StepFailed):
+    """The resolved commit is the live one and the deploy was not forced: stop, skipped."""
 
 
 async def prepare(s: ServerSession) -> None:
@@ -70,11 +76,25 @@ async def fetch_code(s: ServerSession) -> None:
         raise
     s.state.temp_dirs.remove(temp)
     s.commit = await s.resolver.settle(s, described)
+    if s.ctx.live_commit and await s.resolver.live_everywhere(await _live_here(s)):
+        raise AlreadyLive(f"{ALREADY_LIVE}: {s.commit[:12]} is live on every server "
+                          "(deploy with force to build it again)")
     if s.ctx.forward_only:
         await _refuse_backwards(s)
     s.state.release_files = git.parse_release_files(
         await s.report(git.extract_release(s.ctx, s.commit))
     )
+
+
+async def _live_here(s: ServerSession) -> bool:
+    """Whether this server serves the deployment's commit now: the commit is the live one the
+    panel recorded, and the REVISION of the release `current` points at here says so too (a
+    server added since, or changed by hand, does not)."""
+    if s.commit != s.ctx.live_commit:
+        return False
+    revision = posixpath.join(Paths.of(s.ctx).current, "REVISION")
+    text = await s.capture(("cat", "--", revision), required=False)
+    return (text or "").strip() == s.commit
 
 
 async def _refuse_backwards(s: ServerSession) -> None:

@@ -17,6 +17,7 @@ from deployments.gates import approver_refusal
 from deployments.models import Deployment, Trigger
 from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
+from deployments.release_diff import deployment_changes
 from deployments.services import DeploymentError, deployment_cancel, deployment_redeploy
 from loadbalancers.selectors import balanced_sites_of_site
 from sites.freezes import active_freeze
@@ -77,6 +78,17 @@ def _rollout(deployment: Deployment, steps: list) -> dict:
         "balanced_by": list(balanced_sites_of_site(site=deployment.site)),
         "balancer_step": balancer_step(steps),
     }
+
+
+@org_view(Cap.VIEW)
+@require_GET
+def deployment_changes_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The release diff and its warnings (loaded after the page: it may read a server's git
+    mirror once; then it is kept)."""
+    deployment = org_object(Deployment, request.membership, pk=pk)
+    changes, unknown = deployment_changes(deployment)
+    return render(request, "deployments/_deployment_changes.html",
+                  {"deployment": deployment, "changes": changes, "unknown": unknown})
 
 
 @org_view(Cap.VIEW)

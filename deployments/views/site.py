@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deployments import reconcile, selectors
 from deployments.models import Kind, Trigger
+from deployments.plan import site_plan
+from deployments.release_diff import kept_migrations
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from sites.freezes import active_freeze
 from sites.models import Site
@@ -46,6 +48,8 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     targets = selectors.rollback_targets(site=site, truth=truth)
     rows = page.get_page(request.GET.get("page"))
     offered = {target.release for target in targets}
+    kept = kept_migrations(site=site, live=selectors.live_commit(site=site, truth=truth),
+                           commits={t.release: t.commit for t in targets if t.commit})
     live = selectors.live_rows(site=site, truth=truth)
     for row in rows:
         # The rollback list decides (selectors.rollback_targets); a row only shows it.
@@ -59,6 +63,8 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
         "targets": targets,
         # During a freeze, Redeploy asks for the override reason (deployments/gates.py).
         "freeze": active_freeze(site, timezone.now()) if request.can.deploy else None,
+        # (target, the migrations a rollback to it leaves applied, as far as known)
+        "target_rows": [(target, kept.get(target.release, [])) for target in targets],
     }
     return render(request, "deployments/site_history.html", context)
 
@@ -70,13 +76,28 @@ def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         deployment = deployment_request(
             site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
-            commit=request.POST.get("commit") or None,
+            commit=request.POST.get("commit") or None, force=request.POST.get("force") == "1",
             freeze_override=request.POST.get("freeze_override"),
         )
     except DeploymentError as exc:
         messages.error(request, str(exc))
         return _to_site(request, site)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_GET
+def site_plan_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dry run of a deploy (deployments/plan.py): steps and commands per server, the
+    release diff and the warnings; reads the servers, changes nothing."""
+    site = _site(request, pk)
+    commit = request.GET.get("commit", "").strip()[:64]
+    try:
+        plan = site_plan(site=site, commit=commit or None)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
+    return render(request, "deployments/site_plan.html", {"site": site, "plan": plan})
 
 
 @org_view(Cap.DEPLOY)

@@ -12,7 +12,7 @@
   // Too many live sockets for this user or organization (tenancy/consumers.py): retry slowly.
   var CLOSE_TOO_MANY_SOCKETS = 4429;
   var TOO_MANY_RETRY_MS = 30000;
-  var FINISHED = ["succeeded", "failed", "cancelled", "timed_out", "rejected", "expired"];
+  var FINISHED = ["succeeded", "failed", "cancelled", "timed_out", "rejected", "expired", "skipped"];
 
   function lineElement(line) {
     var row = document.createElement("span");
@@ -75,7 +75,8 @@
     cancelled: "Cancelled.",
     timed_out: "Stopped: the deployment ran out of time.",
     rejected: "Rejected: it never ran.",
-    expired: "The approval expired: it never ran."
+    expired: "The approval expired: it never ran.",
+    skipped: "Skipped: the commit was already live (deploy with Force to build it again)."
   };
   function applyFinishedCaption(frame) {
     var text = frame.status === "failed"

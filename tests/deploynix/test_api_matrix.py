@@ -33,10 +33,12 @@ ENDPOINTS = [
     ("get", "/api/v1/sites/{site}/deployments/", None, Cap.VIEW),
     ("post", "/api/v1/sites/{site}/deployments/", {}, Cap.DEPLOY),
     ("post", "/api/v1/sites/{site}/rollback/", {"release": OLD}, Cap.DEPLOY),
+    ("get", "/api/v1/sites/{site}/plan/", None, Cap.DEPLOY),
     ("get", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
     ("post", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
     ("get", "/api/v1/deployments/{deployment}/", None, Cap.VIEW),
     ("get", "/api/v1/deployments/{deployment}/log/", None, Cap.VIEW),
+    ("get", "/api/v1/deployments/{deployment}/changes/", None, Cap.VIEW),
     ("post", "/api/v1/deployments/{deployment}/cancel/", None, Cap.DEPLOY),
 ]
 CASES = [(m, p, b, who, allowed(cap, who)) for m, p, b, cap in ENDPOINTS
