@@ -90,6 +90,8 @@ def _gates_panel(site: Site) -> dict:
         "freeze_windows": windows,
         "form": FreezeWindowForm(),
     }
+
+
 def _environment_panel(site: Site, live) -> dict:
     """The environment's newest version and what changed since the one the live release
     shipped (None: nothing live, or live from before versions were kept)."""

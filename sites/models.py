@@ -318,6 +318,8 @@ class Worker(models.Model):
             raise ValidationError({"processes": [
                 "An Octane server is one process (it runs its own workers)."
             ]})
+
+
 class EnvironmentVersion(models.Model):
     """One saved state of a site's environment: what each deploy ships into its release.
 

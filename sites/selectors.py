@@ -38,6 +38,8 @@ def worker_list(*, site: Site) -> QuerySet[Worker]:
 def worker_get(*, site: Site, pk: int) -> Worker | None:
     """The worker `pk` of `site` (itself already scoped to the organization), or None."""
     return Worker.objects.filter(site=site, pk=pk).select_related("site__organization").first()
+
+
 def env_version_latest(*, site: Site) -> EnvironmentVersion | None:
     """The site's newest environment version: what the next deploy ships (None: never set)."""
     return site.env_versions.order_by("-number").first()

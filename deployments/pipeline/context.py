@@ -117,6 +117,9 @@ class WorkerSpec:
     def process_names(self) -> tuple[str, ...]:
         """The processes supervisor runs for it (`<program>_00`, `<program>_01`, ...)."""
         return tuple(f"{self.program}_{n:02d}" for n in range(self.processes))
+
+
+@dataclass(frozen=True)
 class Hook:
     """A site's script for one named point of the pipeline (deployments/pipeline/hooks.py);
     `timeout` in seconds bounds that one run."""
