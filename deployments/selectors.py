@@ -106,6 +106,26 @@ def log_lines_after(*, deployment: Deployment, after: int = 0, limit: int = 5000
     return list(log_lines(deployment_id=deployment.pk, after=after)[:limit])
 
 
+def log_lines_tail(*, deployment_id: int, limit: int, before: int | None = None) -> list[LogLine]:
+    """The last `limit` stored lines (with seq < `before`), oldest first.
+
+    The deployment page's log and its "show earlier" pages: one backward scan of the
+    (deployment, seq) index, however long the log is.
+    """
+    lines = LogLine.objects.filter(deployment_id=deployment_id)
+    if before is not None:
+        lines = lines.filter(seq__lt=before)
+    tail = list(lines.order_by("-seq")[:limit])
+    tail.reverse()
+    return tail
+
+
+def log_text_page(*, deployment_id: int, after: int, limit: int) -> list[tuple[int, str, str]]:
+    """(seq, server, text) of up to `limit` lines after `after`: one keyset page of the download."""
+    rows = log_lines(deployment_id=deployment_id, after=after).values_list("seq", "server", "text")
+    return list(rows[:limit])
+
+
 # The servers are the truth (deployments/reconcile.py stores what each one said). The
 # reads below answer "what is live, what can we roll back to" from those facts.
 
