@@ -10,18 +10,22 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
 from servers.models import Server
 from sites.models import Site
-from sites.selectors import site_list
+from sites.selectors import LIST_DEFERRED, site_list
 from tenancy.models import Organization
+
+# The site's encrypted columns, which no list of deployments shows (a decryption per row).
+_SITE_DEFERRED = tuple(f"site__{name}" for name in LIST_DEFERRED)
 
 
 def deployment_list_recent(*, org: Organization, limit: int = 10) -> list[Deployment]:
     """The organization's latest deployments, newest first, with their site (one query)."""
-    return list(Deployment.objects.for_org(org).select_related("site").order_by("-id")[:limit])
+    return list(deployment_list(org=org)[:limit])
 
 
 def deployment_list(*, org: Organization) -> QuerySet[Deployment]:
     """Every deployment of the organization, newest first, with its site (paginate it)."""
-    return Deployment.objects.for_org(org).select_related("site").order_by("-id")
+    return (Deployment.objects.for_org(org).select_related("site").defer(*_SITE_DEFERRED)
+            .order_by("-id"))
 
 
 def deployment_history(*, site: Site) -> QuerySet[Deployment]:
@@ -332,18 +336,20 @@ def _row_rollback_targets(site: Site, live: Deployment | None) -> list[RollbackT
     ]
 
 
-def site_list_with_deployments(*, org: Organization) -> QuerySet[Site]:
+def site_list_with_deployments(*, org: Organization, servers: bool = True) -> QuerySet[Site]:
     """The organization's sites (sites.selectors.site_list) with their live release and latest
     deployment.
 
     Annotations (no N+1): `live_release`, `live_commit`, `last_deployment_id`,
-    `last_status`, `last_created_at`. Two queries however many sites there are.
+    `last_status`, `last_created_at`. Two queries however many sites there are (one without
+    `servers`). Each subquery reads one row of an index (deployment_site_recent,
+    deployment_site_live).
     """
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-id")
     live = Deployment.objects.filter(site=OuterRef("pk"), status=Status.SUCCEEDED).order_by(
         "-finished_at", "-id"
     )
-    return site_list(org=org).annotate(
+    return site_list(org=org, servers=servers).annotate(
         live_release=Subquery(live.values("release")[:1]),
         live_commit=Subquery(live.values("commit_sha")[:1]),
         last_deployment_id=Subquery(latest.values("id")[:1]),

@@ -25,7 +25,7 @@ def dashboard_context(org: Organization) -> dict:
     return {
         "org": org,
         "servers": list(server_list(org=org)),
-        "sites": list(site_list_with_deployments(org=org)),
+        "sites": list(site_list_with_deployments(org=org, servers=False)),  # not shown here
         "deployments": deployment_list_recent(org=org, limit=10),
         # Sites where a server serves something else than the panel believes (reconcile).
         "drift_sites": sites_with_drift(org=org),
