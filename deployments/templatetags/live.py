@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from deployments.ansi import ansi_to_html
@@ -49,12 +50,17 @@ def live_assets() -> SafeString:
 
 
 def log_line_html(line: Any) -> SafeString:
-    """One line as livelog.js renders it: `<span class="ln …" data-seq><srv><tx></span>`."""
-    server = format_html('<span class="srv">{}</span>', line.server) if line.server else ""
-    return format_html(
-        '<span class="{}" data-seq="{}">{}<span class="tx">{}</span></span>',
-        STREAM_CLASSES.get(line.stream, "ln"), line.seq, server, ansi_to_html(line.text),
-    )
+    """One line as livelog.js renders it: `<span class="ln …" data-seq><srv><tx></span>`.
+
+    Plain string building (html.escape, as Django's escape does it) rather than format_html:
+    the page renders hundreds of these, and format_html's wrapping was most of their cost.
+    """
+    server = f'<span class="srv">{html.escape(line.server)}</span>' if line.server else ""
+    css = STREAM_CLASSES.get(line.stream, "ln")
+    # Safe: the class is one of ours, seq an int, the server and text escaped.
+    return mark_safe(  # noqa: S308
+        f'<span class="{css}" data-seq="{int(line.seq)}">{server}'
+        f'<span class="tx">{ansi_to_html(line.text)}</span></span>')
 
 
 @register.simple_tag(takes_context=True)
@@ -68,7 +74,7 @@ def live_log(context: dict, deployment: Any, lines: Iterable[Any] = ()) -> SafeS
     button = format_html(
         '<button type="button" class="btn small log-earlier" data-log-earlier="{}"{}>'
         "Show earlier lines</button>", earlier, "" if first > 1 else mark_safe(" hidden"))
-    body = format_html_join("", "{}", ((log_line_html(line),) for line in lines))
+    body = mark_safe("".join(log_line_html(line) for line in lines))  # noqa: S308 — see above
     return format_html(
         '{}<div class="log" role="log" tabindex="0" data-live-log data-deployment="{}" '
         'data-ws="/ws/deployments/{}/" data-after="{}" data-last-seq="{}" data-first-seq="{}" '

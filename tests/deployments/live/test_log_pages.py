@@ -74,3 +74,15 @@ def test_it_hides_another_organizations_earlier_lines(client_for, cast):
     store_many(theirs, 10)
     response = client_for(cast.owner).get(url("log-earlier", theirs, org="acme"), {"before": 5})
     assert response.status_code == 404
+
+
+def test_it_escapes_stored_lines_and_server_names_on_the_page(client_for, cast):
+    from tests.fixtures.live import store_lines
+
+    deployment = make_deployment(cast.org)
+    store_lines(deployment, ["<img src=x onerror=alert(1)>", "\x1b[31m<b>red</b>\x1b[0m"],
+                server='web"<1>')
+    page = client_for(cast.viewer).get(url("detail", deployment)).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    assert '<span class="ansi-red">&lt;b&gt;red&lt;/b&gt;</span>' in page
+    assert '<span class="srv">web&quot;&lt;1&gt;</span>' in page
