@@ -18,6 +18,7 @@ pytestmark = [
 EARLIER = "[data-log-earlier]"
 STORED = LOG_LINES_ON_PAGE + 100  # before the page opens: more than it renders
 LIVE = LOG_DOM_LINES + 1000  # after: more than the box keeps
+PAGE_WIDER_THAN_WINDOW = "return document.documentElement.scrollWidth - window.innerWidth"
 
 
 def seqs(browser) -> list[int]:
@@ -46,6 +47,13 @@ def test_it_hides_show_earlier_once_the_first_line_is_shown(browser, cast):
     deployment = make_deployment(cast.org)
     SinkDriver(deployment.pk).lines(*(f"stored {n}" for n in range(1, STORED + 1)))
     open_live_log(browser, cast.developer, deployment)
+    for width in (1366, 390):  # the button and the box fit a laptop and a phone
+        browser.driver.set_window_size(width, 900)
+        button = browser.driver.find_element(By.CSS_SELECTOR, EARLIER)
+        browser.driver.execute_script("arguments[0].scrollIntoView()", button)
+        assert browser.driver.execute_script(PAGE_WIDER_THAN_WINDOW) <= 0, width
+        browser.screenshot(f"log-show-earlier-{width}")
+    browser.driver.set_window_size(1280, 900)
     browser.driver.find_element(By.CSS_SELECTOR, EARLIER).click()
     browser.wait_for(lambda: browser.attribute(LOG, "data-first-seq") == "1", 10, "first line")
     assert seqs(browser) == list(range(1, STORED + 1))
