@@ -58,3 +58,20 @@ def test_it_decrypts_no_site_column_on_the_dashboard_or_the_deployments_list(
             assert client.get(url).status_code == 200
         sql = " ".join(query["sql"] for query in read.captured_queries)
         assert not [column for column in ENCRYPTED if column in sql], url
+
+
+def test_it_shows_a_bounded_number_of_sites_on_the_dashboard_and_pages_the_rest(
+    cast, make_site, client_for
+):
+    from deploynix.dashboard import DASHBOARD_SITES
+    from deploynix.site_pages import SITES_PAGE_SIZE
+
+    grow(cast, make_site, SITES_PAGE_SIZE + 1, 0)
+    client = client_for(cast.viewer)
+    dashboard = client.get(reverse("dashboard", kwargs={"org": "acme"})).content.decode()
+    sites = reverse("sites:list", kwargs={"org": "acme"})
+    first, last = (client.get(sites, {"page": n}).content.decode() for n in (1, 2))
+    assert dashboard.count("data-deploy-site=") == 0  # a viewer: no Deploy buttons
+    assert dashboard.count('<tr><td><a href="/o/acme/sites/') == DASHBOARD_SITES
+    assert f"The first {DASHBOARD_SITES} sites by name." in dashboard
+    assert "Page 1 of 2" in first and "Page 2 of 2" in last
