@@ -391,6 +391,13 @@ def _panel_notes(r: Results) -> str:
              if name in report.TARGETED_PAGES}
     slow = [name for name, page in pages.items() if page["median_ms"] > report.PANEL_TARGET_MS]
     moved = [name for name, page in pages.items() if page.get("queries_small") != page["queries"]]
+    cpu = [page["cpu_ms"] for page in pages.values() if "cpu_ms" in page]
+    cpu_note = (
+        f" Each of these pages costs its process {min(cpu):.0f}–{max(cpu):.0f} ms of CPU time, "
+        f"under the {report.PANEL_TARGET_MS} ms: the rest of the server time above is waiting "
+        "for one of the two cores this run shared with other work."
+        if cpu and slow and max(cpu) <= report.PANEL_TARGET_MS else ""
+    )
     verdict = (
         "Every page met its target." if not slow and not moved else
         (f"**Missed:** {', '.join(slow)} over {report.PANEL_TARGET_MS} ms median" if slow else "")
@@ -400,7 +407,7 @@ def _panel_notes(r: Results) -> str:
         "deployment_site_live, deployment_org_recent; checked with EXPLAIN ANALYZE), so what "
         "remains is Django building rows and rendering the template, on a machine whose load "
         "average is noted at the top of this page: compare it with a quiet run before reading "
-        "the milliseconds."
+        "the milliseconds." + cpu_note
     )
     return (
         f"{r.panel['deployments']:,} deployments over {r.panel.get('sites', 10)} sites of one "
