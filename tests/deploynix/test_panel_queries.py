@@ -24,9 +24,9 @@ def grow(cast, make_site, sites: int, per_site: int) -> Site:
     Deployment.objects.bulk_create(
         Deployment(site=site, organization=cast.org, branch="main", triggered_by_name="t",
                    status=STATUSES[n % 4], number=n + 1, commit_sha=f"{n:040x}",
-                   release=f"20300101{site.pk:02d}{n:04d}", created_at=now - timedelta(minutes=n),
+                   release=f"2030{i:04d}{n:06d}", created_at=now - timedelta(minutes=n),
                    started_at=now, finished_at=now + timedelta(seconds=n))
-        for site in made for n in range(per_site))
+        for i, site in enumerate(made) for n in range(per_site))
     return made[0]
 
 
