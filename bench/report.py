@@ -185,12 +185,54 @@ def live_table(live: dict) -> str:
     return "\n".join(rows)
 
 
+PANEL_TARGET_MS = 50  # issue 17: dashboard, deployments list, site page and history
+LOG_PAGE_TARGET_MS = 100  # the deployment page with 100,000 stored lines
+TARGETED_PAGES = ("dashboard", "deployments list", "site page", "site history")
+
+
 def panel_table(panel: dict) -> str:
-    rows = ["| page | median server time (ms) | max (ms) | queries |", "|---|---|---|---|"]
+    rows = [
+        "| page | median server time (ms) | max (ms) | median CPU time of the process (ms) | "
+        "queries | queries with a tenth of the "
+        f"data | target ≤ {PANEL_TARGET_MS} ms, constant queries | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, page in panel["pages"].items():
+        small = page.get("queries_small")
+        targeted = name in TARGETED_PAGES
+        ok = page["median_ms"] <= PANEL_TARGET_MS and small == page["queries"]
         rows.append(
             f"| {name} (`{page['url']}`) | {page['median_ms']:.1f} | "
-            f"{page['max_ms']:.1f} | {page['queries']} |"
+            f"{page['max_ms']:.1f} | {_ms(page.get('cpu_ms'))} | {page['queries']} | "
+            f"{'—' if small is None else small} | "
+            f"{'yes' if targeted else 'no target'} | {verdict(ok) if targeted else '—'} |"
+        )
+    return "\n".join(rows)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def big_log_table(panel: dict) -> str:
+    """The deployment page and the raw download per stored line count (bench/biglog.py)."""
+    rows = [
+        "| stored lines | deployment page: median / max server time (ms) | CPU time (ms) | "
+        "page size (KiB) | "
+        f"target ≤ {LOG_PAGE_TARGET_MS} ms at 100,000 | download: time (s) | download size (MiB) | "
+        "ASGI body messages | download: peak memory held (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for count, run in sorted(panel["log"].items(), key=lambda item: int(item[0])):
+        page, download = run["page"], run["download"]
+        target = (verdict(page["median_ms"] <= LOG_PAGE_TARGET_MS)
+                  if int(count) >= 100_000 else "—")
+        rows.append(
+            f"| {int(count):,} | {page['median_ms']:.1f} / {page['max_ms']:.1f} | "
+            f"{_ms(page.get('cpu_ms'))} | {page['bytes'] / 1024:.0f} | {target} | "
+            f"{download['seconds']:.2f} | "
+            f"{download['bytes'] / 2**20:.1f} | {download['messages']:,} | "
+            f"{download['peak_mib']:.2f} |"
         )
     return "\n".join(rows)
 

@@ -80,6 +80,8 @@ def frame_segments(text: str) -> list[list[str]]:
 
 def ansi_to_html(text: str) -> SafeString:
     """HTML for one log line: every segment's text escaped, coloured ones wrapped in spans."""
+    if "\x1b" not in text:  # most lines: one plain segment
+        return mark_safe(escape(text))  # noqa: S308 — escaped
     parts = []
     for segment in ansi_segments(text):
         body = escape(segment.text)

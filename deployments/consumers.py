@@ -9,6 +9,7 @@ broadcasts, so a gap in the live stream (a dropped batch) is always readable fro
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -67,6 +68,23 @@ def live_line(line: LogLinePayload) -> LiveLinePayload:
     )
 
 
+def frame_chunks(lines: list[LogLinePayload], max_lines: int,
+                 max_chars: int) -> Iterator[list[LogLinePayload]]:
+    """`lines` in order, cut into chunks of at most `max_lines` lines and, past its first line,
+    at most `max_chars` characters of text (one frame each)."""
+    chunk: list[LogLinePayload] = []
+    chars = 0
+    for line in lines:
+        size = len(line["text"]) + len(line["server"])
+        if chunk and (len(chunk) == max_lines or chars + size > max_chars):
+            yield chunk
+            chunk, chars = [], 0
+        chunk.append(line)
+        chars += size
+    if chunk:
+        yield chunk
+
+
 def after_seq(query_string: bytes) -> int:
     """The `after` query parameter; anything missing or malformed means "from the start"."""
     value = parse_qs(query_string.decode("latin-1")).get("after", ["0"])[0]
@@ -82,6 +100,8 @@ class DeploymentLogConsumer(MemberSocket):
     """
 
     chunk_size = 500
+    # Lines are up to 16 KiB (sink.MAX_LINE_CHARS): 500 of them would pass the frame limit.
+    chunk_chars = 128 * 1024
     frame_interval = 0.1
 
     async def open(self) -> bool:
@@ -120,10 +140,10 @@ class DeploymentLogConsumer(MemberSocket):
                 return
 
     async def send_lines(self, lines: list[LogLinePayload]) -> None:
-        # At 10,000 lines/s one sink batch can pass daphne's 1 MiB frame limit, which would
-        # end the socket: send at most chunk_size lines per frame.
-        for start in range(0, len(lines), self.chunk_size):
-            chunk = lines[start : start + self.chunk_size]
+        # At 10,000 lines/s one sink batch (or a replay of a big log) can pass daphne's 1 MiB
+        # frame limit, which would end the socket: send at most chunk_size lines and about
+        # chunk_chars characters of text per frame.
+        for chunk in frame_chunks(lines, self.chunk_size, self.chunk_chars):
             await self.send_json({"type": "log.batch", "lines": [live_line(ln) for ln in chunk]})
             self.last_seq = max(self.last_seq, chunk[-1]["seq"])  # never back over the outbox
 

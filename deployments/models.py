@@ -168,6 +168,11 @@ class Deployment(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "status", "id"], name="deployment_site_status"),
+            # A site's newest deployments (history, the site page, each site's last deployment
+            # on the dashboard) and the one live there: read in index order, never sorted.
+            models.Index(fields=["site", "-id"], name="deployment_site_recent"),
+            models.Index(fields=["site", "status", "-finished_at", "-id"],
+                         name="deployment_site_live"),
             models.Index(fields=["organization", "-id"], name="deployment_org_recent"),
             models.Index(fields=["status", "heartbeat_at"], name="deployment_status_heartbeat"),
         ]

@@ -10,18 +10,22 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
 from servers.models import Server
 from sites.models import Site
-from sites.selectors import site_list
+from sites.selectors import LIST_DEFERRED, site_list
 from tenancy.models import Organization
+
+# The site's encrypted columns, which no list of deployments shows (a decryption per row).
+_SITE_DEFERRED = tuple(f"site__{name}" for name in LIST_DEFERRED)
 
 
 def deployment_list_recent(*, org: Organization, limit: int = 10) -> list[Deployment]:
     """The organization's latest deployments, newest first, with their site (one query)."""
-    return list(Deployment.objects.for_org(org).select_related("site").order_by("-id")[:limit])
+    return list(deployment_list(org=org)[:limit])
 
 
 def deployment_list(*, org: Organization) -> QuerySet[Deployment]:
     """Every deployment of the organization, newest first, with its site (paginate it)."""
-    return Deployment.objects.for_org(org).select_related("site").order_by("-id")
+    return (Deployment.objects.for_org(org).select_related("site").defer(*_SITE_DEFERRED)
+            .order_by("-id"))
 
 
 def deployment_history(*, site: Site) -> QuerySet[Deployment]:
@@ -104,6 +108,26 @@ def log_lines(
 def log_lines_after(*, deployment: Deployment, after: int = 0, limit: int = 5000) -> list[LogLine]:
     """Stored log lines with seq > `after`, in order (one page of `limit`)."""
     return list(log_lines(deployment_id=deployment.pk, after=after)[:limit])
+
+
+def log_lines_tail(*, deployment_id: int, limit: int, before: int | None = None) -> list[LogLine]:
+    """The last `limit` stored lines (with seq < `before`), oldest first.
+
+    The deployment page's log and its "show earlier" pages: one backward scan of the
+    (deployment, seq) index, however long the log is.
+    """
+    lines = LogLine.objects.filter(deployment_id=deployment_id)
+    if before is not None:
+        lines = lines.filter(seq__lt=before)
+    tail = list(lines.order_by("-seq")[:limit])
+    tail.reverse()
+    return tail
+
+
+def log_text_page(*, deployment_id: int, after: int, limit: int) -> list[tuple[int, str, str]]:
+    """(seq, server, text) of up to `limit` lines after `after`: one keyset page of the download."""
+    rows = log_lines(deployment_id=deployment_id, after=after).values_list("seq", "server", "text")
+    return list(rows[:limit])
 
 
 # The servers are the truth (deployments/reconcile.py stores what each one said). The
@@ -333,18 +357,20 @@ def _row_rollback_targets(site: Site, live: Deployment | None) -> list[RollbackT
     ]
 
 
-def site_list_with_deployments(*, org: Organization) -> QuerySet[Site]:
+def site_list_with_deployments(*, org: Organization, servers: bool = True) -> QuerySet[Site]:
     """The organization's sites (sites.selectors.site_list) with their live release and latest
     deployment.
 
     Annotations (no N+1): `live_release`, `live_commit`, `last_deployment_id`,
-    `last_status`, `last_created_at`. Two queries however many sites there are.
+    `last_status`, `last_created_at`. Two queries however many sites there are (one without
+    `servers`). Each subquery reads one row of an index (deployment_site_recent,
+    deployment_site_live).
     """
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-id")
     live = Deployment.objects.filter(site=OuterRef("pk"), status=Status.SUCCEEDED).order_by(
         "-finished_at", "-id"
     )
-    return site_list(org=org).annotate(
+    return site_list(org=org, servers=servers).annotate(
         live_release=Subquery(live.values("release")[:1]),
         live_commit=Subquery(live.values("commit_sha")[:1]),
         last_deployment_id=Subquery(latest.values("id")[:1]),

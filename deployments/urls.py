@@ -10,6 +10,7 @@ from django.urls import path
 
 from deployments.views import approval as approval_views
 from deployments.views import deployment as views
+from deployments.views import log as log_views
 from deployments.views import site as site_views
 
 app_name = "deployments"
@@ -23,7 +24,8 @@ urlpatterns = [
     path("<int:pk>/props/", views.deployment_props, name="props"),
     path("<int:pk>/rollout/", views.deployment_rollout, name="rollout"),
     path("<int:pk>/changes/", views.deployment_changes_view, name="changes"),
-    path("<int:pk>/log.txt", views.log_download, name="log-download"),
+    path("<int:pk>/log.txt", log_views.log_download, name="log-download"),
+    path("<int:pk>/log/earlier/", log_views.log_earlier, name="log-earlier"),
 ]
 
 site_urlpatterns = [

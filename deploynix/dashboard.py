@@ -21,11 +21,18 @@ DASHBOARD_PANELS = {
 }
 
 
+# The dashboard shows this many sites (by name); "All sites" lists every one, page by page.
+DASHBOARD_SITES = 25
+
+
 def dashboard_context(org: Organization) -> dict:
+    # One more than shown says whether there are more, without counting them all.
+    sites = list(site_list_with_deployments(org=org, servers=False)[: DASHBOARD_SITES + 1])
     return {
         "org": org,
         "servers": list(server_list(org=org)),
-        "sites": list(site_list_with_deployments(org=org)),
+        "sites": sites[:DASHBOARD_SITES],  # without their servers: not shown here
+        "more_sites": len(sites) > DASHBOARD_SITES,
         "deployments": deployment_list_recent(org=org, limit=10),
         # Sites where a server serves something else than the panel believes (reconcile).
         "drift_sites": sites_with_drift(org=org),

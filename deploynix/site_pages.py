@@ -9,6 +9,7 @@ in sites/views.py, its deployment pages in deployments/views/site.py.
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,6 +31,7 @@ from tenancy.access import org_view
 from tenancy.roles import Cap
 from webhooks.selectors import delivery_list_recent
 
+SITES_PAGE_SIZE = 50
 CHART_DEPLOYMENTS = 30
 RECENT_DEPLOYMENTS = 10
 RECENT_DELIVERIES = 10
@@ -39,7 +41,8 @@ RECENT_DELIVERIES = 10
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
     sites = deployment_selectors.site_list_with_deployments(org=request.org)
-    return render(request, "sites/site_list.html", {"sites": sites})
+    page = Paginator(sites, SITES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "sites/site_list.html", {"sites": page.object_list, "page": page})
 
 
 @org_view(Cap.VIEW)

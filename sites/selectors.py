@@ -8,13 +8,18 @@ from sites.environment import EnvChanges, env_changes
 from sites.models import EnvironmentVersion, Site, Worker
 from tenancy.models import Organization
 
+# Encrypted columns no list shows: loading them costs a Fernet decryption each, per row.
+LIST_DEFERRED = ("environment", "deploy_key_private", "https_token")
 
-def site_list(*, org: Organization) -> QuerySet[Site]:
-    """The organization's sites with their servers, by name (two queries however many).
+
+def site_list(*, org: Organization, servers: bool = True) -> QuerySet[Site]:
+    """The organization's sites (with their servers unless `servers` is False), by name, without
+    their encrypted columns (two queries however many).
 
     The list pages add what deployments know: deployments.selectors.site_list_with_deployments.
     """
-    return Site.objects.for_org(org).prefetch_related("servers").order_by("name")
+    sites = Site.objects.for_org(org).defer(*LIST_DEFERRED).order_by("name")
+    return sites.prefetch_related("servers") if servers else sites
 
 
 def site_get(*, org: Organization, pk: int) -> Site | None:

@@ -2,20 +2,23 @@
 
 - `{{ line.text|ansi }}`: one stored line as safe HTML (text escaped, colours as classes).
 - `{% live_assets %}`: the stylesheet and the two scripts (external files: the CSP forbids inline).
-- `{% live_log deployment lines %}`: the log box; stored `lines` rendered now, the rest (and
-  everything live) streamed by static/js/livelog.js from `seq` after the last one rendered.
+- `{% live_log deployment lines %}`: the log box; the newest stored `lines` rendered now,
+  everything live streamed by static/js/livelog.js from `seq` after the last one rendered, and
+  earlier lines fetched on demand ("Show earlier lines", deployments/views/log.py).
 - `{% deployment_status_badge deployment %}`: a badge that static/js/livestatus.js keeps current.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.templatetags.static import static
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from deployments.ansi import ansi_to_html
 
@@ -25,6 +28,9 @@ register = template.Library()
 # like stdout: tools write ordinary progress there (git's "Cloning into…"), so red would cry
 # wolf; failures show as the failed step's badge and the error block, and in the tools' own colours.
 STREAM_CLASSES = {"out": "ln", "err": "ln", "info": "ln step"}
+# The most lines the browser keeps in the log box while it runs (static/js/livelog.js drops
+# the oldest; "Show earlier lines" brings them back on demand).
+LOG_DOM_LINES = 2000
 
 
 @register.filter
@@ -44,24 +50,37 @@ def live_assets() -> SafeString:
 
 
 def log_line_html(line: Any) -> SafeString:
-    """One line as livelog.js renders it: `<span class="ln …" data-seq><srv><tx></span>`."""
-    server = format_html('<span class="srv">{}</span>', line.server) if line.server else ""
-    return format_html(
-        '<span class="{}" data-seq="{}">{}<span class="tx">{}</span></span>',
-        STREAM_CLASSES.get(line.stream, "ln"), line.seq, server, ansi_to_html(line.text),
-    )
+    """One line as livelog.js renders it: `<span class="ln …" data-seq><srv><tx></span>`.
+
+    Plain string building (html.escape, as Django's escape does it) rather than format_html:
+    the page renders hundreds of these, and format_html's wrapping was most of their cost.
+    """
+    server = f'<span class="srv">{html.escape(line.server)}</span>' if line.server else ""
+    css = STREAM_CLASSES.get(line.stream, "ln")
+    # Safe: the class is one of ours, seq an int, the server and text escaped.
+    return mark_safe(  # noqa: S308
+        f'<span class="{css}" data-seq="{int(line.seq)}">{server}'
+        f'<span class="tx">{ansi_to_html(line.text)}</span></span>')
 
 
-@register.simple_tag
-def live_log(deployment: Any, lines: Iterable[Any] = ()) -> SafeString:
-    """The log box of `deployment`, pre-filled with `lines` (stored LogLines, in seq order)."""
+@register.simple_tag(takes_context=True)
+def live_log(context: dict, deployment: Any, lines: Iterable[Any] = ()) -> SafeString:
+    """The log box of `deployment`, pre-filled with `lines` (the newest stored LogLines, in seq
+    order), after a "Show earlier lines" button that livelog.js shows while earlier lines exist."""
     lines = list(lines)
-    after = lines[-1].seq if lines else 0
-    body = format_html_join("", "{}", ((log_line_html(line),) for line in lines))
+    first, after = (lines[0].seq, lines[-1].seq) if lines else (0, 0)
+    earlier = reverse("deployments:log-earlier",
+                      kwargs={"org": context["org"].slug, "pk": deployment.pk})
+    button = format_html(
+        '<button type="button" class="btn small log-earlier" data-log-earlier="{}"{}>'
+        "Show earlier lines</button>", earlier, "" if first > 1 else mark_safe(" hidden"))
+    body = mark_safe("".join(log_line_html(line) for line in lines))  # noqa: S308 — see above
     return format_html(
-        '<div class="log" role="log" tabindex="0" data-live-log data-deployment="{}" '
-        'data-ws="/ws/deployments/{}/" data-after="{}" data-last-seq="{}">{}</div>',
-        deployment.pk, deployment.pk, after, after, body,
+        '{}<div class="log" role="log" tabindex="0" data-live-log data-deployment="{}" '
+        'data-ws="/ws/deployments/{}/" data-after="{}" data-last-seq="{}" data-first-seq="{}" '
+        'data-max-lines="{}">{}</div>',
+        button, deployment.pk, deployment.pk, after, after, first or after + 1, LOG_DOM_LINES,
+        body,
     )
 
 

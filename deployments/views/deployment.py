@@ -11,7 +11,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import selectors
-from deployments.ansi import strip_ansi
 from deployments.charts import steps_bar
 from deployments.gates import approver_refusal
 from deployments.models import Deployment, Trigger
@@ -19,14 +18,13 @@ from deployments.phases import balancer_step, server_phases
 from deployments.pipeline import DEPLOY_STEPS, ROLLBACK_STEPS
 from deployments.release_diff import deployment_changes
 from deployments.services import DeploymentError, deployment_cancel, deployment_redeploy
+from deployments.views.log import LOG_LINES_ON_PAGE
 from loadbalancers.selectors import balanced_sites_of_site
 from sites.freezes import active_freeze
 from tenancy.access import actor_for, org_object, org_view
 from tenancy.roles import Cap
 
 LIST_PAGE_SIZE = 50
-# The page renders this many stored lines; the live log streams the rest (and the download has all).
-LOG_LINES_ON_PAGE = 5000
 
 
 @org_view(Cap.VIEW)
@@ -48,7 +46,8 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": steps,
         "step_bar": mark_safe(steps_bar(steps)),  # noqa: S308 — numbers + escaped text only
         **_progress(deployment, steps),
-        "lines": selectors.log_lines_after(deployment=deployment, limit=LOG_LINES_ON_PAGE),
+        # The newest lines only: earlier ones on demand (views/log.py), later ones live.
+        "lines": selectors.log_lines_tail(deployment_id=deployment.pk, limit=LOG_LINES_ON_PAGE),
         **_rollout(deployment, steps),
         # During a freeze, Redeploy asks for the override reason (deployments/gates.py).
         "freeze": (active_freeze(deployment.site, timezone.now())
@@ -133,26 +132,3 @@ def deployment_redeploy_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("deployments:detail", org=request.org.slug, pk=source.pk)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
-
-
-def log_text(deployment: Deployment) -> str:
-    """Every stored line in seq order, `[server] ` tagged, colour codes removed."""
-    rows = (
-        selectors.log_lines(deployment_id=deployment.pk)
-        .values_list("server", "text")
-        .iterator(chunk_size=2000)
-    )
-    return "".join(
-        f"[{server}] {strip_ansi(text)}\n" if server else f"{strip_ansi(text)}\n"
-        for server, text in rows
-    )
-
-
-@org_view(Cap.VIEW)
-def log_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """The stored log of deployment `pk` as a text/plain attachment (already redacted)."""
-    deployment = org_object(Deployment, request.membership, pk=pk)
-    response = HttpResponse(log_text(deployment), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="deployment-{deployment.pk}.log"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -1,8 +1,10 @@
 // Live deployment log. Attaches to <div data-live-log data-ws="/ws/deployments/12/" data-after="0">.
-// Stored lines may already be rendered (data-after = their last seq); the socket sends the rest,
-// then live lines, each already split by the server into [classes, text] segments (its ANSI
-// colours). Every segment is inserted with textContent (never innerHTML), and the last seq shown
-// is kept in data-last-seq, which is where a reconnect resumes.
+// The newest stored lines may already be rendered (data-after = their last seq); the socket sends
+// the rest, then live lines, each already split by the server into [classes, text] segments (its
+// ANSI colours). Every segment is inserted with textContent (never innerHTML). Received lines are
+// drawn once per animation frame, the box keeps the last data-max-lines of them, and the button
+// before it ([data-log-earlier], the URL of deployments/views/log.py) fetches earlier pages by
+// seq. data-last-seq is the last seq drawn, data-first-seq the first one in the box.
 (function () {
   "use strict";
 
@@ -131,8 +133,17 @@
   }
 
   function LiveLog(box) {
+    var self = this, earlier = box.previousElementSibling;
     this.box = box;
     this.lastSeq = parseInt(box.getAttribute("data-after") || "0", 10) || 0;
+    // The box keeps at most `cap` lines: the oldest go as new ones come ("Show earlier lines"
+    // brings them back, and raises the cap by what it brought: the reader asked for those).
+    this.cap = parseInt(box.getAttribute("data-max-lines") || "2000", 10) || 2000;
+    this.pending = [];  // received, drawn at the next animation frame
+    this.frameRequested = false;
+    this.earlier = earlier && earlier.hasAttribute("data-log-earlier") ? earlier : null;
+    if (this.earlier) { this.earlier.addEventListener("click", function () { self.loadEarlier(); }); }
+    this.setFirst(parseInt(box.getAttribute("data-first-seq") || "1", 10) || 1);
     this.delay = 500;
     this.stopped = false;
     box.setAttribute("data-last-seq", String(this.lastSeq));
@@ -185,18 +196,87 @@
   };
 
   LiveLog.prototype.append = function (lines) {
-    // Follow new lines only while the reader is at the bottom; scrolling up pauses it. Decided
-    // from where the box is now, not from the last scroll event (which may not have run yet).
-    var box = this.box, follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
-    var fragment = document.createDocumentFragment(), self = this;
+    var self = this;
     lines.forEach(function (line) {
       if (line.seq <= self.lastSeq) { return; }  // already shown (replay after a reconnect)
-      fragment.appendChild(lineElement(line));
-      self.lastSeq = line.seq;
+      self.pending.push(line);
+      self.lastSeq = line.seq;  // a reconnect resumes after it, drawn or not yet
     });
-    this.box.appendChild(fragment);
-    this.box.setAttribute("data-last-seq", String(this.lastSeq));
+    if (this.pending.length > this.cap) {
+      // More than the box keeps before the next frame (a flood, or a hidden tab, which gets no
+      // frames): only the newest can stay, and what the box shows now goes with the rest.
+      this.pending.splice(0, this.pending.length - this.cap);
+      this.restart = true;
+    }
+    if (this.pending.length && !this.frameRequested) {
+      this.frameRequested = true;
+      window.requestAnimationFrame(function () { self.frameRequested = false; self.flush(); });
+    }
+  };
+
+  // Draw every line received since the last frame in one DOM write, then trim to the cap.
+  LiveLog.prototype.flush = function () {
+    var box = this.box, lines = this.pending, fragment = document.createDocumentFragment();
+    this.pending = [];
+    if (!lines.length) { return; }
+    // Follow new lines only while the reader is at the bottom; scrolling up pauses it. Decided
+    // from where the box is now, not from the last scroll event (which may not have run yet).
+    var follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    if (this.restart) { box.textContent = ""; this.restart = false; }
+    lines.forEach(function (line) { fragment.appendChild(lineElement(line)); });
+    box.appendChild(fragment);
+    this.trim(follow);
+    box.setAttribute("data-last-seq", String(lines[lines.length - 1].seq));
     if (follow) { box.scrollTop = box.scrollHeight; }
+  };
+
+  LiveLog.prototype.trim = function (follow) {
+    var box = this.box, extra = box.children.length - this.cap;
+    if (extra > 0) {
+      var height = follow ? 0 : box.scrollHeight, range = document.createRange();
+      range.setStartBefore(box.firstElementChild);
+      range.setEndAfter(box.children[extra - 1]);
+      range.deleteContents();
+      // A reader scrolled up keeps the lines they were reading in place.
+      if (!follow) { box.scrollTop -= height - box.scrollHeight; }
+    }
+    if (box.firstElementChild) { this.setFirst(parseInt(box.firstElementChild.getAttribute("data-seq"), 10)); }
+  };
+
+  // The first seq in the box; "Show earlier lines" is offered while lines exist before it.
+  LiveLog.prototype.setFirst = function (seq) {
+    this.firstSeq = seq;
+    this.box.setAttribute("data-first-seq", String(seq));
+    if (this.earlier) { this.earlier.hidden = seq <= 1; }
+  };
+
+  LiveLog.prototype.loadEarlier = function () {
+    var self = this, button = this.earlier;
+    if (this.loading || this.firstSeq <= 1) { return; }
+    this.loading = true;
+    button.disabled = true;
+    fetch(button.getAttribute("data-log-earlier") + "?before=" + this.firstSeq,
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (page) { self.prepend(page.lines); button.textContent = "Show earlier lines"; })
+      .catch(function () { button.textContent = "Could not load earlier lines: try again"; })
+      .then(function () { self.loading = false; button.disabled = false; });
+  };
+
+  // Put one page of earlier lines (oldest first, all before firstSeq) above the first line.
+  LiveLog.prototype.prepend = function (lines) {
+    var box = this.box, self = this, fragment = document.createDocumentFragment();
+    lines = lines.filter(function (line) { return line.seq < self.firstSeq; });
+    if (!lines.length) { this.setFirst(1); return; }
+    lines.forEach(function (line) { fragment.appendChild(lineElement(line)); });
+    var height = box.scrollHeight;
+    box.insertBefore(fragment, box.firstElementChild);
+    box.scrollTop += box.scrollHeight - height;  // the reader's lines stay where they were
+    this.cap = Math.max(this.cap, box.children.length);
+    this.setFirst(lines[0].seq);
   };
 
   function start() {

@@ -114,7 +114,7 @@ def test_it_renders_the_dashboard_panels_in_constant_queries(
     client = client_for(cast.viewer)
     deployed(1)
     dashboard = reverse("dashboard", kwargs={"org": "acme"})
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(8) as few:
         client.get(dashboard)
     deployed(5, start=1)
     make_site(name="blog")

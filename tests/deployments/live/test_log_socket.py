@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -155,3 +156,18 @@ async def test_it_sends_each_line_as_the_segments_of_the_one_ansi_parser(cast, d
     assert live["segments"] == [["ansi-bright-green", "ok"]]
     assert (live["seq"], live["stream"], live["server"]) == (3, "err", "web1")
     assert "text" not in live  # one renderer: the page gets segments, never raw escapes
+
+
+async def test_it_replays_a_big_log_of_long_lines_in_frames_under_the_size_limit(
+    cast, deployment, ws_open
+):
+    count = 300  # 300 lines of 16 KiB: about 5 MiB, five times daphne's frame limit
+    await sync_to_async(store_lines)(deployment, [f"{n} " + "y" * 16_000 for n in range(count)])
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/?after=0")
+    frames = []
+    while sum(len(frame["lines"]) for frame in frames) < count:
+        frame = await socket.receive_json_from(timeout=10)
+        if frame["type"] == "log.batch":
+            frames.append(frame)
+    assert [ln["seq"] for frame in frames for ln in frame["lines"]] == list(range(1, count + 1))
+    assert max(len(json.dumps(frame)) for frame in frames) < 256 * 1024
