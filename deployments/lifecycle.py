@@ -42,8 +42,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {Status.QUEUED, Status.HELD, Status.REJECTED, Status.EXPIRED, Status.CANCELLED}),
     Status.HELD: frozenset({Status.QUEUED, Status.CANCELLED}),
     Status.QUEUED: frozenset({Status.RUNNING, Status.CANCELLED}),
+    # Skipped: the commit was already live on every server and the deploy was not forced.
     Status.RUNNING: frozenset(
-        {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT}),
+        {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT, Status.SKIPPED}),
 }
 # How the watchdog's verdict begins (the reconcile that fences the servers looks for it).
 WORKER_LOST = "worker lost"

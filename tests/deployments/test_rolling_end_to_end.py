@@ -123,7 +123,9 @@ def rolled_site(cast, fleet_site, lb_server, balancer_nginx, worker):
 
 
 def _deploy(site) -> Deployment:
-    [done] = finished(deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API))
+    # Forced: the second deploy of the same commit must roll again, not end "already live".
+    [done] = finished(deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API,
+                                         force=True))
     return done
 
 
