@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.web",
     "tests.fixtures.live",
+    "tests.fixtures.bare",
 ]
 
 PASSWORD = "correct horse battery staple"

@@ -168,7 +168,7 @@ def restore_current(ctx: DeployContext, previous_target: str | None) -> Command:
 def reload(ctx: DeployContext) -> list[Command]:
     """Make PHP pick up the new code: the site's reload command, octane:reload, or nothing."""
     if ctx.reload_method == "php-fpm":
-        return [Command(tuple(ctx.reload_command), retry=True)]
+        return [Command(tuple(ctx.reload_command), retry=True, as_server_user=True)]
     if ctx.reload_method == "octane":
         return [replace(_artisan(ctx, "octane:reload"), retry=True)]
     return []
