@@ -85,7 +85,8 @@ class RemoteConnection:
         env = {**(env or {}), **run_environment(tag, pid_dir)}
         if run_as:
             switched = [*run_as, *env_argv(env), *in_own_process_group(argv)]
-            text = command_line(switched, cwd=cwd)
+            # The login user's home (the default directory) may be closed to the other user.
+            text = command_line(switched, cwd=cwd or "/")
         else:
             text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
         job = await self._start_job(text, on_line, stdin)
