@@ -15,6 +15,8 @@ from tenancy.models import ApiToken, Organization, User
 class Kind(models.TextChoices):
     DEPLOY = "deploy", "Deploy"
     ROLLBACK = "rollback", "Rollback"
+    # Sets the site up on its servers (servers/provision/): user, PHP-FPM pool, nginx block.
+    PROVISION = "provision", "Provision"
 
 
 class Trigger(models.TextChoices):
@@ -295,3 +297,25 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key of token {self.api_token_id} -> {self.deployment_id}"
+
+
+class ProvisionedServer(models.Model):
+    """A site provisioned on a server: its unix user there (deploys run as it) and what the
+    provisioning found (PHP versions, FPM service, extensions). Written by the provisioning job
+    (deployments/provisioning.py); read by the context builder and the site page."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="provisioned")
+    server = models.ForeignKey("servers.Server", on_delete=models.CASCADE, related_name="+")
+    user = models.CharField(max_length=32)
+    facts = models.JSONField(default=dict, blank=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    provisioned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "server"], name="provisioned_once_per_server"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} on {self.server} as {self.user}"

@@ -33,6 +33,7 @@ from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind, Status
 from deployments.pipeline import run_deploy, run_rollback
 from deployments.pipeline.context import DeployContext, PipelineResult
+from deployments.provisioning import run_provisioning
 from deployments.sink import DeploymentSink
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,10 @@ def start_next(site_id: int, send: Send) -> int | None:
 
 
 def execute(deployment: Deployment) -> PipelineResult:
-    """Run the deploy or rollback of a claimed (running) deployment; never raises."""
+    """Run the deploy, rollback or provisioning of a claimed (running) deployment; never
+    raises."""
+    if deployment.kind == Kind.PROVISION:
+        return run_provisioning(deployment)
     try:
         # A database blink while reading the site must not fail the deploy at "prepare".
         ctx = DatabaseRetry(f"deployment {deployment.pk}: context").run(

@@ -26,6 +26,8 @@ class Cap(StrEnum):
     EDIT_SITES = "edit_sites"  # create and edit sites (repository, env, scripts)
     # delete sites; add/edit/delete servers and load balancers, apply their config; re-pin host keys
     MANAGE_SERVERS = "manage_servers"
+    # provision a site on its servers: its unix user, PHP-FPM pool, nginx block, cron entry
+    PROVISION = "provision"
     VIEW_AUDIT = "view_audit"
     MANAGE_MEMBERS = "manage_members"  # invite, change role of, remove (only below own rank)
     ORG_SETTINGS = "org_settings"  # organization settings, SSH key rotation
@@ -40,6 +42,7 @@ CAPABILITIES: dict[Cap, frozenset[Role]] = {
     Cap.DEPLOY: frozenset({_O, _A, _M, _D}),
     Cap.EDIT_SITES: frozenset({_O, _A, _M, _D}),
     Cap.MANAGE_SERVERS: frozenset({_O, _A, _M}),
+    Cap.PROVISION: frozenset({_O, _A, _M}),
     Cap.VIEW_AUDIT: frozenset({_O, _A, _M}),
     Cap.MANAGE_MEMBERS: frozenset({_O, _A}),
     Cap.ORG_SETTINGS: frozenset({_O, _A}),

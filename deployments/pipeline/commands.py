@@ -97,6 +97,24 @@ def install(ctx: DeployContext, previous: str | None) -> list[Command]:
     return [*reuse, Command(COMPOSER_INSTALL, cwd=release, when=(has_composer,))]
 
 
+# The deploy log's warning (the site page finds the last one by this prefix).
+MISSING_EXTENSIONS = "warning: composer.json requires PHP extensions this server lacks: "
+
+
+def missing_extensions(composer_json: str, php_modules: str) -> list[str]:
+    """The `ext-*` names composer.json requires that `php -m` does not list (sorted).
+
+    Unparseable JSON requires nothing here: composer itself will say what is wrong."""
+    try:
+        required = json.loads(composer_json).get("require") or {}
+    except (ValueError, AttributeError):
+        return []
+    loaded = {line.strip().lower().removeprefix("zend ") for line in php_modules.splitlines()}
+    wanted = {name[4:].lower() for name in required if isinstance(name, str)
+              and name.lower().startswith("ext-")}
+    return sorted(wanted - loaded)
+
+
 def migrate(ctx: DeployContext) -> list[Command]:
     """`php artisan migrate --force` for Laravel sites that run migrations."""
     if not (ctx.is_laravel and ctx.run_migrations):

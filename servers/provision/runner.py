@@ -62,7 +62,8 @@ async def provision(
                     templates=templates or Templates(),
                 )
                 result.changed[server.name] = await _run_steps(run, steps, result)
-                result.facts[server.name] = run.facts
+                if result.status == "succeeded":
+                    result.facts[server.name] = run.facts
         except (SSHError, OSError) as exc:
             result.status, result.error = "failed", f"{server.name}: {exc}"
         if result.status != "succeeded":

@@ -75,3 +75,18 @@ async def test_one_sites_deploy_script_cannot_read_anothers_env(bare_host, ssh_c
     assert result.status == "failed"
     assert "Permission denied" in sink.text()
     assert "APP_NAME=beta" not in sink.text()
+
+
+async def test_it_warns_when_composer_json_requires_a_missing_extension(
+    bare_host, ssh_client_key, repo
+):
+    key = ssh_client_key[0]
+    facts = await _provisioned(bare_host, key, "shop")
+    assert "gd" not in facts.extensions and "mbstring" in facts.extensions
+    repo.commit({"composer.json": '{"require": {"ext-gd": "*", "ext-mbstring": "*"}}'},
+                "Needs gd")
+    sink = RecordingSink()
+    await run_deploy(_context(bare_host, key, repo, "shop", facts), sink)
+    warnings = [line for line in sink.text().splitlines() if "lacks" in line]
+    assert warnings == [
+        "warning: composer.json requires PHP extensions this server lacks: gd"]

@@ -1,0 +1,154 @@
+"""Provisioning a site on its servers, as a deployment of kind `provision` (a job with the live
+log, steps and history of a deploy; docs/server-setup.md says what it writes).
+
+`provision_request` is the service (Manager+, audited, queued like a deploy); the worker calls
+`run_provisioning` for a claimed row: it runs servers/provision/ over SSH with the deployment's
+sink, then records each server it provisioned (`ProvisionedServer`: the site's user there, the
+PHP facts) and re-runs the server's connection check so the stack panels judge the new files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections, transaction
+from django.utils import timezone
+
+from deployments.authority import authority_of
+from deployments.models import Deployment, Kind, ProvisionedServer, Status
+from deployments.pipeline.context import PipelineResult
+from deployments.services import _after_commit_enqueue, _next_number
+from deployments.sink import DeploymentSink
+from servers.provision.names import ProvisionError, check_deploy_path, site_user_name, slugify
+from servers.provision.runner import ProvisionTarget, provision
+from servers.provision.steps import fpm_reload
+from servers.provision.templates import SiteSpec
+from servers.provision.tls import check_tls_pair
+from servers.services import server_check, server_ssh_target
+from sites.models import DEFAULT_RELOAD_COMMAND, Site
+from tenancy.audit import Actor, audit_record
+
+
+class ProvisionRequestError(ValueError):
+    """The request cannot be queued; the message says why (shown as is)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProvisionSettings:
+    """What the Provision form or API may change first (None: keep the stored value)."""
+
+    scheduler: bool | None = None
+    certificate: str | None = None  # PEM; with private_key
+    private_key: str | None = dataclasses.field(default=None, repr=False)
+    remove_certificate: bool = False
+
+
+def site_spec(site: Site) -> SiteSpec:
+    """The site as provisioning sees it; ProvisionError for a name or path it refuses."""
+    user = site_user_name(site.name)
+    return SiteSpec(
+        name=slugify(site.name), user=user, deploy_path=check_deploy_path(site.deploy_path, user),
+        web_dir=site.web_dir, domains=(site.domain,) if site.domain else (),
+        scheduler=site.scheduler_enabled, certificate=site.tls_certificate,
+        private_key=site.tls_private_key,
+    )
+
+
+def provision_request(*, site: Site, actor: Actor, trigger: str,
+                      settings: ProvisionSettings | None = None) -> Deployment:
+    """Store the provisioning settings and queue provisioning `site` on all its servers.
+
+    Refused before anything is stored when the site has no server, its name gives no valid
+    user, its deploy path is outside /var/www or the user's home, or the certificate and key
+    do not belong together. A provisioning already queued is returned, not doubled. Audited
+    (never the certificate or key themselves); enqueued after commit.
+    """
+    settings = settings or ProvisionSettings()
+    if not site.servers.exists():
+        raise ProvisionRequestError(f"{site.name} has no server to provision; add one first.")
+    try:
+        site_spec(site)
+    except ProvisionError as exc:
+        raise ProvisionRequestError(str(exc)) from None
+    changes = _apply_settings(site, settings)
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        if changes:
+            site.save(update_fields=["scheduler_enabled", "tls_certificate", "tls_private_key"])
+        queued = Deployment.objects.filter(site=site, kind=Kind.PROVISION,
+                                           status=Status.QUEUED).first()
+        if queued is not None:
+            return queued
+        authority, token = authority_of(actor, trigger)
+        deployment = Deployment.objects.create(
+            site=site, organization_id=site.organization_id, kind=Kind.PROVISION,
+            trigger=trigger, triggered_by=actor.user, triggered_by_name=actor.name,
+            branch=site.branch, authority=authority, api_token=token, number=_next_number(site),
+        )
+        audit_record(actor=actor, organization=site.organization, verb="site.provision_requested",
+                     target=deployment, after={"site": site.name, **changes})
+        _after_commit_enqueue(deployment)
+    return deployment
+
+
+def _apply_settings(site: Site, settings: ProvisionSettings) -> dict[str, str | bool]:
+    """Validate and set the changed settings on `site` (unsaved); what changed, for the audit."""
+    changes: dict[str, str | bool] = {}
+    if settings.scheduler is not None and settings.scheduler != site.scheduler_enabled:
+        site.scheduler_enabled = changes["scheduler"] = settings.scheduler
+    if settings.remove_certificate and site.tls_certificate:
+        site.tls_certificate = site.tls_private_key = ""
+        changes["certificate"] = "removed"
+    elif settings.certificate or settings.private_key:
+        try:
+            subject = check_tls_pair(settings.certificate or "", settings.private_key or "")
+        except ValueError as exc:
+            raise ProvisionRequestError(str(exc)) from None
+        site.tls_certificate = settings.certificate.strip() + "\n"
+        site.tls_private_key = settings.private_key.strip() + "\n"
+        changes["certificate"] = f"uploaded ({subject})"
+    return changes
+
+
+def run_provisioning(deployment: Deployment) -> PipelineResult:
+    """Provision the claimed `deployment`'s site on every server; record what it found."""
+    site = Site.objects.get(pk=deployment.site_id)
+    try:
+        spec = site_spec(site)
+    except ProvisionError as exc:
+        return PipelineResult(status="failed", failed_step="prepare", error=str(exc))
+    servers = list(site.servers.select_related("organization").order_by("name", "id"))
+    targets = [ProvisionTarget(server.name, server_ssh_target(server)) for server in servers]
+    result = asyncio.run(_run(deployment.pk, targets, spec))
+    for server in servers:
+        facts = result.facts.get(server.name)
+        if facts is not None:
+            _record(deployment, site, server, spec.user, facts)
+            server_check(server)  # the stack panels now judge the files just written
+    return PipelineResult(status=result.status, failed_step=result.failed_step,
+                          error=result.error)
+
+
+async def _run(deployment_id: int, targets, spec: SiteSpec):
+    async with ThreadSensitiveContext():
+        sink = DeploymentSink(deployment_id=deployment_id,
+                              secrets=tuple(s for s in (spec.private_key,) if s))
+        await sink.start(asyncio.Event())
+        try:
+            return await provision(targets, spec, sink)
+        finally:
+            await sink.close()
+            await sync_to_async(connections.close_all)()
+
+
+def _record(deployment: Deployment, site: Site, server, user: str, facts) -> None:
+    ProvisionedServer.objects.update_or_create(
+        site=site, server=server,
+        defaults={"user": user, "facts": facts.to_json(), "deployment": deployment,
+                  "provisioned_at": timezone.now()},
+    )
+    # The reload a provisioned server needs is known now; a command the user chose stays.
+    if site.reload_command == DEFAULT_RELOAD_COMMAND:
+        Site.objects.filter(pk=site.pk).update(reload_command=fpm_reload(facts))
