@@ -19,7 +19,7 @@ from django.utils import timezone
 from deployments.authority import authority_of
 from deployments.models import Deployment, Kind, ProvisionedServer, Status
 from deployments.pipeline.context import PipelineResult
-from deployments.services import _after_commit_enqueue, _next_number
+from deployments.services import DeploymentError, _after_commit_enqueue, _next_number
 from deployments.sink import DeploymentSink
 from servers.provision.names import ProvisionError, check_deploy_path, site_user_name, slugify
 from servers.provision.runner import ProvisionTarget, provision
@@ -31,7 +31,7 @@ from sites.models import DEFAULT_RELOAD_COMMAND, Site
 from tenancy.audit import Actor, audit_record
 
 
-class ProvisionRequestError(ValueError):
+class ProvisionRequestError(DeploymentError):
     """The request cannot be queued; the message says why (shown as is)."""
 
 

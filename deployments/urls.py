@@ -26,5 +26,6 @@ site_urlpatterns = [
     path("<int:pk>/history/", site_views.site_history, name="history"),
     path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
     path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
+    path("<int:pk>/provision/", site_views.site_provision, name="provision"),
     path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
 ]

@@ -52,6 +52,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_deployments_panels(site),
         **_schedules_panel(site),
         "site_stacks": server_selectors.site_stack_findings(site),
+        "provisioning": deployment_selectors.provisioning_panel(site=site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
         "setup_doc": SETUP_DOC,
     }

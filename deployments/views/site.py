@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments import reconcile, selectors
+from deployments.forms import ProvisionForm
 from deployments.models import Kind, Trigger
+from deployments.provisioning import ProvisionSettings, provision_request
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from sites.models import Site
 from sites.selectors import site_get
@@ -101,4 +103,26 @@ def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
     except DeploymentError as exc:
         messages.error(request, str(exc))
         return redirect("sites:history", org=request.org.slug, pk=site.pk)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.PROVISION)
+@require_POST
+def site_provision(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue provisioning the site on its servers, with the panel's settings (Manager+)."""
+    site = _site(request, pk)
+    form = ProvisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _to_site(request, site)
+    data = form.cleaned_data
+    settings = ProvisionSettings(
+        scheduler=data["scheduler"], certificate=data["certificate"] or None,
+        private_key=data["private_key"] or None, remove_certificate=data["remove_certificate"])
+    try:
+        deployment = provision_request(site=site, actor=actor_for(request),
+                                       trigger=Trigger.MANUAL, settings=settings)
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)

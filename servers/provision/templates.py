@@ -55,7 +55,7 @@ def socket_path(spec: SiteSpec, facts: HostFacts) -> str:
 
 def fpm_pool(spec: SiteSpec, facts: HostFacts) -> str:
     """The site's own PHP-FPM pool, running as the site's user."""
-    return f"""; Written by Deploynix for site {spec.name}; changes here are replaced on provisioning.
+    return f"""; Written by Deploynix for site {spec.name}; provisioning replaces changes.
 [{spec.name}]
 user = {spec.user}
 group = {spec.user}
@@ -111,7 +111,7 @@ def tls_paths(spec: SiteSpec, facts: HostFacts) -> tuple[str, str]:
 
 
 def _server(spec: SiteSpec, facts: HostFacts, listen: str, names: str) -> str:
-    return f"""# Written by Deploynix for site {spec.name}; changes here are replaced on provisioning.
+    return f"""# Written by Deploynix for site {spec.name}; provisioning replaces changes.
 server {{
     {listen}
     server_name {names};

@@ -1,0 +1,136 @@
+"""Provisioning as a job: who may ask (page and API), what is refused before anything runs,
+and the whole path through the worker to a bare Debian host, then a deploy served there."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.urls import reverse
+
+from deployments import lifecycle
+from deployments.models import Deployment, Kind, ProvisionedServer, Status, Trigger
+from deployments.provisioning import ProvisionRequestError, ProvisionSettings, provision_request
+from deployments.services import deployment_request
+from deployments.worker import run_deployment
+from servers.models import OrganizationKey, Server
+from sites.models import Site
+from sites.services import site_create
+from tenancy.audit import Actor
+from tenancy.models import AuditEvent
+from tenancy.roles import Cap
+from testbed.gitrepo import AppRepo
+from tests.fixtures.matrix import EVERYONE, allowed, api_status, assert_page_access
+from tests.fixtures.stage import NO_BUILD_TOOLS
+
+
+@pytest.fixture
+def www_site(make_site) -> Site:
+    return make_site(deploy_path="/var/www/shop")
+
+
+def _key_pem(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@pytest.fixture
+def tls_pair() -> tuple[str, str]:
+    """A self-signed certificate for shop.example.test and its key (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shop.example.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key)
+
+
+@pytest.fixture
+def other_key() -> str:
+    return _key_pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_the_provision_button_follows_the_capability_table(cast, www_site, client_for, who):
+    client = client_for(cast.user(who) if who != "anonymous" else None)
+    response = client.post(reverse("sites:provision", kwargs={"org": "acme", "pk": www_site.pk}))
+    assert_page_access(response, Cap.PROVISION, who, ok=302)
+    queued = Deployment.objects.filter(site=www_site, kind=Kind.PROVISION).exists()
+    assert queued == allowed(Cap.PROVISION, who)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_the_provision_api_follows_the_capability_table(cast, www_site, api_as, who):
+    response = api_as(who).post(f"/api/v1/sites/{www_site.pk}/provision/", {"scheduler": True})
+    assert response.status_code == api_status(Cap.PROVISION, who, ok=202)
+    assert Site.objects.get(pk=www_site.pk).scheduler_enabled == allowed(Cap.PROVISION, who)
+
+
+def test_it_audits_the_request_without_the_key(cast, www_site, tls_pair):
+    certificate, key = tls_pair
+    provision_request(site=www_site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL,
+                      settings=ProvisionSettings(certificate=certificate, private_key=key))
+    event = AuditEvent.objects.get(verb="site.provision_requested")
+    assert "uploaded (CN=shop.example.test)" == event.after["certificate"]
+    assert "PRIVATE KEY" not in str(event.after)
+    assert Site.objects.get(pk=www_site.pk).tls_private_key == key.strip() + "\n"
+
+
+@pytest.mark.parametrize("path", ["/srv/shop", "/tmp/shop"])
+def test_it_refuses_a_deploy_path_outside_the_allowed_roots(cast, make_site, path):
+    site = make_site(deploy_path=path)
+    with pytest.raises(ProvisionRequestError, match="must lie under"):
+        provision_request(site=site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL)
+    assert not Deployment.objects.filter(site=site).exists()
+
+
+def test_it_refuses_a_key_that_is_not_the_certificates(cast, www_site, tls_pair, other_key):
+    certificate, _key = tls_pair
+    with pytest.raises(ProvisionRequestError, match="does not belong"):
+        provision_request(site=www_site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL,
+                          settings=ProvisionSettings(certificate=certificate,
+                                                     private_key=other_key))
+    assert Site.objects.get(pk=www_site.pk).tls_certificate == ""
+
+
+def test_a_deploy_request_does_not_supersede_a_queued_provisioning(cast, www_site):
+    first = deployment_request(site=www_site, actor=Actor.system(), trigger=Trigger.API)
+    lifecycle.deployment_claim(first.pk)
+    job = provision_request(site=www_site, actor=Actor(user=cast.manager),
+                            trigger=Trigger.MANUAL)
+    deployment_request(site=www_site, actor=Actor.system(), trigger=Trigger.API)
+    assert Deployment.objects.get(pk=job.pk).status == Status.QUEUED
+
+
+@pytest.mark.ssh
+@pytest.mark.web
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_provisioning_job_sets_up_a_bare_host_that_then_serves_the_deploy(
+    cast, bare_host, tmp_path
+):
+    for key in OrganizationKey.objects.filter(organization=cast.org):
+        (bare_host.base / "authorized_keys").open("a").write(key.public_key + "\n")
+    server = Server.objects.create(organization=cast.org, name="bare", host=bare_host.address,
+                                   port=22, user="root", host_key=bare_host.host_key_line)
+    repo = AppRepo.create(tmp_path / "repos", "laravelish")
+    repo.commit(NO_BUILD_TOOLS, "Plain PHP")
+    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
+                       name="Shop", domain="shop.example.test", preset="php",
+                       repository_url=repo.ssh_url("root", bare_host.address, 22),
+                       repository_host_keys=f"{bare_host.address} {bare_host.host_key_line}",
+                       deploy_path="/var/www/shop")
+    (bare_host.base / "authorized_keys").open("a").write(site.deploy_key_public + "\n")
+    job = provision_request(site=site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL)
+    run_deployment(job.pk, send=lambda _id: True)
+    assert Deployment.objects.get(pk=job.pk).status == Status.SUCCEEDED
+    assert ProvisionedServer.objects.get(site=site).user == "site-shop"
+    deploy = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
+    run_deployment(deploy.pk, send=lambda _id: True)
+    assert Deployment.objects.get(pk=deploy.pk).status == Status.SUCCEEDED
+    assert bare_host.get("/", host="shop.example.test")[0] == 200
