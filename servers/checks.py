@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from servers.provision.facts import detect
 from servers.ssh import (
     AuthFailed,
     HostKeyChanged,
@@ -21,7 +22,6 @@ from servers.ssh import (
     SSHTarget,
     connect,
 )
-from servers.provision.facts import detect
 from servers.stack.store import STACK_PROBE_TIMEOUT, probe_stack
 
 PROBE_TIMEOUT = 20.0
