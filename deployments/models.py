@@ -107,6 +107,8 @@ class Deployment(models.Model):
     # The deployment's number within its site (1, 2, ...): what pages and the audit log call it.
     # Assigned by deployments/services.py under the site row lock; 0 only for rows made elsewhere.
     number = models.PositiveIntegerField(default=0)
+    # For kind provision: the steps to run (servers/provision/steps.py names); empty: all.
+    provision_steps = models.JSONField(default=list, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
 

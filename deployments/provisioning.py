@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
+from collections.abc import Sequence
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.db import connections, transaction
@@ -23,7 +25,7 @@ from deployments.services import DeploymentError, _after_commit_enqueue, _next_n
 from deployments.sink import DeploymentSink
 from servers.provision.names import ProvisionError, check_deploy_path, site_user_name, slugify
 from servers.provision.runner import ProvisionTarget, provision
-from servers.provision.steps import fpm_reload
+from servers.provision.steps import fpm_reload, select
 from servers.provision.templates import SiteSpec
 from servers.provision.tls import check_tls_pair
 from servers.services import server_check, server_ssh_target
@@ -57,7 +59,8 @@ def site_spec(site: Site) -> SiteSpec:
 
 
 def provision_request(*, site: Site, actor: Actor, trigger: str,
-                      settings: ProvisionSettings | None = None) -> Deployment:
+                      settings: ProvisionSettings | None = None,
+                      steps: Sequence[str] = ()) -> Deployment:
     """Store the provisioning settings and queue provisioning `site` on all its servers.
 
     Refused before anything is stored when the site has no server, its name gives no valid
@@ -66,6 +69,10 @@ def provision_request(*, site: Site, actor: Actor, trigger: str,
     (never the certificate or key themselves); enqueued after commit.
     """
     settings = settings or ProvisionSettings()
+    try:
+        select(steps)
+    except ValueError as exc:
+        raise ProvisionRequestError(str(exc)) from None
     if not site.servers.exists():
         raise ProvisionRequestError(f"{site.name} has no server to provision; add one first.")
     try:
@@ -77,8 +84,8 @@ def provision_request(*, site: Site, actor: Actor, trigger: str,
         Site.objects.select_for_update().filter(pk=site.pk).first()
         if changes:
             site.save(update_fields=["scheduler_enabled", "tls_certificate", "tls_private_key"])
-        queued = Deployment.objects.filter(site=site, kind=Kind.PROVISION,
-                                           status=Status.QUEUED).first()
+        queued = Deployment.objects.filter(site=site, kind=Kind.PROVISION, status=Status.QUEUED,
+                                           provision_steps=list(steps)).first()
         if queued is not None:
             return queued
         authority, token = authority_of(actor, trigger)
@@ -86,9 +93,11 @@ def provision_request(*, site: Site, actor: Actor, trigger: str,
             site=site, organization_id=site.organization_id, kind=Kind.PROVISION,
             trigger=trigger, triggered_by=actor.user, triggered_by_name=actor.name,
             branch=site.branch, authority=authority, api_token=token, number=_next_number(site),
+            provision_steps=list(steps),
         )
         audit_record(actor=actor, organization=site.organization, verb="site.provision_requested",
-                     target=deployment, after={"site": site.name, **changes})
+                     target=deployment,
+                     after={"site": site.name, "steps": list(steps) or "all", **changes})
         _after_commit_enqueue(deployment)
     return deployment
 
@@ -121,7 +130,7 @@ def run_provisioning(deployment: Deployment) -> PipelineResult:
         return PipelineResult(status="failed", failed_step="prepare", error=str(exc))
     servers = list(site.servers.select_related("organization").order_by("name", "id"))
     targets = [ProvisionTarget(server.name, server_ssh_target(server)) for server in servers]
-    result = asyncio.run(_run(deployment.pk, targets, spec))
+    result = asyncio.run(_run(deployment.pk, targets, spec, select(deployment.provision_steps)))
     for server in servers:
         facts = result.facts.get(server.name)
         if facts is not None:
@@ -131,13 +140,13 @@ def run_provisioning(deployment: Deployment) -> PipelineResult:
                           error=result.error)
 
 
-async def _run(deployment_id: int, targets, spec: SiteSpec):
+async def _run(deployment_id: int, targets, spec: SiteSpec, steps):
     async with ThreadSensitiveContext():
         sink = DeploymentSink(deployment_id=deployment_id,
                               secrets=tuple(s for s in (spec.private_key,) if s))
         await sink.start(asyncio.Event())
         try:
-            return await provision(targets, spec, sink)
+            return await provision(targets, spec, sink, steps=steps)
         finally:
             await sink.close()
             await sync_to_async(connections.close_all)()
@@ -152,3 +161,44 @@ def _record(deployment: Deployment, site: Site, server, user: str, facts) -> Non
     # The reload a provisioned server needs is known now; a command the user chose stays.
     if site.reload_command == DEFAULT_RELOAD_COMMAND:
         Site.objects.filter(pk=site.pk).update(reload_command=fpm_reload(facts))
+
+
+@dataclasses.dataclass
+class Preview:
+    """What a step would change on one server (its log: the diffs), before anything changes."""
+
+    lines: list[str]
+    ok: bool
+    error: str = ""
+
+
+class _Lines:
+    """A provisioning sink that keeps the lines (the preview is shown, not stored)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    async def step_started(self, step: str, server: str) -> None:
+        pass
+
+    async def step_finished(self, step, server, status, exit_code, error="") -> None:
+        if error:
+            self.lines.append(f"{step}: {error}")
+
+    async def line(self, server: str, stream: str, text: str, ts: float) -> None:
+        self.lines.append(text)
+
+
+def provision_preview(*, site: Site, server, step: str) -> Preview:
+    """Run `step` on `server` as a dry run: detect, then show the diff of each file it would
+    write. Reads the server only; ProvisionRequestError for a site provisioning refuses."""
+    try:
+        spec, steps = site_spec(site), select([step])
+    except (ProvisionError, ValueError) as exc:
+        raise ProvisionRequestError(str(exc)) from None
+    sink = _Lines()
+    started = time.monotonic()
+    result = asyncio.run(provision([ProvisionTarget(server.name, server_ssh_target(server))],
+                                   spec, sink, steps=steps, dry_run=True))
+    sink.lines.append(f"(dry run, {time.monotonic() - started:.1f} s)")
+    return Preview(sink.lines, result.status == "succeeded", result.error)

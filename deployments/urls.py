@@ -27,5 +27,7 @@ site_urlpatterns = [
     path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
     path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
     path("<int:pk>/provision/", site_views.site_provision, name="provision"),
+    path("<int:pk>/stack-fix/<int:server_pk>/<slug:code>/", site_views.site_stack_fix,
+         name="stack-fix"),
     path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
 ]

@@ -46,8 +46,10 @@ async def provision(
     *,
     steps: Sequence[Step] = STEPS,
     templates: Templates | None = None,
+    dry_run: bool = False,
 ) -> ProvisionResult:
-    """Provision `spec` on every target in turn; stop at the first failure."""
+    """Provision `spec` on every target in turn; stop at the first failure. `dry_run` only
+    logs the diffs of what would change."""
     result = ProvisionResult(status="succeeded")
     for server in targets:
         as_root = () if server.target.username == "root" else ("sudo", "-n")
@@ -60,6 +62,7 @@ async def provision(
                     sink,
                     as_root=as_root,
                     templates=templates or Templates(),
+                    dry_run=dry_run,
                 )
                 result.changed[server.name] = await _run_steps(run, steps, result)
                 if result.status == "succeeded":

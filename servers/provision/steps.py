@@ -57,6 +57,8 @@ class ProvisionRun:
     # Prefix for commands that need root ('sudo -n' when the server's user is not root).
     as_root: tuple[str, ...] = ()
     templates: Templates = field(default_factory=Templates)
+    # Only show what would change (the diffs): no file written, no user made, nothing reloaded.
+    dry_run: bool = False
     facts: HostFacts = field(default_factory=HostFacts)
     last_lines: list[str] = field(default_factory=list)
 
@@ -96,6 +98,7 @@ class ProvisionRun:
             "bash",
             path,
             mode,
+            "1" if self.dry_run else "0",
             str(len(validate)),
             *validate,
             str(len(reload)),
@@ -111,7 +114,7 @@ class ProvisionRun:
                     else f"install failed (exit {status})"
                 )
             )
-        return not any(line == f"unchanged {path}" for line in lines)
+        return not any(line in (f"unchanged {path}", f"would change {path}") for line in lines)
 
 
 Step = Callable[[ProvisionRun], Awaitable[bool]]
@@ -134,6 +137,10 @@ async def detect_stack(run: ProvisionRun) -> bool:
 
 async def site_user(run: ProvisionRun) -> bool:
     """The site's own unix user, owning its deploy path (nginx's group may traverse it)."""
+    if run.dry_run:
+        status, _ = await run.run(["id", "-u", "--", run.spec.user], label=f"id {run.spec.user}")
+        await run.note(f"user {run.spec.user} " + ("exists" if status == 0 else "would be created"))
+        return False
     argv = [
         "sh",
         "-c",
@@ -171,7 +178,7 @@ async def php_fpm(run: ProvisionRun) -> bool:
     )
     pool = run.templates.fpm_pool(spec, f)
     changed = await run.install(t.pool_file(spec, f), pool, validate=validate) or changed
-    if changed:
+    if changed and not run.dry_run:
         status, _ = await run.run(fpm_reload(f))
         if status != 0:
             raise ProvisionFailed(f"PHP-FPM reload failed (exit {status})")
@@ -181,19 +188,21 @@ async def php_fpm(run: ProvisionRun) -> bool:
 async def nginx_site(run: ProvisionRun) -> bool:
     """The site's server block (and its certificate); `nginx -t`, then a graceful reload."""
     f, spec = run.facts, run.spec
-    changed = False
+    tls_changed = False
     if spec.https:
         cert, key = t.tls_paths(spec, f)
-        changed = await run.install(cert, spec.certificate, mode="0644")
-        changed = await run.install(key, spec.private_key, mode="0600") or changed
+        tls_changed = await run.install(cert, spec.certificate, mode="0644")
+        tls_changed = await run.install(key, spec.private_key, mode="0600") or tls_changed
     text = run.templates.nginx_site(spec, f)
-    changed = (
-        await run.install(
-            t.nginx_file(spec, f), text, validate=[*f.nginx_argv, "-t"], reload=nginx_reload(f)
-        )
-        or changed
+    changed = await run.install(
+        t.nginx_file(spec, f), text, validate=[*f.nginx_argv, "-t"], reload=nginx_reload(f)
     )
-    return changed
+    if tls_changed and not changed and not run.dry_run:
+        # Only the certificate changed: nginx reads it on a reload, after a check.
+        status, _ = await run.run([*f.nginx_argv, "-t"])
+        if status != 0 or (await run.run(nginx_reload(f)))[0] != 0:
+            raise ProvisionFailed("nginx refused the new certificate (nginx -t)")
+    return changed or tls_changed
 
 
 async def scheduler(run: ProvisionRun) -> bool:
@@ -210,6 +219,8 @@ async def scheduler(run: ProvisionRun) -> bool:
                 f"{path} takes effect once it is"
             )
         return changed
+    if run.dry_run:
+        return False
     status, lines = await run.run(
         ["sh", "-c", 'test ! -e "$1" || { rm -f -- "$1"; echo removed; }', "sh", path],
         label=f"no scheduler: remove {path}",
@@ -218,3 +229,15 @@ async def scheduler(run: ProvisionRun) -> bool:
 
 
 STEPS: tuple[Step, ...] = (detect_stack, site_user, php_fpm, nginx_site, scheduler)
+# What every selection of steps needs first: the facts, and the user the files name.
+PREREQUISITES: tuple[Step, ...] = (detect_stack, site_user)
+
+
+def select(names: Sequence[str]) -> tuple[Step, ...]:
+    """The steps named (in STEPS order) after their prerequisites; all of them for no names."""
+    if not names:
+        return STEPS
+    unknown = set(names) - {step.__name__ for step in STEPS}
+    if unknown:
+        raise ValueError(f"unknown provisioning steps: {', '.join(sorted(unknown))}")
+    return tuple(s for s in STEPS if s in PREREQUISITES or s.__name__ in names)

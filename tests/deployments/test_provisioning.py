@@ -18,6 +18,7 @@ from deployments.provisioning import ProvisionRequestError, ProvisionSettings, p
 from deployments.services import deployment_request
 from deployments.worker import run_deployment
 from servers.models import OrganizationKey, Server
+from servers.services import server_check
 from sites.models import Site
 from sites.services import site_create
 from tenancy.audit import Actor
@@ -53,6 +54,21 @@ def tls_pair() -> tuple[str, str]:
 @pytest.fixture
 def other_key() -> str:
     return _key_pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+def _bare_site(cast, bare_host, deploy_path: str, **fields) -> Site:
+    """A site on a server row for `bare_host` (the organization's keys authorized there)."""
+    keys = [key.public_key for key in OrganizationKey.objects.filter(organization=cast.org)]
+    server = Server.objects.create(organization=cast.org, name="bare", host=bare_host.address,
+                                   port=22, user="root", host_key=bare_host.host_key_line)
+    values = dict(name="Shop", domain="shop.example.test", preset="php",
+                  repository_url="git@example.test:shop.git", deploy_path=deploy_path,
+                  repository_host_keys=f"{bare_host.address} {bare_host.host_key_line}")
+    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
+                       **{**values, **fields})
+    with (bare_host.base / "authorized_keys").open("a") as authorized:
+        authorized.writelines(f"{line}\n" for line in [*keys, site.deploy_key_public])
+    return site
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -114,23 +130,43 @@ def test_a_deploy_request_does_not_supersede_a_queued_provisioning(cast, www_sit
 def test_a_provisioning_job_sets_up_a_bare_host_that_then_serves_the_deploy(
     cast, bare_host, tmp_path
 ):
-    for key in OrganizationKey.objects.filter(organization=cast.org):
-        (bare_host.base / "authorized_keys").open("a").write(key.public_key + "\n")
-    server = Server.objects.create(organization=cast.org, name="bare", host=bare_host.address,
-                                   port=22, user="root", host_key=bare_host.host_key_line)
     repo = AppRepo.create(tmp_path / "repos", "laravelish")
     repo.commit(NO_BUILD_TOOLS, "Plain PHP")
-    site = site_create(organization=cast.org, actor=Actor(user=cast.owner), servers=[server],
-                       name="Shop", domain="shop.example.test", preset="php",
-                       repository_url=repo.ssh_url("root", bare_host.address, 22),
-                       repository_host_keys=f"{bare_host.address} {bare_host.host_key_line}",
-                       deploy_path="/var/www/shop")
-    (bare_host.base / "authorized_keys").open("a").write(site.deploy_key_public + "\n")
+    site = _bare_site(cast, bare_host, "/var/www/shop",
+                      repository_url=repo.ssh_url("root", bare_host.address, 22))
     job = provision_request(site=site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL)
     run_deployment(job.pk, send=lambda _id: True)
-    assert Deployment.objects.get(pk=job.pk).status == Status.SUCCEEDED
+    job = Deployment.objects.get(pk=job.pk)
+    assert job.status == Status.SUCCEEDED, job.error
     assert ProvisionedServer.objects.get(site=site).user == "site-shop"
     deploy = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
     run_deployment(deploy.pk, send=lambda _id: True)
     assert Deployment.objects.get(pk=deploy.pk).status == Status.SUCCEEDED
     assert bare_host.get("/", host="shop.example.test")[0] == 200
+
+
+@pytest.mark.ssh
+@pytest.mark.web
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_stack_finding_shows_its_fix_then_applies_it_and_checks_again(
+    cast, bare_host, client_for
+):
+    site = _bare_site(cast, bare_host, "/var/www/shop")
+    server = site.servers.get()
+    server_check(server)
+    page = client_for(cast.manager).get(reverse("sites:detail", kwargs={"org": "acme",
+                                                                        "pk": site.pk}))
+    fix = reverse("sites:stack-fix", kwargs={"org": "acme", "pk": site.pk,
+                                             "server_pk": server.pk, "code": "nginx_site_missing"})
+    assert fix in page.content.decode()
+    preview = client_for(cast.manager).get(fix).content.decode()
+    assert "+    root /var/www/shop/current/public;" in preview
+    assert bare_host.run(["ls", "/etc/nginx/sites-enabled"]).stdout.split() == ["default"]
+    client_for(cast.manager).post(fix)
+    job = Deployment.objects.get(site=site, kind=Kind.PROVISION)
+    run_deployment(job.pk, send=lambda _id: True)
+    assert Deployment.objects.get(pk=job.pk).provision_steps == ["nginx_site"]
+    page = client_for(cast.manager).get(reverse("sites:detail", kwargs={"org": "acme",
+                                                                        "pk": site.pk}))
+    assert fix not in page.content.decode()

@@ -1,14 +1,15 @@
 # shellcheck shell=bash
 # Install one configuration file atomically, validate it in place, reload; restore on failure.
-# Usage: bash -c "$(cat install_file.sh)" bash TARGET MODE N VALIDATE... M RELOAD...  < content
-# (N and M count the words of the validate and reload commands; either may be 0.)
+# Usage: bash -c "$(cat install_file.sh)" bash TARGET MODE DRY N VALIDATE... M RELOAD... < content
+# (N and M count the words of the validate and reload commands; either may be 0. DRY=1 only
+# prints the diff and "would change TARGET": nothing is written, validated or reloaded.)
 # Prints "unchanged TARGET" when the content is already there (nothing runs), else the diff,
 # then "changed TARGET". The previous file is kept as .NAME.deploynix-previous beside it (a
 # hidden name: no include glob reads it) and put back if validation fails; the running server
 # never loaded the broken file, because it is reloaded only after validation passed.
 set -uo pipefail
-target=$1 mode=$2
-shift 2
+target=$1 mode=$2 dry=$3
+shift 3
 count=$1; shift
 validate=("${@:1:$count}"); shift "$count"
 count=$1; shift
@@ -25,13 +26,20 @@ if [ -f "$target" ] && cmp -s -- "$temp" "$target"; then
   echo "unchanged $target"
   exit 0
 fi
+if [ -f "$target" ]; then
+  diff -u --label "$target (current)" --label "$target (new)" -- "$target" "$temp"
+else
+  diff -u --label "/dev/null" --label "$target (new)" -- /dev/null "$temp"
+fi
+if [ "$dry" = 1 ]; then
+  rm -f -- "$temp"
+  echo "would change $target"
+  exit 0
+fi
 had_previous=0
 if [ -f "$target" ]; then
   cp -p -- "$target" "$previous" || exit 1
   had_previous=1
-  diff -u --label "$target (current)" --label "$target (new)" -- "$target" "$temp"
-else
-  diff -u --label "/dev/null" --label "$target (new)" -- /dev/null "$temp"
 fi
 mv -f -- "$temp" "$target" || { rm -f -- "$temp"; exit 1; }
 if [ "${#validate[@]}" -gt 0 ] && ! "${validate[@]}" 2>&1; then

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from servers.provision.runner import provision
-from servers.provision.steps import Templates
+from servers.provision.steps import Templates, select
 from servers.provision.templates import nginx_site
 from servers.ssh import connect
 from servers.stack.probe import collect, judge_site
@@ -74,3 +74,19 @@ async def test_it_installs_the_scheduler_as_the_site_user_and_removes_it(
     assert "* * * * * site-shop cd /var/www/shop/current && php artisan schedule:run" in entry
     await _provision(bare_host, ssh_client_key[0])
     assert bare_host.run(["test", "-e", "/etc/cron.d/deploynix-shop"], check=False).returncode == 1
+
+
+async def test_a_dry_run_shows_the_fix_and_changes_nothing_then_the_step_fixes_it(
+    bare_host, ssh_client_key
+):
+    await _provision(bare_host, ssh_client_key[0])
+    drop_in = "/etc/php/8.2/fpm/pool.d/00-deploynix-global.conf"
+    bare_host.run(["sh", "-c", f"printf '[global]\\nprocess_control_timeout = 0\\n' > {drop_in}"])
+    only_fpm = select(["php_fpm"])
+    result, recorder = await _provision(bare_host, ssh_client_key[0], steps=only_fpm,
+                                        dry_run=True)
+    assert "+process_control_timeout = 10s" in recorder.text()
+    assert "process_control_timeout = 0" in bare_host.run(["cat", drop_in]).stdout
+    result, _ = await _provision(bare_host, ssh_client_key[0], steps=only_fpm)
+    assert result.changed == {bare_host.name: ["php_fpm"]}
+    assert "process_control_timeout = 10s" in bare_host.run(["cat", drop_in]).stdout
