@@ -90,9 +90,8 @@ async def _run_steps(
             result.status, result.failed_step = "failed", name
             result.error = "\n".join([f"{run.server}: {exc}", *run.last_lines[-10:]])
             return changed
-        await run.note(
-            f"{name}: {'changed' if name in changed else 'unchanged'} "
-            f"({time.monotonic() - started:.1f} s)"
-        )
+        words = ("would change", "nothing to change") if run.dry_run else ("changed", "unchanged")
+        outcome = words[0] if name in changed else words[1]
+        await run.note(f"{name}: {outcome} ({time.monotonic() - started:.1f} s)")
         await run.sink.step_finished(name, run.server, "succeeded", 0)
     return changed

@@ -38,6 +38,18 @@ def _submit(browser, selector: str) -> None:
     button.click()
 
 
+def _shots(browser, name: str, selector: str = "h1") -> None:
+    """Screenshots at 1366 and 390 px wide, scrolled to `selector` (every page fits 390 px)."""
+    for width in (1366, 390):
+        browser.driver.set_window_size(width, 900)
+        element = browser.driver.find_element(By.CSS_SELECTOR, selector)
+        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
+        browser.screenshot(f"{name}-{width}")
+        scroll_width = browser.driver.execute_script("return document.body.scrollWidth")
+        assert scroll_width <= width, (name, width, scroll_width)
+    browser.driver.set_window_size(1280, 900)
+
+
 def test_a_manager_provisions_a_bare_host_then_deploys_and_the_site_is_served(
     browser, cast, bare_host, tmp_path, celery_worker_process
 ):
@@ -65,12 +77,23 @@ def test_a_manager_provisions_a_bare_host_then_deploys_and_the_site_is_served(
     with (bare_host.base / "authorized_keys").open("a") as authorized:
         authorized.write(site.deploy_key_public + "\n")  # the host serves the repository too
     browser.get(f"/o/acme/sites/{site.pk}/")
+    _shots(browser, "provision-site-before", "#provisioning")
+    _submit(browser, "a[href*='/stack-fix/'][href$='/nginx_site_missing/']")
+    browser.wait_for(lambda: "/stack-fix/" in browser.driver.current_url, 30, "the preview")
+    assert "root /var/www/shop/current/public;" in browser.text("pre")
+    _shots(browser, "provision-stack-fix-preview")
+    browser.get(f"/o/acme/sites/{site.pk}/")
     _submit(browser, "form[action$='/provision/'] button[type=submit]")
     job = browser.wait_for(lambda: _finished(site, Kind.PROVISION), 120, "the provisioning")
     assert job.status == "succeeded", job.error
+    browser.get(f"/o/acme/deployments/{job.pk}/")
+    _shots(browser, "provision-job")
     browser.get(f"/o/acme/sites/{site.pk}/")
-    browser.screenshot("site-provisioned")
     assert "site-shop" in browser.text("#provisioning")
+    _shots(browser, "provision-site-after", "#provisioning")
+    browser.get(f"/o/acme/servers/{server.pk}/")
+    _shots(browser, "provision-server-php", "#php")
+    browser.get(f"/o/acme/sites/{site.pk}/")
     _submit(browser, "form[action$='/deploy/'] button")
     deploy = browser.wait_for(lambda: _finished(site, Kind.DEPLOY), 120, "the deploy")
     assert deploy.status == "succeeded", deploy.error
