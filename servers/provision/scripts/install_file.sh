@@ -3,7 +3,8 @@
 # Usage: bash -c "$(cat install_file.sh)" bash TARGET MODE DRY N VALIDATE... M RELOAD... < content
 # (N and M count the words of the validate and reload commands; either may be 0. DRY=1 only
 # prints the diff and "would change TARGET": nothing is written, validated or reloaded.)
-# Prints "unchanged TARGET" when the content is already there (nothing runs), else the diff,
+# Prints "unchanged TARGET" when the content is already there (nothing runs), else the diff
+# (never for MODE 0600: a secret),
 # then "changed TARGET". The previous file is kept as .NAME.deploynix-previous beside it (a
 # hidden name: no include glob reads it) and put back if validation fails; the running server
 # never loaded the broken file, because it is reloaded only after validation passed.
@@ -26,7 +27,10 @@ if [ -f "$target" ] && cmp -s -- "$temp" "$target"; then
   echo "unchanged $target"
   exit 0
 fi
-if [ -f "$target" ]; then
+if [ "$mode" = 0600 ]; then
+  # A private file (the TLS key) is a secret: its content never reaches the log.
+  echo "$target: new content (a secret: not shown)"
+elif [ -f "$target" ]; then
   diff -u --label "$target (current)" --label "$target (new)" -- "$target" "$temp"
 else
   diff -u --label "/dev/null" --label "$target (new)" -- /dev/null "$temp"

@@ -90,3 +90,20 @@ async def test_a_dry_run_shows_the_fix_and_changes_nothing_then_the_step_fixes_i
     result, _ = await _provision(bare_host, ssh_client_key[0], steps=only_fpm)
     assert result.changed == {bare_host.name: ["php_fpm"]}
     assert "process_control_timeout = 10s" in bare_host.run(["cat", drop_in]).stdout
+
+
+async def test_it_serves_https_with_the_uploaded_certificate_and_never_logs_the_key(
+    bare_host, ssh_client_key, tls_pem
+):
+    certificate, key = tls_pem
+    site = replace(spec(), certificate=certificate, private_key=key)
+    result, recorder = await _provision(bare_host, ssh_client_key[0], site)
+    assert result.status == "succeeded", result.error
+    key_body = key.splitlines()[1]
+    assert key_body not in recorder.text()
+    mode = bare_host.run(["stat", "-c", "%a", "/etc/nginx/deploynix-tls/shop.key"]).stdout
+    assert mode.strip() == "600"
+    served = bare_host.run(["sh", "-c", "echo | openssl s_client -connect 127.0.0.1:443 "
+                            "-servername shop.example.test 2>/dev/null | openssl x509 -noout "
+                            "-subject"], check=False).stdout
+    assert "shop.example.test" in served
