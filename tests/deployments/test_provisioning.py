@@ -13,7 +13,8 @@ from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
 from deployments import lifecycle
-from deployments.models import Deployment, Kind, ProvisionedServer, Status, Trigger
+from deployments.models import Deployment, Kind, LogLine, ProvisionedServer, Status, Trigger
+from deployments.pipeline.commands import MISSING_EXTENSIONS
 from deployments.provisioning import ProvisionRequestError, ProvisionSettings, provision_request
 from deployments.services import deployment_request
 from deployments.worker import run_deployment
@@ -170,3 +171,15 @@ def test_a_stack_finding_shows_its_fix_then_applies_it_and_checks_again(
     page = client_for(cast.manager).get(reverse("sites:detail", kwargs={"org": "acme",
                                                                         "pk": site.pk}))
     assert fix not in page.content.decode()
+
+
+def test_the_site_page_repeats_the_last_deploys_missing_extension_warning(
+    cast, www_site, client_for
+):
+    deployment = deployment_request(site=www_site, actor=Actor.system(), trigger=Trigger.API)
+    lifecycle.deployment_claim(deployment.pk)
+    LogLine.objects.create(deployment=deployment, seq=1, server="web-1", stream="info",
+                           text=MISSING_EXTENSIONS + "gd, sqlite3", ts=deployment.created_at)
+    page = client_for(cast.viewer).get(reverse("sites:detail", kwargs={"org": "acme",
+                                                                       "pk": www_site.pk}))
+    assert "this server lacks: gd, sqlite3" in page.content.decode()
