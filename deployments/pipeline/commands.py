@@ -101,18 +101,12 @@ def install(ctx: DeployContext, previous: str | None) -> list[Command]:
 MISSING_EXTENSIONS = "warning: composer.json requires PHP extensions this server lacks: "
 
 
-def missing_extensions(composer_json: str, php_modules: str) -> list[str]:
-    """The `ext-*` names composer.json requires that `php -m` does not list (sorted).
+MISSING_EXTENSIONS_PHP = script("missing_extensions.php").removeprefix("<?php\n")
 
-    Unparseable JSON requires nothing here: composer itself will say what is wrong."""
-    try:
-        required = json.loads(composer_json).get("require") or {}
-    except (ValueError, AttributeError):
-        return []
-    loaded = {line.strip().lower().removeprefix("zend ") for line in php_modules.splitlines()}
-    wanted = {name[4:].lower() for name in required if isinstance(name, str)
-              and name.lower().startswith("ext-")}
-    return sorted(wanted - loaded)
+
+def missing_extensions_check(composer_json: str) -> Argv:
+    """`php -r SCRIPT composer.json`: prints the required `ext-*` names this PHP lacks."""
+    return ("php", "-r", MISSING_EXTENSIONS_PHP, composer_json)
 
 
 def migrate(ctx: DeployContext) -> list[Command]:

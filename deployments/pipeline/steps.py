@@ -108,9 +108,9 @@ async def install(s: ServerSession) -> str | None:
 async def _warn_missing_extensions(s: ServerSession) -> None:
     """Say which `ext-*` requirements this server's PHP lacks (before composer fails on them)."""
     composer_json = posixpath.join(Paths.of(s.ctx).release, "composer.json")
-    text = await s.capture(("cat", "--", composer_json), required=False)
-    modules = await s.capture(("php", "-m"), required=False)
-    missing = commands.missing_extensions(text or "", modules or "") if modules else []
+    # One round trip: the server's own PHP reads composer.json and asks extension_loaded().
+    found = await s.capture(commands.missing_extensions_check(composer_json), required=False)
+    missing = sorted(found.split()) if found else []
     if missing:
         await s.note(commands.MISSING_EXTENSIONS + ", ".join(missing))
 
