@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sites.models import Site
+from tenancy.crypto import EncryptedTextField
 from tenancy.models import ApiToken, Organization, User
 
 
@@ -299,6 +300,23 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key of token {self.api_token_id} -> {self.deployment_id}"
+
+
+class SiteProvisioning(models.Model):
+    """A site's provisioning settings: Laravel's scheduler as the site user, and the HTTPS
+    certificate the user uploaded (PEM, encrypted at rest; both empty: HTTP only).
+
+    Its own table rather than columns of Site: on SQLite a new column rebuilds sites_site, which
+    its same-organization triggers (sites/migrations/0007_site_servers_same_organization.py)
+    do not survive."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="provisioning")
+    scheduler_enabled = models.BooleanField(default=False)
+    tls_certificate = EncryptedTextField(default="", blank=True)
+    tls_private_key = EncryptedTextField(default="", blank=True)
+
+    def __str__(self) -> str:
+        return f"provisioning of {self.site}"
 
 
 class ProvisionedServer(models.Model):

@@ -19,7 +19,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from deployments.authority import authority_of
-from deployments.models import Deployment, Kind, ProvisionedServer, Status
+from deployments.models import Deployment, Kind, ProvisionedServer, SiteProvisioning, Status
 from deployments.pipeline.context import PipelineResult
 from deployments.services import DeploymentError, _after_commit_enqueue, _next_number
 from deployments.sink import DeploymentSink
@@ -47,14 +47,21 @@ class ProvisionSettings:
     remove_certificate: bool = False
 
 
+def settings_of(site: Site) -> SiteProvisioning:
+    """The site's provisioning settings (an unsaved default row when it has none yet)."""
+    row = SiteProvisioning.objects.filter(site=site).first()
+    return row if row is not None else SiteProvisioning(site=site)
+
+
 def site_spec(site: Site) -> SiteSpec:
     """The site as provisioning sees it; ProvisionError for a name or path it refuses."""
     user = site_user_name(site.name)
+    stored = settings_of(site)
     return SiteSpec(
         name=slugify(site.name), user=user, deploy_path=check_deploy_path(site.deploy_path, user),
         web_dir=site.web_dir, domains=(site.domain,) if site.domain else (),
-        scheduler=site.scheduler_enabled, certificate=site.tls_certificate,
-        private_key=site.tls_private_key,
+        scheduler=stored.scheduler_enabled, certificate=stored.tls_certificate,
+        private_key=stored.tls_private_key,
     )
 
 
@@ -79,11 +86,12 @@ def provision_request(*, site: Site, actor: Actor, trigger: str,
         site_spec(site)
     except ProvisionError as exc:
         raise ProvisionRequestError(str(exc)) from None
-    changes = _apply_settings(site, settings)
+    stored = settings_of(site)
+    changes = _apply_settings(stored, settings)
     with transaction.atomic():
         Site.objects.select_for_update().filter(pk=site.pk).first()
         if changes:
-            site.save(update_fields=["scheduler_enabled", "tls_certificate", "tls_private_key"])
+            stored.save()
         queued = Deployment.objects.filter(site=site, kind=Kind.PROVISION, status=Status.QUEUED,
                                            provision_steps=list(steps)).first()
         if queued is not None:
@@ -102,21 +110,21 @@ def provision_request(*, site: Site, actor: Actor, trigger: str,
     return deployment
 
 
-def _apply_settings(site: Site, settings: ProvisionSettings) -> dict[str, str | bool]:
-    """Validate and set the changed settings on `site` (unsaved); what changed, for the audit."""
+def _apply_settings(stored: SiteProvisioning, settings: ProvisionSettings) -> dict[str, str | bool]:
+    """Validate and set the changed settings on `stored` (unsaved); what changed, for the audit."""
     changes: dict[str, str | bool] = {}
-    if settings.scheduler is not None and settings.scheduler != site.scheduler_enabled:
-        site.scheduler_enabled = changes["scheduler"] = settings.scheduler
-    if settings.remove_certificate and site.tls_certificate:
-        site.tls_certificate = site.tls_private_key = ""
+    if settings.scheduler is not None and settings.scheduler != stored.scheduler_enabled:
+        stored.scheduler_enabled = changes["scheduler"] = settings.scheduler
+    if settings.remove_certificate and stored.tls_certificate:
+        stored.tls_certificate = stored.tls_private_key = ""
         changes["certificate"] = "removed"
     elif settings.certificate or settings.private_key:
         try:
             subject = check_tls_pair(settings.certificate or "", settings.private_key or "")
         except ValueError as exc:
             raise ProvisionRequestError(str(exc)) from None
-        site.tls_certificate = settings.certificate.strip() + "\n"
-        site.tls_private_key = settings.private_key.strip() + "\n"
+        stored.tls_certificate = settings.certificate.strip() + "\n"
+        stored.tls_private_key = settings.private_key.strip() + "\n"
         changes["certificate"] = f"uploaded ({subject})"
     return changes
 

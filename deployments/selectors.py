@@ -13,6 +13,7 @@ from deployments.models import (
     LogLine,
     ProvisionedServer,
     ServerReleaseFacts,
+    SiteProvisioning,
     Status,
 )
 from deployments.pipeline.commands import MISSING_EXTENSIONS
@@ -350,10 +351,12 @@ class ProvisioningPanel:
     provisioned: list[ProvisionedServer]
     last: Deployment | None
     extension_warnings: list[tuple[str, str]]  # (server, warning)
+    scheduler: bool = False
+    has_certificate: bool = False
 
 
 def provisioning_panel(*, site: Site) -> ProvisioningPanel:
-    """Three queries, whatever the number of servers."""
+    """Four queries, whatever the number of servers."""
     provisioned = list(ProvisionedServer.objects.filter(site=site).select_related("server")
                        .order_by("server__name"))
     last = Deployment.objects.filter(site=site, kind=Kind.PROVISION).order_by("-id").first()
@@ -361,4 +364,9 @@ def provisioning_panel(*, site: Site) -> ProvisioningPanel:
                    .exclude(status=Status.QUEUED).order_by("-id").values_list("id", flat=True))
     warnings = LogLine.objects.filter(deployment_id__in=last_deploy[:1],
                                       text__startswith=MISSING_EXTENSIONS)
-    return ProvisioningPanel(provisioned, last, list(warnings.values_list("server", "text")))
+    settings = SiteProvisioning.objects.filter(site=site).first()
+    return ProvisioningPanel(
+        provisioned, last, list(warnings.values_list("server", "text")),
+        scheduler=bool(settings and settings.scheduler_enabled),
+        has_certificate=bool(settings and settings.tls_certificate),
+    )

@@ -112,11 +112,6 @@ class Site(models.Model):
     # Raised by one for every lease on the site's servers (each claimed deployment, each
     # reconcile): the fencing token the server-side lock compares (deployments.pipeline.lock).
     deploy_epoch = models.PositiveBigIntegerField(default=0, editable=False)
-    # Provisioning (servers/provision/): Laravel's scheduler as the site user, and the HTTPS
-    # certificate the user uploaded (PEM, encrypted at rest; both empty: HTTP only).
-    scheduler_enabled = models.BooleanField(default=False)
-    tls_certificate = EncryptedTextField(default="", blank=True)
-    tls_private_key = EncryptedTextField(default="", blank=True)
 
     objects = SiteQuerySet.as_manager()
 

@@ -13,7 +13,15 @@ from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
 from deployments import lifecycle
-from deployments.models import Deployment, Kind, LogLine, ProvisionedServer, Status, Trigger
+from deployments.models import (
+    Deployment,
+    Kind,
+    LogLine,
+    ProvisionedServer,
+    SiteProvisioning,
+    Status,
+    Trigger,
+)
 from deployments.pipeline.commands import MISSING_EXTENSIONS
 from deployments.provisioning import ProvisionRequestError, ProvisionSettings, provision_request
 from deployments.services import deployment_request
@@ -85,7 +93,8 @@ def test_the_provision_button_follows_the_capability_table(cast, www_site, clien
 def test_the_provision_api_follows_the_capability_table(cast, www_site, api_as, who):
     response = api_as(who).post(f"/api/v1/sites/{www_site.pk}/provision/", {"scheduler": True})
     assert response.status_code == api_status(Cap.PROVISION, who, ok=202)
-    assert Site.objects.get(pk=www_site.pk).scheduler_enabled == allowed(Cap.PROVISION, who)
+    stored = SiteProvisioning.objects.filter(site=www_site, scheduler_enabled=True).exists()
+    assert stored == allowed(Cap.PROVISION, who)
 
 
 def test_it_audits_the_request_without_the_key(cast, www_site, tls_pair):
@@ -95,7 +104,7 @@ def test_it_audits_the_request_without_the_key(cast, www_site, tls_pair):
     event = AuditEvent.objects.get(verb="site.provision_requested")
     assert "uploaded (CN=shop.example.test)" == event.after["certificate"]
     assert "PRIVATE KEY" not in str(event.after)
-    assert Site.objects.get(pk=www_site.pk).tls_private_key == key.strip() + "\n"
+    assert SiteProvisioning.objects.get(site=www_site).tls_private_key == key.strip() + "\n"
 
 
 @pytest.mark.parametrize("path", ["/srv/shop", "/tmp/shop"])
@@ -112,7 +121,7 @@ def test_it_refuses_a_key_that_is_not_the_certificates(cast, www_site, tls_pair,
         provision_request(site=www_site, actor=Actor(user=cast.manager), trigger=Trigger.MANUAL,
                           settings=ProvisionSettings(certificate=certificate,
                                                      private_key=other_key))
-    assert Site.objects.get(pk=www_site.pk).tls_certificate == ""
+    assert not SiteProvisioning.objects.filter(site=www_site).exists()
 
 
 def test_a_deploy_request_does_not_supersede_a_queued_provisioning(cast, www_site):
