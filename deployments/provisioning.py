@@ -152,9 +152,10 @@ async def _run(deployment_id: int, targets, spec: SiteSpec, steps):
     async with ThreadSensitiveContext():
         sink = DeploymentSink(deployment_id=deployment_id,
                               secrets=tuple(s for s in (spec.private_key,) if s))
-        await sink.start(asyncio.Event())
+        cancel = asyncio.Event()  # the sink sets it when someone cancels the job
+        await sink.start(cancel)
         try:
-            return await provision(targets, spec, sink, steps=steps)
+            return await provision(targets, spec, sink, steps=steps, cancel=cancel)
         finally:
             await sink.close()
             await sync_to_async(connections.close_all)()

@@ -7,6 +7,7 @@ Django: the deployments app passes the targets, the spec and its sink.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class ProvisionTarget:
 
 @dataclass
 class ProvisionResult:
-    status: str  # succeeded | failed
+    status: str  # succeeded | failed | cancelled
     failed_step: str = ""
     error: str = ""
     changed: dict[str, list[str]] = field(default_factory=dict)  # server -> steps that changed
@@ -47,9 +48,11 @@ async def provision(
     steps: Sequence[Step] = STEPS,
     templates: Templates | None = None,
     dry_run: bool = False,
+    cancel: asyncio.Event | None = None,
 ) -> ProvisionResult:
     """Provision `spec` on every target in turn; stop at the first failure. `dry_run` only
-    logs the diffs of what would change."""
+    logs the diffs of what would change. `cancel`, once set, stops the run before its next
+    step (a step itself always finishes: its files are then whole and validated)."""
     result = ProvisionResult(status="succeeded")
     for server in targets:
         as_root = () if server.target.username == "root" else ("sudo", "-n")
@@ -64,7 +67,7 @@ async def provision(
                     templates=templates or Templates(),
                     dry_run=dry_run,
                 )
-                result.changed[server.name] = await _run_steps(run, steps, result)
+                result.changed[server.name] = await _run_steps(run, steps, result, cancel)
                 if result.status == "succeeded":
                     result.facts[server.name] = run.facts
         except (SSHError, OSError) as exc:
@@ -75,11 +78,16 @@ async def provision(
 
 
 async def _run_steps(
-    run: ProvisionRun, steps: Sequence[Step], result: ProvisionResult
+    run: ProvisionRun, steps: Sequence[Step], result: ProvisionResult,
+    cancel: asyncio.Event | None = None,
 ) -> list[str]:
     changed: list[str] = []
     for step in steps:
         name = step.__name__
+        if cancel is not None and cancel.is_set():
+            result.status, result.failed_step = "cancelled", name
+            result.error = f"{run.server}: cancelled before {name}"
+            return changed
         await run.sink.step_started(name, run.server)
         started = time.monotonic()
         try:

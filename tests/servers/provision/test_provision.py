@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -107,3 +108,11 @@ async def test_it_serves_https_with_the_uploaded_certificate_and_never_logs_the_
                             "-servername shop.example.test 2>/dev/null | openssl x509 -noout "
                             "-subject"], check=False).stdout
     assert "shop.example.test" in served
+
+
+async def test_a_cancelled_run_stops_before_its_next_step(bare_host, ssh_client_key):
+    cancel = asyncio.Event()
+    cancel.set()
+    result, _ = await _provision(bare_host, ssh_client_key[0], cancel=cancel)
+    assert (result.status, result.failed_step) == ("cancelled", "detect_stack")
+    assert bare_host.run(["id", "site-shop"], check=False).returncode == 1
