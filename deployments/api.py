@@ -31,6 +31,7 @@ from deployments.idempotency import (
 )
 from deployments.models import Deployment, Trigger
 from deployments.plan import site_plan
+from deployments.provisioning import ProvisionSettings, provision_request
 from deployments.reconcile import site_reconcile
 from deployments.release_diff import deployment_changes
 from deployments.selectors import log_lines_after
@@ -53,6 +54,7 @@ from deployments.services import (
     deployment_request,
     rollback_request,
 )
+from servers.provision.tls import MAX_PEM_BYTES
 from sites.api import SiteObjectMixin
 from tenancy.api.base import OrgAPIView
 from tenancy.models import Ability
@@ -314,6 +316,36 @@ class SiteReconcileView(SiteObjectMixin, OrgAPIView):
         return Response(ReconcileSerializer(truth, context={"judged": report.judged}).data)
 
 
+class ProvisionInputSerializer(serializers.Serializer):
+    scheduler = serializers.BooleanField(required=False)
+    certificate = serializers.CharField(required=False, max_length=MAX_PEM_BYTES)
+    private_key = serializers.CharField(required=False, max_length=MAX_PEM_BYTES,
+                                        write_only=True)
+    remove_certificate = serializers.BooleanField(required=False, default=False)
+
+
+class SiteProvisionView(QueueingMixin, SiteObjectMixin, OrgAPIView):
+    """Queue provisioning the site on its servers: its user, PHP-FPM pool, nginx block and
+    cron entry (site:deploy, Manager+). Answers with the job, a deployment of kind provision."""
+
+    abilities = {"POST": Ability.SITE_DEPLOY}
+    extra_caps = {"POST": Cap.PROVISION}
+    serializer_class = DeploymentSerializer
+
+    @extend_schema(request=ProvisionInputSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses=QUEUED_RESPONSES)
+    def post(self, request, pk: int):
+        form = ProvisionInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data, site = form.validated_data, self.get_site()
+        settings = ProvisionSettings(
+            scheduler=data.get("scheduler"), certificate=data.get("certificate"),
+            private_key=data.get("private_key"), remove_certificate=data["remove_certificate"])
+        fingerprint_data = {k: v for k, v in data.items() if k != "private_key"}
+        return self.queued(fingerprint_data, lambda: provision_request(
+            site=site, actor=self.actor, trigger=Trigger.API, settings=settings))
+
+
 def _deployment_or_400(request_it):
     try:
         return request_it()
@@ -327,6 +359,7 @@ urlpatterns = [
     path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
     path("sites/<int:pk>/plan/", SitePlanView.as_view(), name="site-plan"),
     path("sites/<int:pk>/reconcile/", SiteReconcileView.as_view(), name="site-reconcile"),
+    path("sites/<int:pk>/provision/", SiteProvisionView.as_view(), name="site-provision"),
     path("deployments/<int:pk>/", DeploymentDetailView.as_view(), name="deployment"),
     path("deployments/<int:pk>/log/", DeploymentLogView.as_view(), name="deployment-log"),
     path("deployments/<int:pk>/changes/", DeploymentChangesView.as_view(),

@@ -8,7 +8,7 @@ server; a refusal ends the deployment `cancelled` (deployments/worker.py).
 
 from __future__ import annotations
 
-from deployments.models import Authority, Deployment, Trigger
+from deployments.models import Authority, Deployment, Kind, Trigger
 from tenancy.audit import Actor
 from tenancy.models import Ability, ApiToken, Membership
 from tenancy.roles import Cap, can
@@ -43,8 +43,8 @@ def _member_refusal(deployment: Deployment) -> str:
     role = _role(user.pk, deployment.organization_id)
     if role is None:
         return f"{deployment.triggered_by_name} is no longer a member of the organization"
-    if not can(role, Cap.DEPLOY):
-        return f"{deployment.triggered_by_name} may no longer deploy"
+    if not can(role, _needed(deployment)):
+        return f"{deployment.triggered_by_name} may no longer {_verb(deployment)}"
     return ""
 
 
@@ -59,9 +59,19 @@ def _token_refusal(deployment: Deployment) -> str:
         user_id=token.user_id, organization_id=deployment.organization_id).first()
     if membership is None or not token.user.is_active:
         return f"{token.user.email} is no longer an active member of the organization"
-    if not TokenGrant(token=token, membership=membership).allows(Ability.SITE_DEPLOY):
-        return f"the API token of {token.user.email} may no longer deploy"
+    allowed = TokenGrant(token=token, membership=membership).allows(Ability.SITE_DEPLOY)
+    if not allowed or not can(membership.role, _needed(deployment)):
+        return f"the API token of {token.user.email} may no longer {_verb(deployment)}"
     return ""
+
+
+def _needed(deployment: Deployment) -> Cap:
+    """Provisioning needs more than deploying (tenancy/roles.py)."""
+    return Cap.PROVISION if deployment.kind == Kind.PROVISION else Cap.DEPLOY
+
+
+def _verb(deployment: Deployment) -> str:
+    return "provision" if deployment.kind == Kind.PROVISION else "deploy"
 
 
 def _webhook_refusal(deployment: Deployment) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
-from deployments.models import Deployment, Kind, Trigger
+from deployments.models import Deployment, Kind, ProvisionedServer, Trigger
 from deployments.pipeline.context import (
     FULL_SHA,
     HOST_HEADER,
@@ -201,10 +201,12 @@ def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
         raise ForeignServerError(
             f"refusing to deploy: server {foreign[0].name!r} belongs to another organization"
         )
-    return tuple(_server_spec(server, site) for server in servers)
+    # Where the site was provisioned, its deploys run as its own user there.
+    users = dict(ProvisionedServer.objects.filter(site=site).values_list("server_id", "user"))
+    return tuple(_server_spec(server, site, users.get(server.pk, "")) for server in servers)
 
 
-def _server_spec(server, site: Site) -> ServerSpec:
+def _server_spec(server, site: Site, run_as: str = "") -> ServerSpec:
     """The server's target plus what its last stack check says about this site."""
     stack = judge_stored(server, site)
     warnings = tuple(
@@ -217,7 +219,7 @@ def _server_spec(server, site: Site) -> ServerSpec:
                       web_address=site.health_check_address or server.host,
                       web_port=site.health_check_port,
                       deploy_roots=server.allowed_deploy_roots,
-                      supervisor_config=server.supervisor_config_path)
+                      supervisor_config=server.supervisor_config_path, run_as=run_as)
 
 
 def render_env_file(env: dict[str, str]) -> str:

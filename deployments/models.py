@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sites.models import EnvironmentVersion, Site
+from tenancy.crypto import EncryptedTextField
 from tenancy.models import ApiToken, Organization, User
 from tenancy.roles import Role
 
@@ -16,6 +17,8 @@ from tenancy.roles import Role
 class Kind(models.TextChoices):
     DEPLOY = "deploy", "Deploy"
     ROLLBACK = "rollback", "Rollback"
+    # Sets the site up on its servers (servers/provision/): user, PHP-FPM pool, nginx block.
+    PROVISION = "provision", "Provision"
 
 
 class Trigger(models.TextChoices):
@@ -143,6 +146,8 @@ class Deployment(models.Model):
     base_commit = models.CharField(max_length=64, blank=True)
     env_keys = models.JSONField(default=dict, blank=True)
     env_changes = models.JSONField(default=dict, blank=True)
+    # For kind provision: the steps to run (servers/provision/steps.py names); empty: all.
+    provision_steps = models.JSONField(default=list, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
 
@@ -366,3 +371,42 @@ class ReleaseDiff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.base[:7]}..{self.target[:7]} of site {self.site_id}"
+
+
+class SiteProvisioning(models.Model):
+    """A site's provisioning settings: Laravel's scheduler as the site user, and the HTTPS
+    certificate the user uploaded (PEM, encrypted at rest; both empty: HTTP only).
+
+    Its own table rather than columns of Site: on SQLite a new column rebuilds sites_site, which
+    its same-organization triggers (sites/migrations/0007_site_servers_same_organization.py)
+    do not survive."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="provisioning")
+    scheduler_enabled = models.BooleanField(default=False)
+    tls_certificate = EncryptedTextField(default="", blank=True)
+    tls_private_key = EncryptedTextField(default="", blank=True)
+
+    def __str__(self) -> str:
+        return f"provisioning of {self.site}"
+
+
+class ProvisionedServer(models.Model):
+    """A site provisioned on a server: its unix user there (deploys run as it) and what the
+    provisioning found (PHP versions, FPM service, extensions). Written by the provisioning job
+    (deployments/provisioning.py); read by the context builder and the site page."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="provisioned")
+    server = models.ForeignKey("servers.Server", on_delete=models.CASCADE, related_name="+")
+    user = models.CharField(max_length=32)
+    facts = models.JSONField(default=dict, blank=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    provisioned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "server"], name="provisioned_once_per_server"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} on {self.server} as {self.user}"

@@ -7,7 +7,16 @@ from datetime import datetime
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from deployments.models import Deployment, Kind, LogLine, ServerReleaseFacts, Status
+from deployments.models import (
+    Deployment,
+    Kind,
+    LogLine,
+    ProvisionedServer,
+    ServerReleaseFacts,
+    SiteProvisioning,
+    Status,
+)
+from deployments.pipeline.commands import MISSING_EXTENSIONS
 from servers.models import Server
 from sites.models import Site
 from sites.selectors import LIST_DEFERRED, site_list
@@ -34,9 +43,11 @@ def deployment_history(*, site: Site) -> QuerySet[Deployment]:
 
 
 def deployment_live(*, site: Site) -> Deployment | None:
-    """The deployment whose release is live on the servers: the last one that succeeded."""
+    """The deployment whose release is live on the servers: the last one that succeeded
+    (provisioning changes no release)."""
     return (
         Deployment.objects.filter(site=site, status=Status.SUCCEEDED)
+        .exclude(kind=Kind.PROVISION)
         .order_by("-finished_at", "-id")
         .first()
     )
@@ -376,4 +387,33 @@ def site_list_with_deployments(*, org: Organization, servers: bool = True) -> Qu
         last_deployment_id=Subquery(latest.values("id")[:1]),
         last_status=Subquery(latest.values("status")[:1]),
         last_created_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class ProvisioningPanel:
+    """What the site page shows about provisioning: where it ran, the last job, and the
+    missing-extension warnings of the last deploy."""
+
+    provisioned: list[ProvisionedServer]
+    last: Deployment | None
+    extension_warnings: list[tuple[str, str]]  # (server, warning)
+    scheduler: bool = False
+    has_certificate: bool = False
+
+
+def provisioning_panel(*, site: Site) -> ProvisioningPanel:
+    """Four queries, whatever the number of servers."""
+    provisioned = list(ProvisionedServer.objects.filter(site=site).select_related("server")
+                       .order_by("server__name"))
+    last = Deployment.objects.filter(site=site, kind=Kind.PROVISION).order_by("-id").first()
+    last_deploy = (Deployment.objects.filter(site=site, kind=Kind.DEPLOY)
+                   .exclude(status=Status.QUEUED).order_by("-id").values_list("id", flat=True))
+    warnings = LogLine.objects.filter(deployment_id__in=last_deploy[:1],
+                                      text__startswith=MISSING_EXTENSIONS)
+    settings = SiteProvisioning.objects.filter(site=site).first()
+    return ProvisioningPanel(
+        provisioned, last, list(warnings.values_list("server", "text")),
+        scheduler=bool(settings and settings.scheduler_enabled),
+        has_certificate=bool(settings and settings.tls_certificate),
     )

@@ -183,6 +183,8 @@ def _supersede_waiting(newest: Deployment, actor: Actor) -> None:
     """
     waiting = Deployment.objects.select_for_update().filter(
         site_id=newest.site_id, status__in=WAITING).exclude(pk=newest.pk)
+    # A queued provisioning is not an older deploy: the deploy after it needs it to run.
+    waiting = waiting.exclude(kind=Kind.PROVISION)
     now = timezone.now()
     for row in waiting:
         lifecycle.check_transition(row.status, Status.CANCELLED)

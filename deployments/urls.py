@@ -33,5 +33,8 @@ site_urlpatterns = [
     path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
     path("<int:pk>/plan/", site_views.site_plan_view, name="plan"),
     path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
+    path("<int:pk>/provision/", site_views.site_provision, name="provision"),
+    path("<int:pk>/stack-fix/<int:server_pk>/<slug:code>/", site_views.site_stack_fix,
+         name="stack-fix"),
     path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
 ]

@@ -34,6 +34,7 @@ from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind, Status
 from deployments.pipeline import run_deploy, run_rollback
 from deployments.pipeline.context import DeployContext, PipelineResult
+from deployments.provisioning import run_provisioning
 from deployments.release_diff import release_diff
 from deployments.sink import DeploymentSink
 
@@ -133,7 +134,10 @@ def start_next(site_id: int, send: Send) -> int | None:
 
 
 def execute(deployment: Deployment) -> PipelineResult:
-    """Run the deploy or rollback of a claimed (running) deployment; never raises."""
+    """Run the deploy, rollback or provisioning of a claimed (running) deployment; never
+    raises."""
+    if deployment.kind == Kind.PROVISION:
+        return run_provisioning(deployment)
     try:
         # A database blink while reading the site must not fail the deploy at "prepare".
         db = DatabaseRetry(f"deployment {deployment.pk}: context")

@@ -60,6 +60,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_gates_panel(site),
         "hooks": sorted(site.hooks.all(), key=lambda h: SiteHook.Point.values.index(h.point)),
         "site_stacks": server_selectors.site_stack_findings(site),
+        "provisioning": deployment_selectors.provisioning_panel(site=site),
         "balanced_by": list(balanced_sites_of_site(site=site)),
         "workers": list(worker_list(site=site)),
         "setup_doc": SETUP_DOC,

@@ -6,11 +6,13 @@ the `CheckOutcome`. Every probe is a fixed argv list; nothing from the user reac
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from servers.provision.facts import detect
 from servers.ssh import (
     AuthFailed,
     HostKeyChanged,
@@ -20,7 +22,7 @@ from servers.ssh import (
     SSHTarget,
     connect,
 )
-from servers.stack.store import probe_stack
+from servers.stack.store import STACK_PROBE_TIMEOUT, probe_stack
 
 PROBE_TIMEOUT = 20.0
 MAX_FACT_LENGTH = 120
@@ -87,6 +89,7 @@ async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]
         async with conn:
             facts = await gather_facts(conn)
             stack = await probe_stack(conn)
+            stack["php"] = await probe_php(conn)
         return CheckOutcome(
             status="connected",
             host_key=conn.host_key,
@@ -96,6 +99,16 @@ async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]
             stack=stack,
         )
     return _failed(failure)
+
+
+async def probe_php(conn: RemoteConnection) -> dict:
+    """PHP as provisioning sees it (versions, FPM service, extensions) for the server page;
+    a failure is an empty answer, never a failed check."""
+    try:
+        async with asyncio.timeout(STACK_PROBE_TIMEOUT):
+            return (await detect(conn)).to_json()
+    except Exception:  # noqa: BLE001 — the connection worked; only this reading did not
+        return {}
 
 
 def _failed(exc: SSHError) -> CheckOutcome:

@@ -50,6 +50,11 @@ def command_line(
     return text
 
 
+def env_argv(env: Mapping[str, str]) -> list[str]:
+    """`env -- NAME=value ...` as argv (to set variables after a user switch, which resets some)."""
+    return ["env", "--", *_env_assignments(env)]
+
+
 def _env_assignments(env: Mapping[str, str]) -> list[str]:
     """Return NAME=value items, refusing names a shell or `env` would misread."""
     assignments = []

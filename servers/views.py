@@ -57,6 +57,7 @@ def server_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nginx_roots": nginx_roots,
         "site_stacks": site_stacks,
         "stack_notes": server.stack.get("notes", []),
+        "php": server.stack.get("php") or {},
         "setup_doc": SETUP_DOC,
     }
     return render(request, "servers/server_detail.html", context)

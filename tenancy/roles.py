@@ -29,6 +29,8 @@ class Cap(StrEnum):
     MANAGE_SERVERS = "manage_servers"
     # add, edit, delete a site's workers and daemons (long-running processes on its servers)
     MANAGE_WORKERS = "manage_workers"
+    # provision a site on its servers: its unix user, PHP-FPM pool, nginx block, cron entry
+    PROVISION = "provision"
     VIEW_AUDIT = "view_audit"
     MANAGE_MEMBERS = "manage_members"  # invite, change role of, remove (only below own rank)
     ORG_SETTINGS = "org_settings"  # organization settings, SSH key rotation
@@ -50,6 +52,7 @@ CAPABILITIES: dict[Cap, frozenset[Role]] = {
     Cap.EDIT_HOOKS: frozenset({_O, _A, _M}),
     Cap.MANAGE_SERVERS: frozenset({_O, _A, _M}),
     Cap.MANAGE_WORKERS: frozenset({_O, _A, _M}),
+    Cap.PROVISION: frozenset({_O, _A, _M}),
     Cap.VIEW_AUDIT: frozenset({_O, _A, _M}),
     Cap.MANAGE_MEMBERS: frozenset({_O, _A}),
     Cap.ORG_SETTINGS: frozenset({_O, _A}),

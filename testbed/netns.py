@@ -15,6 +15,7 @@ Needs root (`ip netns`, `mount`). Names carry our pid, so parallel runs do not c
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -46,6 +47,7 @@ Subsystem sftp internal-sftp
 SetEnv SHLVL=1
 """
 START_TIMEOUT = 15.0
+_bridge_numbers = itertools.count(1)
 
 
 def _ip(*args: str) -> str:
@@ -73,7 +75,9 @@ class Network:
 
     @classmethod
     def create(cls) -> Network:
-        network = cls(bridge=f"dnxb{os.getpid() % 100000}", prefix=free_subnet())
+        # Several networks may live in one process (a session's bare hosts and a test's own).
+        bridge = f"dnxb{os.getpid() % 100000}n{next(_bridge_numbers)}"
+        network = cls(bridge=bridge, prefix=free_subnet())
         _ip("link", "add", network.bridge, "type", "bridge")
         _ip("addr", "add", f"{network.prefix}.1/24", "dev", network.bridge)
         _ip("link", "set", network.bridge, "up")

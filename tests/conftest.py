@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.web",
     "tests.fixtures.live",
     "tests.fixtures.supervisor",
+    "tests.fixtures.bare",
 ]
 
 PASSWORD = "correct horse battery staple"

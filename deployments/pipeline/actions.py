@@ -24,6 +24,8 @@ class Command:
     back or removing a release; others fail the step when the connection drops.
     `untagged`: not marked as part of the deployment's run (the command that stops the
     run must not stop itself).
+    `as_server_user`: run as the server's SSH user even when the site has its own unix user
+    (ServerSpec.run_as): reloading PHP-FPM needs the server's rights, nothing else does.
     """
 
     argv: Argv
@@ -36,6 +38,7 @@ class Command:
     fence: str = ""
     retry: bool = False
     untagged: bool = False
+    as_server_user: bool = False
 
 
 @dataclass(frozen=True)

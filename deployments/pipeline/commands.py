@@ -106,6 +106,18 @@ def install(ctx: DeployContext, previous: str | None) -> list[Command]:
     return [*reuse, Command(COMPOSER_INSTALL, cwd=release, when=(has_composer,))]
 
 
+# The deploy log's warning (the site page finds the last one by this prefix).
+MISSING_EXTENSIONS = "warning: composer.json requires PHP extensions this server lacks: "
+
+
+MISSING_EXTENSIONS_PHP = script("missing_extensions.php").removeprefix("<?php\n")
+
+
+def missing_extensions_check(composer_json: str) -> Argv:
+    """`php -r SCRIPT composer.json`: prints the required `ext-*` names this PHP lacks."""
+    return ("php", "-r", MISSING_EXTENSIONS_PHP, composer_json)
+
+
 def migrate(ctx: DeployContext) -> list[Command]:
     """`php artisan migrate --force` for Laravel sites that run migrations."""
     if not (ctx.is_laravel and ctx.run_migrations):
@@ -190,7 +202,7 @@ def restore_current(ctx: DeployContext, previous_target: str | None) -> Command:
 def reload(ctx: DeployContext) -> list[Command]:
     """Make PHP pick up the new code: the site's reload command, octane:reload, or nothing."""
     if ctx.reload_method == "php-fpm":
-        return [Command(tuple(ctx.reload_command), retry=True)]
+        return [Command(tuple(ctx.reload_command), retry=True, as_server_user=True)]
     if ctx.reload_method == "octane":
         return [replace(_artisan(ctx, "octane:reload"), retry=True)]
     return []

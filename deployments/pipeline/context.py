@@ -52,6 +52,21 @@ class ServerSpec:
     # The supervisord configuration whose conf.d/ holds the site's worker programs and whose
     # socket supervisorctl talks to (deployments/pipeline/workers.py).
     supervisor_config: str = DEFAULT_SUPERVISOR_CONFIG
+    # The site's own unix user on this server (set once the site is provisioned there): every
+    # command but the reload runs as it, so one site cannot read another's files.
+    run_as: str = ""
+
+    @property
+    def user_switch(self) -> tuple[str, ...]:
+        """The argv prefix that runs a command as `run_as` (docs/server-setup.md, "Site users").
+
+        The server's user is root: `runuser` (util-linux, on every Debian); otherwise
+        `sudo -n -u` (needs a sudoers rule for that user)."""
+        if not self.run_as:
+            return ()
+        if self.target.username == "root":
+            return ("runuser", "-u", self.run_as, "--")
+        return ("sudo", "-n", "-u", self.run_as, "--")
 
 
 @dataclass(frozen=True)

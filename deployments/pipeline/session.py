@@ -269,6 +269,7 @@ class ServerSession:
             stdin=command.stdin or None,
             tag=lock.run_tag(self.ctx.deployment_id, Paths.of(self.ctx).deploy) if tagged else None,
             pid_dir=Paths.of(self.ctx).run_pids if tagged else None,
+            run_as=() if command.as_server_user else self.spec.user_switch,
         )
         return result.exit_status
 

@@ -124,8 +124,19 @@ async def install(s: ServerSession) -> str | None:
     """Composer install (reusing vendor/ when composer.lock is unchanged)."""
     if "composer.json" not in s.state.release_files:
         return SKIPPED  # known from the extraction: no round trip to find out
+    await _warn_missing_extensions(s)
     ran = await s.perform(commands.install(s.ctx, s.state.facts.current_release))
     return None if ran else SKIPPED
+
+
+async def _warn_missing_extensions(s: ServerSession) -> None:
+    """Say which `ext-*` requirements this server's PHP lacks (before composer fails on them)."""
+    composer_json = posixpath.join(Paths.of(s.ctx).release, "composer.json")
+    # One round trip: the server's own PHP reads composer.json and asks extension_loaded().
+    found = await s.capture(commands.missing_extensions_check(composer_json), required=False)
+    missing = sorted(found.split()) if found else []
+    if missing:
+        await s.note(commands.MISSING_EXTENSIONS + ", ".join(missing))
 
 
 async def migrate(s: ServerSession) -> str | None:

@@ -11,13 +11,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deployments import reconcile, selectors
+from deployments.forms import ProvisionForm
 from deployments.models import Kind, Trigger
 from deployments.plan import site_plan
+from deployments.provisioning import ProvisionSettings, provision_preview, provision_request
 from deployments.release_diff import kept_migrations
 from deployments.services import DeploymentError, deployment_request, rollback_request
+from servers.stack.fixes import fix_step
 from sites.freezes import active_freeze
 from sites.models import Site
 from sites.selectors import site_get
@@ -128,3 +131,48 @@ def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("sites:history", org=request.org.slug, pk=site.pk)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.PROVISION)
+@require_POST
+def site_provision(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue provisioning the site on its servers, with the panel's settings (Manager+)."""
+    site = _site(request, pk)
+    form = ProvisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _to_site(request, site)
+    data = form.cleaned_data
+    settings = ProvisionSettings(
+        scheduler=data["scheduler"], certificate=data["certificate"] or None,
+        private_key=data["private_key"] or None, remove_certificate=data["remove_certificate"])
+    try:
+        deployment = provision_request(site=site, actor=actor_for(request),
+                                       trigger=Trigger.MANUAL, settings=settings)
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
+    return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.PROVISION)
+@require_http_methods(["GET", "POST"])
+def site_stack_fix(request: HttpRequest, pk: int, server_pk: int, code: str) -> HttpResponse:
+    """GET: the diff the finding's provisioning step would make on the server (a dry run).
+    POST: queue that step on the site's servers; the job re-checks them when it ends."""
+    site = _site(request, pk)
+    server = site.servers.filter(pk=server_pk).first()
+    step = fix_step(code)
+    if server is None or step is None:
+        raise Http404("No such finding")
+    try:
+        if request.method == "POST":
+            job = provision_request(site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
+                                    steps=[step])
+            return redirect("deployments:detail", org=request.org.slug, pk=job.pk)
+        preview = provision_preview(site=site, server=server, step=step)
+    except DeploymentError as exc:
+        messages.error(request, str(exc))
+        return _to_site(request, site)
+    context = {"site": site, "server": server, "code": code, "step": step, "preview": preview}
+    return render(request, "deployments/stack_fix.html", context)

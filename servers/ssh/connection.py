@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncssh
 
-from servers.shell import command_line, join
+from servers.shell import command_line, env_argv, join
 from servers.ssh.errors import CommandTimeout, ConnectionLost, SSHError
 from servers.ssh.job import (
     CommandResult,
@@ -69,6 +69,7 @@ class RemoteConnection:
         stdin: bytes | None = None,
         tag: str | None = None,
         pid_dir: str | None = None,
+        run_as: Sequence[str] = (),
     ) -> CommandResult:
         """Run `argv` remotely, streaming each stdout/stderr line to `on_line` as it arrives.
 
@@ -77,10 +78,17 @@ class RemoteConnection:
         command and all its children in their environment (DEPLOYNIX_RUN) and `pid_dir`
         gets a pid file for its process group while it runs, so that a later connection
         can find and kill them when this one is gone. ConnectionLost when the connection
-        dies under the command (which may then still run on the server).
+        dies under the command (which may then still run on the server). `run_as` is a user
+        switch put before everything (`runuser -u USER --`): the command, its process group
+        and its pid file then all belong to that user.
         """
         env = {**(env or {}), **run_environment(tag, pid_dir)}
-        text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
+        if run_as:
+            switched = [*run_as, *env_argv(env), *in_own_process_group(argv)]
+            # The login user's home (the default directory) may be closed to the other user.
+            text = command_line(switched, cwd=cwd or "/")
+        else:
+            text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
         job = await self._start_job(text, on_line, stdin)
         try:
             async with asyncio.timeout(timeout):

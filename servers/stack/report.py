@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from servers.stack.check import Finding
+from servers.stack.fixes import fix_step
 from servers.stack.probe import judge_site
 from servers.stack.store import stack_from_json
 
@@ -37,6 +38,7 @@ class ShownFinding:
     finding: Finding
     badge: str
     doc_section: str
+    fix_step: str = ""  # the provisioning step that applies the recommended setting
 
 
 @dataclass
@@ -67,7 +69,8 @@ class NginxRoot:
 def _shown(finding: Finding) -> ShownFinding:
     badge = {"ok": "ok", "warning": "warn", "error": "bad"}.get(finding.level, "")
     part = "nginx" if finding.code.startswith(("realpath_", "root_", "nginx_")) else "fpm"
-    return ShownFinding(finding, badge, DOC_SECTIONS[part])
+    step = fix_step(finding.code) if finding.level != "ok" else None
+    return ShownFinding(finding, badge, DOC_SECTIONS[part], step or "")
 
 
 def judge_stored(server: Server, site: JudgedSite) -> SiteStack:

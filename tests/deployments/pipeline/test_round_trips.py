@@ -22,8 +22,9 @@ PLAIN_DEPLOY_COMMANDS = 7
 # check release, switch, reload
 ROLLBACK_COMMANDS = 3
 # the plain deploy's 7, plus: link shared paths, write .env, composer (vendor/ reuse is
-# checked in the same round trip), migrate, npm ci, npm run build, 4 caches, queue:restart
-LARAVEL_DEPLOY_COMMANDS = 7 + 12
+# checked in the same round trip), composer.json's ext-* against the server's PHP, migrate,
+# npm ci, npm run build, 4 caches, queue:restart
+LARAVEL_DEPLOY_COMMANDS = 7 + 13
 
 
 def sessions(host) -> int:
