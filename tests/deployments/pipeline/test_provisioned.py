@@ -58,7 +58,8 @@ async def test_it_serves_the_first_deploy_at_the_domain(bare_host, ssh_client_ke
     assert result.status == "succeeded", result.error + sink.text()
     status, body = bare_host.get("/", host="shop.example.test")
     assert status == 200 and b"shop" in body
-    owner = bare_host.run(["stat", "-c", "%U", "/var/www/shop/shared/.env"]).stdout.strip()
+    # The environment lives in the release (docs/pipeline.md, write_env), owned by the site.
+    owner = bare_host.run(["stat", "-c", "%U", "/var/www/shop/current/.env"]).stdout.strip()
     assert owner == "site-shop"
 
 
@@ -69,7 +70,8 @@ async def test_one_sites_deploy_script_cannot_read_anothers_env(bare_host, ssh_c
     assert (await run_deploy(_context(bare_host, key, repo, "beta", facts), RecordingSink())
             ).status == "succeeded"
     sink = RecordingSink()
-    spy = "cat /var/www/beta/shared/.env"
+    # Its environment is the live release's own .env (and the shared/ folder beside it).
+    spy = "cat /var/www/beta/current/.env; cat /var/www/beta/shared/.env"
     result = await run_deploy(_context(bare_host, key, repo, "alpha", facts, deploy_script=spy),
                               sink)
     assert result.status == "failed"
