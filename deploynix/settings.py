@@ -169,6 +169,8 @@ def _database(url: str) -> dict:
     if database["ENGINE"] != "django.db.backends.sqlite3":
         database["TEST"] = {"NAME": _test_name(database["NAME"])}
         return database
+    # Django's backend with a schema editor that keeps triggers through table rebuilds.
+    database["ENGINE"] = "deploynix.sqlite"
     database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
     name = database["NAME"]
     if name and name != ":memory:":
