@@ -69,3 +69,17 @@ def test_after_a_rollback_they_compare_with_the_version_it_brought_back(stage: S
     rollback.refresh_from_db()
     assert (rollback.status, rollback.env_version.number) == (Status.SUCCEEDED, 1)
     assert _site_page(stage, client_for(cast.owner)) == _plan(stage) == EXPECTED
+
+
+def test_the_deployment_page_and_api_name_the_version_it_shipped(stage: Stage, cast,
+                                                                 client_for, api_as):
+    _deployed(stage, "1.0.0")
+    _edit(stage, cast, APP_NAME="Renamed")
+    second = _deployed(stage, "2.0.0")
+    url = reverse("deployments:detail", kwargs={"org": "acme", "pk": second.pk})
+    page = client_for(cast.viewer).get(url).content.decode()
+    assert "version 2" in page and "Renamed" not in page
+    body = api_as("viewer").get(f"/api/v1/deployments/{second.pk}/").json()
+    assert body["env_version"] == 2
+    history = api_as("viewer").get(f"/api/v1/sites/{stage.site.pk}/deployments/").json()
+    assert [row["env_version"] for row in history["results"]] == [2, 1]
