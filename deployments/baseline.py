@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from deployments import selectors
 from deployments.context_builder import shipped_env_version
-from deployments.envkeys import env_changes_since_live, env_key_changes
+from deployments.envkeys import env_changes_as_dict, env_changes_since_live
 from deployments.models import Deployment
 from sites.models import Site
 
 
 def site_env_changes(site: Site) -> dict[str, list]:
     """Environment keys added, removed and changed now, since the live release (names only)."""
-    return env_key_changes(env_changes_since_live(site))
+    return env_changes_as_dict(env_changes_since_live(site))
 
 
 def deployment_record_baseline(deployment: Deployment) -> Deployment:
@@ -25,7 +25,7 @@ def deployment_record_baseline(deployment: Deployment) -> Deployment:
     deployment.base_commit = selectors.live_commit(site=site)
     deployment.env_version = shipped_env_version(deployment)
     shipped = deployment.env_version
-    deployment.env_changes = env_key_changes(
+    deployment.env_changes = env_changes_as_dict(
         env_changes_since_live(site, shipped) if shipped is not None else None
     )
     deployment.save(update_fields=["base_commit", "env_version", "env_changes"])

@@ -33,7 +33,7 @@ def env_changes_since_live(
     return env_changes_between(live_env_version(site), new)
 
 
-def env_key_changes(changes: EnvChanges | None) -> dict[str, list]:
+def env_changes_as_dict(changes: EnvChanges | None) -> dict[str, list]:
     """`changes` as the stored and serialized dict (unknown: no changes)."""
     if changes is None:
         return {name: list(names) for name, names in NO_CHANGES.items()}
