@@ -78,6 +78,7 @@ def test_put_replaces_the_script_and_every_change_is_audited(api_as, hooked):
     ({"point": "after_switch", "script": "x" * (MAX_DEPLOY_SCRIPT + 1)}, "script"),
     ({"point": "after_switch", "script": "x", "timeout": MAX_HOOK_TIMEOUT + 1}, "timeout"),
     ({"point": "after_switch", "script": "x", "timeout": 0}, "timeout"),
+    ({"point": "after_switch", "script": "echo \u0000"}, "script"),
     ({"point": "on_failure", "script": "x"}, "point"),  # taken: change it instead
 ])
 def test_a_bad_hook_is_refused_by_field_and_writes_nothing(api_as, hooked, body, field):
