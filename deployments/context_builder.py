@@ -52,10 +52,12 @@ def build_context(deployment: Deployment) -> DeployContext:
     """Everything the pipeline needs for `deployment`, read once from the database.
 
     Sets (in memory) `deployment.env_version`: the environment version it ships, which the
-    worker records on the row.
+    worker records on the row (the one its baseline recorded, so its env changes name the
+    version it really ships).
     """
     site = deployment.site
-    deployment.env_version = shipped_env_version(deployment)
+    if deployment.env_version_id is None:
+        deployment.env_version = shipped_env_version(deployment)
     version = deployment.env_version if deployment.kind == Kind.DEPLOY else None
     env = version.env if version is not None else site.env
     marked = version.secret_env_names if version is not None else site.secret_env_names

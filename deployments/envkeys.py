@@ -1,43 +1,43 @@
 """Which environment keys a release changes: names only, never values.
 
-Each deployment records its environment as key names with a keyed hash per value
-(`env_fingerprints`); the changes since the live release compare those records. Values never
-leave the site's encrypted field: the hash is an HMAC under the panel's secret key, so a
-recorded hash cannot be checked against guessed values without that key.
-
-`env_key_changes` is the one function pages, the plan and notifications ask; when the site's
-environment gets versions of its own, re-point it there.
+The one source is the site's numbered environment versions (`EnvironmentVersion`,
+sites/selectors.py `env_changes_between`): the version the live release shipped
+(`Deployment.env_version` of deployments/selectors.py `deployment_live`) against the version a
+deploy ships (the newest). The site page, the plan and the release diff all ask here, so they
+say the same names.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from django.conf import settings
-
-from sites.models import Site
+from deployments import selectors
+from sites.environment import EnvChanges
+from sites.models import EnvironmentVersion, Site
+from sites.selectors import env_changes_between, env_version_latest
 
 NO_CHANGES = {"added": [], "removed": [], "changed": []}
 
 
-def env_fingerprints(site: Site) -> dict[str, str]:
-    """Key name -> a keyed hash of its value (HMAC-SHA256, per site, shortened to 16 hex)."""
-    key = f"{settings.SECRET_KEY}:env-fingerprint:{site.pk}".encode()
-    return {name: hmac.new(key, f"{name}={value}".encode(), hashlib.sha256).hexdigest()[:16]
-            for name, value in sorted(site.env.items())}
+def live_env_version(site: Site) -> EnvironmentVersion | None:
+    """The environment version the live release shipped (None: nothing live, or it was
+    deployed before versions were kept)."""
+    live = selectors.deployment_live(site=site)
+    return live.env_version if live is not None else None
 
 
-def env_key_changes(*, before: dict[str, str] | None, after: dict[str, str]) -> dict[str, list]:
-    """Names added, removed and changed from the recorded `before` to `after` (no record of
-    `before`, e.g. the first deployment or one made before records existed: no changes)."""
-    if before is None:
+def env_changes_since_live(
+    site: Site, shipped: EnvironmentVersion | None = None
+) -> EnvChanges | None:
+    """What `shipped` (default: the site's newest version, what the next deploy ships) adds,
+    removes and changes against the live release's version; None when that is unknown."""
+    new = shipped if shipped is not None else env_version_latest(site=site)
+    return env_changes_between(live_env_version(site), new)
+
+
+def env_changes_as_dict(changes: EnvChanges | None) -> dict[str, list]:
+    """`changes` as the stored and serialized dict (unknown: no changes)."""
+    if changes is None:
         return {name: list(names) for name, names in NO_CHANGES.items()}
-    return {
-        "added": sorted(after.keys() - before.keys()),
-        "removed": sorted(before.keys() - after.keys()),
-        "changed": sorted(n for n in before.keys() & after.keys() if before[n] != after[n]),
-    }
+    return changes.as_dict()
 
 
 def env_changes_text(changes: dict[str, list]) -> str:

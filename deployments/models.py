@@ -141,10 +141,9 @@ class Deployment(models.Model):
     # Deploy even when the commit is already live (else it ends `skipped`, "already live").
     force = models.BooleanField(default=False)
     # What was live when the deployment started (deployments/baseline.py): the commit the
-    # release diff starts from, the environment's key names with a keyed hash per value
-    # (never a value), and which names were added, removed or changed since the live release.
+    # release diff starts from, and which environment key names the version it ships
+    # (env_version) adds, removes or changes against the live release's (never a value).
     base_commit = models.CharField(max_length=64, blank=True)
-    env_keys = models.JSONField(default=dict, blank=True)
     env_changes = models.JSONField(default=dict, blank=True)
     # For kind provision: the steps to run (servers/provision/steps.py names); empty: all.
     provision_steps = models.JSONField(default=list, blank=True)

@@ -18,7 +18,7 @@ from deployments.models import (
 )
 from deployments.pipeline.commands import MISSING_EXTENSIONS
 from servers.models import Server
-from sites.models import Site
+from sites.models import EnvironmentVersion, Site
 from sites.selectors import LIST_DEFERRED, site_list
 from tenancy.models import Organization
 
@@ -38,8 +38,10 @@ def deployment_list(*, org: Organization) -> QuerySet[Deployment]:
 
 
 def deployment_history(*, site: Site) -> QuerySet[Deployment]:
-    """Every deployment of `site`, newest first (paginate it)."""
-    return Deployment.objects.filter(site=site).select_related("triggered_by").order_by("-id")
+    """Every deployment of `site`, newest first (paginate it), with the number of the
+    environment version it ships (its values stay unread)."""
+    return (Deployment.objects.filter(site=site).select_related("triggered_by", "env_version")
+            .defer("env_version__environment").order_by("-id"))
 
 
 def deployment_live(*, site: Site) -> Deployment | None:
@@ -89,6 +91,15 @@ def _row_retained_releases(*, site: Site, live: Deployment | None) -> list[str]:
 def deployment_that_built(*, site: Site, release: str) -> Deployment | None:
     """The deploy that built `release`, whatever its recorded fate (a successful one first)."""
     return _deploy_rows(site, {release}).get(release)
+
+
+def env_version_shipped(deployment: Deployment) -> EnvironmentVersion | None:
+    """The environment version `deployment` ships (number, who saved it, when; its values
+    stay unread), or None: not started yet, or a rollback to a release from before versions."""
+    if deployment.env_version_id is None:
+        return None
+    return EnvironmentVersion.objects.defer("environment").filter(
+        pk=deployment.env_version_id).first()
 
 
 def deployment_for_release(*, site: Site, release: str) -> Deployment | None:

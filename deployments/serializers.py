@@ -25,6 +25,9 @@ class DeploymentStepSerializer(serializers.ModelSerializer):
 
 class DeploymentSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.SerializerMethodField()
+    env_version = serializers.SerializerMethodField(
+        help_text="The number of the environment version it ships (null: not started, or "
+                  "a rollback to a release from before versions were kept).")
 
     class Meta:
         model = Deployment
@@ -34,11 +37,15 @@ class DeploymentSerializer(serializers.ModelSerializer):
                   "created_at", "started_at", "finished_at", "duration_seconds", "failed_step",
                   "error", "cancel_requested_at", "approval_role", "approval_expires_at",
                   "decided_by_name", "decided_at", "freeze_override", "held_by", "force",
-                  "base_commit"]
+                  "base_commit", "env_version"]
 
     def get_duration_seconds(self, deployment: Deployment) -> float | None:
         duration = deployment.duration
         return duration.total_seconds() if duration is not None else None
+
+    def get_env_version(self, deployment: Deployment) -> int | None:
+        version = deployment.env_version if deployment.env_version_id else None
+        return version.number if version is not None else None
 
 
 class DeploymentDetailSerializer(DeploymentSerializer):

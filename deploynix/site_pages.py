@@ -26,7 +26,7 @@ from sites.freeze_forms import FreezeWindowForm
 from sites.freezes import freeze_among, windows_of_site, with_state
 from sites.models import Site, SiteHook
 from sites.secrets import env_entries
-from sites.selectors import env_changes_since, env_version_latest, site_get, worker_list
+from sites.selectors import env_changes_between, env_version_latest, site_get, worker_list
 from tenancy.access import org_view
 from tenancy.roles import Cap
 from webhooks.selectors import delivery_list_recent
@@ -99,10 +99,10 @@ def _gates_panel(site: Site) -> dict:
 def _environment_panel(site: Site, live) -> dict:
     """The environment's newest version and what changed since the one the live release
     shipped (None: nothing live, or live from before versions were kept)."""
-    since_live = None
-    if live is not None and live.env_version_id is not None:
-        since_live = env_changes_since(site, live.env_version)
-    return {"env_version": env_version_latest(site=site), "env_since_live": since_live,
+    latest = env_version_latest(site=site)
+    # The same comparison as the plan and the release diff (deployments/envkeys.py).
+    since_live = env_changes_between(live.env_version if live is not None else None, latest)
+    return {"env_version": latest, "env_since_live": since_live,
             "live_env_version": live.env_version if live is not None else None}
 
 

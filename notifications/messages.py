@@ -11,6 +11,10 @@ HEADLINES = {
     Event.ROLLED_BACK: "Rolled back",
     Event.CANCELLED: "Deploy cancelled:",
     Event.APPROVAL_REQUESTED: "Approval needed to deploy",
+    Event.SKIPPED: "Deploy skipped (already live):",
+    Event.REJECTED: "Deploy rejected:",
+    Event.EXPIRED: "Deploy expired unapproved:",
+    Event.HELD: "Deploy held by a freeze:",
     "test": "Test message for",
 }
 COLOURS = {  # Discord embed colours (also the Slack attachment bar)
@@ -20,6 +24,10 @@ COLOURS = {  # Discord embed colours (also the Slack attachment bar)
     Event.ROLLED_BACK: 0xD97706,
     Event.CANCELLED: 0x6B7280,
     Event.APPROVAL_REQUESTED: 0xB45309,
+    Event.SKIPPED: 0x6B7280,
+    Event.REJECTED: 0xDC2626,
+    Event.EXPIRED: 0x6B7280,
+    Event.HELD: 0x2563EB,
     "test": 0x6B7280,
 }
 
@@ -39,8 +47,10 @@ def details(payload: dict) -> list[tuple[str, str]]:
     approval = (f"{d['approval_role']} or higher, by {d['approval_expires_at']}"
                 if d.get("approval_role") and payload["data"]["event"] == Event.APPROVAL_REQUESTED
                 else "")
-    rows = [("Approval", approval), ("Release", d["release"]), ("Trigger", d["trigger"]),
-            ("Failed step", d["failed_step"]), ("Error", d["error"][:900]),
+    reason = d.get("reason", "")
+    rows = [("Approval", approval), ("Reason", reason[:900]), ("Release", d["release"]),
+            ("Trigger", d["trigger"]), ("Failed step", d["failed_step"]),
+            ("Error", "" if reason else d["error"][:900]),
             ("Commit message", d["commit_message"][:300]),
             ("Changes", (d.get("changes") or {}).get("text", ""))]
     if d["duration_seconds"] is not None:

@@ -19,6 +19,11 @@ class Event(models.TextChoices):
     CANCELLED = "cancelled", "Deployment cancelled"
     # A deploy waits for an approver (deployments/gates.py); approvers are also e-mailed.
     APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+    # Deploys that never went live, each with its reason (the payload's `reason`).
+    SKIPPED = "skipped", "Deploy skipped (already live)"
+    REJECTED = "rejected", "Deploy rejected"
+    EXPIRED = "expired", "Approval expired"
+    HELD = "held", "Deploy held by a freeze window"
 
 
 class ChannelKind(models.TextChoices):

@@ -32,7 +32,21 @@ def event_for_status(deployment: Deployment) -> str | None:
         return str(deployment.status)
     if deployment.status == Status.AWAITING_APPROVAL:
         return Event.APPROVAL_REQUESTED
-    return None  # queued or held: nothing has happened yet
+    if deployment.status in STOPPED_BEFORE_LIVE:
+        return str(deployment.status)
+    return None  # queued: nothing has happened yet
+
+
+# Statuses of a deploy that did not go live; their event carries why (`reason`).
+STOPPED_BEFORE_LIVE = (Status.SKIPPED, Status.REJECTED, Status.EXPIRED, Status.HELD)
+
+
+def reason(deployment: Deployment) -> str:
+    """Why a deploy did not go live: the freeze that holds it, or the error it ended with
+    ("already live: …", "rejected by …: …", "expired: …"); "" for any other status."""
+    if deployment.status == Status.HELD:
+        return deployment.held_by
+    return deployment.error if deployment.status in STOPPED_BEFORE_LIVE else ""
 
 
 def iso(value: datetime | None) -> str | None:
@@ -77,7 +91,7 @@ def _deployment_fields(d: Deployment) -> dict[str, Any]:
         "triggered_by": d.triggered_by_name, "failed_step": d.failed_step,
         "approval_role": d.approval_role_label,
         "approval_expires_at": iso(d.approval_expires_at),
-        "error": d.error[:MAX_ERROR],
+        "error": d.error[:MAX_ERROR], "reason": reason(d)[:MAX_ERROR],
         "created_at": iso(d.created_at), "started_at": iso(d.started_at),
         "finished_at": iso(d.finished_at),
         "duration_seconds": round(duration, 1) if duration is not None else None,
@@ -92,7 +106,10 @@ def changes_summary(d: Deployment) -> dict | None:
     if not d.commit_sha or not d.base_commit:
         return None
     changes, _ = deployment_changes(d, read=False)
-    return changes.summary() if changes is not None else None
+    if changes is None:
+        return None
+    summary = changes.summary()
+    return {**summary, "destructive": summary["destructive_migrations"] > 0}
 
 
 def test_payload(*, organization, site, actor_name: str, msg_id: str, now: datetime) -> dict:
@@ -104,6 +121,7 @@ def test_payload(*, organization, site, actor_name: str, msg_id: str, now: datet
         "branch": branch, "commit": "0" * 40, "commit_message": "Test message from Deploynix",
         "commit_author": actor_name, "release": now.strftime("%Y%m%d%H%M%S"),
         "previous_release": "", "triggered_by": actor_name, "failed_step": "", "error": "",
+        "reason": "",
         "approval_role": "", "approval_expires_at": None,
         "created_at": iso(now), "started_at": iso(now), "finished_at": iso(now),
         "duration_seconds": 0.0, "url": settings.PUBLIC_URL.rstrip("/") + path, "changes": None,

@@ -1,5 +1,5 @@
 """/api/v1/freeze-windows/ (the organization's windows) and /api/v1/sites/<id>/freeze-windows/
-(a site's, with the freeze active now): list, add, remove. Mounted by deploynix/api_urls.py.
+(a site's, with the freeze active now): list, add, change, remove. Mounted by deploynix/api_urls.py.
 Adding or removing needs site:write and the scope's capability: `org_freezes` (Admin+) for the
 organization's windows, `site_gates` (Manager+) for a site's."""
 
@@ -21,6 +21,7 @@ from sites.freezes import (
     freeze_window_create,
     freeze_window_delete,
     freeze_window_list,
+    freeze_window_update,
     windows_of_site,
 )
 from sites.models import FreezeWindow
@@ -109,21 +110,50 @@ class SiteFreezeWindowsView(SiteObjectMixin, OrgAPIView):
 
 
 class FreezeWindowDetailView(OrgAPIView):
-    """Remove a freeze window (site:write; Admin+ for the organization's, Manager+ for a
-    site's)."""
+    """One freeze window (site:read); change it in place (PUT: every field, PATCH: some; validated
+    like a new one) or remove it (site:write; Admin+ for the organization's, Manager+ for a
+    site's). Both audited."""
 
-    abilities = {"DELETE": Ability.SITE_WRITE}
+    abilities = {"GET": Ability.SITE_READ, "PUT": Ability.SITE_WRITE,
+                 "PATCH": Ability.SITE_WRITE, "DELETE": Ability.SITE_WRITE}
     serializer_class = FreezeWindowSerializer
 
-    def delete(self, request, pk: int):
-        window = FreezeWindow.objects.filter(organization=self.org, pk=pk).first()
+    def get_window(self, *, change: bool) -> FreezeWindow:
+        """The window in the token's organization (404 otherwise); `change`: 403 unless the
+        member's role holds the scope's capability."""
+        window = FreezeWindow.objects.filter(organization=self.org, pk=self.kwargs["pk"]).first()
         if window is None:
             raise Http404("No such freeze window.")
         needed = Cap.ORG_FREEZES if window.site_id is None else Cap.SITE_GATES
-        if not can(self.grant.membership.role, needed):
-            raise PermissionDenied(f"Your role cannot remove this window ({needed}).")
-        freeze_window_delete(window=window, actor=self.actor)
+        if change and not can(self.grant.membership.role, needed):
+            raise PermissionDenied(f"Your role cannot change this window ({needed}).")
+        return window
+
+    def get(self, request, pk: int):
+        return Response(FreezeWindowSerializer(self.get_window(change=False)).data)
+
+    @extend_schema(request=FreezeWindowInputSerializer, responses=FreezeWindowSerializer)
+    def put(self, request, pk: int):
+        return self._edited(partial=False)
+
+    @extend_schema(request=FreezeWindowInputSerializer, responses=FreezeWindowSerializer)
+    def patch(self, request, pk: int):
+        return self._edited(partial=True)
+
+    def delete(self, request, pk: int):
+        freeze_window_delete(window=self.get_window(change=True), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _edited(self, *, partial: bool) -> Response:
+        window = self.get_window(change=True)
+        form = FreezeWindowInputSerializer(data=self.request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        if not partial:  # a full replacement: what the body leaves out is cleared
+            changes = {**dict.fromkeys(("starts_at", "ends_at", "days", "start_time",
+                                        "end_time")), **changes}
+        window = freeze_window_update(window=window, actor=self.actor, **changes)
+        return Response(FreezeWindowSerializer(window).data)
 
 
 urlpatterns = [

@@ -122,6 +122,34 @@ def freeze_window_create(
     return window
 
 
+# What an edit may change; the scope (organization or site) and the creator stay.
+EDITABLE = ("name", "kind", "time_zone", "starts_at", "ends_at", "days", "start_time",
+            "end_time")
+
+
+def freeze_window_update(*, window: FreezeWindow, actor: Actor, **changes) -> FreezeWindow:
+    """Change a window in place (any of EDITABLE; the others keep their values), validated
+    like a new one: a bad edit raises ValidationError (by field) and writes nothing. Deploys
+    it holds are released by the next sweep once it no longer freezes them. Audited."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"{', '.join(sorted(unknown))} cannot be changed")
+    before = _audit_view(window)
+    edited = FreezeWindow.objects.get(pk=window.pk)  # the caller's instance stays as it was
+    for field, value in changes.items():
+        setattr(edited, field, value)
+    edited.name = (edited.name or "").strip()[:100]
+    edited.time_zone = edited.time_zone or "UTC"
+    edited.days = sorted(set(edited.days or []))
+    _validate(edited)
+    with transaction.atomic():
+        edited.save()
+        audit_record(actor=actor, organization=edited.organization,
+                     verb="freeze_window.updated", target=edited, before=before,
+                     after=_audit_view(edited))
+    return edited
+
+
 def freeze_window_delete(*, window: FreezeWindow, actor: Actor) -> None:
     """Remove a freeze window; deploys it held are released by the next sweep. Audited."""
     with transaction.atomic():

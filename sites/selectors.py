@@ -50,11 +50,29 @@ def env_version_latest(*, site: Site) -> EnvironmentVersion | None:
     return site.env_versions.order_by("-number").first()
 
 
+def env_changes_between(
+    old: EnvironmentVersion | None, new: EnvironmentVersion | None
+) -> EnvChanges | None:
+    """Names added, removed and changed from version `old` to version `new` of one site (never
+    values). None when `old` is unknown: nothing live yet, or a release from before versions
+    were kept. `new` None: the site never had an environment."""
+    if old is None:
+        return None
+    if new is not None and new.site_id != old.site_id:
+        raise ValueError("those environment versions belong to different sites")
+    if new is not None and new.pk == old.pk:
+        return EnvChanges()
+    return env_changes(old.env, new.env if new is not None else {})
+
+
 def env_changes_since(site: Site, version: EnvironmentVersion | int | None) -> EnvChanges:
-    """Names added, removed and changed in the site's environment since `version` (a version
-    of this site, or its number; None: since an empty environment). Never values."""
+    """Names added, removed and changed in the site's newest environment version since
+    `version` (a version of this site, or its number; None: since an empty environment)."""
     if isinstance(version, int):
         version = site.env_versions.filter(number=version).first()
     elif version is not None and version.site_id != site.pk:
         raise ValueError("that environment version belongs to another site")
-    return env_changes(version.env if version is not None else {}, site.env)
+    latest = env_version_latest(site=site)
+    if version is None:
+        return env_changes({}, latest.env if latest is not None else {})
+    return env_changes_between(version, latest)

@@ -17,10 +17,14 @@ from sites.models import (
     HEALTH_CHECK_FIELDS,
     HEALTH_TIMEOUT_MAX,
     Site,
+    SiteHook,
     Worker,
 )
 from sites.secrets import env_entries
 from sites.validators import (
+    DEFAULT_HOOK_TIMEOUT,
+    MAX_DEPLOY_SCRIPT,
+    MAX_HOOK_TIMEOUT,
     WORKER_COMMAND_MAX,
     WORKER_NAME_MAX,
     WORKER_PROCESSES_MAX,
@@ -185,3 +189,25 @@ class WorkerInputSerializer(serializers.Serializer):
                                          required=False)
     stop_wait_seconds = serializers.IntegerField(min_value=1, max_value=WORKER_STOP_WAIT_MAX,
                                                  required=False)
+
+
+class SiteHookSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SiteHook
+        fields = ["point", "label", "script", "timeout"]
+        read_only_fields = fields
+
+    def get_label(self, hook: SiteHook) -> str:
+        return SiteHook.Point(hook.point).label
+
+
+class SiteHookInputSerializer(serializers.Serializer):
+    """Types and bounds; sites.services.site_hooks_update validates the script again."""
+
+    point = serializers.ChoiceField(choices=SiteHook.Point.choices)
+    script = serializers.CharField(max_length=MAX_DEPLOY_SCRIPT, trim_whitespace=False,
+                                   help_text="bash, run with -eo pipefail in the release.")
+    timeout = serializers.IntegerField(min_value=1, max_value=MAX_HOOK_TIMEOUT,
+                                       default=DEFAULT_HOOK_TIMEOUT, help_text="Seconds.")

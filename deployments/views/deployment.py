@@ -42,6 +42,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(deployment.steps.order_by("order"))
     context = {
         "deployment": deployment,
+        "env_version": selectors.env_version_shipped(deployment),
         "site": deployment.site,
         "steps": steps,
         "step_bar": mark_safe(steps_bar(steps)),  # noqa: S308 — numbers + escaped text only
@@ -95,7 +96,8 @@ def deployment_changes_view(request: HttpRequest, pk: int) -> HttpResponse:
 def deployment_props(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts panel alone: release, commit and duration change as the deployment runs."""
     deployment = org_object(Deployment, request.membership, pk=pk)
-    return render(request, "deployments/_deployment_props.html", {"deployment": deployment})
+    return render(request, "deployments/_deployment_props.html", {
+        "deployment": deployment, "env_version": selectors.env_version_shipped(deployment)})
 
 
 def _progress(deployment: Deployment, steps: list) -> dict:
