@@ -39,6 +39,24 @@ def running(site):
     )
 
 
+def _step_record(deployment: Deployment):
+    return _StepRecord(deployment.pk, 1, name="prepare", server="web-1", status="running",
+                       started_at=timezone.now())
+
+
+def test_a_step_is_recorded_with_one_insert(running, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        pk = _step_record(running)()
+    assert DeploymentStep.objects.get(pk=pk).name == "prepare"
+
+
+def test_a_retried_step_record_finds_the_row_its_first_attempt_committed(running):
+    record = _step_record(running)
+    first = record()  # committed, but its answer lost with the connection: the retry calls again
+    assert record() == first
+    assert DeploymentStep.objects.filter(deployment=running).count() == 1
+
+
 async def _subscribe(deployment: Deployment) -> tuple:
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -217,20 +235,3 @@ async def test_its_heartbeat_and_cancel_watch_resume_after_losing_the_connection
     await sink.close()
     assert (await Deployment.objects.aget(pk=running.pk)).heartbeat_at > lost_at
 
-
-def _step_record(deployment: Deployment):
-    return _StepRecord(deployment.pk, 1, name="prepare", server="web-1", status="running",
-                       started_at=timezone.now())
-
-
-def test_a_step_is_recorded_with_one_insert(running, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        pk = _step_record(running)()
-    assert DeploymentStep.objects.get(pk=pk).name == "prepare"
-
-
-def test_a_retried_step_record_finds_the_row_its_first_attempt_committed(running):
-    record = _step_record(running)
-    first = record()  # committed, but its answer lost with the connection: the retry calls again
-    assert record() == first
-    assert DeploymentStep.objects.filter(deployment=running).count() == 1
