@@ -23,9 +23,11 @@ from bench.scenarios import speed, zero_downtime
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTIONS = (
     "zero", "speed", "rolling", "lb-rolling", "fleet", "concurrency", "live", "panel", "faults",
+    "button", "worker-cost",
 )
 
-SECTION_FIELDS = {"lb-rolling": "lb"}  # the Results field of a section, where not its name
+# The Results field of a section, where not its name.
+SECTION_FIELDS = {"lb-rolling": "lb", "worker-cost": "worker_cost"}
 
 
 def _record(results: Results, section: str, error: BaseException) -> None:
@@ -130,7 +132,7 @@ async def many_hosts(args, results: Results, only: set[str]) -> None:
 
 def django_side(args, results: Results, only: set[str]) -> None:
     """Live log (real daphne) and panel timings, in child processes on a private database."""
-    if not only & {"live", "panel"}:
+    if not only & {"live", "panel", "button", "worker-cost"}:
         return
     from bench.django_env import DjangoEnv
 
@@ -150,8 +152,32 @@ def django_side(args, results: Results, only: set[str]) -> None:
                 results.panel = env.run_json("bench.panel", str(args.panel_deployments))
             except Exception as error:  # noqa: BLE001
                 _record(results, "panel", error)
+        buttons(args, results, only, env)
     finally:
         env.close()
+
+
+def buttons(args, results: Results, only: set[str], env) -> None:
+    """The Deploy/Rollback buttons through daphne and a real Celery worker, and that worker's
+    cost per deployment: one child process (bench/button.py) measures both."""
+    wanted = only & {"button", "worker-cost"}
+    if not wanted:
+        return
+    try:
+        if env.daphne is None:
+            env.start_daphne()
+        together = args.concurrent if "worker-cost" in only else 0
+        measured = env.run_json(
+            "bench.button", str(env.daphne_port), str(args.button_runs), str(together)
+        )
+    except Exception as error:  # noqa: BLE001
+        for section in wanted:
+            _record(results, section, error)
+        return
+    if "button" in only:
+        results.button = measured
+    if "worker-cost" in only:
+        results.worker_cost = measured
 
 
 def fault_drills(args, results: Results, only: set[str]) -> None:
@@ -192,6 +218,7 @@ def parse() -> argparse.Namespace:
     # 10,000 lines/s twice: whether a batch outgrows a WebSocket message depends on timing.
     add("--live", nargs="+", default=["1000:5", "10000:3", "10000:3"], help="RATE:SECONDS runs")
     add("--panel-deployments", type=int, default=10_000)
+    add("--button-runs", type=int, default=7, help="timed Deploy and Rollback button clicks")
     add("--faults", nargs="+", default=list(FAULTS), choices=FAULTS, help="fault drills to run")
     add("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     add("--no-write", action="store_true", help="print only; keep docs/benchmarks.md")
@@ -217,7 +244,8 @@ def main() -> None:
         f"--lb-hosts {' '.join(map(str, args.lb_hosts))} --lb-runs {args.lb_runs} "
         f"--runs {args.runs} --fleet {' '.join(map(str, args.fleet))} "
         f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
-        f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments}"
+        f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments} "
+        f"--button-runs {args.button_runs}"
         + ("" if args.capistrano else " --no-capistrano")
         + (f" --faults {' '.join(args.faults)}" if args.faults != list(FAULTS) else "")
         + (f" --only {args.only}" if only != set(SECTIONS) else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 from datetime import UTC, datetime
 
 from bench import lb_report, report
@@ -201,6 +202,44 @@ own run (~1–2 s here).
 
 {_fault_evidence(r)}
 
+## The Deploy button: click → "Succeeded"
+
+{_section(r, "button", lambda: report.button_table(r.button))}
+
+The whole path a user waits for (bench/button.py): a user logged in through the real login
+form POSTs the site page's Deploy form (its CSRF token included) to a real daphne; the view
+queues the deployment (`deployment_request`, sent to the broker after commit); a real Celery
+worker process (`celery -A bench.worker_probe worker -Q deploy,default --pool threads -c 32`:
+the project's app plus one remote-control command, see below) claims it and runs the pipeline
+with the real `DeploymentSink` against one sshd host; a WebSocket client (websocket-client)
+on `ws/deployments/<id>/` stops the clock when the "succeeded" status frame arrives. Rollback
+is the history page's Rollback form, to the release before the live one. Each run deploys a
+new commit (the demo app, plain PHP, reload method "none"); deploys and rollbacks alternate,
+after one warm-up pair. Parts, from the row's own timestamps (one clock): "POST answered"
+(the view's answer, the deployment is queued by then), "queue pick-up" (answer → the worker's
+claim, `started_at`; negative when the worker claimed it before the answer reached the
+client), "pipeline" (`started_at` → the last step's `finished_at`) and "finish" (→ the
+frame: the finish write, the status broadcast, daphne and the socket).
+{_button_notes(r)}
+
+## Worker cost per deployment
+
+{_section(r, "worker_cost", lambda: report.worker_cost_table(r.worker_cost))}
+
+The same real worker process as above, asked for its own `getrusage(RUSAGE_SELF)`
+(user + system CPU seconds, peak RSS) over the broker (`bench/worker_probe.py`, a Celery
+remote-control command) before each deployment and again once it is idle (under
+4 ms of CPU per 250 ms): the figure includes everything the worker does for a deployment
+— claim, context, SSH (encryption included), the sink's database writes and channel-layer
+broadcasts, the finish, and the reconcile task that follows every finished deployment on
+the `default` queue — and nothing of the panel's web process. The probes' own cost
+{_probe_cost(r)} is subtracted. "One at a time" are the Deploy-button runs of the section
+above; "at once": that many more sites on the same host, each deployed once (their first
+clone, not counted), then all requested together from the bench process
+(`deployment_request` in a loop) with the worker's production pool of 32 threads, so the rest
+wait in the queue. "Peak" is the process's highest RSS so far (`ru_maxrss`).
+{_worker_cost_notes(r)}
+
 ## Limits of these measurements
 
 - Everything runs on one machine: the hosts' sshd, git, tar, nginx and php-fpm, the load
@@ -219,6 +258,47 @@ own run (~1–2 s here).
   per fault: their seconds vary from run to run by about the watchdog's tick and the
   next deployment's own duration.
 """
+
+
+def _button_notes(r: Results) -> str:
+    if not r.button:
+        return ""
+    m = r.button["button"]["deploy_medians"]
+    if m["total"] <= report.BUTTON_TARGET_S:
+        return ""
+    return (
+        f"\nThe Deploy button misses its target: of {m['total']:.3f} s, the pipeline itself "
+        f"takes {m['pipeline']:.3f} s on this machine (compare the pipeline alone in Speed)."
+    )
+
+
+def _worker_cost_notes(r: Results) -> str:
+    if not r.worker_cost:
+        return ""
+    solo = [run["cpu_ms"] for run in r.worker_cost["button"]["solo"]]
+    if statistics.median(solo) <= report.WORKER_CPU_TARGET_MS:
+        return ""
+    return (
+        "\nThe 60 ms target is missed. Where the worker's CPU goes, from a per-thread CPU "
+        "profile of the worker's path (cProfile with `time.thread_time`, every thread): about a "
+        "quarter is Django building and running ~130 SQL statements per deployment (the claim, "
+        "each of the 20 steps' lease check, step row and its update, the finish with its "
+        "audit and notifications), about a tenth the channel-layer sends (two per step, the "
+        "log batches, the statuses), then asyncssh's key exchange and encryption for the "
+        "pipeline's connection and the two short connections around it (the release diff, "
+        "now read while the steps run, and the reconcile after the finish, ~25 ms each). "
+        "Two costs were removed in this branch: every deployment's sink rebuilt and "
+        "recompiled its secrets' redaction pattern (now built once per set of secrets), and "
+        "each step row took three statements (get_or_create; now one INSERT). What remains is "
+        "spread over many small parts: fewer statements per step (the lease check and the "
+        "step row in one), and one channel-layer send per step instead of two, are the next "
+        "steps toward the target."
+    )
+
+
+def _probe_cost(r: Results) -> str:
+    measured = r.worker_cost or r.button
+    return f"({measured['probe_cost_ms']:.1f} ms each)" if measured else ""
 
 
 def _watchdog(r: Results) -> int:

@@ -29,6 +29,8 @@ class Results:
     panel: dict | None = None
     faults: Faults | None = None
     lb: LbRolling | None = None
+    button: dict | None = None  # bench/button.py: the button path
+    worker_cost: dict | None = None  # bench/button.py: the same run's worker rusage figures
     errors: dict[str, str] = field(default_factory=dict)
     load: list[str] = field(default_factory=list)  # load averages seen during the run
 
@@ -271,3 +273,52 @@ def _seconds(value: float | None) -> str:
 def _cell(text: str) -> str:
     """Text that stays in one Markdown table cell (errors carry newlines and pipes)."""
     return " ".join(text.split()).replace("|", "\\|")
+
+
+BUTTON_TARGET_S = 0.6  # issue 17: click → "Succeeded", one host
+WORKER_CPU_TARGET_MS = 60  # issue 17: worker CPU per plain deploy, panel side
+
+
+def button_table(button: dict) -> str:
+    """Click → succeeded frame per button, and its parts (bench/button_figures.py)."""
+    rows = [
+        "| button | runs | click → \"succeeded\" frame, median (s) | POST answered (s) | "
+        "queue pick-up: answer → started_at (s) | pipeline: started_at → last step (s) | "
+        f"finish: last step → frame (s) | target ≤ {BUTTON_TARGET_S} s | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    runs = button["button"]
+    for name, key in (("Deploy (site page)", "deploy"), ("Rollback (history page)", "rollback")):
+        m = runs[f"{key}_medians"]
+        worst = max(run["total"] for run in runs[key])
+        rows.append(
+            f"| {name} | {m['n']} | {m['total']:.3f} (max {worst:.3f}) | {m['post']:.3f} | "
+            f"{m['pickup']:+.3f} | {m['pipeline']:.3f} | {m['finish']:.3f} | "
+            f"≤ {BUTTON_TARGET_S} | {verdict(m['total'] <= BUTTON_TARGET_S)} |"
+        )
+    return "\n".join(rows)
+
+
+def worker_cost_table(measured: dict) -> str:
+    """CPU seconds and memory of the real worker process per deployment (its own rusage)."""
+    solo = [run["cpu_ms"] for run in measured["button"]["solo"]]
+    peak_solo = max(run["maxrss_kib"] for run in measured["button"]["solo"]) / 1024
+    rows = [
+        "| deployments | CPU per deployment, median / max (ms) | "
+        f"target ≤ {WORKER_CPU_TARGET_MS} ms | worker RSS before → peak (MiB) | "
+        "wall time (s) | failed |",
+        "|---|---|---|---|---|---|",
+        f"| one at a time (Deploy button), n={len(solo)} | {statistics.median(solo):.0f} / "
+        f"{max(solo):.0f} | {verdict(statistics.median(solo) <= WORKER_CPU_TARGET_MS)} | "
+        f"{measured['rss_idle_kib'] / 1024:.0f} → {peak_solo:.0f} | — | 0 |",
+    ]
+    together = measured.get("together")
+    if together:
+        rows.append(
+            f"| {together['deploys']} at once (worker `-c {together['concurrency']}`) | "
+            f"{together['cpu_ms_per_deploy']:.0f} (total {together['cpu_ms_total']:,.0f}) | "
+            f"{verdict(together['cpu_ms_per_deploy'] <= WORKER_CPU_TARGET_MS)} | "
+            f"{together['rss_before_kib'] / 1024:.0f} → {together['maxrss_kib'] / 1024:.0f} | "
+            f"{together['wall_s']:.1f} | {together['failed']} |"
+        )
+    return "\n".join(rows)

@@ -14,6 +14,7 @@ Plain data only (no Django): the sink (deployments/sink.py) holds one Redactor p
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
@@ -77,9 +78,8 @@ class Redactor:
     """Replaces every known form of every secret, and URL passwords, with ********."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
-        forms = set().union(*(secret_forms(s) for s in values)) if values else set()
-        self._pattern = re.compile(trie_pattern(forms)) if forms else None
+        values = frozenset(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
+        self._pattern = _secrets_pattern(values) if values else None
 
     def __call__(self, text: str) -> str:
         if self._pattern is not None:
@@ -87,3 +87,15 @@ class Redactor:
         if "://" in text:
             text = _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED, text)
         return text
+
+
+@functools.lru_cache(maxsize=256)
+def _secrets_pattern(values: frozenset[str]) -> re.Pattern:
+    """The compiled pattern of every form of `values`, built once per set of secrets.
+
+    Each deployment of a site has the same secrets; building the tree and compiling it
+    again was a large share of the worker's own CPU per deployment (docs/benchmarks.md,
+    "Worker cost per deployment"). The cache holds no more than `re`'s own cache of compiled
+    patterns already held: the pattern spells out every secret.
+    """
+    return re.compile(trie_pattern(set().union(*(secret_forms(s) for s in values))))

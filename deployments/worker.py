@@ -33,10 +33,11 @@ from deployments.context_builder import build_context, context_secrets
 from deployments.dbretry import DatabaseRetry
 from deployments.models import Deployment, Kind, Status
 from deployments.pipeline import run_deploy, run_rollback
-from deployments.pipeline.context import DeployContext, PipelineResult
+from deployments.pipeline.context import FULL_SHA, DeployContext, PipelineResult
 from deployments.provisioning import run_provisioning
 from deployments.release_diff import release_diff
 from deployments.sink import DeploymentSink
+from sites.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def execute(deployment: Deployment) -> PipelineResult:
         logger.exception("deployment %s: cannot build its context", deployment.pk)
         return PipelineResult(status="failed", failed_step="prepare",
                               error=_unreadable_settings(deployment, exc))
-    return asyncio.run(run_with_sink(ctx))
+    return asyncio.run(run_with_sink(ctx, diff_ahead=_diff_ahead(deployment)))
 
 
 def _record_env_version(deployment: Deployment) -> None:
@@ -164,11 +165,61 @@ def _unreadable_settings(deployment: Deployment, exc: Exception) -> str:
         return "the site's settings cannot be read (see the worker log)"
 
 
-async def run_with_sink(ctx: DeployContext) -> PipelineResult:
+def _diff_ahead(deployment: Deployment) -> tuple[Site, str] | None:
+    """(site, live commit) for a deploy whose release diff can be read while it runs."""
+    if deployment.kind != Kind.DEPLOY or not FULL_SHA.match(deployment.base_commit or ""):
+        return None
+    return deployment.site, deployment.base_commit
+
+
+class DiffAheadSink(DeploymentSink):
+    """A deploy's sink that starts reading the release diff (note_release_diff) as soon as
+    the pipeline resolved the commit, while the remaining steps run: the finish then finds
+    it kept instead of opening an SSH connection of its own while the user waits for
+    "Succeeded" (docs/benchmarks.md, "The Deploy button")."""
+
+    def __init__(self, *, site: Site, base: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.site, self.base = site, base
+        self.diff_read: asyncio.Future | None = None
+
+    async def commit_resolved(self, sha: str, message: str, author: str) -> None:
+        await super().commit_resolved(sha, message, author)
+        if self.diff_read is None and sha != self.base:
+            # A plain executor thread, not sync_to_async: that would hand it this context's
+            # database connection (Django's connections follow the async context).
+            self.diff_read = asyncio.get_running_loop().run_in_executor(
+                None, _read_diff_ahead, self.site, self.base, sha
+            )
+
+    async def close(self) -> None:
+        await super().close()
+        if self.diff_read is not None:
+            await asyncio.gather(self.diff_read, return_exceptions=True)
+
+
+def _read_diff_ahead(site: Site, base: str, target: str) -> None:
+    """Best effort, in a thread of its own: the finish tries again when this could not."""
+    try:
+        release_diff(site=site, base=base, target=target)
+    except Exception as exc:
+        logger.info("release diff %s..%s not read ahead: %s", base[:12], target[:12], exc)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+async def run_with_sink(
+    ctx: DeployContext, *, diff_ahead: tuple[Site, str] | None = None
+) -> PipelineResult:
     """The pipeline for `ctx` with a DeploymentSink and its own database thread (what the
-    worker runs; `make bench` measures the live log through it too)."""
+    worker runs; `make bench` measures the live log through it too). `diff_ahead`: the
+    deploy's (site, live commit), to read its release diff alongside (DiffAheadSink)."""
     async with ThreadSensitiveContext():
-        sink = DeploymentSink(deployment_id=ctx.deployment_id, secrets=ctx.secrets)
+        sink = (
+            DiffAheadSink(site=diff_ahead[0], base=diff_ahead[1],
+                          deployment_id=ctx.deployment_id, secrets=ctx.secrets)
+            if diff_ahead else DeploymentSink(deployment_id=ctx.deployment_id, secrets=ctx.secrets)
+        )
         cancel = asyncio.Event()
         await sink.start(cancel)
         try:

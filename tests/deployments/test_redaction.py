@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from deployments import redaction
 from deployments.sink import DeploymentSink
 
 SECRET = "pa$$w0rd/with+odd=chars&more"
@@ -65,3 +66,16 @@ def test_it_leaves_other_text_alone():
 
 def test_it_masks_a_secret_that_contains_another_whole():
     assert Redactor(["abcd", "abcdefgh"])("x abcdefgh y abcd") == f"x {REDACTED} y {REDACTED}"
+
+
+def test_the_deployments_of_a_site_build_their_secrets_pattern_once(monkeypatch):
+    """Every deployment of a site has the same secrets: the prefix tree is built once per
+    worker process, not once per deployment (docs/benchmarks.md, worker cost)."""
+    built = []
+    real = redaction.trie_pattern
+    monkeypatch.setattr(redaction, "trie_pattern", lambda forms: built.append(1) or real(forms))
+    secret = f"once-{os.urandom(8).hex()}"
+    first = DeploymentSink(deployment_id=1, secrets=[secret])
+    second = DeploymentSink(deployment_id=2, secrets=[secret])
+    assert len(built) == 1
+    assert first.redact(f"x {secret}") == second.redact(f"x {secret}") == "x ********"

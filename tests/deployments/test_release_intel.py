@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from deployments.models import Status, Trigger
+from deployments.models import DeploymentStep, ReleaseDiff, Status, Trigger
 from deployments.pipeline.steps import ALREADY_LIVE
 from deployments.release_diff import deployment_changes
 from deployments.services import deployment_request, rollback_request
@@ -180,3 +180,19 @@ def test_a_deploy_is_not_skipped_when_a_server_does_not_serve_the_commit(stage):
     (stage.deploy_path / "current" / "REVISION").write_text("0" * 40)  # changed by hand
     again = deployed(stage)
     assert again.status == Status.SUCCEEDED, again.error
+
+
+def test_a_deploy_reads_its_release_diff_while_its_steps_run(stage):
+    """Read once the commit is resolved, alongside the remaining steps (worker.DiffAheadSink):
+    not after the last step, while the user waits for "Succeeded". The deploy script sleeps
+    so the read has a step to overlap with."""
+    first = deployed(stage)
+    assert first.status == Status.SUCCEEDED, first.error
+    stage.release("2.0.0")
+    stage.site.deploy_script = "sleep 4"
+    stage.site.save()
+    second = deployed(stage)
+    assert second.status == Status.SUCCEEDED, second.error
+    kept = ReleaseDiff.objects.get(site=stage.site, base=first.commit_sha, target=second.commit_sha)
+    script = DeploymentStep.objects.get(deployment=second, name="custom_script")
+    assert kept.computed_at < script.finished_at

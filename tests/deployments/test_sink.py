@@ -16,7 +16,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
-from deployments.sink import DeploymentSink, store_lines
+from deployments.sink import DeploymentSink, _StepRecord, store_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SECRET = "s3cr3t-db-password"
@@ -37,6 +37,24 @@ def running(site):
         site=site, organization=site.organization, branch="main", status=Status.RUNNING,
         started_at=timezone.now(), heartbeat_at=timezone.now(),
     )
+
+
+def _step_record(deployment: Deployment):
+    return _StepRecord(deployment.pk, 1, name="prepare", server="web-1", status="running",
+                       started_at=timezone.now())
+
+
+def test_a_step_is_recorded_with_one_insert(running, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        pk = _step_record(running)()
+    assert DeploymentStep.objects.get(pk=pk).name == "prepare"
+
+
+def test_a_retried_step_record_finds_the_row_its_first_attempt_committed(running):
+    record = _step_record(running)
+    first = record()  # committed, but its answer lost with the connection: the retry calls again
+    assert record() == first
+    assert DeploymentStep.objects.filter(deployment=running).count() == 1
 
 
 async def _subscribe(deployment: Deployment) -> tuple:
@@ -216,3 +234,4 @@ async def test_its_heartbeat_and_cancel_watch_resume_after_losing_the_connection
     await asyncio.sleep(sink.HEARTBEAT_INTERVAL + 0.5)
     await sink.close()
     assert (await Deployment.objects.aget(pk=running.pk)).heartbeat_at > lost_at
+
