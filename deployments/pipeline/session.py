@@ -263,12 +263,15 @@ class ServerSession:
 
     async def _exec_once(self, command: Command, on_line) -> int:
         tagged = not command.untagged
+        # The server's user cannot write in a site user's directories (sudo -n -u): a command
+        # run as the server's user there (the reload: short, root's) leaves no pid file.
+        recorded = tagged and not (command.as_server_user and self.spec.run_as)
         conn = await self.connection()
         result = await conn.run(
             command.argv, cwd=command.cwd, env=dict(command.env) or None, on_line=on_line,
             stdin=command.stdin or None,
             tag=lock.run_tag(self.ctx.deployment_id, Paths.of(self.ctx).deploy) if tagged else None,
-            pid_dir=Paths.of(self.ctx).run_pids if tagged else None,
+            pid_dir=Paths.of(self.ctx).run_pids if recorded else None,
             run_as=() if command.as_server_user else self.spec.user_switch,
         )
         return result.exit_status

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from servers.stack.check import parse_fpm, split_dump
@@ -79,14 +80,27 @@ def fpm_pool_dir(conf_text: str) -> str:
     return match.group("dir") if match else ""
 
 
+class _Root:
+    """`conn`, with every command run as root (`as_root`: sudo -n for a user other than root:
+    nginx -T and php-fpm -tt read files and open logs only root may)."""
+
+    def __init__(self, conn, as_root: Sequence[str]) -> None:
+        self.conn, self.as_root = conn, tuple(as_root)
+
+    async def run(self, argv: Sequence[str], **options):
+        return await self.conn.run([*self.as_root, *argv], **options)
+
+
 async def _output(conn, argv: list[str]) -> tuple[int, str]:
     lines: list[str] = []
     result = await conn.run(argv, timeout=30, on_line=lambda line: lines.append(line.text))
     return result.exit_status, "\n".join(lines)
 
 
-async def detect(conn) -> HostFacts:
-    """Read the server's PHP and nginx over `conn` (see the module docstring)."""
+async def detect(conn, *, as_root: Sequence[str] = ()) -> HostFacts:
+    """Read the server's PHP and nginx over `conn` (see the module docstring), as root
+    through `as_root`."""
+    conn = _Root(conn, as_root)
     problems: list[str] = []
     _, ps = await _output(conn, ["ps", "-eo", "args="])
     nginx_cmd = next((m.group("cmd") for m in map(_NGINX_MASTER.match, ps.splitlines()) if m), "")
