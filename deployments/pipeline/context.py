@@ -55,6 +55,9 @@ class ServerSpec:
     # The site's own unix user on this server (set once the site is provisioned there): every
     # command but the reload runs as it, so one site cannot read another's files.
     run_as: str = ""
+    # systemd runs this server (provisioning's facts): the site's workers are systemd units
+    # there, supervisor programs elsewhere (deployments/pipeline/workers.py).
+    systemd: bool = False
 
     @property
     def user_switch(self) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ class HostFacts:
     nginx_dir: str = ""  # where server blocks go (an `include DIR/*` of the http block)
     nginx_glob_conf: bool = False  # the include reads only *.conf files
     systemd: bool = False
+    init_reason: str = ""  # why systemd or supervisor runs the site's workers here
     problems: tuple[str, ...] = field(default=())
 
     @property
@@ -50,6 +51,17 @@ class HostFacts:
             key: list(value) if isinstance(value, tuple) else value
             for key, value in asdict(self).items()
         }
+
+
+def init_system(run_dir: bool, pid1: str) -> tuple[bool, str]:
+    """Whether systemd runs the machine, and why we think so: its runtime directory
+    /run/systemd/system exists (what sd_booted() checks), or pid 1's name is systemd."""
+    if run_dir:
+        return True, "/run/systemd/system exists: workers run as systemd units"
+    if pid1 == "systemd":
+        return True, "pid 1 is systemd: workers run as systemd units"
+    return False, (f"no /run/systemd/system and pid 1 is {pid1 or 'unreadable'}, not systemd: "
+                   "workers run under supervisor")
 
 
 def version_of(binary: str) -> str:
@@ -124,7 +136,9 @@ async def detect(conn, *, as_root: Sequence[str] = ()) -> HostFacts:
         problems.append(
             f"nginx's http block includes no directory of server blocks (nginx -T exit {status})."
         )
-    systemd, _ = await _output(conn, ["test", "-d", "/run/systemd/system"])
+    run_dir, _ = await _output(conn, ["test", "-d", "/run/systemd/system"])
+    _, pid1 = await _output(conn, ["cat", "/proc/1/comm"])
+    systemd, init_reason = init_system(run_dir == 0, pid1.strip())
     return HostFacts(
         php_versions=versions,
         fpm_binary=binary,
@@ -133,7 +147,8 @@ async def detect(conn, *, as_root: Sequence[str] = ()) -> HostFacts:
         nginx_argv=nginx_argv,
         nginx_dir=nginx_dir,
         nginx_glob_conf=conf_only,
-        systemd=systemd == 0,
+        systemd=systemd,
+        init_reason=init_reason,
         problems=tuple(problems),
         **fpm,
     )

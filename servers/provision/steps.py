@@ -154,7 +154,8 @@ async def detect_stack(run: ProvisionRun) -> bool:
         f"PHP {', '.join(f.php_versions) or 'not found'}; FPM {f.fpm_binary} "
         f"({f.fpm_service}), config {f.fpm_conf}, pools in {f.pool_dir}"
     )
-    await run.note(f"nginx server blocks in {f.nginx_dir}; systemd: {'yes' if f.systemd else 'no'}")
+    await run.note(f"nginx server blocks in {f.nginx_dir}; systemd: {'yes' if f.systemd else 'no'} "
+                   f"({f.init_reason})")
     await run.note(f"PHP extensions: {' '.join(f.extensions)}")
     if f.problems:
         raise ProvisionFailed(" ".join(f.problems))
