@@ -211,6 +211,19 @@ class BareHost:
             self.run(["visudo", "-cf", f"/etc/sudoers.d/.{name}.new"])
             staged.rename(drop_in)
 
+    def start_supervisor(self) -> str:
+        """Debian's supervisord with Debian's own config (root's socket, mode 0700, and
+        conf.d/), inside this host; its config path once supervisorctl reaches it."""
+        conf = "/etc/supervisor/supervisord.conf"
+        (self.base / "var/log/supervisor").mkdir(parents=True, exist_ok=True)
+        self.spawn(["supervisord", "-n", "-c", conf], self.base / "supervisord.out")
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.run(["supervisorctl", "-c", conf, "pid"], check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: supervisord did not start; see {self.base}")
+            time.sleep(0.1)
+        return conf
+
     def _wait_for(self, port: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

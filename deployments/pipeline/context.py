@@ -60,6 +60,12 @@ class ServerSpec:
     systemd: bool = False
 
     @property
+    def root_prefix(self) -> tuple[str, ...]:
+        """The argv prefix of a command that needs root (sudo that never asks, see
+        docs/server-setup.md) when the server's user is not root."""
+        return () if self.target.username == "root" else ("sudo", "-n")
+
+    @property
     def user_switch(self) -> tuple[str, ...]:
         """The argv prefix that runs a command as `run_as` (docs/server-setup.md, "Site users").
 

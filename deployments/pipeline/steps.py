@@ -248,7 +248,9 @@ async def _restart_supervised(s: ServerSession, release: str) -> None:
     """Install the site's programs, restart (or reload) them, then check every process runs
     `release`: a worker that did not follow fails the step, named."""
     s.state.workers_restarted = True  # from here on a switch back moves them back too
-    conf, systemd, user = s.spec.supervisor_config, s.spec.systemd, s.spec.target.username
+    conf, systemd = s.spec.supervisor_config, s.spec.systemd
+    # The workers run as the site's user where it has one (provisioned), else the SSH user's.
+    user = s.spec.run_as or s.spec.target.username
     manager = "systemd" if systemd else "supervisor"
     restart_failed: StepFailed | None = None
     try:

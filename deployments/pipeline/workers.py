@@ -111,7 +111,7 @@ def systemd_apply(ctx: DeployContext, user: str, unit_dir: str = SYSTEMD_UNIT_DI
     argv = ("sh", "-c", SYSTEMD_SCRIPT, "workers_systemd", unit_dir, f"{ctx.worker_group}-",
             *words)
     names = ", ".join(worker.name for worker in ctx.workers) or "none (removing any left)"
-    return Command(argv, fence=CHECK, retry=True,
+    return Command(argv, fence=CHECK, retry=True, as_root=True,
                    label=f"systemd: install and restart the workers of this site: {names}")
 
 
@@ -125,7 +125,7 @@ def systemd_report(ctx: DeployContext) -> Command:
             TAG_VARIABLE, ctx.worker_group, *pairs, "--",
             *(tag(ctx, worker) for worker in ctx.workers))
     return Command(argv, label=f"systemd: which release each worker of {ctx.worker_group} "
-                               "runs (MainPID, /proc/<pid>/cwd)", retry=True)
+                               "runs (MainPID, /proc/<pid>/cwd)", retry=True, as_root=True)
 
 
 def apply(ctx: DeployContext, supervisor_conf: str, user: str) -> Command:
@@ -137,6 +137,7 @@ def apply(ctx: DeployContext, supervisor_conf: str, user: str) -> Command:
             *restart)
     names = ", ".join(worker.name for worker in ctx.workers) or "none (removing any left)"
     return Command(argv, stdin=supervisor_config(ctx, user).encode(), fence=CHECK, retry=True,
+                   as_root=True,
                    label=f"supervisor: install and restart the workers of this site: {names}")
 
 
@@ -156,7 +157,7 @@ def report(ctx: DeployContext, supervisor_conf: str) -> Command:
     argv = ("sh", "-c", REPORT_SCRIPT, "workers_report", supervisor_conf, ctx.worker_group,
             Paths.of(ctx).current, TAG_VARIABLE, *tags)
     return Command(argv, label=f"supervisor: which release each worker of {ctx.worker_group} "
-                               "runs (/proc/<pid>/cwd)", retry=True)
+                               "runs (/proc/<pid>/cwd)", retry=True, as_root=True)
 
 
 @dataclass
@@ -237,7 +238,7 @@ def restart_processes(ctx: DeployContext, supervisor_conf: str, stale: list[Work
         names = [name for worker in stale for name in worker.process_names]
         argv = ("supervisorctl", "-c", supervisor_conf, "restart",
                 *(f"{ctx.worker_group}:{name}" for name in names))
-    return Command(argv, fence=CHECK, retry=True)
+    return Command(argv, fence=CHECK, retry=True, as_root=True)
 
 
 def _octane_reload_text(worker: WorkerSpec) -> str:

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from deployments.pipeline import run_deploy
+from deployments.pipeline.context import WorkerSpec
 from servers.provision.runner import provision
 from servers.provision.steps import SUDO, fpm_reload
 from testbed.gitrepo import AppRepo
@@ -26,7 +27,7 @@ def repo(tmp_path) -> AppRepo:
     return repo
 
 
-async def _deploy_as(host, key, repo, user: str, sink: RecordingSink):
+async def _deploy_as(host, key, repo, user: str, sink: RecordingSink, **overrides):
     """Provision (as `user`, or as root where its sudo is refused), then deploy as `user`."""
     result = await provision([bare_target(host, key, user)], spec("shop"), Recorder())
     if result.status != "succeeded":
@@ -35,7 +36,7 @@ async def _deploy_as(host, key, repo, user: str, sink: RecordingSink):
     [server] = ctx.servers
     server = replace(server, target=replace(server.target, username=user))
     ctx = replace(ctx, servers=(server,),
-                  reload_command=tuple(fpm_reload(result.facts[host.name], SUDO)))
+                  reload_command=tuple(fpm_reload(result.facts[host.name], SUDO)), **overrides)
     return await run_deploy(ctx, sink)
 
 
@@ -59,3 +60,20 @@ async def test_a_sudo_that_asks_for_a_password_fails_the_deploy_at_once(
     assert result.status == "failed"
     assert "a password is required" in sink.text() + result.error
     assert bare_host.run(["test", "-e", "/var/www/shop/current"], check=False).returncode == 1
+
+
+async def test_its_workers_run_as_the_site_user_installed_through_sudo(
+    bare_host, ssh_client_key, repo
+):
+    bare_host.add_login_user("deployer", ssh_client_key[1], "deployer ALL=(ALL:ALL) NOPASSWD: ALL")
+    conf = bare_host.start_supervisor()  # Debian's: conf.d/ and its socket are root's
+    sink = RecordingSink()
+    queue = WorkerSpec("queue", "deploynix-shop-queue", "sleep 9999")
+    result = await _deploy_as(bare_host, ssh_client_key[0], repo, "deployer", sink,
+                              worker_group="deploynix-shop", workers=(queue,))
+    assert result.status == "succeeded", result.error + sink.text()
+    pid = bare_host.run(["supervisorctl", "-c", conf, "pid",
+                         "deploynix-shop:deploynix-shop-queue_00"]).stdout.strip()
+    assert bare_host.run(["stat", "-c", "%U", f"/proc/{pid}"]).stdout.strip() == "site-shop"
+    cwd = bare_host.run(["readlink", f"/proc/{pid}/cwd"]).stdout.strip()
+    assert cwd == bare_host.run(["readlink", "-f", "/var/www/shop/current"]).stdout.strip()
