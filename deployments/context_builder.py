@@ -116,7 +116,8 @@ def _worker_spec(worker: Worker, group: str) -> WorkerSpec:
     octane = worker.octane_server if worker.is_octane else ""
     return WorkerSpec(
         name=worker.name, program=f"{group}-{worker.name}",
-        command=worker.command or octane_command(octane), processes=worker.processes,
+        command=worker.command or octane_command(octane, worker.octane_port),
+        processes=worker.processes,
         stop_wait=worker.stop_wait_seconds, octane=octane,
     )
 
