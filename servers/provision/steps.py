@@ -233,6 +233,28 @@ async def nginx_site(run: ProvisionRun) -> bool:
     return changed or tls_changed
 
 
+async def lets_encrypt(run: ProvisionRun) -> bool:
+    """Optional (SiteSpec.acme_email): a Let's Encrypt certificate through certbot's webroot
+    challenge, served by the server block's /.well-known/acme-challenge/ location."""
+    spec = run.spec
+    if not spec.acme_email:
+        return False
+    if not spec.domains:
+        raise ProvisionFailed("Let's Encrypt needs the site's domain")
+    status, _ = await run.run(["sh", "-c", "command -v certbot"], label="is certbot installed?")
+    if status != 0:
+        raise ProvisionFailed("certbot is not installed on the server (apt-get install certbot); "
+                              "the site is provisioned for HTTP, without a certificate")
+    if run.dry_run:
+        await run.note(f"would run: {join(t.certbot_command(spec))}")
+        return False
+    status, _ = await run.run(["mkdir", "-p", "--", t.ACME_WEBROOT])
+    status, lines = await run.run(t.certbot_command(spec)) if status == 0 else (status, [])
+    if status != 0:
+        raise ProvisionFailed(f"certbot could not obtain the certificate (exit {status})")
+    return not any("not yet due for renewal" in line for line in lines)
+
+
 async def scheduler(run: ProvisionRun) -> bool:
     """Laravel's `schedule:run` every minute as the site's user (/etc/cron.d), or no entry."""
     path = t.cron_file(run.spec)
@@ -256,7 +278,9 @@ async def scheduler(run: ProvisionRun) -> bool:
     return "removed" in lines
 
 
-STEPS: tuple[Step, ...] = (root_access, detect_stack, site_user, php_fpm, nginx_site, scheduler)
+STEPS: tuple[Step, ...] = (
+    root_access, detect_stack, site_user, php_fpm, nginx_site, lets_encrypt, scheduler,
+)
 # What every selection of steps needs first: root, the facts, and the user the files name.
 PREREQUISITES: tuple[Step, ...] = (root_access, detect_stack, site_user)
 
