@@ -118,7 +118,8 @@ def _worker_spec(worker: Worker, group: str) -> WorkerSpec:
     octane = worker.octane_server if worker.is_octane else ""
     return WorkerSpec(
         name=worker.name, program=f"{group}-{worker.name}",
-        command=worker.command or octane_command(octane), processes=worker.processes,
+        command=worker.command or octane_command(octane, worker.octane_port),
+        processes=worker.processes,
         stop_wait=worker.stop_wait_seconds, octane=octane,
     )
 
@@ -204,11 +205,11 @@ def _server_specs(site: Site) -> tuple[ServerSpec, ...]:
             f"refusing to deploy: server {foreign[0].name!r} belongs to another organization"
         )
     # Where the site was provisioned, its deploys run as its own user there.
-    users = dict(ProvisionedServer.objects.filter(site=site).values_list("server_id", "user"))
-    return tuple(_server_spec(server, site, users.get(server.pk, "")) for server in servers)
+    provisioned = {row.server_id: row for row in ProvisionedServer.objects.filter(site=site)}
+    return tuple(_server_spec(server, site, provisioned.get(server.pk)) for server in servers)
 
 
-def _server_spec(server, site: Site, run_as: str = "") -> ServerSpec:
+def _server_spec(server, site: Site, provisioned: ProvisionedServer | None = None) -> ServerSpec:
     """The server's target plus what its last stack check says about this site."""
     stack = judge_stored(server, site)
     warnings = tuple(
@@ -221,7 +222,9 @@ def _server_spec(server, site: Site, run_as: str = "") -> ServerSpec:
                       web_address=site.health_check_address or server.host,
                       web_port=site.health_check_port,
                       deploy_roots=server.allowed_deploy_roots,
-                      supervisor_config=server.supervisor_config_path, run_as=run_as)
+                      supervisor_config=server.supervisor_config_path,
+                      run_as=provisioned.user if provisioned else "",
+                      systemd=bool(provisioned and provisioned.facts.get("systemd")))
 
 
 def render_env_file(env: dict[str, str]) -> str:

@@ -25,7 +25,7 @@ from deployments.services import DeploymentError, _next_number, enqueue_after_co
 from deployments.sink import DeploymentSink
 from servers.provision.names import ProvisionError, check_deploy_path, site_user_name, slugify
 from servers.provision.runner import ProvisionTarget, provision
-from servers.provision.steps import fpm_reload, select
+from servers.provision.steps import fpm_reload, root_prefix, select
 from servers.provision.templates import SiteSpec
 from servers.provision.tls import check_tls_pair
 from servers.services import server_check, server_ssh_target
@@ -139,10 +139,13 @@ def run_provisioning(deployment: Deployment) -> PipelineResult:
     servers = list(site.servers.select_related("organization").order_by("name", "id"))
     targets = [ProvisionTarget(server.name, server_ssh_target(server)) for server in servers]
     result = asyncio.run(_run(deployment.pk, targets, spec, select(deployment.provision_steps)))
+    # The site has one reload command: through sudo -n if any of its servers logs in as
+    # someone other than root (sudo as root changes nothing).
+    as_root = max((root_prefix(server.user) for server in servers), key=len, default=())
     for server in servers:
         facts = result.facts.get(server.name)
         if facts is not None:
-            _record(deployment, site, server, spec.user, facts)
+            _record(deployment, site, server, spec.user, fpm_reload(facts, as_root), facts)
             server_check(server)  # the stack panels now judge the files just written
     return PipelineResult(status=result.status, failed_step=result.failed_step,
                           error=result.error)
@@ -161,7 +164,8 @@ async def _run(deployment_id: int, targets, spec: SiteSpec, steps):
             await sync_to_async(connections.close_all)()
 
 
-def _record(deployment: Deployment, site: Site, server, user: str, facts) -> None:
+def _record(deployment: Deployment, site: Site, server, user: str, reload: list[str],
+            facts) -> None:
     ProvisionedServer.objects.update_or_create(
         site=site, server=server,
         defaults={"user": user, "facts": facts.to_json(), "deployment": deployment,
@@ -169,7 +173,7 @@ def _record(deployment: Deployment, site: Site, server, user: str, facts) -> Non
     )
     # The reload a provisioned server needs is known now; a command the user chose stays.
     if site.reload_command == DEFAULT_RELOAD_COMMAND:
-        Site.objects.filter(pk=site.pk).update(reload_command=fpm_reload(facts))
+        Site.objects.filter(pk=site.pk).update(reload_command=reload)
 
 
 @dataclasses.dataclass

@@ -18,7 +18,7 @@ apt_ensure \
   /usr/sbin/sshd:openssh-server ssh-keygen:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli composer:composer \
   node:nodejs npm:npm chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck \
-  supervisord:supervisor
+  supervisord:supervisor sudo:sudo
 venv_ensure
 redis_ensure
 POSTGRES_URL="$(python3 scripts/devenv.py postgres)"

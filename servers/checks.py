@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from servers.provision.facts import detect
+from servers.provision.steps import root_prefix
 from servers.ssh import (
     AuthFailed,
     HostKeyChanged,
@@ -89,7 +90,7 @@ async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]
         async with conn:
             facts = await gather_facts(conn)
             stack = await probe_stack(conn)
-            stack["php"] = await probe_php(conn)
+            stack["php"] = await probe_php(conn, root_prefix(target.username))
         return CheckOutcome(
             status="connected",
             host_key=conn.host_key,
@@ -101,12 +102,13 @@ async def check_connection(target: SSHTarget, key_sets: Sequence[tuple[str, ...]
     return _failed(failure)
 
 
-async def probe_php(conn: RemoteConnection) -> dict:
-    """PHP as provisioning sees it (versions, FPM service, extensions) for the server page;
-    a failure is an empty answer, never a failed check."""
+async def probe_php(conn: RemoteConnection, as_root: tuple[str, ...] = ()) -> dict:
+    """PHP as provisioning sees it (versions, FPM service, extensions) for the server page,
+    read as root (`as_root`: sudo -n for another user); a failure is an empty answer, never
+    a failed check."""
     try:
         async with asyncio.timeout(STACK_PROBE_TIMEOUT):
-            return (await detect(conn)).to_json()
+            return (await detect(conn, as_root=as_root)).to_json()
     except Exception:  # noqa: BLE001 — the connection worked; only this reading did not
         return {}
 

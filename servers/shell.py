@@ -50,6 +50,16 @@ def command_line(
     return text
 
 
+# Enter a directory, then become the command: `cd` runs as whoever runs the command.
+_CD_THEN_EXEC = 'cd -- "$1" || exit; shift; exec "$@"'
+
+
+def in_directory(cwd: str, argv: Sequence[str]) -> list[str]:
+    """`argv` run in `cwd` as argv, for after a user switch (`sudo -u`, `runuser`): the site's
+    user may enter its own directories where the login user may not, and the other way round."""
+    return ["sh", "-c", _CD_THEN_EXEC, "sh", cwd, *argv]
+
+
 def env_argv(env: Mapping[str, str]) -> list[str]:
     """`env -- NAME=value ...` as argv (to set variables after a user switch, which resets some)."""
     return ["env", "--", *_env_assignments(env)]

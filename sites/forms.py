@@ -321,6 +321,11 @@ class WorkerForm(forms.Form):
         label="Octane server", choices=Worker.OctaneServer.choices, required=False,
         initial=Worker.OctaneServer.FRANKENPHP, help_text="Only for an Octane server.",
     )
+    octane_port = forms.IntegerField(
+        label="Octane port", min_value=v.OCTANE_PORT_MIN, max_value=v.OCTANE_PORT_MAX,
+        initial=8000, required=False,
+        help_text="Only for an Octane server without a command: it listens on 127.0.0.1 here.",
+    )
     processes = forms.IntegerField(min_value=1, max_value=v.WORKER_PROCESSES_MAX, initial=1)
     stop_wait_seconds = forms.IntegerField(
         label="Stop wait (seconds)", min_value=1, max_value=v.WORKER_STOP_WAIT_MAX, initial=10,
@@ -339,3 +344,6 @@ class WorkerForm(forms.Form):
 
     def clean_octane_server(self) -> str:
         return self.cleaned_data["octane_server"] or Worker.OctaneServer.FRANKENPHP
+
+    def clean_octane_port(self) -> int:
+        return self.cleaned_data["octane_port"] or 8000

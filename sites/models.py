@@ -284,6 +284,11 @@ class Worker(models.Model):
     octane_server = models.CharField(
         max_length=12, choices=OctaneServer.choices, default=OctaneServer.FRANKENPHP
     )
+    # Where an Octane server without a command of its own listens (on 127.0.0.1).
+    octane_port = models.PositiveIntegerField(
+        default=8000, validators=[MinValueValidator(v.OCTANE_PORT_MIN),
+                                  MaxValueValidator(v.OCTANE_PORT_MAX)]
+    )
     # Run without a shell, from <deploy path>/current (an Octane server without one gets
     # `php artisan octane:start`).
     command = models.CharField(max_length=v.WORKER_COMMAND_MAX, blank=True)

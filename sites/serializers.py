@@ -25,6 +25,8 @@ from sites.validators import (
     DEFAULT_HOOK_TIMEOUT,
     MAX_DEPLOY_SCRIPT,
     MAX_HOOK_TIMEOUT,
+    OCTANE_PORT_MAX,
+    OCTANE_PORT_MIN,
     WORKER_COMMAND_MAX,
     WORKER_NAME_MAX,
     WORKER_PROCESSES_MAX,
@@ -172,7 +174,7 @@ class RevealSerializer(serializers.Serializer):
 class WorkerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Worker
-        fields = ["id", "name", "kind", "octane_server", "command", "processes",
+        fields = ["id", "name", "kind", "octane_server", "octane_port", "command", "processes",
                   "stop_wait_seconds", "created_at"]
         read_only_fields = fields
 
@@ -183,6 +185,8 @@ class WorkerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=WORKER_NAME_MAX)
     kind = serializers.ChoiceField(choices=Worker.Kind.choices, required=False)
     octane_server = serializers.ChoiceField(choices=Worker.OctaneServer.choices, required=False)
+    octane_port = serializers.IntegerField(min_value=OCTANE_PORT_MIN, max_value=OCTANE_PORT_MAX,
+                                           required=False)
     command = serializers.CharField(max_length=WORKER_COMMAND_MAX, allow_blank=True,
                                     required=False)
     processes = serializers.IntegerField(min_value=1, max_value=WORKER_PROCESSES_MAX,

@@ -25,7 +25,8 @@ EDITABLE_FIELDS = frozenset({
     "deploy_script", "reload_method", "reload_command", "auto_deploy", "repository_host_keys",
     "https_token", "secret_env_names", "approval_role", "approval_hours", *HEALTH_CHECK_FIELDS,
 })
-WORKER_FIELDS = ("name", "kind", "octane_server", "command", "processes", "stop_wait_seconds")
+WORKER_FIELDS = ("name", "kind", "octane_server", "octane_port", "command", "processes",
+                 "stop_wait_seconds")
 # Changes to these are audited by name only: their values are secrets.
 SECRET_FIELDS = frozenset({"env", "https_token"})
 # Fields whose change makes a new environment version (what the next deploy ships).

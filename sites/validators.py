@@ -343,6 +343,8 @@ WORKER_NAME = RegexValidator(
 WORKER_COMMAND_MAX = 500
 WORKER_PROCESSES_MAX = 32
 WORKER_STOP_WAIT_MAX = 600
+# The port an Octane server listens on (127.0.0.1): an unprivileged one.
+OCTANE_PORT_MIN, OCTANE_PORT_MAX = 1024, 65535
 MAX_WORKERS = 20
 
 

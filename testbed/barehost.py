@@ -182,11 +182,47 @@ class BareHost:
         )
         (self.base / "sshd_config").write_text(
             SSHD_CONFIG.format(address=self.address, base=self.base)
+            # Any user with a key may log in (tests add unprivileged ones: add_login_user); the
+            # root key file is read first, then the user's own ~/.ssh/authorized_keys.
+            .replace("AllowUsers root\n", "")
+            .replace("authorized_keys\n", "authorized_keys .ssh/authorized_keys\n", 1)
         )
         self.spawn(
             ["/usr/sbin/sshd", "-D", "-e", "-f", str(self.base / "sshd_config")],
             self.base / "sshd.log",
         )
+
+    def add_login_user(self, name: str, public_key: str, sudoers: str = "") -> None:
+        """An unprivileged SSH login `name` with `public_key`, and `sudoers` (its rules, e.g.
+        f"{name} ALL=(ALL:ALL) NOPASSWD: ALL") as /etc/sudoers.d/<name>, checked by `visudo -cf`
+        before it is installed; no rules, no sudo. Its password is "*": no password works,
+        yet the account is not locked (sshd without PAM refuses locked accounts)."""
+        self.run(["useradd", "--create-home", "--shell", "/bin/bash", name])
+        self.run(["usermod", "--password", "*", name])
+        home = self.base / "home" / name
+        (home / ".ssh").mkdir(mode=0o700)
+        (home / ".ssh/authorized_keys").write_text(public_key.strip() + "\n")
+        self.run(["chown", "-R", f"{name}:{name}", f"/home/{name}/.ssh"])
+        if sudoers:
+            drop_in = self.base / "etc/sudoers.d" / name
+            staged = drop_in.with_name(f".{name}.new")
+            staged.write_text(sudoers.strip() + "\n")
+            staged.chmod(0o440)
+            self.run(["visudo", "-cf", f"/etc/sudoers.d/.{name}.new"])
+            staged.rename(drop_in)
+
+    def start_supervisor(self) -> str:
+        """Debian's supervisord with Debian's own config (root's socket, mode 0700, and
+        conf.d/), inside this host; its config path once supervisorctl reaches it."""
+        conf = "/etc/supervisor/supervisord.conf"
+        (self.base / "var/log/supervisor").mkdir(parents=True, exist_ok=True)
+        self.spawn(["supervisord", "-n", "-c", conf], self.base / "supervisord.out")
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.run(["supervisorctl", "-c", conf, "pid"], check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: supervisord did not start; see {self.base}")
+            time.sleep(0.1)
+        return conf
 
     def _wait_for(self, port: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT

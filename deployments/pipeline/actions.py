@@ -25,7 +25,10 @@ class Command:
     `untagged`: not marked as part of the deployment's run (the command that stops the
     run must not stop itself).
     `as_server_user`: run as the server's SSH user even when the site has its own unix user
-    (ServerSpec.run_as): reloading PHP-FPM needs the server's rights, nothing else does.
+    (ServerSpec.run_as): reloading PHP-FPM needs the server's rights.
+    `as_root`: run as root, through `sudo -n` when the server's user is not root
+    (ServerSpec.root_prefix): the process manager's files and socket are root's, and so are
+    the /proc entries of the site user's workers.
     """
 
     argv: Argv
@@ -39,6 +42,7 @@ class Command:
     retry: bool = False
     untagged: bool = False
     as_server_user: bool = False
+    as_root: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,15 @@ class ServerSpec:
     # The site's own unix user on this server (set once the site is provisioned there): every
     # command but the reload runs as it, so one site cannot read another's files.
     run_as: str = ""
+    # systemd runs this server (provisioning's facts): the site's workers are systemd units
+    # there, supervisor programs elsewhere (deployments/pipeline/workers.py).
+    systemd: bool = False
+
+    @property
+    def root_prefix(self) -> tuple[str, ...]:
+        """The argv prefix of a command that needs root (sudo that never asks, see
+        docs/server-setup.md) when the server's user is not root."""
+        return () if self.target.username == "root" else ("sudo", "-n")
 
     @property
     def user_switch(self) -> tuple[str, ...]:

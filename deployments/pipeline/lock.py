@@ -17,6 +17,7 @@ process group (servers.ssh.job), so `stop_run` finds them all over any connectio
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from deployments.pipeline.actions import Command
 from deployments.pipeline.context import DeployContext, Paths
@@ -61,8 +62,5 @@ def _fenced(command: Command, state: str, mode: str, epoch: int, holder: int) ->
         "sh", "-c", script("fence.sh"), "fence", state, mode, str(epoch), str(holder),
         script("stop_run.sh"), *command.argv,
     )  # fmt: skip
-    return Command(
-        argv, cwd=command.cwd, env=command.env, when=command.when,
-        fail_message=command.fail_message, stdin=command.stdin,
-        label=command.label or "", retry=command.retry, untagged=command.untagged,
-    )
+    # Everything else of the command stays (who runs it: as_root, as_server_user, too).
+    return replace(command, argv=argv, fence="")

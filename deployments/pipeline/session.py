@@ -263,13 +263,19 @@ class ServerSession:
 
     async def _exec_once(self, command: Command, on_line) -> int:
         tagged = not command.untagged
+        own = command.as_server_user or command.as_root  # not switched to the site's user
+        # The server's user cannot write in a site user's directories (sudo -n -u): a command
+        # run as the server's user or root there (short: a reload, supervisorctl) leaves no
+        # pid file, which the site's user could not use to stop it anyway.
+        recorded = tagged and not (own and self.spec.run_as)
+        argv = (*self.spec.root_prefix, *command.argv) if command.as_root else command.argv
         conn = await self.connection()
         result = await conn.run(
-            command.argv, cwd=command.cwd, env=dict(command.env) or None, on_line=on_line,
+            argv, cwd=command.cwd, env=dict(command.env) or None, on_line=on_line,
             stdin=command.stdin or None,
             tag=lock.run_tag(self.ctx.deployment_id, Paths.of(self.ctx).deploy) if tagged else None,
-            pid_dir=Paths.of(self.ctx).run_pids if tagged else None,
-            run_as=() if command.as_server_user else self.spec.user_switch,
+            pid_dir=Paths.of(self.ctx).run_pids if recorded else None,
+            run_as=() if own else self.spec.user_switch,
         )
         return result.exit_status
 

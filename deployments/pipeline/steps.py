@@ -230,26 +230,47 @@ async def restart_workers(s: ServerSession) -> str | None:
     return None
 
 
+async def _restart_stale_octane(s: ServerSession, look_at, systemd: bool) -> None:
+    """An Octane daemon its graceful reload left in the old release is restarted (a short gap
+    on its port) rather than left serving the old code (workers.stale_octane says why)."""
+    if not any(worker.octane for worker in s.ctx.workers):
+        return
+    stale = workers.stale_octane(s.ctx, workers.parse_report(await s.report(look_at)))
+    if not stale:
+        return
+    names = ", ".join(worker.name for worker in stale)
+    await s.note(f"octane:reload left {names} in the previous release (Octane keeps the base "
+                 "path it started in): restarting it from current")
+    await s.run(workers.restart_processes(s.ctx, s.spec.supervisor_config, stale, systemd))
+
+
 async def _restart_supervised(s: ServerSession, release: str) -> None:
     """Install the site's programs, restart (or reload) them, then check every process runs
     `release`: a worker that did not follow fails the step, named."""
     s.state.workers_restarted = True  # from here on a switch back moves them back too
-    conf = s.spec.supervisor_config
+    conf, systemd = s.spec.supervisor_config, s.spec.systemd
+    # The workers run as the site's user where it has one (provisioned), else the SSH user's.
+    user = s.spec.run_as or s.spec.target.username
+    manager = "systemd" if systemd else "supervisor"
     restart_failed: StepFailed | None = None
     try:
-        await s.run(workers.apply(s.ctx, conf, s.spec.target.username))
+        await s.run(workers.systemd_apply(s.ctx, user) if systemd
+                    else workers.apply(s.ctx, conf, user))
     except StepFailed as exc:
         if exc.exit_code == workers.CONFIG_REFUSED:
-            raise StepFailed("supervisor refused the workers' config; the previous config "
+            raise StepFailed(f"{manager} refused the workers' config; the previous config "
                              "stays installed", exc.exit_code) from exc
         if exc.exit_code != workers.RESTART_FAILED:
             raise
         restart_failed = exc  # the report below names the worker that did not come back
-    await s.perform(workers.octane_reloads(s.ctx))
+    if not systemd:  # under systemd, the unit's ExecReload is Octane's reload
+        await s.perform(workers.octane_reloads(s.ctx))
     if not s.ctx.workers:
         return
+    look_at = workers.systemd_report(s.ctx) if systemd else workers.report(s.ctx, conf)
+    await _restart_stale_octane(s, look_at, systemd)
     for look in range(WORKER_LOOKS):
-        seen = workers.parse_report(await s.report(workers.report(s.ctx, conf)))
+        seen = workers.parse_report(await s.report(look_at))
         found = workers.problems(s.ctx, seen, release)
         settling = any(state in SETTLING for state, _pid in seen.states.values())
         if not found or not settling or look == WORKER_LOOKS - 1:

@@ -22,6 +22,9 @@ from deployments.pipeline.scripts import script
 
 APPLY_SCRIPT = script("workers_apply.sh")
 REPORT_SCRIPT = script("workers_report.sh")
+SYSTEMD_SCRIPT = script("workers_systemd.sh")
+SYSTEMD_REPORT_SCRIPT = script("workers_systemd_report.sh")
+SYSTEMD_UNIT_DIR = "/etc/systemd/system"
 TAG_VARIABLE = "DEPLOYNIX_WORKER"
 # Exit status of workers_apply.sh when the new config was refused (and the old one restored).
 CONFIG_REFUSED = 4
@@ -34,9 +37,9 @@ def tag(ctx: DeployContext, worker: WorkerSpec) -> str:
     return f"{worker.program}@{Paths.of(ctx).deploy}"
 
 
-def octane_command(server: str) -> str:
+def octane_command(server: str, port: int = 8000) -> str:
     """The command of an Octane daemon that names no command of its own."""
-    return f"php artisan octane:start --server={server} --host=127.0.0.1 --port=8000"
+    return f"php artisan octane:start --server={server} --host=127.0.0.1 --port={port}"
 
 
 def supervisor_config(ctx: DeployContext, user: str) -> str:
@@ -97,6 +100,34 @@ def systemd_unit(ctx: DeployContext, worker: WorkerSpec, user: str) -> str:
     )
 
 
+def systemd_apply(ctx: DeployContext, user: str, unit_dir: str = SYSTEMD_UNIT_DIR) -> Command:
+    """On a systemd host: install the site's template units (verified, atomically; the
+    site's units no longer listed removed), daemon-reload, then enable and restart each
+    instance, or reload an Octane daemon's (its ExecReload) (scripts/workers_systemd.sh)."""
+    words: list[str] = []
+    for worker in ctx.workers:
+        words += [systemd_unit_name(worker), str(worker.processes),
+                  "reload" if worker.octane else "restart", systemd_unit(ctx, worker, user)]
+    argv = ("sh", "-c", SYSTEMD_SCRIPT, "workers_systemd", unit_dir, f"{ctx.worker_group}-",
+            *words)
+    names = ", ".join(worker.name for worker in ctx.workers) or "none (removing any left)"
+    return Command(argv, fence=CHECK, retry=True, as_root=True,
+                   label=f"systemd: install and restart the workers of this site: {names}")
+
+
+def systemd_report(ctx: DeployContext) -> Command:
+    """`report` on a systemd host: each instance's state and MainPID (`systemctl show`), and
+    every tagged process with its working directory, in the words parse_report reads."""
+    pairs = [word for worker in ctx.workers
+             for n, name in enumerate(worker.process_names, start=1)
+             for word in (name, f"{worker.program}@{n}.service")]
+    argv = ("sh", "-c", SYSTEMD_REPORT_SCRIPT, "workers_systemd_report", Paths.of(ctx).current,
+            TAG_VARIABLE, ctx.worker_group, *pairs, "--",
+            *(tag(ctx, worker) for worker in ctx.workers))
+    return Command(argv, label=f"systemd: which release each worker of {ctx.worker_group} "
+                               "runs (MainPID, /proc/<pid>/cwd)", retry=True, as_root=True)
+
+
 def apply(ctx: DeployContext, supervisor_conf: str, user: str) -> Command:
     """Write the site's conf.d file atomically (none left: remove it), reread and update the
     group (a refused config is put back), then restart every plain worker's processes."""
@@ -106,6 +137,7 @@ def apply(ctx: DeployContext, supervisor_conf: str, user: str) -> Command:
             *restart)
     names = ", ".join(worker.name for worker in ctx.workers) or "none (removing any left)"
     return Command(argv, stdin=supervisor_config(ctx, user).encode(), fence=CHECK, retry=True,
+                   as_root=True,
                    label=f"supervisor: install and restart the workers of this site: {names}")
 
 
@@ -125,7 +157,7 @@ def report(ctx: DeployContext, supervisor_conf: str) -> Command:
     argv = ("sh", "-c", REPORT_SCRIPT, "workers_report", supervisor_conf, ctx.worker_group,
             Paths.of(ctx).current, TAG_VARIABLE, *tags)
     return Command(argv, label=f"supervisor: which release each worker of {ctx.worker_group} "
-                               "runs (/proc/<pid>/cwd)", retry=True)
+                               "runs (/proc/<pid>/cwd)", retry=True, as_root=True)
 
 
 @dataclass
@@ -176,13 +208,37 @@ def _worker_problems(ctx: DeployContext, worker: WorkerSpec, seen: WorkerReport)
             found.append(f"worker {worker.name}: process {name} is {state}, not RUNNING")
         elif not worker.octane and pid not in cwds:
             found.append(f"worker {worker.name}: process {name} (pid {pid}) is gone")
-    if worker.octane:
-        return found  # octane:reload renews its workers; the master keeps its directory
     for pid, cwd in sorted(cwds.items()):
-        if cwd != seen.current and not cwd.startswith(seen.current + "/"):
+        if not _inside(cwd, seen.current):
             found.append(f"worker {worker.name}: pid {pid} still runs in {cwd}, "
                          f"not in the new release {seen.current}")
     return found
+
+
+def _inside(cwd: str, release: str) -> bool:
+    return cwd == release or cwd.startswith(release + "/")
+
+
+def stale_octane(ctx: DeployContext, seen: WorkerReport) -> list[WorkerSpec]:
+    """The Octane daemons a graceful reload left in another release. Octane takes its base
+    path once, resolved, when it starts (laravel/octane#1004, #338): `octane:reload` renews its
+    workers from that path, so after a switch of `current` they still run the old code."""
+    return [worker for worker in ctx.workers if worker.octane and any(
+        not _inside(cwd, seen.current) for _pid, cwd in seen.processes.get(tag(ctx, worker), []))]
+
+
+def restart_processes(ctx: DeployContext, supervisor_conf: str, stale: list[WorkerSpec],
+                      systemd: bool = False) -> Command:
+    """Restart every process of the `stale` workers (supervisorctl, or systemctl's instances):
+    a stop and a start from `current`, so they run the release it points at."""
+    if systemd:
+        argv = ("systemctl", "restart", *(f"{worker.program}@{n}.service" for worker in stale
+                                          for n in range(1, worker.processes + 1)))
+    else:
+        names = [name for worker in stale for name in worker.process_names]
+        argv = ("supervisorctl", "-c", supervisor_conf, "restart",
+                *(f"{ctx.worker_group}:{name}" for name in names))
+    return Command(argv, fence=CHECK, retry=True, as_root=True)
 
 
 def _octane_reload_text(worker: WorkerSpec) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from servers.stack.check import parse_fpm, split_dump
@@ -38,6 +39,7 @@ class HostFacts:
     nginx_dir: str = ""  # where server blocks go (an `include DIR/*` of the http block)
     nginx_glob_conf: bool = False  # the include reads only *.conf files
     systemd: bool = False
+    init_reason: str = ""  # why systemd or supervisor runs the site's workers here
     problems: tuple[str, ...] = field(default=())
 
     @property
@@ -49,6 +51,17 @@ class HostFacts:
             key: list(value) if isinstance(value, tuple) else value
             for key, value in asdict(self).items()
         }
+
+
+def init_system(run_dir: bool, pid1: str) -> tuple[bool, str]:
+    """Whether systemd runs the machine, and why we think so: its runtime directory
+    /run/systemd/system exists (what sd_booted() checks), or pid 1's name is systemd."""
+    if run_dir:
+        return True, "/run/systemd/system exists: workers run as systemd units"
+    if pid1 == "systemd":
+        return True, "pid 1 is systemd: workers run as systemd units"
+    return False, (f"no /run/systemd/system and pid 1 is {pid1 or 'unreadable'}, not systemd: "
+                   "workers run under supervisor")
 
 
 def version_of(binary: str) -> str:
@@ -79,14 +92,27 @@ def fpm_pool_dir(conf_text: str) -> str:
     return match.group("dir") if match else ""
 
 
+class _Root:
+    """`conn`, with every command run as root (`as_root`: sudo -n for a user other than root:
+    nginx -T and php-fpm -tt read files and open logs only root may)."""
+
+    def __init__(self, conn, as_root: Sequence[str]) -> None:
+        self.conn, self.as_root = conn, tuple(as_root)
+
+    async def run(self, argv: Sequence[str], **options):
+        return await self.conn.run([*self.as_root, *argv], **options)
+
+
 async def _output(conn, argv: list[str]) -> tuple[int, str]:
     lines: list[str] = []
     result = await conn.run(argv, timeout=30, on_line=lambda line: lines.append(line.text))
     return result.exit_status, "\n".join(lines)
 
 
-async def detect(conn) -> HostFacts:
-    """Read the server's PHP and nginx over `conn` (see the module docstring)."""
+async def detect(conn, *, as_root: Sequence[str] = ()) -> HostFacts:
+    """Read the server's PHP and nginx over `conn` (see the module docstring), as root
+    through `as_root`."""
+    conn = _Root(conn, as_root)
     problems: list[str] = []
     _, ps = await _output(conn, ["ps", "-eo", "args="])
     nginx_cmd = next((m.group("cmd") for m in map(_NGINX_MASTER.match, ps.splitlines()) if m), "")
@@ -110,7 +136,9 @@ async def detect(conn) -> HostFacts:
         problems.append(
             f"nginx's http block includes no directory of server blocks (nginx -T exit {status})."
         )
-    systemd, _ = await _output(conn, ["test", "-d", "/run/systemd/system"])
+    run_dir, _ = await _output(conn, ["test", "-d", "/run/systemd/system"])
+    _, pid1 = await _output(conn, ["cat", "/proc/1/comm"])
+    systemd, init_reason = init_system(run_dir == 0, pid1.strip())
     return HostFacts(
         php_versions=versions,
         fpm_binary=binary,
@@ -119,7 +147,8 @@ async def detect(conn) -> HostFacts:
         nginx_argv=nginx_argv,
         nginx_dir=nginx_dir,
         nginx_glob_conf=conf_only,
-        systemd=systemd == 0,
+        systemd=systemd,
+        init_reason=init_reason,
         problems=tuple(problems),
         **fpm,
     )

@@ -20,6 +20,7 @@ from servers.provision.steps import (
     ProvisionSink,
     Step,
     Templates,
+    root_prefix,
 )
 from servers.provision.templates import SiteSpec
 from servers.ssh import SSHError, SSHTarget, connect
@@ -55,7 +56,7 @@ async def provision(
     step (a step itself always finishes: its files are then whole and validated)."""
     result = ProvisionResult(status="succeeded")
     for server in targets:
-        as_root = () if server.target.username == "root" else ("sudo", "-n")
+        as_root = root_prefix(server.target.username)
         try:
             async with await connect(server.target) as conn:
                 run = ProvisionRun(

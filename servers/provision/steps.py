@@ -18,6 +18,13 @@ from servers.provision.scripts import script
 from servers.shell import join
 
 WEB_GROUP = "www-data"
+# How a server's SSH user other than root gets root: sudo that never asks (docs/server-setup.md).
+SUDO = ("sudo", "-n")
+
+
+def root_prefix(username: str) -> tuple[str, ...]:
+    """The argv prefix that runs a command as root when logged in as `username`."""
+    return () if username == "root" else SUDO
 
 
 class ProvisionFailed(Exception):
@@ -120,15 +127,35 @@ class ProvisionRun:
 Step = Callable[[ProvisionRun], Awaitable[bool]]
 
 
+async def root_access(run: ProvisionRun) -> bool:
+    """Check that the SSH user can act as root before anything else runs: without that,
+    provisioning would stop halfway. `sudo -n` fails at once where sudo wants a password."""
+    if not run.as_root:
+        return False
+    status, lines = await run.run(["true"], label="sudo -n true (may this user act as root?)")
+    if status == 0:
+        return False
+    said = " ".join(line.strip() for line in lines if line.strip())[:300]
+    if status == 127 or "not found" in said:
+        why = "sudo is not installed on the server"
+    else:
+        why = f"sudo -n refused ({said or f'exit {status}'})"
+    raise ProvisionFailed(
+        f"the SSH user cannot act as root: {why}. Provisioning needs root or passwordless "
+        "sudo (a NOPASSWD rule in /etc/sudoers.d/, see docs/server-setup.md); nothing was changed."
+    )
+
+
 async def detect_stack(run: ProvisionRun) -> bool:
     """Find PHP (versions, FPM binary, config, pool directory, extensions) and nginx."""
-    run.facts = await detect(run.conn)
+    run.facts = await detect(run.conn, as_root=run.as_root)
     f = run.facts
     await run.note(
         f"PHP {', '.join(f.php_versions) or 'not found'}; FPM {f.fpm_binary} "
         f"({f.fpm_service}), config {f.fpm_conf}, pools in {f.pool_dir}"
     )
-    await run.note(f"nginx server blocks in {f.nginx_dir}; systemd: {'yes' if f.systemd else 'no'}")
+    await run.note(f"nginx server blocks in {f.nginx_dir}; systemd: {'yes' if f.systemd else 'no'} "
+                   f"({f.init_reason})")
     await run.note(f"PHP extensions: {' '.join(f.extensions)}")
     if f.problems:
         raise ProvisionFailed(" ".join(f.problems))
@@ -156,11 +183,12 @@ async def site_user(run: ProvisionRun) -> bool:
     return not lines or not lines[-1].startswith("unchanged")
 
 
-def fpm_reload(facts: HostFacts) -> list[str]:
-    """A graceful PHP-FPM reload: systemd's, else SIGUSR2 to the master from its pid file."""
+def fpm_reload(facts: HostFacts, as_root: Sequence[str] = ()) -> list[str]:
+    """A graceful PHP-FPM reload: systemd's, else SIGUSR2 to the master from its pid file;
+    behind `as_root` (root_prefix) when it is a deploy's reload command."""
     if facts.systemd:
-        return ["systemctl", "reload", facts.fpm_service]
-    return ["sh", "-c", 'kill -USR2 "$(cat "$1")"', "sh", facts.fpm_pid_file]
+        return [*as_root, "systemctl", "reload", facts.fpm_service]
+    return [*as_root, "sh", "-c", 'kill -USR2 "$(cat "$1")"', "sh", facts.fpm_pid_file]
 
 
 def nginx_reload(facts: HostFacts) -> list[str]:
@@ -205,6 +233,28 @@ async def nginx_site(run: ProvisionRun) -> bool:
     return changed or tls_changed
 
 
+async def lets_encrypt(run: ProvisionRun) -> bool:
+    """Optional (SiteSpec.acme_email): a Let's Encrypt certificate through certbot's webroot
+    challenge, served by the server block's /.well-known/acme-challenge/ location."""
+    spec = run.spec
+    if not spec.acme_email:
+        return False
+    if not spec.domains:
+        raise ProvisionFailed("Let's Encrypt needs the site's domain")
+    status, _ = await run.run(["sh", "-c", "command -v certbot"], label="is certbot installed?")
+    if status != 0:
+        raise ProvisionFailed("certbot is not installed on the server (apt-get install certbot); "
+                              "the site is provisioned for HTTP, without a certificate")
+    if run.dry_run:
+        await run.note(f"would run: {join(t.certbot_command(spec))}")
+        return False
+    status, _ = await run.run(["mkdir", "-p", "--", t.ACME_WEBROOT])
+    status, lines = await run.run(t.certbot_command(spec)) if status == 0 else (status, [])
+    if status != 0:
+        raise ProvisionFailed(f"certbot could not obtain the certificate (exit {status})")
+    return not any("not yet due for renewal" in line for line in lines)
+
+
 async def scheduler(run: ProvisionRun) -> bool:
     """Laravel's `schedule:run` every minute as the site's user (/etc/cron.d), or no entry."""
     path = t.cron_file(run.spec)
@@ -228,9 +278,11 @@ async def scheduler(run: ProvisionRun) -> bool:
     return "removed" in lines
 
 
-STEPS: tuple[Step, ...] = (detect_stack, site_user, php_fpm, nginx_site, scheduler)
-# What every selection of steps needs first: the facts, and the user the files name.
-PREREQUISITES: tuple[Step, ...] = (detect_stack, site_user)
+STEPS: tuple[Step, ...] = (
+    root_access, detect_stack, site_user, php_fpm, nginx_site, lets_encrypt, scheduler,
+)
+# What every selection of steps needs first: root, the facts, and the user the files name.
+PREREQUISITES: tuple[Step, ...] = (root_access, detect_stack, site_user)
 
 
 def select(names: Sequence[str]) -> tuple[Step, ...]:

@@ -20,6 +20,8 @@ from servers.shell import join
 PROCESS_CONTROL_TIMEOUT = "10s"
 CLIENT_MAX_BODY = "25m"
 GLOBAL_DROP_IN = "00-deploynix-global.conf"
+# Where certbot's webroot challenge files go (served for every Let's Encrypt site).
+ACME_WEBROOT = "/var/www/letsencrypt"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class SiteSpec:
     private_key: str = field(default="", repr=False)
     http_port: int = 80
     https_port: int = 443
+    # Set: Let's Encrypt through certbot's webroot (optional, untested against the real CA:
+    # these machines cannot reach it); the registration e-mail.
+    acme_email: str = ""
 
     @property
     def https(self) -> bool:
@@ -123,7 +128,7 @@ server {{
     keepalive_timeout 30s;
     server_tokens off;
 
-    location / {{
+{_acme_location(spec)}    location / {{
         try_files $uri $uri/ /index.php?$query_string;
     }}
 
@@ -144,6 +149,23 @@ server {{
     }}
 }}
 """
+
+
+def _acme_location(spec: SiteSpec) -> str:
+    """certbot --webroot writes its challenge under ACME_WEBROOT; nginx serves it from there
+    (never from a release, which a deploy may replace between the write and the CA's visit)."""
+    if not spec.acme_email:
+        return ""
+    return (f"    location ^~ /.well-known/acme-challenge/ {{\n        root {ACME_WEBROOT};\n"
+            '        default_type "text/plain";\n    }\n\n')
+
+
+def certbot_command(spec: SiteSpec) -> list[str]:
+    """Obtain (or keep, while valid) the certificate of the site's domains by the webroot
+    challenge, without a question (an e-mail given, terms agreed)."""
+    domains = [word for domain in spec.domains for word in ("-d", domain)]
+    return ["certbot", "certonly", "--webroot", "-w", ACME_WEBROOT, *domains,
+            "--non-interactive", "--agree-tos", "-m", spec.acme_email, "--keep-until-expiring"]
 
 
 def nginx_file(spec: SiteSpec, facts: HostFacts) -> str:

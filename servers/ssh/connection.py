@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncssh
 
-from servers.shell import command_line, env_argv, join
+from servers.shell import command_line, env_argv, in_directory, join
 from servers.ssh.errors import CommandTimeout, ConnectionLost, SSHError
 from servers.ssh.job import (
     CommandResult,
@@ -84,9 +84,12 @@ class RemoteConnection:
         """
         env = {**(env or {}), **run_environment(tag, pid_dir)}
         if run_as:
-            switched = [*run_as, *env_argv(env), *in_own_process_group(argv)]
-            # The login user's home (the default directory) may be closed to the other user.
-            text = command_line(switched, cwd=cwd or "/")
+            inner = in_own_process_group(argv)
+            switched = [*run_as, *env_argv(env), *(in_directory(cwd, inner) if cwd else inner)]
+            # The login user's home (the default directory) may be closed to the other user,
+            # and the command's directory to the login user (a site's, for sudo -u): the
+            # switch starts from /, and the other user enters the directory itself.
+            text = command_line(switched, cwd="/")
         else:
             text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
         job = await self._start_job(text, on_line, stdin)

@@ -166,3 +166,19 @@ def _count(call) -> int:
 def test_the_site_delete_page_warns_that_workers_keep_running(cast, site, worker, client_for):
     response = client_for(cast.manager).get(page("delete", site))
     assert b"Its workers keep running on the servers" in response.content
+
+
+def test_an_octane_server_listens_on_its_own_port(site, cast):
+    worker_create(site=site, actor=Actor(user=cast.manager), name="web", kind="octane",
+                  octane_server="roadrunner", octane_port=8043)
+    [spec] = _workers(site)
+    assert spec.command == (
+        "php artisan octane:start --server=roadrunner --host=127.0.0.1 --port=8043")
+
+
+@pytest.mark.parametrize("port", [80, 1023, 65536])
+def test_an_octane_port_is_an_unprivileged_port(site, cast, port):
+    with pytest.raises(ValidationError) as refused:
+        worker_create(site=site, actor=Actor(user=cast.manager), name="web", kind="octane",
+                      octane_port=port)
+    assert "octane_port" in refused.value.message_dict

@@ -107,10 +107,20 @@ def test_it_names_the_worker_left_in_the_old_release_and_the_one_not_running():
     ]
 
 
-def test_an_octane_master_is_checked_running_not_moved():
+def test_an_octane_daemon_its_reload_left_in_the_old_release_is_stale():
+    # Octane keeps the base path it started in (laravel/octane#1004): a reload does not move it.
     seen = report("status deploynix-site7:deploynix-site7-web_00 RUNNING pid 20, uptime 1:00:00",
                   "proc deploynix-site7-web@/srv/app 20 /srv/app/releases/20250101000000")
-    assert workers.problems(ctx(OCTANE), seen, "20260102030405") == []
+    assert workers.stale_octane(ctx(QUEUE, OCTANE), seen) == [OCTANE]
+    assert workers.problems(ctx(OCTANE), seen, "20260102030405") == [
+        "worker web: pid 20 still runs in /srv/app/releases/20250101000000, "
+        f"not in the new release {R}"]
+
+
+def test_an_octane_daemon_in_the_new_release_is_not_stale():
+    seen = report("status deploynix-site7:deploynix-site7-web_00 RUNNING pid 20, uptime 1:00:00",
+                  f"proc deploynix-site7-web@/srv/app 20 {R}")
+    assert workers.stale_octane(ctx(OCTANE), seen) == []
 
 
 @pytest.mark.parametrize("command", ["", "  ", "php 'unclosed", "--flag first", "a\nb"])

@@ -114,5 +114,5 @@ async def test_a_cancelled_run_stops_before_its_next_step(bare_host, ssh_client_
     cancel = asyncio.Event()
     cancel.set()
     result, _ = await _provision(bare_host, ssh_client_key[0], cancel=cancel)
-    assert (result.status, result.failed_step) == ("cancelled", "detect_stack")
+    assert (result.status, result.failed_step) == ("cancelled", "root_access")
     assert bare_host.run(["id", "site-shop"], check=False).returncode == 1
