@@ -157,8 +157,8 @@ async def _read_all(ctx: DeployContext, wanted: str) -> list[ServerRead]:
 
 
 async def _read(ctx: DeployContext, spec, wanted: str, *, first: bool) -> ServerRead:
-    """One connection: the inventory, then the commit the mirror resolves `wanted` to, and
-    on the first server what migrate:status says in the live release."""
+    """One connection: the inventory, then the commit the mirror resolves `wanted` to, and,
+    for a Laravel site, on the first server what migrate:status says in the live release."""
     out: list[str] = []
     resolved: list[str] = []
     repo = ctx.deploy_path.rstrip("/") + "/repo"
@@ -170,7 +170,7 @@ async def _read(ctx: DeployContext, spec, wanted: str, *, first: bool) -> Server
                 await conn.run(rd.resolve(repo, wanted), on_line=_stdout_into(resolved))
                 found = parse_inventory(out)
                 live = ServerRead(spec.name, found).live_commit
-                if first and live:
+                if first and live and ctx.is_laravel:  # artisan is run for Laravel only
                     status = await _migrate_status(conn, ctx, spec, repo, live)
     except (SSHError, TimeoutError) as exc:
         return ServerRead(spec.name, error=str(exc) or type(exc).__name__)

@@ -11,13 +11,21 @@ from deployments.models import Status
 from deployments.plan import site_plan
 from tests.deployments.test_plan import listing, run
 from tests.deployments.test_release_intel import ADD_SLUG, CREATE_POSTS, DROP_TITLE, MIGRATIONS
+from tests.fixtures.stage import make_stage
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def stage(cast, sshd_host, tmp_path):
+    """A Laravel site (Deploynix runs artisan for Laravel sites only)."""
+    return make_stage(cast, sshd_host, tmp_path, preset="laravel")
+
 
 ARTISAN = """<?php
 // Stand-in for Laravel's artisan: `migrate:status` marks each database/migrations file Ran
 // when its name is a line of ../../migrated.txt (the release's deploy path), else Pending.
-if (($argv[1] ?? '') !== 'migrate:status') { exit(0); }
+if (($argv[1] ?? '') !== 'migrate:status') { exit(0); }  // migrate, caches: nothing to do
 $ran = @file(__DIR__ . '/../../migrated.txt', FILE_IGNORE_NEW_LINES) ?: [];
 echo "\\n  Migration name .................................... Batch / Status  \\n";
 foreach (glob(__DIR__ . '/database/migrations/*.php') as $file) {
@@ -27,6 +35,8 @@ foreach (glob(__DIR__ . '/database/migrations/*.php') as $file) {
 }
 """
 BROKEN_ARTISAN = """<?php
+// The database went away after the deploy: migrate:status cannot ask it.
+if (($argv[1] ?? '') !== 'migrate:status') { exit(0); }
 fwrite(STDERR, "SQLSTATE[HY000] [2002] Connection refused\\n");
 exit(1);
 """
@@ -83,3 +93,11 @@ def test_asking_migrate_status_changes_nothing_on_the_server(stage):
     before = listing(stage.deploy_path)
     assert site_plan(site=stage.site, commit=new).migrations_source == "migrate:status"
     assert listing(stage.deploy_path) == before
+
+
+def test_a_plain_php_site_is_not_asked(stage):
+    stage.site.preset = "php"
+    stage.site.save()
+    new = live_with_artisan(stage, ARTISAN)
+    plan = site_plan(site=stage.site, commit=new)
+    assert (plan.migrations_source, plan.status) == ("files", None)
