@@ -112,7 +112,9 @@ def site_plan_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return _to_site(request, site)
-    return render(request, "deployments/site_plan.html", {"site": site, "plan": plan})
+    # During a freeze its Deploy asks for the override reason too (deployments/gates.py).
+    context = {"site": site, "plan": plan, "freeze": active_freeze(site, timezone.now())}
+    return render(request, "deployments/site_plan.html", context)
 
 
 @org_view(Cap.DEPLOY)

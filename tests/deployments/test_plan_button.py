@@ -3,10 +3,15 @@ and a deploy with destructive migrations needs a confirmation, in the UI and the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from deployments.models import Deployment, Status
+from sites.freezes import freeze_window_create
+from tenancy.audit import Actor
 from tenancy.roles import Cap
 from tests.deployments import test_plan
 from tests.deployments.test_plan import run
@@ -88,3 +93,19 @@ def test_the_api_plan_says_the_button_and_the_destructive_ones(stage, pending, a
 def test_the_plan_button_follows_the_role_matrix(stage, client_for, cast, who):
     response = client_for(cast.user(who)).get(site_url(stage, "plan-button"))
     assert_page_access(response, Cap.DEPLOY, who)
+
+
+def test_during_a_freeze_the_plan_page_asks_for_the_reason_beside_the_confirmation(
+    stage, pending, cast, client_for
+):
+    now = timezone.now()
+    freeze_window_create(organization=cast.org, site=None, actor=Actor(user=cast.admin),
+                         name="Black Friday", kind="once", starts_at=now - timedelta(minutes=1),
+                         ends_at=now + timedelta(hours=2))
+    client = client_for(cast.developer)
+    client.post(site_url(stage, "deploy"), {"freeze_override": "hotfix"})
+    page = client.get(site_url(stage, "plan")).content.decode()
+    assert 'name="freeze_override" required' in page and 'name="confirm_destructive"' in page
+    client.post(site_url(stage, "deploy"), {"freeze_override": "hotfix",
+                                            "confirm_destructive": "1"})
+    assert Deployment.objects.latest("id").freeze_override == "hotfix"
