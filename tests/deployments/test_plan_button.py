@@ -41,6 +41,7 @@ def test_the_button_says_the_commit_the_commits_and_the_migrations(stage, pendin
     button = client_for(cast.developer).get(site_url(stage, "plan-button")).content.decode()
     assert f"Deploy {new[:7]} — 1 commit, 3 migrations (2 destructive)" in button
     assert 'name="confirm_destructive" value="1" required' in button
+    assert f'name="commit" value="{new}"' in button  # confirmed: exactly the planned commit
     assert "drop_title.php: dropColumn" in button
 
 
