@@ -49,4 +49,4 @@ def test_a_destructive_deploy_needs_the_confirmation(browser, cast, stage, pendi
     browser.driver.find_element(By.CSS_SELECTOR, CONFIRM).click()
     browser.driver.find_element(By.CSS_SELECTOR, BUTTON).click()
     browser.wait_for(lambda: "/deployments/" in browser.driver.current_url, 30, "the deployment")
-    assert Deployment.objects.count() == before + 1
+    assert Deployment.objects.latest("id").commit_sha == pending[1]  # the planned commit
