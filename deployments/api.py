@@ -30,10 +30,11 @@ from deployments.idempotency import (
     request_fingerprint,
 )
 from deployments.models import Deployment, Trigger
-from deployments.plan import site_plan
+from deployments.plan import destructive_to_confirm, site_plan
 from deployments.provisioning import ProvisionSettings, provision_request
 from deployments.reconcile import site_reconcile
 from deployments.release_diff import deployment_changes
+from deployments.rollback_plan import NotARollbackTarget, rollback_plan
 from deployments.selectors import log_lines_after
 from deployments.serializers import (
     DeployInputSerializer,
@@ -47,6 +48,8 @@ from deployments.serializers import (
     RejectInputSerializer,
     ReleasesSerializer,
     RollbackInputSerializer,
+    RollbackPlanInputSerializer,
+    RollbackPlanSerializer,
 )
 from deployments.services import (
     DeploymentError,
@@ -197,6 +200,12 @@ QUEUED_RESPONSES = {
         description="The Idempotency-Key was already used with a different request."),
 }
 
+DESTRUCTIVE_RESPONSE = OpenApiResponse(
+    response=inline_serializer("DestructiveMigrations", {
+        "detail": serializers.CharField(),
+        "destructive": serializers.ListField(child=serializers.DictField())}),
+    description="The plan finds destructive migrations and confirm_destructive was not sent.")
+
 
 class QueueingMixin:
     """Queue a deployment once per Idempotency-Key (deployments/idempotency.py)."""
@@ -236,14 +245,21 @@ class SiteDeploymentsView(QueueingMixin, SiteObjectMixin, OrgAPIView):
         return self.get_paginated_response(DeploymentSerializer(page, many=True).data)
 
     @extend_schema(request=DeployInputSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses=QUEUED_RESPONSES)
+                   responses={**QUEUED_RESPONSES, 409: DESTRUCTIVE_RESPONSE})
     def post(self, request, pk: int):
         form = DeployInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         site = self.get_site()
+        commit = form.validated_data.get("commit") or None
+        if not form.validated_data["confirm_destructive"]:
+            destructive = destructive_to_confirm(site=site, commit=commit)
+            if destructive:
+                return Response({"detail": "This deploy runs destructive migrations: send "
+                                           "confirm_destructive=true to deploy.",
+                                 "destructive": destructive}, status=status.HTTP_409_CONFLICT)
         return self.queued(form.validated_data, lambda: deployment_request(
             site=site, actor=self.actor, trigger=Trigger.API,
-            commit=form.validated_data.get("commit") or None,
+            commit=commit,
             freeze_override=form.validated_data.get("freeze_override"),
             force=form.validated_data.get("force", False)))
 
@@ -265,6 +281,24 @@ class SitePlanView(SiteObjectMixin, OrgAPIView):
         except ValueError as exc:
             raise ValidationError({"commit": [str(exc)]}) from None
         return Response(PlanSerializer(plan).data)
+
+
+class SiteRollbackPlanView(SiteObjectMixin, OrgAPIView):
+    """Before a rollback: the release that becomes live, the commits that go away, and the
+    migrations the database keeps (site:deploy, Developer+). Reads only."""
+
+    abilities = {"GET": Ability.SITE_DEPLOY}
+    serializer_class = RollbackPlanSerializer
+
+    @extend_schema(parameters=[RollbackPlanInputSerializer], responses=RollbackPlanSerializer)
+    def get(self, request, pk: int):
+        form = RollbackPlanInputSerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        try:
+            plan = rollback_plan(site=self.get_site(), release=form.validated_data["release"])
+        except NotARollbackTarget as exc:
+            raise ValidationError({"release": [str(exc)]}) from None
+        return Response(RollbackPlanSerializer(plan).data)
 
 
 class DeploymentChangesView(DeploymentObjectMixin, OrgAPIView):
@@ -357,6 +391,8 @@ urlpatterns = [
     path("sites/<int:pk>/releases/", SiteReleasesView.as_view(), name="site-releases"),
     path("sites/<int:pk>/deployments/", SiteDeploymentsView.as_view(), name="site-deployments"),
     path("sites/<int:pk>/rollback/", SiteRollbackView.as_view(), name="site-rollback"),
+    path("sites/<int:pk>/rollback/plan/", SiteRollbackPlanView.as_view(),
+         name="site-rollback-plan"),
     path("sites/<int:pk>/plan/", SitePlanView.as_view(), name="site-plan"),
     path("sites/<int:pk>/reconcile/", SiteReconcileView.as_view(), name="site-reconcile"),
     path("sites/<int:pk>/provision/", SiteProvisionView.as_view(), name="site-provision"),

@@ -71,6 +71,10 @@ class DeployInputSerializer(serializers.Serializer):
         required=False, default=False,
         help_text="Deploy even when the commit is already live (else the deployment ends "
                   "`skipped`, \"already live\").")
+    confirm_destructive = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Required when the plan finds destructive migrations (else 409 with their "
+                  "list).")
 
 
 class RejectInputSerializer(serializers.Serializer):
@@ -131,10 +135,41 @@ class PlanSerializer(serializers.Serializer):
     base = serializers.CharField(help_text="The commit live on every server (\"\": none).")
     already_live = serializers.BooleanField()
     migration_label = serializers.CharField()
+    button_label = serializers.CharField(
+        help_text="What the Deploy button says: `Deploy abc1234 — 3 commits, 2 migrations "
+                  "(1 destructive)`, or `Already live`.")
+    migrations_source = serializers.ChoiceField(
+        choices=["migrate:status", "files"],
+        help_text="Where the migrations that will run come from: `artisan migrate:status` in "
+                  "the live release on the first server, or the new files of the diff.")
+    destructive = serializers.ListField(
+        child=serializers.DictField(), help_text="The destructive migrations (`path`, "
+        "`destructive` operations): a deploy needs `confirm_destructive`.")
     warnings = serializers.ListField(child=serializers.CharField())
     diff_error = serializers.CharField()
     changes = ChangesSerializer(allow_null=True)
     servers = ServerPlanSerializer(many=True)
+
+
+class RollbackPlanInputSerializer(serializers.Serializer):
+    release = serializers.CharField(max_length=64,
+                                    help_text="A retained release name (UTC YYYYMMDDHHMMSS).")
+
+
+class RollbackPlanSerializer(serializers.Serializer):
+    release = serializers.CharField(help_text="The release that becomes live.")
+    commit = serializers.CharField(help_text="Its commit (\"\": unknown).")
+    live_release = serializers.CharField(help_text="The release live now (\"\": unknown).")
+    live_commit = serializers.CharField()
+    commits_gone = serializers.ListField(
+        child=serializers.DictField(), help_text="The commits live now that the rollback takes "
+        "away (sha, author, subject, url), newest first.")
+    more_commits = serializers.BooleanField()
+    migrations_kept = serializers.ListField(
+        child=serializers.CharField(), help_text="Migrations the live release ran that the "
+        "target does not have: the database stays migrated.")
+    diff_error = serializers.CharField()
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class RollbackInputSerializer(serializers.Serializer):

@@ -32,9 +32,12 @@ site_urlpatterns = [
     path("<int:pk>/history/", site_views.site_history, name="history"),
     path("<int:pk>/deploy/", site_views.site_deploy, name="deploy"),
     path("<int:pk>/plan/", site_views.site_plan_view, name="plan"),
+    path("<int:pk>/plan/button/", site_views.site_plan_button, name="plan-button"),
     path("<int:pk>/reconcile/", site_views.site_reconcile, name="reconcile"),
     path("<int:pk>/provision/", site_views.site_provision, name="provision"),
     path("<int:pk>/stack-fix/<int:server_pk>/<slug:code>/", site_views.site_stack_fix,
          name="stack-fix"),
     path("<int:pk>/rollback/<str:release>/", site_views.site_rollback, name="rollback"),
+    path("<int:pk>/rollback/<str:release>/plan/", site_views.site_rollback_plan,
+         name="rollback-plan"),
 ]

@@ -169,3 +169,43 @@ def package_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, 
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in _VERSION_PARTS.findall(version)[:4])
+
+
+# `artisan migrate:status`, read on the live release (read only: it lists, never migrates).
+MIGRATION_NAME = re.compile(r"[A-Za-z0-9_]{1,200}")
+# Laravel 9+: `2024_01_01_000000_create_posts ........ [1] Ran` / `... Pending`.
+_STATUS_DOTS = re.compile(r"^\s*(?P<name>\S+)\s+\.+\s+(?:\[\d+\]\s+)?(?P<state>Ran|Pending)\s*$")
+# Laravel 8 and older: `| No   | 2024_01_01_000000_create_posts | |` (Ran? first).
+_STATUS_TABLE = re.compile(r"^\|\s*(?P<ran>Yes|No|Y|N)\s*\|\s*(?P<name>\S+)\s*\|")
+
+
+def has_artisan(current: str) -> Argv:
+    """Exit 0 when the release `current` points at has an `artisan` file."""
+    return ("test", "-f", f"{current.rstrip('/')}/artisan")
+
+
+def migrate_status() -> Argv:
+    """`php artisan migrate:status`, run in the live release (cwd), colourless and unasked."""
+    return ("php", "artisan", "migrate:status", "--no-ansi", "--no-interaction")
+
+
+def parse_migrate_status(lines: list[str]) -> list[str] | None:
+    """The pending migrations' names, in run order; None when the output has no status rows
+    (not migrate:status-shaped: the caller falls back to the file diff)."""
+    pending, rows = [], 0
+    for line in lines:
+        dots, table = _STATUS_DOTS.match(line), _STATUS_TABLE.match(line)
+        if dots is None and table is None:
+            continue
+        name = (dots or table)["name"]
+        if not MIGRATION_NAME.fullmatch(name):
+            continue
+        rows += 1
+        if (dots and dots["state"] == "Pending") or (table and table["ran"] in ("No", "N")):
+            pending.append(name)
+    return sorted(pending)[:MAX_MIGRATIONS] if rows else None
+
+
+def migration_path(name: str) -> str:
+    """The file of a migration named by migrate:status."""
+    return f"{MIGRATIONS_DIR}{name}.php"

@@ -6,19 +6,23 @@ under the site; they belong here because deploying is this app's job.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deployments import reconcile, selectors
 from deployments.forms import ProvisionForm
 from deployments.models import Kind, Trigger
-from deployments.plan import site_plan
+from deployments.plan import destructive_text, destructive_to_confirm, site_plan
 from deployments.provisioning import ProvisionSettings, provision_preview, provision_request
 from deployments.release_diff import kept_migrations
+from deployments.rollback_plan import NotARollbackTarget, rollback_plan
 from deployments.services import DeploymentError, deployment_request, rollback_request
 from servers.stack.fixes import fix_step
 from sites.freezes import active_freeze
@@ -76,10 +80,18 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def site_deploy(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(request, pk)
+    commit = (request.POST.get("commit") or "").strip()[:64] or None
+    if request.POST.get("confirm_destructive") != "1":
+        # The button's own checkbox asks first; this is the check a forged POST meets.
+        destructive = destructive_to_confirm(site=site, commit=commit)
+        if destructive:
+            messages.error(request, "This deploy runs destructive migrations; tick the "
+                                    f"confirmation to deploy: {destructive_text(destructive)}.")
+            return redirect(_plan_url(request, site, commit))
     try:
         deployment = deployment_request(
             site=site, actor=actor_for(request), trigger=Trigger.MANUAL,
-            commit=request.POST.get("commit") or None, force=request.POST.get("force") == "1",
+            commit=commit, force=request.POST.get("force") == "1",
             freeze_override=request.POST.get("freeze_override"),
         )
     except DeploymentError as exc:
@@ -100,7 +112,24 @@ def site_plan_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return _to_site(request, site)
-    return render(request, "deployments/site_plan.html", {"site": site, "plan": plan})
+    # During a freeze its Deploy asks for the override reason too (deployments/gates.py).
+    context = {"site": site, "plan": plan, "freeze": active_freeze(site, timezone.now())}
+    return render(request, "deployments/site_plan.html", context)
+
+
+@org_view(Cap.DEPLOY)
+@require_GET
+def site_plan_button(request: HttpRequest, pk: int) -> HttpResponse:
+    """The site page's Deploy button with the plan's summary, warnings and, when destructive
+    migrations would run, the confirmation (loaded after the page: it reads the servers)."""
+    site = _site(request, pk)
+    plan = site_plan(site=site)
+    return render(request, "deployments/_plan_button.html", {"site": site, "plan": plan})
+
+
+def _plan_url(request: HttpRequest, site: Site, commit: str | None) -> str:
+    url = reverse("sites:plan", kwargs={"org": request.org.slug, "pk": site.pk})
+    return f"{url}?{urlencode({'commit': commit})}" if commit else url
 
 
 @org_view(Cap.DEPLOY)
@@ -131,6 +160,20 @@ def site_rollback(request: HttpRequest, pk: int, release: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("sites:history", org=request.org.slug, pk=site.pk)
     return redirect("deployments:detail", org=request.org.slug, pk=deployment.pk)
+
+
+@org_view(Cap.DEPLOY)
+@require_GET
+def site_rollback_plan(request: HttpRequest, pk: int, release: str) -> HttpResponse:
+    """Before a rollback: the release that becomes live, the commits that go away and the
+    migrations the database keeps; its button queues the rollback."""
+    site = _site(request, pk)
+    try:
+        plan = rollback_plan(site=site, release=release)
+    except NotARollbackTarget as exc:
+        messages.error(request, str(exc))
+        return redirect("sites:history", org=request.org.slug, pk=site.pk)
+    return render(request, "deployments/rollback_plan.html", {"site": site, "plan": plan})
 
 
 @org_view(Cap.PROVISION)

@@ -34,6 +34,7 @@ ENDPOINTS = [
     ("post", "/api/v1/sites/{site}/deployments/", {}, Cap.DEPLOY),
     ("post", "/api/v1/sites/{site}/rollback/", {"release": OLD}, Cap.DEPLOY),
     ("get", "/api/v1/sites/{site}/plan/", None, Cap.DEPLOY),
+    ("get", "/api/v1/sites/{site}/rollback/plan/?release=" + OLD, None, Cap.DEPLOY),
     ("get", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
     ("post", "/api/v1/sites/{site}/webhook/", None, Cap.VIEW_SECRETS),
     ("get", "/api/v1/deployments/{deployment}/", None, Cap.VIEW),
