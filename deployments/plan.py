@@ -278,7 +278,12 @@ def _warnings(plan: Plan, reads: list[ServerRead]) -> list[str]:
 def destructive_to_confirm(*, site: Site, commit: str | None = None) -> list[dict]:
     """The destructive migrations a deploy of `site` (branch head, or exactly `commit`) would
     run, per its plan: a person or token must confirm them before the deploy is accepted.
-    [] when there are none, or when the request is malformed (the deploy refuses it anyway)."""
+    [] when there are none, or when the request is malformed (the deploy refuses it anyway).
+    A site whose deploy runs no migrations (not Laravel, or migrations off: see
+    deployments/pipeline/commands.py `migrate`) has none to confirm, and its deploy request
+    does not wait for a read of its servers."""
+    if not (site.preset == Site.Preset.LARAVEL and site.run_migrations):
+        return []
     try:
         plan = site_plan(site=site, commit=commit)
     except ValueError:
