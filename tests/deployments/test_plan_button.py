@@ -52,7 +52,22 @@ def test_the_button_says_already_live(stage, cast, client_for):
     assert "confirm_destructive" not in button
 
 
-def test_a_destructive_deploy_without_the_confirmation_is_refused(stage, pending, cast,
+@pytest.fixture
+def migrating(stage, pending):
+    """The stage as a Laravel site, whose deploys run migrations (commands.migrate): only its
+    deploy requests are checked (these tests never run the deploy, so no artisan is needed)."""
+    stage.site.preset = "laravel"
+    stage.site.save(update_fields=["preset"])
+    return pending
+
+
+def test_a_site_that_runs_no_migrations_has_none_to_confirm(stage, pending, cast, client_for):
+    # A plain PHP site's deploy never runs database/migrations: queued without a confirmation.
+    client_for(cast.developer).post(site_url(stage, "deploy"), {})
+    assert Deployment.objects.latest("id").status == Status.QUEUED
+
+
+def test_a_destructive_deploy_without_the_confirmation_is_refused(stage, migrating, cast,
                                                                   client_for):
     before = Deployment.objects.count()
     response = client_for(cast.developer).post(site_url(stage, "deploy"), {})
@@ -66,7 +81,7 @@ def test_a_destructive_deploy_with_the_confirmation_is_queued(stage, pending, ca
     assert (deployment.status, deployment.commit_sha) == (Status.QUEUED, "")
 
 
-def test_the_api_answers_409_with_the_destructive_migrations(stage, pending, api_as):
+def test_the_api_answers_409_with_the_destructive_migrations(stage, migrating, api_as):
     before = Deployment.objects.count()
     response = api_as("developer").post(deploys_api(stage), {})
     assert response.status_code == 409
