@@ -97,6 +97,24 @@ steps back one release (it deletes the release it leaves, so an untimed deploy f
 {_cap_error(r)}
 {_speed_notes(r)}
 
+## Build steps: Vite + npm, composer path repositories
+
+Scenario `build` (bench/build.py; alone: `python -m bench --only build`). The app is
+testbed/apps/built: a `package.json` with Vite 6.4.6 and three small packages from the npm
+registry (its `package-lock.json` committed), `vite build` of resources/js/app.js into
+public/build, and a `composer.json` + `composer.lock` whose only packages come from path
+repositories under packages/ (packagist disabled, so composer needs no network). On one host:
+the first deploy is cold (composer install, `npm ci` from the registry, with whatever npm's
+cache on the machine already holds, then the build); then deploys of the same lock files take
+turns with the plain demo deploy (no build) and a shell floor: bash over one OpenSSH
+connection doing the same work as the pipeline (fetch, extract, vendor/ and node_modules
+reused as hard links, `composer install`, `npm run build`, switch, reload). "Build alone" is
+`npm run build` in the live release, timed on the host itself (no ssh in it). Target (issue
+17): an unchanged-lock deploy costs at most 0.5 s more than the plain deploy plus the build
+alone.
+
+{_section(r, "build", lambda: report.build_table(r.build))}
+
 ## Fleet: deploy time against host count
 
 One deployment of /srv/fleet to the first 1, 3 and 10 namespaced hosts (one DeployContext with

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.build import MARGIN, BuildSpeed
 from bench.faults import TARGET_SECONDS, Faults
 from bench.lb_rolling import LbRolling
 from bench.rolling import Concurrency, FleetScaling
@@ -23,6 +24,7 @@ class Results:
 
     zero: list[ZeroDowntime] = field(default_factory=list)
     speed: Speed | None = None
+    build: BuildSpeed | None = None
     fleet: FleetScaling | None = None
     concurrency: Concurrency | None = None
     live: dict | None = None
@@ -271,3 +273,37 @@ def _seconds(value: float | None) -> str:
 def _cell(text: str) -> str:
     """Text that stays in one Markdown table cell (errors carry newlines and pipes)."""
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def build_table(b: BuildSpeed) -> str:
+    """The built app's deploys next to the plain deploy, the floor and the budget."""
+    reused, plain, alone = b.median(b.reused), b.median(b.plain), b.median(b.build_alone)
+    cold = b.cold.seconds if b.cold else float("nan")
+    steps = b.step_medians(b.reused)
+    cold_steps = b.step_medians([b.cold]) if b.cold else {}
+    return "\n".join([
+        "| figure | median (s) | target | verdict |",
+        "|---|---|---|---|",
+        f"| first deploy, cold (composer install, npm ci, vite build; n=1) | {cold:.3f} | "
+        "reported | — |",
+        f"| unchanged-lock deploy (vendor/ + node_modules reused, vite build; n={len(b.reused)})"
+        f" | {reused:.3f} | ≤ plain + {MARGIN} s + build alone = {b.target():.3f} | "
+        f"{verdict(reused <= b.target())} |",
+        f"| plain demo deploy (no build; n={len(b.plain)}) | {plain:.3f} | reference | — |",
+        f"| shell floor, same work as the unchanged-lock deploy (n={len(b.floor)}) | "
+        f"{b.median(b.floor):.3f} | reference | — |",
+        f"| the app's build alone on the host (`npm run build`; n={len(b.build_alone)}) | "
+        f"{alone:.3f} | reference | — |",
+        f"| unchanged-lock deploy − plain − build alone | {reused - plain - alone:.3f} | "
+        f"≤ {MARGIN} | {verdict(reused - plain - alone <= MARGIN)} |",
+        "",
+        "Steps of the unchanged-lock deploy (median s): " + _steps(steps) + ".",
+        "",
+        "Steps of the cold deploy (s): " + _steps(cold_steps) + ".",
+        "",
+        f"The built site answered after the runs: `{b.page}`.",
+    ])
+
+
+def _steps(durations: dict[str, float]) -> str:
+    return ", ".join(f"{step} {seconds:.3f}" for step, seconds in durations.items())
