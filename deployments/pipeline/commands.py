@@ -25,6 +25,10 @@ COMPOSER_INSTALL: Argv = (
     "--optimize-autoloader",
     "--no-interaction",
 )
+# The root package's version when composer.json names none, as composer would guess it in a
+# release (extracted from git, so no VCS to ask). Given, composer skips the guess, which runs
+# git, hg, fossil and svn (seven processes, about 0.1 s) on every install.
+COMPOSER_ENV = {"COMPOSER_ROOT_VERSION": "1.0.0+no-version-set"}
 # The environment file each release gets (write_env); never linked from shared/ when the site
 # has an environment, whatever its shared files say (sites from before per-release .env list it).
 ENV_FILE = ".env"
@@ -110,7 +114,7 @@ def install(ctx: DeployContext, previous: str | None) -> list[Command]:
     release = Paths.of(ctx).release
     has_composer = ("test", "-f", posixpath.join(release, "composer.json"))
     reuse = _reuse_from_previous(ctx, previous, "vendor", "composer.lock", COMPOSER_OWN)
-    return [*reuse, Command(COMPOSER_INSTALL, cwd=release, when=(has_composer,))]
+    return [*reuse, Command(COMPOSER_INSTALL, cwd=release, env=COMPOSER_ENV, when=(has_composer,))]
 
 
 # The deploy log's warning (the site page finds the last one by this prefix).

@@ -103,3 +103,13 @@ def test_it_installs_again_when_the_lock_files_change(releases):
                           new / "node_modules/.package-lock.json")
     assert not _same_file(old / "vendor/acme/clock", new / "vendor/acme/clock")
     assert "App\\\\Extra" in (new / "vendor/composer/autoload_classmap.php").read_text()
+
+
+def test_it_records_the_root_version_composer_would_have_guessed(releases):
+    # The pipeline names it (COMPOSER_ROOT_VERSION) so that composer skips asking git, hg,
+    # fossil and svn; what composer records must stay what its guess gives in a release.
+    installed = (releases.new_locks / "vendor/composer/installed.php").read_text()
+
+    assert "'pretty_version' => '1.0.0+no-version-set',\n        'version' => '1.0.0.0'," in (
+        installed.split("'versions'")[0]
+    )

@@ -104,6 +104,7 @@ def test_it_installs_with_composer_reusing_vendor_when_the_lock_is_identical():
     assert install == Command(
         ("composer", "install", "--no-dev", "--optimize-autoloader", "--no-interaction"),
         cwd=R,
+        env={"COMPOSER_ROOT_VERSION": "1.0.0+no-version-set"},
         when=(("test", "-f", f"{R}/composer.json"),),
     )
 
