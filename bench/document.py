@@ -119,7 +119,9 @@ With unchanged lock files the pipeline reuses the live release's vendor/ and nod
 hard links (`deployments/pipeline/scripts/reuse.sh`: new directories, linked files), with real
 copies only of what composer rewrites in place (vendor/autoload.php, vendor/composer/) and of
 build caches (node_modules/.cache, .vite); `npm ci` is skipped and `composer install` finds
-nothing to install but still writes the new release's autoloader. It copied them before
+nothing to install but still writes the new release's autoloader (with
+`COMPOSER_ROOT_VERSION` given, so it no longer runs git, hg, fossil and svn to guess the root
+package's version: its own time fell from 0.23 s to 0.06 s at load 9). It copied them before
 (`cp -a`): for this app's 22 MB node_modules (685 files) 0.10 s against 0.01 s linked on an
 idle machine, and a real Laravel app's node_modules is ten times that.
 tests/deployments/pipeline/test_build_reuse.py proves it on a real host: same inodes with the
