@@ -22,8 +22,8 @@ from bench.scenarios import speed, zero_downtime
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTIONS = (
-    "zero", "speed", "rolling", "lb-rolling", "fleet", "concurrency", "live", "panel", "faults",
-    "button", "worker-cost",
+    "zero", "speed", "build", "rolling", "lb-rolling", "fleet", "concurrency", "live", "panel",
+    "faults", "button", "worker-cost",
 )
 
 # The Results field of a section, where not its name.
@@ -71,6 +71,16 @@ async def one_host(args, results: Results, only: set[str]) -> None:
                 )
             except Exception as error:  # noqa: BLE001
                 _record(results, "speed", error)
+        if "build" in only:
+            try:
+                from bench.build import build_speed
+
+                results.build = await build_speed(
+                    bed, bed.add_site("build-plain"), bed.add_site("built"),
+                    bed.add_site("build-floor"), runs=args.build_runs,
+                )
+            except Exception as error:  # noqa: BLE001
+                _record(results, "build", error)
     finally:
         bed.close()
 
@@ -211,6 +221,8 @@ def parse() -> argparse.Namespace:
         help="host counts timed for a rolling deploy through the balancer")
     add("--lb-runs", type=int, default=3, help="timed rolling deploys per host count")
     add("--runs", type=int, default=7, help="timed deploys and rollbacks (one host)")
+    add("--build-runs", type=int, default=7,
+        help="timed unchanged-lock deploys, plain deploys and floor runs (build section)")
     add("--no-capistrano", dest="capistrano", action="store_false", help="skip Capistrano")
     add("--fleet", type=int, nargs="+", default=[1, 3, 10], help="host counts")
     add("--fleet-runs", type=int, default=3, help="timed deploys per host count")
@@ -242,7 +254,8 @@ def main() -> None:
         f"--rolling-pairs {args.rolling_pairs} --min-requests {args.min_requests} "
         f"--lb-pairs {args.lb_pairs} --lb-requests {args.lb_requests} "
         f"--lb-hosts {' '.join(map(str, args.lb_hosts))} --lb-runs {args.lb_runs} "
-        f"--runs {args.runs} --fleet {' '.join(map(str, args.fleet))} "
+        f"--runs {args.runs} --build-runs {args.build_runs} "
+        f"--fleet {' '.join(map(str, args.fleet))} "
         f"--fleet-runs {args.fleet_runs} --concurrent {args.concurrent} "
         f"--live {' '.join(args.live)} --panel-deployments {args.panel_deployments} "
         f"--button-runs {args.button_runs}"

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.build import MARGIN, BuildSpeed
 from bench.faults import TARGET_SECONDS, Faults
 from bench.lb_rolling import LbRolling
 from bench.rolling import Concurrency, FleetScaling
@@ -23,6 +24,7 @@ class Results:
 
     zero: list[ZeroDowntime] = field(default_factory=list)
     speed: Speed | None = None
+    build: BuildSpeed | None = None
     fleet: FleetScaling | None = None
     concurrency: Concurrency | None = None
     live: dict | None = None
@@ -322,3 +324,43 @@ def worker_cost_table(measured: dict) -> str:
             f"{together['wall_s']:.1f} | {together['failed']} |"
         )
     return "\n".join(rows)
+def build_table(b: BuildSpeed) -> str:
+    """The built app's deploys next to the plain deploy, the floor and the budget."""
+    reused, plain, alone = b.median(b.reused), b.median(b.plain), b.median(b.build_alone)
+    cold = b.cold.seconds if b.cold else float("nan")
+    steps = b.step_medians(b.reused)
+    cold_steps = b.step_medians([b.cold]) if b.cold else {}
+    # What the pipeline adds around the build itself: its two build steps minus the build alone.
+    around = steps.get("install", 0.0) + steps.get("build_assets", 0.0) - alone
+    return "\n".join([
+        "| figure | median (s) | target | verdict |",
+        "|---|---|---|---|",
+        f"| first deploy, cold (composer install, npm ci, vite build; n=1) | {cold:.3f} | "
+        "reported | — |",
+        f"| unchanged-lock deploy (vendor/ + node_modules reused, vite build; n={len(b.reused)})"
+        f" | {reused:.3f} | ≤ plain + {MARGIN} s + build alone = {b.target():.3f} | "
+        f"{verdict(reused <= b.target())} |",
+        f"| plain demo deploy (no build; n={len(b.plain)}) | {plain:.3f} | reference | — |",
+        f"| shell floor, same work as the unchanged-lock deploy (n={len(b.floor)}) | "
+        f"{b.median(b.floor):.3f} | reference | — |",
+        f"| the app's build alone on the host (`npm run build`; n={len(b.build_alone)}) | "
+        f"{alone:.3f} | reference | — |",
+        f"| unchanged-lock deploy − plain − build alone | {reused - plain - alone:.3f} | "
+        f"≤ {MARGIN} | {verdict(reused - plain - alone <= MARGIN)} |",
+        f"| of which the build steps around the build (install + build_assets − build alone) | "
+        f"{around:.3f} | reported | — |",
+        "",
+        "Steps of the unchanged-lock deploy (median s): " + _steps(steps) + ".",
+        "",
+        "Steps of the plain deploy (median s): " + _steps(b.step_medians(b.plain)) + ".",
+        "",
+        "Steps of the cold deploy (s): " + _steps(cold_steps) + ".",
+        "",
+        f"The built site answered after the runs: `{b.page}`.",
+    ])
+
+
+def _steps(durations: dict[str, float]) -> str:
+    """The steps that took time (a skipped step takes about none)."""
+    return ", ".join(f"{step} {seconds:.3f}" for step, seconds in durations.items()
+                     if seconds >= 0.001)
