@@ -44,10 +44,10 @@ class Fleet:
 @pytest.fixture
 def make_fleet(tmp_path, site: Site, make_sshd_host):
     """`make_fleet(servers, small=names)`: web1 (the seed), web2, … deployed once; the servers
-    named in `small` get a 2 MB disk (tmpfs)."""
+    named in `small` get a 2 MB disk (tmpfs). `composer`: keep the app's composer files."""
     daemons, mounts = [], []
 
-    def make(count: int, small: tuple[str, ...] = ()) -> Fleet:
+    def make(count: int, small: tuple[str, ...] = (), composer: bool = False) -> Fleet:
         private, public = generate_keypair("fleet-deploy-key")  # this test's fetches only
         site.host.add_authorized_key(public)
         site.deploy_key = private
@@ -66,7 +66,10 @@ def make_fleet(tmp_path, site: Site, make_sshd_host):
             daemons.append(PrivateSshd.start(host, own, mount_point))
             fleet.specs += (site.server(host, name),)
             fleet.dirs[name] = own / "site"
-        without_build_tools(site.repo)
+        if composer:
+            site.repo.commit(dict.fromkeys(("package.json", "package-lock.json")), "No npm")
+        else:
+            without_build_tools(site.repo)
         first = fleet.context()
         assert run(run_deploy, first)[0].status == "succeeded"
         fleet.live = first.release
@@ -145,3 +148,15 @@ def test_it_names_the_seed_when_the_seed_fails(make_fleet):
     assert fleet.git_host_logins() - before == 1  # web2 waited for the seed, fetched nothing
     assert not (fleet.dirs["web2"] / "releases" / ctx.release).exists()
     assert (fleet.dirs["web2"] / "current").readlink().name == fleet.live
+
+
+def test_it_still_reuses_vendor_on_a_server_that_receives(make_fleet):
+    fleet = make_fleet(2, composer=True)
+    (fleet.dirs["web2"] / "current/vendor/kept-marker").write_text("from the first release")
+    fleet.site.repo.commit({"VERSION": "3\n"}, "Three")
+
+    result, sink = run(run_deploy, fleet.context())
+
+    assert result.status == "succeeded"
+    assert (fleet.dirs["web2"] / "current/vendor/kept-marker").exists()
+    assert any(server == "web2" and "$ cp -a -- " in text for server, _, text in sink.lines)
