@@ -50,24 +50,24 @@ async def stream_release(receiver: ServerSession, seed: ServerSession) -> list[s
     receiving = asyncio.create_task(
         receiver.pipe(git.receive_release(receiver.ctx, sha, seed.name), stdin=_drain(chunks))
     )
+    tasks = [sending, receiving]
     try:
-        await asyncio.wait({sending, receiving}, return_when="FIRST_EXCEPTION")
-        if sending.done() and sending.exception() is not None:
-            receiving.cancel()  # kills tar before it reads an end of input
-            raise _seed_failed(seed, sending.exception())
-        printed = await receiving
-        discard = asyncio.create_task(_discard(chunks))  # tar may stop before the padding
-        try:
-            await sending
-        except Exception as exc:
-            raise _seed_failed(seed, exc) from exc
-        finally:
-            discard.cancel()
-        return printed
+        pending = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
+            if sending in done and sending.exception() is not None:
+                receiving.cancel()  # kills tar before it reads an end of input
+                raise _seed_failed(seed, sending.exception())
+            if receiving in done:
+                receiving.result()  # the receiver's own failure, as it is
+                # tar may end before the archive's last padding: take what is left, so the
+                # seed's side can end and say how it ended.
+                tasks.append(asyncio.create_task(_discard(chunks)))
+        return receiving.result()
     finally:
-        for task in (sending, receiving):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(sending, receiving, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _send(seed: ServerSession, archive, chunks: asyncio.Queue[bytes | None]) -> None:

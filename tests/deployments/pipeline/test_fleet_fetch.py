@@ -4,6 +4,7 @@ from its mirror (deployments/pipeline/seed.py). Real sshd hosts, each with its o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -13,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from deployments.pipeline import run_deploy
+from deployments.pipeline.commit import CommitResolver
+from deployments.pipeline.seed import stream_release
+from deployments.pipeline.session import ServerSession, StepFailed
 from servers.ssh import fingerprint, generate_keypair
-from tests.deployments.pipeline.conftest import Site, run, without_build_tools
+from tests.deployments.pipeline.conftest import RecordingSink, Site, run, without_build_tools
 from tests.deployments.pipeline.private_sshd import PrivateSshd
 
 pytestmark = [pytest.mark.ssh, pytest.mark.slow]
@@ -160,3 +164,29 @@ def test_it_still_reuses_vendor_on_a_server_that_receives(make_fleet):
     assert result.status == "succeeded"
     assert (fleet.dirs["web2"] / "current/vendor/kept-marker").exists()
     assert any(server == "web2" and "$ cp -a -- " in text for server, _, text in sink.lines)
+
+
+def test_it_names_the_seed_and_stops_the_receiver_when_the_seed_side_breaks(make_fleet):
+    fleet = make_fleet(2)
+    ctx = fleet.context(commit="0" * 40)  # not in the seed's mirror: its git archive fails
+    release = fleet.dirs["web2"] / "releases" / ctx.release
+    release.mkdir()  # as prepare leaves it: tar waits there for the stream
+
+    failure = asyncio.run(_stream_between(ctx))
+
+    assert failure.startswith("the release stream from the seed web1 failed")
+    assert list(release.iterdir()) == []
+
+
+async def _stream_between(ctx) -> str:
+    """Stream ctx.commit from the first server to the second; the failure's message."""
+    seed, receiver = (ServerSession(ctx, spec, RecordingSink(), CommitResolver(2))
+                      for spec in ctx.servers)
+    receiver.commit = ctx.commit
+    try:
+        await stream_release(receiver, seed)
+    except StepFailed as exc:
+        return exc.message
+    finally:
+        await asyncio.gather(seed.close(), receiver.close())
+    return ""
