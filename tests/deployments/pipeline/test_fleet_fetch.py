@@ -15,6 +15,8 @@ import pytest
 
 from deployments.pipeline import run_deploy
 from deployments.pipeline.commit import CommitResolver
+from deployments.pipeline.facts import ServerFacts
+from deployments.pipeline.preview import preview
 from deployments.pipeline.seed import stream_release
 from deployments.pipeline.session import ServerSession, StepFailed
 from servers.ssh import fingerprint, generate_keypair
@@ -190,3 +192,15 @@ async def _stream_between(ctx) -> str:
     finally:
         await asyncio.gather(seed.close(), receiver.close())
     return ""
+
+
+def test_the_dry_run_shows_the_stream_on_the_other_servers(make_fleet):
+    fleet = make_fleet(2)
+    ctx, sha = fleet.context(), fleet.site.repo.head()
+
+    shown = {spec.name: dict(preview(ctx, spec, ServerFacts(), sha))["fetch_code"]
+             for spec in ctx.servers}
+
+    assert "git fetch" in shown["web1"][0]
+    assert shown["web2"] == [f"tar -x -C {ctx.deploy_path}/releases/{ctx.release} < git archive "
+                             f"{sha} on web1"]
