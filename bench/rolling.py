@@ -69,24 +69,28 @@ FLEET_MODES = ("each", "once")  # before, after
 
 async def fleet_scaling(fleet: Fleet, counts: tuple[int, ...], *, runs: int) -> FleetScaling:
     """Deploy /srv/fleet to the first N hosts, `runs` times per N and fetch mode (after one
-    warm-up each), the two modes alternating run by run so both see the same machine."""
+    warm-up each). Round by round every N and both modes take a turn, so a change in the
+    machine's load (other work on it) reaches every figure alike rather than one N's."""
     result = FleetScaling()
+    found: dict[tuple[str, int], list[Run]] = {}
     for count in counts:
-        hosts = fleet.hosts[:count]
-        found: dict[str, list[Run]] = {mode: [] for mode in FLEET_MODES}
         for mode in FLEET_MODES:  # the first deploy of each mode clones the mirror(s)
-            await timed(replace(fleet.context(hosts, site="fleet"), fleet_fetch=mode))
-        for _ in range(runs):
+            await timed(replace(fleet.context(fleet.hosts[:count], site="fleet"),
+                                fleet_fetch=mode))
+    for _ in range(runs):
+        for count in counts:
             for mode in FLEET_MODES:
-                run, cpu = await _measured(fleet, hosts, mode)
-                found[mode].append(run)
+                run, cpu = await _measured(fleet, fleet.hosts[:count], mode)
+                found.setdefault((mode, count), []).append(run)
                 result.cpu.setdefault((mode, count), []).append(cpu)
-        for run in found["each"] + found["once"]:
-            if run.status != "succeeded":
-                result.failures.append(run.error)
-        result.before[count] = [run.seconds for run in found["each"]]
-        result.seconds[count] = [run.seconds for run in found["once"]]
-        middle = sorted(found["once"], key=lambda run: run.seconds)[len(found["once"]) // 2]
+    for (mode, count), done in found.items():
+        result.failures += [run.error for run in done if run.status != "succeeded"]
+        seconds = [run.seconds for run in done]
+        if mode == "each":
+            result.before[count] = seconds
+            continue
+        result.seconds[count] = seconds
+        middle = sorted(done, key=lambda run: run.seconds)[len(done) // 2]
         result.phases[count] = middle.sink.phases()
     return result
 
