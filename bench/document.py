@@ -101,10 +101,11 @@ steps back one release (it deletes the release it leaves, so an untimed deploy f
 
 One deployment of /srv/fleet to the first 1, 3 and 10 namespaced hosts (one DeployContext with
 N servers), median of n runs after a warm-up deploy for each N and way of fetching; round by
-round every N and both ways take a turn, so a change in the machine's load reaches all alike. "Every host fetches" is how deployments ran before issue 17
-(`DeployContext.fleet_fetch="each"`): each host runs `git fetch` against the git host and
-extracts. "Seed fetches once" is Deploynix now (deployments/pipeline/seed.py): the first host
-fetches and resolves the commit; every other host gets a `git archive` of the seed's mirror,
+round every N and both ways take a turn, so a change in the machine's load reaches all alike.
+"Every host fetches" is how deployments ran before issue 17 (`DeployContext.fleet_fetch=
+"each"`): each host runs `git fetch` against the git host and extracts. "Seed fetches once"
+is Deploynix now (deployments/pipeline/seed.py): the first host fetches and resolves the
+commit; every other host gets a `git archive` of the seed's mirror,
 piped by the panel over the connections the deployment already has, into its own `tar -x`.
 CPU is user + system time of each namespaced host's sshd and everything it ran for the deploy
 (sessions, shells, git, tar: the sshd's own and its reaped children's times from
