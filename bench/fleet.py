@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,6 +86,35 @@ class Fleet:
             host.stop()
         self.network.close()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+# How long a host's sshd may take to reap the sessions of a finished deploy before its CPU is read.
+REAP_WAIT = 3.0
+
+
+def cpu_seconds(host: NetnsHost) -> float:
+    """CPU time (user + system) of the host's sshd and every process it reaped so far: its
+    sessions, and through them each command's shell, git and tar. A session counts once the
+    connection is closed and sshd has waited for it (see settle)."""
+    sshd = _sshd_pid(host)
+    fields = Path(f"/proc/{sshd}/stat").read_text().rpartition(")")[2].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def settle(hosts: list[NetnsHost]) -> None:
+    """Wait (up to REAP_WAIT) until no host's sshd has a session left, so cpu_seconds is whole."""
+    deadline = time.monotonic() + REAP_WAIT
+    for host in hosts:
+        sshd = _sshd_pid(host)
+        children = Path(f"/proc/{sshd}/task/{sshd}/children")
+        while children.read_text().strip() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def _sshd_pid(host: NetnsHost) -> int:
+    """The host's sshd: nsenter execs it (no --fork), so the spawned process is sshd itself."""
+    return next(p.pid for p in host.processes if "/usr/sbin/sshd" in p.args)
 
 
 def build(count: int) -> Fleet:

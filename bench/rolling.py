@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.fleet import Fleet
+from bench.fleet import Fleet, cpu_seconds, settle
 from bench.hosts import NetnsHost
 from bench.scenarios import ZeroDowntime, under_load
 from bench.timing import Run, timed
@@ -41,28 +41,72 @@ async def rolling_zero_downtime(
 
 @dataclass
 class FleetScaling:
-    """Deploy seconds per host count, and the phases (TimingSink.phases) of the median run."""
+    """Deploy seconds per host count, and the phases (TimingSink.phases) of the median run, as
+    Deploynix deploys (the seed fetches once); `before` is the same with every host fetching
+    (DeployContext.fleet_fetch="each"), measured in the same run, interleaved. `cpu` holds,
+    per (mode, hosts), each run's CPU seconds: mean per web host, the busiest web host, and
+    the git host (sshd + everything it ran, bench/fleet.py cpu_seconds)."""
 
     seconds: dict[int, list[float]] = field(default_factory=dict)
     phases: dict[int, dict[str, float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    before: dict[int, list[float]] = field(default_factory=dict)
+    cpu: dict[tuple[str, int], list[tuple[float, float, float]]] = field(default_factory=dict)
 
     def median(self, count: int) -> float:
         return statistics.median(self.seconds[count])
 
+    def median_before(self, count: int) -> float:
+        return statistics.median(self.before[count])
+
+    def cpu_median(self, mode: str, count: int, which: int) -> float:
+        """Median CPU seconds: which=0 per web host (mean), 1 busiest web host, 2 git host."""
+        return statistics.median(run[which] for run in self.cpu[(mode, count)])
+
+
+FLEET_MODES = ("each", "once")  # before, after
+
 
 async def fleet_scaling(fleet: Fleet, counts: tuple[int, ...], *, runs: int) -> FleetScaling:
-    """Deploy /srv/fleet to the first N hosts, `runs` times per N (after one warm-up each)."""
+    """Deploy /srv/fleet to the first N hosts, `runs` times per N and fetch mode (after one
+    warm-up each). Round by round every N and both modes take a turn, so a change in the
+    machine's load (other work on it) reaches every figure alike rather than one N's."""
     result = FleetScaling()
+    found: dict[tuple[str, int], list[Run]] = {}
     for count in counts:
-        hosts = fleet.hosts[:count]
-        await timed(fleet.context(hosts, site="fleet"))  # first deploy clones the mirror
-        found = [await timed(fleet.context(hosts, site="fleet")) for _ in range(runs)]
-        result.failures += [run.error for run in found if run.status != "succeeded"]
-        result.seconds[count] = [run.seconds for run in found]
-        middle = sorted(found, key=lambda run: run.seconds)[len(found) // 2]
+        for mode in FLEET_MODES:  # the first deploy of each mode clones the mirror(s)
+            await timed(replace(fleet.context(fleet.hosts[:count], site="fleet"),
+                                fleet_fetch=mode))
+    for _ in range(runs):
+        for count in counts:
+            for mode in FLEET_MODES:
+                run, cpu = await _measured(fleet, fleet.hosts[:count], mode)
+                found.setdefault((mode, count), []).append(run)
+                result.cpu.setdefault((mode, count), []).append(cpu)
+    for (mode, count), done in found.items():
+        result.failures += [run.error for run in done if run.status != "succeeded"]
+        seconds = [run.seconds for run in done]
+        if mode == "each":
+            result.before[count] = seconds
+            continue
+        result.seconds[count] = seconds
+        middle = sorted(done, key=lambda run: run.seconds)[len(done) // 2]
         result.phases[count] = middle.sink.phases()
     return result
+
+
+async def _measured(
+    fleet: Fleet, hosts: list[NetnsHost], mode: str
+) -> tuple[Run, tuple[float, float, float]]:
+    """One timed deploy and its CPU seconds: (mean per web host, busiest web host, git host)."""
+    everyone = [*hosts, fleet.git]
+    settle(everyone)
+    before = [cpu_seconds(host) for host in everyone]
+    run = await timed(replace(fleet.context(hosts, site="fleet"), fleet_fetch=mode))
+    settle(everyone)
+    spent = [cpu_seconds(host) - start for host, start in zip(everyone, before, strict=True)]
+    web = spent[:-1]
+    return run, (sum(web) / len(web), max(web), spent[-1])
 
 
 @dataclass

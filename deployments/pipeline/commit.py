@@ -25,6 +25,20 @@ class CommitResolver:
         self.servers = servers
         self._live_votes: list[bool] = []
         self._all_voted = asyncio.Event()
+        self.seed: ServerSession | None = None  # set once it fetched and resolved the commit
+        self._seeded = asyncio.Event()
+
+    def seeded(self, s: ServerSession) -> None:
+        """`s` (the seed, deployments/pipeline/seed.py) has the commit in its mirror."""
+        self.seed = s
+        self._seeded.set()
+
+    async def seed_session(self) -> ServerSession:
+        """The seed, once it resolved the commit (a seed that fails first cancels the waiters
+        like any failing server, see runner._all_or_none)."""
+        await self._seeded.wait()
+        assert self.seed is not None
+        return self.seed
 
     async def live_everywhere(self, live_here: bool) -> bool:
         """Whether every server found the deployment's commit live: waits for each server's

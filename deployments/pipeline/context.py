@@ -211,6 +211,9 @@ class DeployContext:
     worker_group: str = ""
     # The site's hook scripts, at most one per point (deployments/pipeline/hooks.py).
     hooks: tuple[Hook, ...] = ()
+    # With several servers: "once", the first server fetches and streams the release to the
+    # others (deployments/pipeline/seed.py); "each", every server fetches (the bench compares).
+    fleet_fetch: str = "once"
 
     def __post_init__(self) -> None:
         # The Django side validates at save; these are the ones a mistake would
@@ -219,6 +222,8 @@ class DeployContext:
             raise ValueError(f"deploy_path must be an absolute path below /: {self.deploy_path!r}")
         if not RELEASE_NAME.match(self.release):
             raise ValueError(f"release must be 14 digits (YYYYMMDDHHMMSS): {self.release!r}")
+        if self.fleet_fetch not in ("once", "each"):
+            raise ValueError(f"fleet_fetch must be 'once' or 'each': {self.fleet_fetch!r}")
         if self.commit is not None and not FULL_SHA.match(self.commit):
             raise ValueError(f"commit must be a full 40-hex SHA: {self.commit!r}")
         if self.worker_group and not WORKER_NAME.match(self.worker_group):

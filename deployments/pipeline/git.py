@@ -50,6 +50,7 @@ RELEASE_FILES = ("composer.json", "package.json")
 FETCH_SCRIPT = script("fetch.sh")
 FORWARD_SCRIPT = script("forward.sh")
 EXTRACT_SCRIPT = script("extract.sh")
+RECEIVE_SCRIPT = script("receive.sh")
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
 
@@ -176,6 +177,22 @@ def extract_release(ctx: DeployContext, sha: str) -> Command:
         str(len(RELEASE_FILES)), *RELEASE_FILES, *GIT_SAFETY,
     )  # fmt: skip
     return Command(argv, label=f"git archive {sha} | tar -x -C {paths.release}")
+
+
+def archive(ctx: DeployContext, sha: str, receiver: str) -> Command:
+    """On the seed: exactly `sha` from its mirror as a tar on stdout, for `receiver`
+    (deployments/pipeline/seed.py pipes it into receive_release there)."""
+    paths = Paths.of(ctx)
+    argv = git("archive", "--format=tar", sha, repo=paths.repo)  # as extract.sh: same bytes
+    return Command(argv, label=f"git archive {sha} (streamed to {receiver})")
+
+
+def receive_release(ctx: DeployContext, sha: str, seed: str) -> Command:
+    """On another server: unpack the seed's stream of `sha` into the release, write REVISION,
+    list the RELEASE_FILES present (the same stdout as extract_release)."""
+    paths = Paths.of(ctx)
+    argv = ("bash", "-c", RECEIVE_SCRIPT, "bash", sha, paths.release, *RELEASE_FILES)
+    return Command(argv, label=f"tar -x -C {paths.release} < git archive {sha} on {seed}")
 
 
 def parse_release_files(lines: list[str]) -> frozenset[str]:

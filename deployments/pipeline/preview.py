@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
-from deployments.pipeline import commands, facts, git, health, lock
+from deployments.pipeline import commands, facts, git, health, lock, seed
 from deployments.pipeline.actions import Action, Upload
 from deployments.pipeline.context import DeployContext, Paths, ServerSpec
 from deployments.pipeline.facts import ServerFacts
@@ -34,7 +34,7 @@ def preview(
                                   has_mirror=True)
     planned: list[tuple[str, list[Action]]] = [
         ("prepare", [facts.guard(ctx, spec.deploy_roots), facts.probe(ctx)]),
-        ("fetch_code", [fetch, git.extract_release(ctx, sha)]),
+        ("fetch_code", _fetch_code(ctx, spec, fetch, sha)),
         ("link_shared", commands.link_shared(ctx)),
         ("write_env", commands.write_env(ctx)),
         ("install", commands.install(ctx, previous)),
@@ -54,6 +54,13 @@ def preview(
     ]
     return [(step, [shown(action) for action in actions] or _note(step))
             for step, actions in planned]
+
+
+def _fetch_code(ctx: DeployContext, spec: ServerSpec, fetch: Action, sha: str) -> list[Action]:
+    first = ctx.servers[0]
+    if seed.fetches_once(ctx) and spec != first:
+        return [git.receive_release(ctx, sha, first.name)]  # streamed from the seed
+    return [fetch, git.extract_release(ctx, sha)]
 
 
 def _migrate(ctx: DeployContext, spec: ServerSpec) -> list[Action]:

@@ -30,6 +30,7 @@ from deployments.pipeline.rolling import Rollout
 from deployments.pipeline.scripts import script
 from servers.shell import join
 from servers.ssh import ConnectionLost, OutputLine, RemoteConnection, SSHError, connect
+from servers.ssh.job import OnBytes, Stdin
 
 LAST_LINES = 20
 # Printed instead of running a command whose `when` checks failed.
@@ -84,6 +85,10 @@ class CommitSettler(Protocol):
     by them: the run hands every session the same settler."""
 
     async def settle(self, s: ServerSession, described: list[str]) -> str: ...
+
+    def seeded(self, s: ServerSession) -> None: ...
+
+    async def seed_session(self) -> ServerSession: ...
 
 
 class ServerSession:
@@ -178,6 +183,20 @@ class ServerSession:
             raise _failure(command, status)
         return lines
 
+    async def pipe(
+        self, command: Command, *, stdin: Stdin = None, on_bytes: OnBytes | None = None
+    ) -> list[str]:
+        """Run one end of a pipe between servers (deployments/pipeline/seed.py): `stdin` chunks
+        stream in, or stdout is data for `on_bytes`; else like report. Never retried: a
+        stream cannot be replayed over a new connection."""
+        await self.note(f"$ {_shown(command)}")
+        lines: list[str] = []
+        status = await self._exec(replace(command, retry=False), stream=True, into=lines,
+                                  quiet_stdout=True, stdin=stdin, on_bytes=on_bytes)
+        if status != 0:
+            raise _failure(command, status)
+        return lines
+
     async def capture(self, argv: Argv, *, required: bool = True) -> str | None:
         """Run `argv` silently, return its stdout; on failure None, or StepFailed if `required`."""
         lines: list[str] = []
@@ -224,6 +243,8 @@ class ServerSession:
         into: list[str] | None = None,
         quiet_stdout: bool = False,
         skipped: list[bool] | None = None,
+        stdin: Stdin = None,
+        on_bytes: OnBytes | None = None,
     ) -> int:
         async def on_line(line: OutputLine) -> None:
             if skipped is not None and line.stream == "out" and line.text == SKIPPED_MARKER:
@@ -245,7 +266,7 @@ class ServerSession:
                 await self.note(f"connection lost; retrying in {pause:g} s")
                 await asyncio.sleep(pause)
             try:
-                status = await self._exec_once(command, on_line)
+                status = await self._exec_once(command, on_line, stdin, on_bytes)
             except (SSHError, OSError) as exc:
                 if not command.retry:
                     if isinstance(exc, ConnectionLost):
@@ -261,7 +282,9 @@ class ServerSession:
         raise LostConnection(f"connection lost, gave up after {len(RECONNECT_PAUSES)} retries: "
                              f"{lost}") from lost
 
-    async def _exec_once(self, command: Command, on_line) -> int:
+    async def _exec_once(
+        self, command: Command, on_line, stdin: Stdin = None, on_bytes: OnBytes | None = None
+    ) -> int:
         tagged = not command.untagged
         own = command.as_server_user or command.as_root  # not switched to the site's user
         # The server's user cannot write in a site user's directories (sudo -n -u): a command
@@ -272,7 +295,7 @@ class ServerSession:
         conn = await self.connection()
         result = await conn.run(
             argv, cwd=command.cwd, env=dict(command.env) or None, on_line=on_line,
-            stdin=command.stdin or None,
+            stdin=stdin if stdin is not None else (command.stdin or None), on_bytes=on_bytes,
             tag=lock.run_tag(self.ctx.deployment_id, Paths.of(self.ctx).deploy) if tagged else None,
             pid_dir=Paths.of(self.ctx).run_pids if recorded else None,
             run_as=() if own else self.spec.user_switch,

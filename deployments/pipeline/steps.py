@@ -13,7 +13,7 @@ import posixpath
 import secrets
 from collections.abc import Awaitable, Callable
 
-from deployments.pipeline import commands, facts, git, health, hooks, lock, workers
+from deployments.pipeline import commands, facts, git, health, hooks, lock, seed, workers
 from deployments.pipeline.actions import Command
 from deployments.pipeline.commit import not_found
 from deployments.pipeline.context import FULL_SHA, DeployContext, HealthCheck, Paths
@@ -61,7 +61,11 @@ async def prepare(s: ServerSession) -> None:
 
 async def fetch_code(s: ServerSession) -> None:
     """Update the mirror with temporary credentials and resolve the commit (one command),
-    then extract exactly that commit (one command)."""
+    then extract exactly that commit (one command). With several servers only the first
+    (the seed) does so; the others receive the release from it (deployments/pipeline/seed.py)."""
+    if seed.receives(s):
+        await _receive_code(s)
+        return
     temp = posixpath.join(Paths.of(s.ctx).state, f"git.{secrets.token_hex(6)}")
     files = git.credential_files(s.ctx, temp, await _repository_host_keys(s))
     fetch = git.fetch_and_resolve(s.ctx, temp, files, has_mirror=s.state.facts.has_mirror)
@@ -76,14 +80,31 @@ async def fetch_code(s: ServerSession) -> None:
         raise
     s.state.temp_dirs.remove(temp)
     s.commit = await s.resolver.settle(s, described)
-    if s.ctx.live_commit and await s.resolver.live_everywhere(await _live_here(s)):
-        raise AlreadyLive(f"{ALREADY_LIVE}: {s.commit[:12]} is live on every server "
-                          "(deploy with force to build it again)")
+    if seed.is_seed(s):
+        s.resolver.seeded(s)  # before the live vote below, which waits for every server
+    await _stop_if_live_everywhere(s)
     if s.ctx.forward_only:
         await _refuse_backwards(s)
     s.state.release_files = git.parse_release_files(
         await s.report(git.extract_release(s.ctx, s.commit))
     )
+
+
+async def _receive_code(s: ServerSession) -> None:
+    """fetch_code on a server that is not the seed: the seed's commit, the same live vote,
+    then the release streamed from the seed's mirror. The forward-only check ran on the seed
+    (one commit, one answer); this server's mirror is neither needed nor updated."""
+    source = await s.resolver.seed_session()
+    s.commit = source.commit
+    await _stop_if_live_everywhere(s)
+    s.state.release_files = git.parse_release_files(await seed.stream_release(s, source))
+
+
+async def _stop_if_live_everywhere(s: ServerSession) -> None:
+    """AlreadyLive when the commit is live on every server (each server votes, see commit.py)."""
+    if s.ctx.live_commit and await s.resolver.live_everywhere(await _live_here(s)):
+        raise AlreadyLive(f"{ALREADY_LIVE}: {s.commit[:12]} is live on every server "
+                          "(deploy with force to build it again)")
 
 
 async def _live_here(s: ServerSession) -> bool:

@@ -17,8 +17,10 @@ from servers.shell import command_line, env_argv, in_directory, join
 from servers.ssh.errors import CommandTimeout, ConnectionLost, SSHError
 from servers.ssh.job import (
     CommandResult,
+    OnBytes,
     OnLine,
     RemoteJob,
+    Stdin,
     in_own_process_group,
     run_environment,
 )
@@ -66,10 +68,11 @@ class RemoteConnection:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         on_line: OnLine | None = None,
-        stdin: bytes | None = None,
+        stdin: Stdin = None,
         tag: str | None = None,
         pid_dir: str | None = None,
         run_as: Sequence[str] = (),
+        on_bytes: OnBytes | None = None,
     ) -> CommandResult:
         """Run `argv` remotely, streaming each stdout/stderr line to `on_line` as it arrives.
 
@@ -80,7 +83,9 @@ class RemoteConnection:
         can find and kill them when this one is gone. ConnectionLost when the connection
         dies under the command (which may then still run on the server). `run_as` is a user
         switch put before everything (`runuser -u USER --`): the command, its process group
-        and its pid file then all belong to that user.
+        and its pid file then all belong to that user. `stdin` may be an async iterable of
+        chunks (streamed with backpressure); `on_bytes` takes stdout as raw data instead of
+        lines (deployments/pipeline/seed.py pipes a tar stream from one server to another).
         """
         env = {**(env or {}), **run_environment(tag, pid_dir)}
         if run_as:
@@ -92,7 +97,7 @@ class RemoteConnection:
             text = command_line(switched, cwd="/")
         else:
             text = command_line(in_own_process_group(argv), cwd=cwd, env=env)
-        job = await self._start_job(text, on_line, stdin)
+        job = await self._start_job(text, on_line, stdin, on_bytes)
         try:
             async with asyncio.timeout(timeout):
                 return await job.finish()
@@ -146,7 +151,9 @@ class RemoteConnection:
         self._conn.close()
         await self._conn.wait_closed()
 
-    async def _start_job(self, text: str, on_line: OnLine | None, stdin: bytes | None) -> RemoteJob:
+    async def _start_job(
+        self, text: str, on_line: OnLine | None, stdin: Stdin, on_bytes: OnBytes | None = None
+    ) -> RemoteJob:
         opening = asyncio.ensure_future(self._conn.create_process(text, encoding=None))
         try:
             process = await asyncio.shield(opening)
@@ -157,7 +164,7 @@ class RemoteConnection:
         except (asyncssh.Error, OSError) as exc:
             error = ConnectionLost if self.closed else SSHError
             raise error(f"could not start a command on {self.label}: {exc}") from exc
-        job = RemoteJob(process, on_line)
+        job = RemoteJob(process, on_line, on_bytes)
         job.start(stdin)
         return job
 

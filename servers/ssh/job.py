@@ -7,7 +7,7 @@ import contextlib
 import inspect
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncssh
@@ -17,6 +17,11 @@ from servers.ssh.errors import ConnectionLost
 from servers.ssh.lines import LineSplitter, OutputLine, decode
 
 OnLine = Callable[[OutputLine], Awaitable[None] | None]
+# Raw stdout for a command whose output is data (a tar stream), not lines: each chunk as read.
+OnBytes = Callable[[bytes], Awaitable[None]]
+# What a command reads: fixed bytes, or chunks written as they come (each drained first, so a
+# slow reader holds the producer back instead of a buffer growing).
+Stdin = bytes | AsyncIterable[bytes] | None
 
 READ_CHUNK = 64 * 1024
 PGID_MARKER = b"__deploynix_pgid__="
@@ -58,17 +63,26 @@ def run_environment(tag: str | None, pid_dir: str | None) -> dict[str, str]:
 class RemoteJob:
     """Drive one started asyncssh process: feed stdin, stream lines, learn the group id."""
 
-    def __init__(self, process: asyncssh.SSHClientProcess[bytes], on_line: OnLine | None) -> None:
+    def __init__(
+        self,
+        process: asyncssh.SSHClientProcess[bytes],
+        on_line: OnLine | None,
+        on_bytes: OnBytes | None = None,
+    ) -> None:
         self._process = process
         self._on_line = on_line
+        self._on_bytes = on_bytes  # set: stdout is raw data, only the pgid line is taken off
         self.pgid: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self, stdin: bytes | None) -> None:
+    def start(self, stdin: Stdin) -> None:
         """Start the stdin writer and both readers as tasks (they outlive a cancelled caller)."""
         self._tasks = [
             asyncio.create_task(self._write_stdin(stdin)),
-            asyncio.create_task(self._read(self._process.stdout, "out")),
+            asyncio.create_task(
+                self._read_raw(self._process.stdout) if self._on_bytes is not None
+                else self._read(self._process.stdout, "out")
+            ),
             asyncio.create_task(self._read(self._process.stderr, "err")),
         ]
 
@@ -103,16 +117,46 @@ class RemoteJob:
         if not self.pgid.done():
             self.pgid.set_result(None)
 
-    async def _write_stdin(self, data: bytes | None) -> None:
+    async def _write_stdin(self, data: Stdin) -> None:
         # Written concurrently with reading: a command that echoes a large stdin
         # would otherwise block on its full stdout while we block on its stdin.
         # Best effort: a command may exit without reading its input, and that is
         # its exit status to report, not a transport failure.
         with contextlib.suppress(asyncssh.Error, OSError):
-            if data:
-                self._process.stdin.write(data)
-                await self._process.stdin.drain()
+            if isinstance(data, bytes | bytearray):
+                if data:
+                    self._process.stdin.write(data)
+                    await self._process.stdin.drain()
+            elif data is not None:
+                async for chunk in data:
+                    self._process.stdin.write(chunk)
+                    await self._process.stdin.drain()
             self._process.stdin.write_eof()
+
+    async def _read_raw(self, stream: asyncssh.SSHReader[bytes]) -> None:
+        """Stdout as data: the wrapper's pgid line comes first and is taken off; every byte
+        after it goes to on_bytes unchanged."""
+        head = b""
+        try:
+            while chunk := await stream.read(READ_CHUNK):
+                if not self.pgid.done():
+                    head += chunk
+                    if b"\n" not in head and len(head) < READ_CHUNK:
+                        continue
+                    first, _, chunk = head.partition(b"\n")
+                    if self._take_pgid([first]):  # not the announcement: it is data
+                        chunk = head
+                    if not self.pgid.done():
+                        self.pgid.set_result(None)
+                if chunk:
+                    await self._on_bytes(chunk)  # type: ignore[misc]
+            if head and not self.pgid.done():
+                await self._on_bytes(head)  # type: ignore[misc]
+        except (asyncssh.Error, OSError, asyncio.IncompleteReadError) as exc:
+            raise ConnectionLost(f"connection lost while reading output: {exc}") from exc
+        finally:
+            if not self.pgid.done():
+                self.pgid.set_result(None)
 
     async def _read(self, stream: asyncssh.SSHReader[bytes], name: str) -> None:
         splitter = LineSplitter()
