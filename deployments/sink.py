@@ -3,8 +3,12 @@
 Order of duties for every line: redact secret values, let the log's byte cap keep it or hold
 it for the step's tail (deployments/log_cap.py), number what is kept (`seq`, gapless per
 deployment), buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
-boundaries) persist with one COPY (bulk INSERT) and only then broadcast the batch. A browser that
-reconnects asks for `seq > last` and finds every line it missed in the database.
+boundaries) broadcast the batch, encoded once for every browser (deployments/events.py), and
+store it with one COPY (bulk INSERT) while the next batch gathers: the COPY is off the live
+path. The next batch is broadcast only once the previous one is stored, and step statuses say
+up to which seq everything is stored (`last_seq`), so a socket that missed a batch (it joined
+late, Redis dropped it) always finds it in the database when it notices the gap
+(deployments/consumers.py). A browser that reconnects asks for `seq > last` the same way.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
 watches the row for a cancel request, setting the runner's cancel Event within ~1 s.
@@ -34,15 +38,16 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_CHARS = 16_384
 
-Row = tuple[int, str, str, str, float]  # seq, server, stream, text, unix ts
+Row = events.Row  # seq, server, stream, text, unix ts
 
 
 class DeploymentSink:
     """The contract's Sink for one deployment. Use `start()` before the run, `close()` after."""
 
-    # A line waits at most this long before it is stored and broadcast: the live log's latency
-    # budget (p95 <= 100 ms) minus the write and the hop through Redis and daphne.
-    FLUSH_INTERVAL = 0.03
+    # A line waits at most this long before it is broadcast: the live log's latency budget
+    # (p95 <= 40 ms at 1,000 lines/s) minus the hops through Redis and daphne. The COPY of a
+    # batch runs while the next one gathers, so it is hidden while it takes less than this.
+    FLUSH_INTERVAL = 0.02
     FLUSH_LINES = 500
     MAX_PENDING = 20_000
     POLL_INTERVAL = 0.5
@@ -58,6 +63,8 @@ class DeploymentSink:
         self._seq = 0
         self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
+        self._storing: tuple[list[Row], asyncio.Future] | None = None  # broadcast, being stored
+        self._stored_seq = 0  # every line up to this seq is in the database
         self._open_steps: dict[tuple[str, str], int] = {}
         self._step_started: dict[tuple[str, str], datetime] = {}
         self._order = 0
@@ -77,15 +84,18 @@ class DeploymentSink:
         await self._append(self._cap.admit(entry))
 
     async def _append(self, entries: list) -> None:
+        pending = self._pending
         for server, stream, text, ts in entries:
             self._seq += 1
-            self._pending.append((self._seq, server, stream, text, ts))
-        if len(self._pending) >= self.MAX_PENDING:
+            pending.append((self._seq, server, stream, text, ts))
+        if len(pending) < self.FLUSH_LINES:
+            return  # the common case, kept cheap: it runs for every line
+        if len(pending) >= self.MAX_PENDING:
             await self.flush()  # the database is far behind: slow the producer down
-        elif len(self._pending) >= self.FLUSH_LINES and self._flusher_idle():
-            # Persist in the background so a fast producer is not stalled by each INSERT;
+        elif self._flusher_idle():
+            # Broadcast in the background so a fast producer is not stalled by the send;
             # the flush lock keeps batches in seq order.
-            self._flusher = asyncio.create_task(self.flush())
+            self._flusher = asyncio.create_task(self._broadcast_pending())
 
     async def step_started(self, step: str, server: str) -> None:
         """Record a running DeploymentStep (after flushing the previous step's lines)."""
@@ -146,18 +156,37 @@ class DeploymentSink:
     # -- batching ------------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Persist the buffered lines in one INSERT, then broadcast them (in that order)."""
+        """Broadcast the buffered lines and store them; return once every line is stored."""
+        await self._broadcast_pending()
         async with self._flush_lock:
+            await self._settle()
+
+    async def _broadcast_pending(self) -> None:
+        """Broadcast the buffered lines and start storing them (in the database thread),
+        once the previous batch is stored: a socket that sees a gap reads it back from the
+        database, so what came before a broadcast batch must be there."""
+        async with self._flush_lock:
+            await self._settle()
             batch, self._pending = self._pending, []
             if not batch:
                 return
-            try:
-                await self._db.arun(self._store, batch)
-            except Exception:
-                # Keep the lines (in order) for the next attempt rather than lose them.
-                self._pending[:0] = batch
-                raise
-            await events.send(self.group, _batch_event(self.deployment_id, batch))
+            await events.send(self.group, events.log_batch_event(self.deployment_id, batch))
+            self._storing = (batch, asyncio.ensure_future(self._db.arun(self._store, batch)))
+
+    async def _settle(self) -> None:
+        """Wait until the batch being stored is (the caller holds the flush lock)."""
+        if self._storing is None:
+            return
+        batch, storing = self._storing
+        self._storing = None
+        try:
+            await storing
+        except Exception:
+            # Keep the lines (in order) for the next attempt rather than lose them; sockets
+            # drop the seqs they already have when the batch is broadcast again.
+            self._pending[:0] = batch
+            raise
+        self._stored_seq = batch[-1][0]
 
     def _store(self, batch: list[Row]) -> None:
         """One attempt at storing `batch` (in the database thread). After a failed attempt the
@@ -173,7 +202,7 @@ class DeploymentSink:
         return await self._should_stop()
 
     async def start(self, cancel: asyncio.Event) -> None:
-        """Start the background loop: periodic flush, heartbeat, cancel polling."""
+        """Start the background loop: periodic broadcast, heartbeat, cancel polling."""
         self._background = asyncio.create_task(self._run_background(cancel))
 
     async def close(self) -> None:
@@ -195,7 +224,7 @@ class DeploymentSink:
         while True:
             await asyncio.sleep(self.FLUSH_INTERVAL)
             try:
-                await self.flush()
+                await self._broadcast_pending()
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.POLL_INTERVAL
                     if await self._should_stop():
@@ -224,7 +253,7 @@ class DeploymentSink:
         # The duration as the page renders it, so the live table and a reload agree.
         await events.send(self.group, events.StepStatusEvent(
             type="step.status", deployment_id=self.deployment_id, step=step, server=server,
-            status=status, exit_code=exit_code, duration=duration,
+            status=status, exit_code=exit_code, duration=duration, last_seq=self._stored_seq,
         ))
 
 
@@ -232,7 +261,8 @@ def _storable(text: str) -> str:
     """PostgreSQL text cannot hold NUL or lone surrogates; very long lines are cut."""
     if "\0" in text:
         text = text.replace("\0", "\ufffd")
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    if not text.isascii():  # ASCII (most lines) has no surrogate to replace
+        text = text.encode("utf-8", "replace").decode("utf-8")
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " …(line truncated)"
     return text
@@ -290,14 +320,3 @@ def store_lines(deployment_id: int, batch: list[Row]) -> None:
                 copy.write_row(
                     (deployment_id, seq, server, stream, text, datetime.fromtimestamp(ts, UTC))
                 )
-
-
-def _batch_event(deployment_id: int, batch: list[Row]) -> events.LogBatchEvent:
-    return events.LogBatchEvent(
-        type="log.batch",
-        deployment_id=deployment_id,
-        lines=[
-            events.LogLinePayload(seq=seq, server=server, stream=stream, text=text, ts=ts)
-            for seq, server, stream, text, ts in batch
-        ],
-    )

@@ -7,12 +7,14 @@ pg_terminate_backend, as a database restart would (tests/faults/test_database.py
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
@@ -61,16 +63,48 @@ async def test_it_redacts_secrets_before_storing_and_broadcasting(running):
     assert await _stored_texts(running) == ["DB_PASSWORD=******** and again ********"]
 
 
-async def test_it_stores_a_batch_before_broadcasting_it(running):
+def _event_seqs(event: dict) -> list[int]:
+    """The seqs of a log.batch as the browser reads them (each line is encoded once)."""
+    return [json.loads(line)["seq"] for line in event["lines"]]
+
+
+def _lock_log_table(locked: threading.Event, release: threading.Event) -> None:
+    """Hold a lock that makes every COPY into the log table wait, until `release` is set."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {LogLine._meta.db_table} IN EXCLUSIVE MODE")  # noqa: S608
+        locked.set()
+        release.wait(30)
+
+
+@postgres_only
+async def test_it_broadcasts_a_batch_before_storing_it_and_the_next_only_once_it_is_stored(
+    running,
+):
     layer, channel = await _subscribe(running)
     sink = DeploymentSink(deployment_id=running.pk)
-    for n in range(3):
-        await sink.line("web-1", "out", f"line {n}", 1.0)
-    await sink.flush()
-    event = await asyncio.wait_for(layer.receive(channel), 5)
-    stored = await LogLine.objects.filter(deployment=running).acount()
-    assert event["type"] == "log.batch" and [line["seq"] for line in event["lines"]] == [1, 2, 3]
-    assert stored == 3
+    locked, release = threading.Event(), threading.Event()
+    holder = asyncio.ensure_future(_elsewhere(_lock_log_table, locked, release))
+    await sync_to_async(locked.wait, thread_sensitive=False)(10)
+    await sink.line("web-1", "out", "first", 1.0)
+    await sink._broadcast_pending()  # what the background loop does every FLUSH_INTERVAL
+    first = await asyncio.wait_for(layer.receive(channel), 5)
+    await sink.line("web-1", "out", "second", 1.0)
+    second = asyncio.ensure_future(sink._broadcast_pending())
+    held_back = await _nothing_within(layer, channel, 0.5)
+    release.set()
+    await holder
+    await second
+    later = await asyncio.wait_for(layer.receive(channel), 5)
+    await sink.close()
+    assert _event_seqs(first) == [1] and held_back and _event_seqs(later) == [2]
+
+
+async def _nothing_within(layer, channel, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(layer.receive(channel), seconds)
+    except TimeoutError:
+        return True
+    return False
 
 
 @pytest.mark.slow
@@ -175,7 +209,7 @@ async def test_it_writes_lines_and_steps_again_after_losing_its_connection(runni
     await sink.step_finished("install", "web-1", "succeeded", 0)
     event = await asyncio.wait_for(layer.receive(channel), 5)  # step.status running
     event = await asyncio.wait_for(layer.receive(channel), 5)
-    assert [line["seq"] for line in event["lines"]] == [1, 2, 3]
+    assert _event_seqs(event) == [1, 2, 3]
     assert await _stored_seqs(running) == [1, 2, 3]
     step = await DeploymentStep.objects.aget(deployment=running)
     assert (step.status, step.exit_code) == ("succeeded", 0)
