@@ -1,11 +1,13 @@
 """Live-log latency and loss, end to end (run as `python -m bench.livelog PORT` by bench).
 
 A real deploy over ssh whose deploy script prints timestamped lines at a fixed rate; the lines
-go through the real DeploymentSink (numbered, COPY'd into PostgreSQL, broadcast on the Redis
-channel layer) to the consumer at ws/deployments/<id>/ served by a real daphne; a WebSocket
-client (websocket-client) records when each line arrives. Latency = arrival − printed time
-(same machine, same clock). Lost = printed lines that never arrived over the socket.
-Prints one JSON object.
+go through the real DeploymentSink (numbered, broadcast on the Redis channel layer, COPY'd into
+PostgreSQL) to the consumer at ws/deployments/<id>/ served by a real daphne; a WebSocket
+client (websocket-client, in a child process) records when each line arrives. Latency =
+arrival − printed time (same machine, same clock), also split at the worker's receipt of the
+line (its stored `ts`). Lost = printed lines that never arrived over the socket. CPU: this
+process (the worker's part: pipeline and sink) and daphne, per run, less a deploy printing
+nothing. Prints one JSON object.
 """
 
 from __future__ import annotations
