@@ -86,12 +86,14 @@ async def test_it_broadcasts_a_batch_before_storing_it_and_the_next_only_once_it
     holder = asyncio.ensure_future(_elsewhere(_lock_log_table, locked, release))
     await sync_to_async(locked.wait, thread_sensitive=False)(10)
     await sink.start(asyncio.Event())
-    await sink.line("web-1", "out", "first", 1.0)
-    first = await asyncio.wait_for(layer.receive(channel), 5)  # while its COPY waits
-    await sink.line("web-1", "out", "second", 1.0)
-    held_back = await _nothing_within(layer, channel, 0.5)
-    release.set()
-    await holder
+    try:
+        await sink.line("web-1", "out", "first", 1.0)
+        first = await asyncio.wait_for(layer.receive(channel), 5)  # while its COPY waits
+        await sink.line("web-1", "out", "second", 1.0)
+        held_back = await _nothing_within(layer, channel, 0.5)
+    finally:
+        release.set()  # a failing test must not leave the table locked for the next ones
+        await holder
     later = await asyncio.wait_for(layer.receive(channel), 5)
     await sink.close()
     assert _event_seqs(first) == [1] and held_back and _event_seqs(later) == [2]
