@@ -160,6 +160,16 @@ async def test_it_stores_lines_postgres_cannot_hold_verbatim(running):
     assert text.startswith("nul\ufffdbyte and ")
 
 
+async def test_it_stores_copy_syntax_in_a_line_verbatim(running):
+    # The COPY text is built by hand (sink.copy_text): its own syntax must come back as it went.
+    text = "C:\\path\\n\ttab \\. end\\"
+    sink = DeploymentSink(deployment_id=running.pk)
+    await sink.line("web\\1", "out", text, 1.5)
+    await sink.flush()
+    line = await LogLine.objects.aget(deployment=running)
+    assert (line.server, line.text, line.ts.timestamp()) == ("web\\1", text, 1.5)
+
+
 def _backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
