@@ -2,10 +2,10 @@
 
 Join the group first, then replay stored lines after `seq`, then forward live batches; any
 seq already sent is dropped, so nothing arrives twice. A batch broadcast before we joined but
-stored after our read is the one thing the group cannot give us: the sink broadcasts a batch
-only once the previous one is stored, and its step statuses say up to which seq all is
-stored, so the next batch's gap or the next status makes us read it back from the database
-(as for a batch Redis dropped); the final status reads whatever is left.
+stored after our read is the one thing the group cannot give us: the next batch's gap, or the
+next step status (its `last_seq` says up to where all is stored), makes us read it back from
+the database (as for a batch Redis dropped), waiting briefly for the sink's COPY, which runs
+just behind its broadcast; the final status reads whatever is left.
 
 Live lines arrive encoded once by the sink (deployments/events.py); a frame is their join.
 """
@@ -79,6 +79,11 @@ def after_seq(query_string: bytes) -> int:
     return max(int(value), 0) if value.isdigit() else 0
 
 
+# How long a socket waits for a missed batch's COPY, in steps (about 2.5 s in all; a database
+# slower than that is down, and the next batch or status looks again).
+GAP_PAUSES = (0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 0.9)
+
+
 class DeploymentLogConsumer(MemberSocket):
     """Stored then live log lines of one deployment, each seq exactly once, in order.
 
@@ -145,12 +150,21 @@ class DeploymentLogConsumer(MemberSocket):
             # A batch never reached us (we joined after it, or Redis dropped it): read the gap
             # back, after what is already queued, so the browser still gets every seq in order.
             await self.send_outbox()
-            await self.send_stored(before=first)
+            await self.read_gap(before=first)
         if first <= self.last_seq:
             lines = lines[self.last_seq + 1 - first:]
         self.outbox.extend(lines)
         self.last_seq = first + len(event["lines"]) - 1
         self.schedule_outbox()
+
+    async def read_gap(self, before: int) -> None:
+        """Send the stored lines up to `before`, looking again while the sink's COPY of them
+        (just behind their broadcast) has not landed yet."""
+        for pause in GAP_PAUSES:
+            await asyncio.sleep(pause)
+            await self.send_stored(before=before)
+            if self.last_seq >= before - 1 or self.revoked:
+                return
 
     def schedule_outbox(self) -> None:
         """Send the queued lines once frame_interval has passed since the last frame."""

@@ -4,11 +4,12 @@ Order of duties for every line: redact secret values, let the log's byte cap kee
 it for the step's tail (deployments/log_cap.py), number what is kept (`seq`, gapless per
 deployment), buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
 boundaries) broadcast the batch, encoded once for every browser (deployments/events.py), and
-store it with one COPY (bulk INSERT) while the next batch gathers: the COPY is off the live
-path. The next batch is broadcast only once the previous one is stored, and step statuses say
-up to which seq everything is stored (`last_seq`), so a socket that missed a batch (it joined
-late, Redis dropped it) always finds it in the database when it notices the gap
-(deployments/consumers.py). A browser that reconnects asks for `seq > last` the same way.
+store it behind the broadcast with one COPY (bulk INSERT), in seq order: the database's pace
+never holds up the live log. Step statuses say up to which seq everything is stored
+(`last_seq`), and the run's status comes after every line is stored; a socket that missed a
+batch (it joined late, Redis dropped it) reads it back from the database when it notices the
+gap, waiting briefly for the COPY behind it (deployments/consumers.py). A browser that
+reconnects asks for `seq > last` the same way.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
 watches the row for a cancel request, setting the runner's cancel Event within ~1 s.
@@ -46,8 +47,8 @@ class DeploymentSink:
     """The contract's Sink for one deployment. Use `start()` before the run, `close()` after."""
 
     # A line waits at most this long before it is broadcast: the live log's latency budget
-    # (p95 <= 40 ms at 1,000 lines/s) minus the hops through Redis and daphne. The COPY of a
-    # batch runs while the next one gathers, so it is hidden while it takes less than this.
+    # (p95 <= 40 ms at 1,000 lines/s) minus the hops through Redis and daphne. The COPY runs
+    # behind the broadcast, off this path.
     FLUSH_INTERVAL = 0.02
     FLUSH_LINES = 500
     MAX_PENDING = 20_000
@@ -64,7 +65,9 @@ class DeploymentSink:
         self._seq = 0
         self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
-        self._storing: tuple[list[Row], asyncio.Future] | None = None  # broadcast, being stored
+        self._unstored: list[Row] = []  # broadcast, not stored yet (in seq order)
+        self._store_lock = asyncio.Lock()  # one COPY at a time keeps the stored seqs in order
+        self._storer: asyncio.Task | None = None
         self._stored_seq = 0  # every line up to this seq is in the database
         self._open_steps: dict[tuple[str, str], int] = {}
         self._step_started: dict[tuple[str, str], datetime] = {}
@@ -91,7 +94,7 @@ class DeploymentSink:
             pending.append((self._seq, server, stream, text, ts))
         if len(pending) < self.FLUSH_LINES:
             return  # the common case, kept cheap: it runs for every line
-        if len(pending) >= self.MAX_PENDING:
+        if len(pending) + len(self._unstored) >= self.MAX_PENDING:
             await self.flush()  # the database is far behind: slow the producer down
         elif self._flusher_idle():
             # Broadcast in the background so a fast producer is not stalled by the send;
@@ -157,37 +160,37 @@ class DeploymentSink:
     # -- batching ------------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Broadcast the buffered lines and store them; return once every line is stored."""
+        """Broadcast the buffered lines; return once every line is stored."""
         await self._broadcast_pending()
-        async with self._flush_lock:
-            await self._settle()
+        await self._store_unstored()
 
     async def _broadcast_pending(self) -> None:
-        """Broadcast the buffered lines and start storing them (in the database thread),
-        once the previous batch is stored: a socket that sees a gap reads it back from the
-        database, so what came before a broadcast batch must be there."""
+        """Broadcast the buffered lines, then have them stored behind the broadcast."""
         async with self._flush_lock:
-            await self._settle()
             batch, self._pending = self._pending, []
             if not batch:
                 return
             await events.send(self.group, events.log_batch_event(self.deployment_id, batch))
-            self._storing = (batch, asyncio.ensure_future(self._db.arun(self._store, batch)))
+            self._unstored.extend(batch)
+            if self._storer is None or self._storer.done():
+                self._storer = asyncio.create_task(self._store_in_background())
 
-    async def _settle(self) -> None:
-        """Wait until the batch being stored is (the caller holds the flush lock)."""
-        if self._storing is None:
-            return
-        batch, storing = self._storing
-        self._storing = None
+    async def _store_unstored(self) -> None:
+        """Store the broadcast lines in seq order, all that waited in one COPY (so a slow
+        database gets fewer, larger writes). Lines stay queued until stored."""
+        async with self._store_lock:
+            while self._unstored:
+                batch = self._unstored[:]
+                await self._db.arun(self._store, batch)
+                del self._unstored[: len(batch)]
+                self._stored_seq = batch[-1][0]
+
+    async def _store_in_background(self) -> None:
         try:
-            await storing
+            await self._store_unstored()
         except Exception:
-            # Keep the lines (in order) for the next attempt rather than lose them; sockets
-            # drop the seqs they already have when the batch is broadcast again.
-            self._pending[:0] = batch
-            raise
-        self._stored_seq = batch[-1][0]
+            # The lines stay queued: the next flush writes them (or raises to the pipeline).
+            logger.exception("deployment %s: storing log lines failed", self.deployment_id)
 
     def _store(self, batch: list[Row]) -> None:
         """One attempt at storing `batch` (in the database thread). After a failed attempt the
@@ -213,6 +216,8 @@ class DeploymentSink:
             await asyncio.gather(self._background, return_exceptions=True)
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._storer is not None:
+            await asyncio.gather(self._storer, return_exceptions=True)
         await self._append(self._cap.release())
         await self.flush()
 
@@ -220,19 +225,28 @@ class DeploymentSink:
         return self._flusher is None or self._flusher.done()
 
     async def _run_background(self, cancel: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        next_poll = loop.time()
+        # Two loops: the database calls of the watch wait behind a slow COPY (one database
+        # thread), and must not hold up the broadcasts meanwhile.
+        await asyncio.gather(self._broadcast_loop(), self._watch_loop(cancel))
+
+    async def _broadcast_loop(self) -> None:
         while True:
             await asyncio.sleep(self.FLUSH_INTERVAL)
             try:
                 await self._broadcast_pending()
-                if loop.time() >= next_poll:
-                    next_poll = loop.time() + self.POLL_INTERVAL
-                    if await self._should_stop():
-                        cancel.set()
-                    await self._heartbeat(loop.time())
+            except Exception:
+                logger.exception("deployment %s: sink broadcast failed", self.deployment_id)
+
+    async def _watch_loop(self, cancel: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if await self._should_stop():
+                    cancel.set()
+                await self._heartbeat(loop.time())
             except Exception:
                 logger.exception("deployment %s: sink background work failed", self.deployment_id)
+            await asyncio.sleep(self.POLL_INTERVAL)
 
     async def _should_stop(self) -> bool:
         """True once someone asked to cancel, or the row is no longer running (watchdog)."""

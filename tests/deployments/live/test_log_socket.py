@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from deployments.consumers import DeploymentLogConsumer
-from deployments.events import StepStatusEvent, deployment_group, live_line
+from deployments.events import StepStatusEvent, deployment_group, live_line, log_batch_event
 from tests.deployments.live.conftest import line_text, receive_lines
 from tests.fixtures.live import broadcast_lines, store_and_broadcast, store_lines
 
@@ -204,3 +204,17 @@ async def test_it_reads_back_the_last_stored_lines_before_the_final_status(
     [line] = await receive_lines(socket, 1)
     status = await socket.receive_json_from(timeout=5)
     assert line["seq"] == 1 and status["type"] == "deployment.status"
+
+
+async def test_it_waits_for_a_missed_batch_that_is_still_being_stored(cast, deployment, ws_open):
+    # The sink stores a batch just behind its broadcast: the gap may not be in the database yet.
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    await get_channel_layer().group_send(deployment_group(deployment.pk), log_batch_event(
+        deployment.pk, [(3, "web1", "out", "third", time.time())]
+    ))
+    await asyncio.sleep(0.1)
+    await sync_to_async(store_lines)(deployment, ["first", "second"])  # their COPY lands
+    lines = await receive_lines(socket, 3)
+    assert [(line["seq"], line_text(line)) for line in lines] == [
+        (1, "first"), (2, "second"), (3, "third"),
+    ]
