@@ -154,7 +154,7 @@ socket (target 0 at 10,000 lines/s). "Stored" counts the lines in the database.
 CPU per 1,000 lines: the user + system time of the worker (the bench process running the
 pipeline and the sink, from its rusage) and of daphne (from /proc/<pid>/stat) during each
 run, less what the same deploy printing no line cost, divided by the lines printed.
-{_live_notes(r)}{_live_load(r)}
+{_live_notes(r)}{_live_misses(r)}{_live_load(r)}
 
 ## Panel with 10,000 deployments
 
@@ -386,8 +386,8 @@ def _live_notes(r: Results) -> str:
     risk = (
         f"The largest message that arrived was {largest:,.0f} KiB. daphne (autobahn) refuses "
         f"WebSocket messages over 1,024 KiB (`PayloadExceededError` in its log), so the "
-        f"consumer (deployments/consumers.py) sends at most `chunk_size` (500) lines per "
-        f"message, whatever the size of the sink's batch."
+        f"consumer (deployments/consumers.py) sends at most `chunk_size` (500) lines and "
+        f"128 KiB per message, whatever the size of the sink's batch."
     )
     if not lost and not refused and largest >= 512:
         return (
@@ -403,6 +403,27 @@ def _live_notes(r: Results) -> str:
         f"reconnects with `?after=<seq>` reads the rest from the database, but the live view "
         f"stalls. {risk}"
     )
+
+
+def _live_misses(r: Results) -> str:
+    """For each latency target missed: where the time went, and whether CPU explains it."""
+    if not r.live:
+        return ""
+    notes = []
+    for run in r.live["runs"]:
+        target = report.LIVE_P95_TARGET_MS.get(run["rate"])
+        if target is None or run["p95_ms"] <= target or "ssh_hop" not in run:
+            continue
+        cpu = run["worker_cpu_ms_per_1000"] + run["daphne_cpu_ms_per_1000"]
+        notes.append(
+            f"\n\n**Latency target missed at {run['rate']:,} lines/s**: p95 "
+            f"{run['p95_ms']:.0f} ms (target {target}); p95 print → worker "
+            f"{run['ssh_hop']['p95_ms']:.0f} ms, worker → browser "
+            f"{run['panel_hop']['p95_ms']:.0f} ms. The worker and daphne spent {cpu:.1f} ms of "
+            f"CPU per 1,000 lines, {cpu * run['rate'] / 10_000:.0f} % of one core at this rate; "
+            f"the rest of the machine's load (below) decides whether they get it in time."
+        )
+    return "".join(notes)
 
 
 def _live_load(r: Results) -> str:
