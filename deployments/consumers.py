@@ -137,8 +137,8 @@ class DeploymentLogConsumer(MemberSocket):
 
     async def send_lines(self, lines: list[str]) -> None:
         # At 10,000 lines/s one sink batch (or a replay of a big log) can pass daphne's 1 MiB
-        # frame limit, which would end the socket: send at most chunk_size lines and about
-        # chunk_chars characters per frame.
+        # frame limit, which would end the socket: send at most chunk_size lines and
+        # chunk_chars characters (ASCII JSON: bytes too) per frame, past a first long line.
         for chunk in frame_chunks(lines, self.chunk_size, self.chunk_chars):
             await self.send(text_data=log_frame(chunk))
 
