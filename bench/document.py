@@ -144,8 +144,8 @@ compare the wall time for all of them with the sum of their solo times.
 
 A real deploy whose deploy script prints `LIVE <n> <unix time>` lines at a fixed rate on the
 host; the lines travel over SSH to the real `DeploymentSink` (numbered, broadcast on the Redis
-channel layer in batches every 20 ms or 500 lines, each stored with COPY in PostgreSQL while
-the next gathers) and the consumer at `ws/deployments/<id>/` served by a real daphne, to a
+channel layer in batches every 20 ms or 500 lines, stored with COPY in PostgreSQL behind
+the broadcast) and the consumer at `ws/deployments/<id>/` served by a real daphne, to a
 WebSocket client (websocket-client, in a process of its own) that logged in with a real
 session. Latency = arrival at the client − time printed on the host (one clock), split into
 print → receipt by the worker (the SSH hop: the stored line's time) and receipt → browser
