@@ -1,21 +1,27 @@
 """Live-log latency and loss, end to end (run as `python -m bench.livelog PORT` by bench).
 
 A real deploy over ssh whose deploy script prints timestamped lines at a fixed rate; the lines
-go through the real DeploymentSink (numbered, COPY'd into PostgreSQL, broadcast on the Redis
-channel layer) to the consumer at ws/deployments/<id>/ served by a real daphne; a WebSocket
-client (websocket-client) records when each line arrives. Latency = arrival − printed time
-(same machine, same clock). Lost = printed lines that never arrived over the socket.
-Prints one JSON object.
+go through the real DeploymentSink (numbered, broadcast on the Redis channel layer, COPY'd into
+PostgreSQL) to the consumer at ws/deployments/<id>/ served by a real daphne; a WebSocket
+client (websocket-client, in a child process) records when each line arrives. Latency =
+arrival − printed time (same machine, same clock), also split at the worker's receipt of the
+line (its stored `ts`). Lost = printed lines that never arrived over the socket. CPU: this
+process (the worker's part: pipeline and sink) and daphne, per run, less a deploy printing
+nothing. Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import os
 import re
+import resource
 import sys
 import threading
 import time
+from pathlib import Path
 
 import django
 
@@ -54,10 +60,15 @@ class SocketRecorder(threading.Thread):
 
     def __init__(self, url: str, cookie: str, origin: str) -> None:
         super().__init__(daemon=True)
+        # skip_utf8_validation: websocket-client checks UTF-8 in pure Python without wsaccel
+        # (~10 ms a 58 KiB frame here, the client's biggest cost at 10,000 lines/s); the text
+        # is still decoded as UTF-8 (in C), which fails on invalid bytes all the same.
         self.socket = websocket.create_connection(
-            url, header=[f"Cookie: {cookie}"], origin=origin, timeout=30
+            url, header=[f"Cookie: {cookie}"], origin=origin, timeout=30,
+            skip_utf8_validation=True,
         )
         self.arrivals: dict[int, float] = {}  # printed line number -> arrival - printed (s)
+        self.panel_hops: list[float] = []  # arrival - receipt by the worker (the line's ts)
         self.duplicates = 0
         self.ended = ""  # why the server stopped delivering, if it did
         self.largest = (0, 0)  # (lines, bytes) of the largest message received
@@ -82,6 +93,7 @@ class SocketRecorder(threading.Thread):
                 if number in self.arrivals:
                     self.duplicates += 1
                 self.arrivals[number] = now - float(match.group(2))
+                self.panel_hops.append(now - line["ts"])
 
     def wait_for(self, count: int, quiet: float = 10.0) -> None:
         """Until `count` lines arrived or nothing new came for `quiet` seconds."""
@@ -92,6 +104,64 @@ class SocketRecorder(threading.Thread):
             time.sleep(0.05)
         self._closing = True  # our own close is not the server's doing
         self.socket.close()
+
+    def result(self) -> dict:
+        return {"arrivals": self.arrivals, "duplicates": self.duplicates, "ended": self.ended,
+                "largest": self.largest, "panel_hops": sorted(self.panel_hops)}
+
+
+def _record(pipe, url: str, cookie: str, origin: str) -> None:
+    """The browser's stand-in, in a process of its own: parsing 20,000 lines/s of JSON in the
+    worker's process would take the GIL from the sink it measures (and bill it the CPU)."""
+    recorder = SocketRecorder(url, cookie, origin)
+    recorder.start()
+    pipe.send("connected")
+    recorder.wait_for(pipe.recv())  # the number of lines printed, sent once the deploy ended
+    pipe.send(recorder.result())
+
+
+class Browser:
+    """A SocketRecorder running in a child process (started before the deploy)."""
+
+    def __init__(self, url: str, cookie: str, origin: str) -> None:
+        self._pipe, child = multiprocessing.Pipe()
+        # fork: the child needs nothing but the modules already imported here.
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_record, args=(child, url, cookie, origin), daemon=True
+        )
+        self._process.start()
+        if self._pipe.recv() != "connected":
+            raise RuntimeError("the recording browser did not connect")
+
+    def result(self, count: int) -> dict:
+        self._pipe.send(count)
+        result = self._pipe.recv()
+        self._process.join(timeout=30)
+        return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (/proc/<pid>/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """This process's user + system CPU time, every thread (the database thread too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def daphne_pid(port: int) -> int:
+    """The daphne serving `port` (bench/django_env.py starts it with `-p <port>`)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.endswith(b"daphne") for part in argv) and str(port).encode() in argv:
+            return int(entry.name)
+    raise RuntimeError(f"no daphne process serves port {port}")
 
 
 def _site_rows(bed: testbed.Bed):
@@ -123,6 +193,8 @@ async def _deploy_through_sink(ctx) -> str:
 
 
 def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dict:
+    """One deploy printing `rate` lines/s for `seconds`, recorded by a browser on the socket;
+    with the CPU time the worker (this process) and daphne spent meanwhile."""
     org, site, cookie = rows
     total = int(rate * seconds)
     release = bed.next_release()
@@ -134,13 +206,42 @@ def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dic
         triggered_by_name="bench",
         release=release,
     )
-    recorder = SocketRecorder(
+    browser = Browser(
         f"ws://127.0.0.1:{port}/ws/deployments/{deployment.pk}/", cookie, f"http://127.0.0.1:{port}"
     )
-    recorder.start()
+    daphne = daphne_pid(port)
+    cpu = own_cpu_seconds(), cpu_seconds(daphne)
+    status = asyncio.run(_deploy_through_sink(_context(bed, deployment.pk, release, rate, total)))
+    seen = browser.result(total)
+    cpu = own_cpu_seconds() - cpu[0], cpu_seconds(daphne) - cpu[1]
+    # One running deployment per site (a constraint): end this one as the worker would.
+    Deployment.objects.filter(pk=deployment.pk).update(status="succeeded")
+    latencies = sorted(seen["arrivals"].values())
+    return {
+        "rate": rate,
+        "printed": total,
+        "stored": LogLine.objects.filter(deployment=deployment, text__startswith="LIVE ").count(),
+        "received": len(latencies),
+        "lost": total - len(latencies),
+        "duplicates": seen["duplicates"],
+        "status": status,
+        "socket_ended": seen["ended"],
+        "largest_message": {"lines": seen["largest"][0], "bytes": seen["largest"][1]},
+        **_quantiles_ms(latencies),
+        "max_ms": (latencies[-1] * 1000) if latencies else None,
+        # Where the time went: print → receipt by the worker (SSH), receipt → browser (the
+        # sink's batching, Redis, daphne, the socket).
+        "ssh_hop": _quantiles_ms(_ssh_hop(deployment.pk)),
+        "panel_hop": _quantiles_ms(seen["panel_hops"]),
+        "worker_cpu_s": cpu[0],
+        "daphne_cpu_s": cpu[1],
+    }
+
+
+def _context(bed: testbed.Bed, deployment_id: int, release: str, rate: int, total: int):
     deploy_path = bed.base / "srv" / "live"
-    ctx = site_context(
-        deployment_id=deployment.pk,
+    return site_context(
+        deployment_id=deployment_id,
         kind="deploy",
         deploy_path=str(deploy_path),
         release=release,
@@ -152,25 +253,33 @@ def measure(bed: testbed.Bed, rows, port: int, rate: int, seconds: float) -> dic
         reload_method="none",
         deploy_script=f"{PRINTER}\n".replace('"$@"', f"{rate} {total}"),
     )
-    status = asyncio.run(_deploy_through_sink(ctx))
-    recorder.wait_for(total)
-    # One running deployment per site (a constraint): end this one as the worker would.
-    Deployment.objects.filter(pk=deployment.pk).update(status="succeeded")
-    stored = LogLine.objects.filter(deployment=deployment, text__startswith="LIVE ").count()
-    latencies = sorted(recorder.arrivals.values())
-    return {
-        "rate": rate,
-        "printed": total,
-        "stored": stored,
-        "received": len(latencies),
-        "lost": total - len(latencies),
-        "duplicates": recorder.duplicates,
-        "status": status,
-        "socket_ended": recorder.ended,
-        "largest_message": {"lines": recorder.largest[0], "bytes": recorder.largest[1]},
-        **{f"p{int(q * 100)}_ms": _quantile(latencies, q) * 1000 for q in (0.5, 0.95, 0.99)},
-        "max_ms": (latencies[-1] * 1000) if latencies else None,
-    }
+
+
+def _ssh_hop(deployment_id: int) -> list[float]:
+    """Seconds from print on the host to receipt by the worker (the stored `ts`), per line:
+    the part of the latency before the sink, which the sink cannot shorten."""
+    hops = []
+    for text, ts in LogLine.objects.filter(
+        deployment_id=deployment_id, text__startswith="LIVE "
+    ).values_list("text", "ts").iterator():
+        match = LINE.search(text)
+        if match:
+            hops.append(ts.timestamp() - float(match.group(2)))
+    return sorted(hops)
+
+
+def _quantiles_ms(values: list[float]) -> dict:
+    return {f"p{int(q * 100)}_ms": _quantile(values, q) * 1000 for q in (0.5, 0.95, 0.99)}
+
+
+def with_cpu_per_1000(runs: list[dict], empty: dict) -> list[dict]:
+    """Each run's CPU per 1,000 lines, after taking off what a deploy printing nothing cost
+    (`empty`: git, the release, the steps' own frames)."""
+    for run in runs:
+        lines = max(run["printed"], 1) / 1000
+        run["worker_cpu_ms_per_1000"] = (run["worker_cpu_s"] - empty["worker_cpu_s"]) * 1000 / lines
+        run["daphne_cpu_ms_per_1000"] = (run["daphne_cpu_s"] - empty["daphne_cpu_s"]) * 1000 / lines
+    return runs
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -183,14 +292,15 @@ def main() -> None:
     port = int(sys.argv[1])
     plan = [
         (int(rate), float(seconds)) for rate, seconds in (item.split(":") for item in sys.argv[2:])
-    ] or [(1000, 5.0), (10000, 3.0)]
+    ] or [(1000, 5.0), (10000, 3.0), (20000, 3.0)]
     bed = testbed.build()
     try:
         rows = _site_rows(bed)
+        empty = measure(bed, rows, port, 1000, 0)
         results = [measure(bed, rows, port, rate, seconds) for rate, seconds in plan]
     finally:
         bed.close()
-    print(json.dumps({"runs": results}))
+    print(json.dumps({"runs": with_cpu_per_1000(results, empty), "empty_deploy": empty}))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,27 @@
 Groups: `deployment-<id>` (log batches, step and status changes of one deployment) and
 `org-<org_id>` (status changes of every deployment of the organization, for lists/badges).
 The `type` maps to a consumer handler name (`log.batch` -> `log_batch`).
+
+Log lines travel already encoded as the browser gets them (`encode_line`): the sink encodes
+each line once, and every socket of every daphne only joins the encoded lines into frames,
+however many browsers watch.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from deployments.ansi import frame_segments
+
 logger = logging.getLogger(__name__)
+
+Row = tuple[int, str, str, str, float]  # seq, server, stream, text, unix ts
+_quote = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str (in C)
 
 
 class LogLinePayload(TypedDict):
@@ -36,9 +46,12 @@ class LiveLinePayload(TypedDict):
 
 
 class LogBatchEvent(TypedDict):
+    """Lines seq `first_seq`, `first_seq` + 1, … (a batch is gapless), each as `encode_line`."""
+
     type: Literal["log.batch"]
     deployment_id: int
-    lines: list[LogLinePayload]
+    first_seq: int
+    lines: list[str]
 
 
 class StepStatusEvent(TypedDict):
@@ -49,6 +62,7 @@ class StepStatusEvent(TypedDict):
     status: str  # running | succeeded | failed | skipped | cancelled
     exit_code: int | None
     duration: str  # "42s" once finished (models.format_duration), "" while running
+    last_seq: int  # every line up to this seq is stored (a socket reads back what it missed)
 
 
 class DeploymentStatusEvent(TypedDict):
@@ -60,6 +74,35 @@ class DeploymentStatusEvent(TypedDict):
     commit: str
     failed_step: str
     error: str
+
+
+def live_line(seq: int, server: str, stream: str, text: str, ts: float) -> LiveLinePayload:
+    """A log line as the browser gets it: its text as coloured segments (deployments/ansi.py)."""
+    return LiveLinePayload(seq=seq, server=server, stream=stream,
+                           segments=frame_segments(text), ts=ts)
+
+
+def encode_line(seq: int, server: str, stream: str, text: str, ts: float) -> str:
+    """`live_line` as JSON (ASCII only, so its length is its size in a frame). Built by hand
+    for plain lines, the common case: json.dumps of a dict per line was the biggest per-line
+    cost left on the live path (bench/livelog.py)."""
+    if "\x1b" in text or not text:
+        return json.dumps(live_line(seq, server, stream, text, ts))
+    return (f'{{"seq":{seq:d},"server":{_quote(server)},"stream":{_quote(stream)},'
+            f'"segments":[["",{_quote(text)}]],"ts":{float(ts)!r}}}')
+
+
+def log_batch_event(deployment_id: int, batch: list[Row]) -> LogBatchEvent:
+    """The broadcast of a gapless batch of numbered lines."""
+    lines = [encode_line(*row) for row in batch]
+    first = batch[0][0] if lines else 0
+    return LogBatchEvent(type="log.batch", deployment_id=deployment_id, first_seq=first,
+                         lines=lines)
+
+
+def log_frame(lines: list[str]) -> str:
+    """One WebSocket text frame of encoded lines (what static/js/livelog.js reads)."""
+    return '{"type":"log.batch","lines":[' + ",".join(lines) + "]}"
 
 
 def deployment_group(deployment_id: int) -> str:

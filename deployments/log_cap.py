@@ -25,7 +25,10 @@ Entry = tuple[str, str, str, float]  # server, stream, text, unix ts
 
 
 def _size(entry: Entry) -> int:
-    return len(entry[2].encode("utf-8", "replace")) + 1  # the text and its newline
+    text = entry[2]
+    if text.isascii():  # most lines, and one byte a character: no need to encode them
+        return len(text) + 1
+    return len(text.encode("utf-8", "replace")) + 1  # the text and its newline
 
 
 def _megabytes(size: int) -> str:
@@ -68,8 +71,10 @@ class LogCap:
     def admit(self, entry: Entry) -> list[Entry]:
         """The entries to store now for this new line: itself, nothing (held in its server's
         tail), or, for the first line past the head, a notice saying what happens next."""
-        if not self.overflowing and self.kept_bytes + _size(entry) <= self.head_bytes:
-            return self._kept([entry])
+        size = _size(entry)
+        if not self.overflowing and self.kept_bytes + size <= self.head_bytes:
+            self.kept_bytes += size  # _kept's sum for one entry, run for every line
+            return [entry]
         server, _, _, ts = entry
         out: list[Entry] = []
         if not self.overflowing:

@@ -3,8 +3,13 @@
 Order of duties for every line: redact secret values, let the log's byte cap keep it or hold
 it for the step's tail (deployments/log_cap.py), number what is kept (`seq`, gapless per
 deployment), buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
-boundaries) persist with one COPY (bulk INSERT) and only then broadcast the batch. A browser that
-reconnects asks for `seq > last` and finds every line it missed in the database.
+boundaries) broadcast the batch, encoded once for every browser (deployments/events.py), and
+store it behind the broadcast with one COPY (bulk INSERT), in seq order: the database's pace
+never holds up the live log. Step statuses say up to which seq everything is stored
+(`last_seq`), and the run's status comes after every line is stored; a socket that missed a
+batch (it joined late, Redis dropped it) reads it back from the database when it notices the
+gap, waiting briefly for the COPY behind it (deployments/consumers.py). A browser that
+reconnects asks for `seq > last` the same way.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
 watches the row for a cancel request, setting the runner's cancel Event within ~1 s.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -34,15 +40,16 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_CHARS = 16_384
 
-Row = tuple[int, str, str, str, float]  # seq, server, stream, text, unix ts
+Row = events.Row  # seq, server, stream, text, unix ts
 
 
 class DeploymentSink:
     """The contract's Sink for one deployment. Use `start()` before the run, `close()` after."""
 
-    # A line waits at most this long before it is stored and broadcast: the live log's latency
-    # budget (p95 <= 100 ms) minus the write and the hop through Redis and daphne.
-    FLUSH_INTERVAL = 0.03
+    # A line waits at most this long before it is broadcast: the live log's latency budget
+    # (p95 <= 40 ms at 1,000 lines/s) minus the hops through Redis and daphne. The COPY runs
+    # behind the broadcast, off this path.
+    FLUSH_INTERVAL = 0.02
     FLUSH_LINES = 500
     MAX_PENDING = 20_000
     POLL_INTERVAL = 0.5
@@ -58,6 +65,10 @@ class DeploymentSink:
         self._seq = 0
         self._pending: list[Row] = []
         self._flush_lock = asyncio.Lock()
+        self._unstored: list[Row] = []  # broadcast, not stored yet (in seq order)
+        self._store_lock = asyncio.Lock()  # one COPY at a time keeps the stored seqs in order
+        self._storer: asyncio.Task | None = None
+        self._stored_seq = 0  # every line up to this seq is in the database
         self._open_steps: dict[tuple[str, str], int] = {}
         self._step_started: dict[tuple[str, str], datetime] = {}
         self._order = 0
@@ -77,15 +88,18 @@ class DeploymentSink:
         await self._append(self._cap.admit(entry))
 
     async def _append(self, entries: list) -> None:
+        pending = self._pending
         for server, stream, text, ts in entries:
             self._seq += 1
-            self._pending.append((self._seq, server, stream, text, ts))
-        if len(self._pending) >= self.MAX_PENDING:
+            pending.append((self._seq, server, stream, text, ts))
+        if len(pending) < self.FLUSH_LINES:
+            return  # the common case, kept cheap: it runs for every line
+        if len(pending) + len(self._unstored) >= self.MAX_PENDING:
             await self.flush()  # the database is far behind: slow the producer down
-        elif len(self._pending) >= self.FLUSH_LINES and self._flusher_idle():
-            # Persist in the background so a fast producer is not stalled by each INSERT;
+        elif self._flusher_idle():
+            # Broadcast in the background so a fast producer is not stalled by the send;
             # the flush lock keeps batches in seq order.
-            self._flusher = asyncio.create_task(self.flush())
+            self._flusher = asyncio.create_task(self._broadcast_pending())
 
     async def step_started(self, step: str, server: str) -> None:
         """Record a running DeploymentStep (after flushing the previous step's lines)."""
@@ -146,18 +160,37 @@ class DeploymentSink:
     # -- batching ------------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Persist the buffered lines in one INSERT, then broadcast them (in that order)."""
+        """Broadcast the buffered lines; return once every line is stored."""
+        await self._broadcast_pending()
+        await self._store_unstored()
+
+    async def _broadcast_pending(self) -> None:
+        """Broadcast the buffered lines, then have them stored behind the broadcast."""
         async with self._flush_lock:
             batch, self._pending = self._pending, []
             if not batch:
                 return
-            try:
+            await events.send(self.group, events.log_batch_event(self.deployment_id, batch))
+            self._unstored.extend(batch)
+            if self._storer is None or self._storer.done():
+                self._storer = asyncio.create_task(self._store_in_background())
+
+    async def _store_unstored(self) -> None:
+        """Store the broadcast lines in seq order, all that waited in one COPY (so a slow
+        database gets fewer, larger writes). Lines stay queued until stored."""
+        async with self._store_lock:
+            while self._unstored:
+                batch = self._unstored[:]
                 await self._db.arun(self._store, batch)
-            except Exception:
-                # Keep the lines (in order) for the next attempt rather than lose them.
-                self._pending[:0] = batch
-                raise
-            await events.send(self.group, _batch_event(self.deployment_id, batch))
+                del self._unstored[: len(batch)]
+                self._stored_seq = batch[-1][0]
+
+    async def _store_in_background(self) -> None:
+        try:
+            await self._store_unstored()
+        except Exception:
+            # The lines stay queued: the next flush writes them (or raises to the pipeline).
+            logger.exception("deployment %s: storing log lines failed", self.deployment_id)
 
     def _store(self, batch: list[Row]) -> None:
         """One attempt at storing `batch` (in the database thread). After a failed attempt the
@@ -173,7 +206,7 @@ class DeploymentSink:
         return await self._should_stop()
 
     async def start(self, cancel: asyncio.Event) -> None:
-        """Start the background loop: periodic flush, heartbeat, cancel polling."""
+        """Start the background loop: periodic broadcast, heartbeat, cancel polling."""
         self._background = asyncio.create_task(self._run_background(cancel))
 
     async def close(self) -> None:
@@ -183,6 +216,8 @@ class DeploymentSink:
             await asyncio.gather(self._background, return_exceptions=True)
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._storer is not None:
+            await asyncio.gather(self._storer, return_exceptions=True)
         await self._append(self._cap.release())
         await self.flush()
 
@@ -190,19 +225,28 @@ class DeploymentSink:
         return self._flusher is None or self._flusher.done()
 
     async def _run_background(self, cancel: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        next_poll = loop.time()
+        # Two loops: the database calls of the watch wait behind a slow COPY (one database
+        # thread), and must not hold up the broadcasts meanwhile.
+        await asyncio.gather(self._broadcast_loop(), self._watch_loop(cancel))
+
+    async def _broadcast_loop(self) -> None:
         while True:
             await asyncio.sleep(self.FLUSH_INTERVAL)
             try:
-                await self.flush()
-                if loop.time() >= next_poll:
-                    next_poll = loop.time() + self.POLL_INTERVAL
-                    if await self._should_stop():
-                        cancel.set()
-                    await self._heartbeat(loop.time())
+                await self._broadcast_pending()
+            except Exception:
+                logger.exception("deployment %s: sink broadcast failed", self.deployment_id)
+
+    async def _watch_loop(self, cancel: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if await self._should_stop():
+                    cancel.set()
+                await self._heartbeat(loop.time())
             except Exception:
                 logger.exception("deployment %s: sink background work failed", self.deployment_id)
+            await asyncio.sleep(self.POLL_INTERVAL)
 
     async def _should_stop(self) -> bool:
         """True once someone asked to cancel, or the row is no longer running (watchdog)."""
@@ -224,7 +268,7 @@ class DeploymentSink:
         # The duration as the page renders it, so the live table and a reload agree.
         await events.send(self.group, events.StepStatusEvent(
             type="step.status", deployment_id=self.deployment_id, step=step, server=server,
-            status=status, exit_code=exit_code, duration=duration,
+            status=status, exit_code=exit_code, duration=duration, last_seq=self._stored_seq,
         ))
 
 
@@ -232,7 +276,8 @@ def _storable(text: str) -> str:
     """PostgreSQL text cannot hold NUL or lone surrogates; very long lines are cut."""
     if "\0" in text:
         text = text.replace("\0", "\ufffd")
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    if not text.isascii():  # ASCII (most lines) has no surrogate to replace
+        text = text.encode("utf-8", "replace").decode("utf-8")
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " …(line truncated)"
     return text
@@ -286,9 +331,12 @@ def unstored(deployment_id: int, batch: list[Row]) -> list[Row]:
 def store_lines(deployment_id: int, batch: list[Row]) -> None:
     """Insert a batch of lines in one statement.
 
-    On PostgreSQL this is COPY: building a model instance per line and `bulk_create`
-    cost ~200 µs a line here (under 5,000 lines/s); COPY keeps well above 10,000 lines/s.
-    Other databases (the embedded SQLite default) use `bulk_create`.
+    On PostgreSQL this is COPY, its text built whole and written at once: building a model
+    instance per line and `bulk_create` cost ~200 µs a line here (under 5,000 lines/s), and
+    psycopg's `write_row` per line let the database thread give up the GIL again and again
+    to the busy event loop (1,000 lines took ~150 ms on a loaded machine, and the next live
+    batch waits for this COPY). Other databases (the embedded SQLite default) use
+    `bulk_create`.
     """
     if not batch:
         return
@@ -306,18 +354,25 @@ def store_lines(deployment_id: int, batch: list[Row]) -> None:
         with cursor.cursor.copy(
             f"COPY {table} (deployment_id, seq, server, stream, text, ts) FROM STDIN"  # noqa: S608
         ) as copy:
-            for seq, server, stream, text, ts in batch:
-                copy.write_row(
-                    (deployment_id, seq, server, stream, text, datetime.fromtimestamp(ts, UTC))
-                )
+            copy.write(copy_text(deployment_id, batch))
 
 
-def _batch_event(deployment_id: int, batch: list[Row]) -> events.LogBatchEvent:
-    return events.LogBatchEvent(
-        type="log.batch",
-        deployment_id=deployment_id,
-        lines=[
-            events.LogLinePayload(seq=seq, server=server, stream=stream, text=text, ts=ts)
-            for seq, server, stream, text, ts in batch
-        ],
+def copy_text(deployment_id: int, batch: list[Row]) -> str:
+    """`batch` in COPY's text format: one line a row, tab-separated, escaped."""
+    return "".join(
+        f"{deployment_id}\t{seq}\t{_copy_field(server)}\t{_copy_field(stream)}\t"
+        f"{_copy_field(text)}\t{datetime.fromtimestamp(ts, UTC).isoformat()}\n"
+        for seq, server, stream, text, ts in batch
     )
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _copy_field(value: str) -> str:
+    # Backslash, tab and line breaks are COPY's syntax; nothing else needs escaping (NUL
+    # never reaches here: _storable replaced it).
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return _COPY_SPECIAL.sub(lambda match: _COPY_ESCAPES[match.group()], value)

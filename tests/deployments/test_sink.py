@@ -7,12 +7,14 @@ pg_terminate_backend, as a database restart would (tests/faults/test_database.py
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
@@ -79,16 +81,38 @@ async def test_it_redacts_secrets_before_storing_and_broadcasting(running):
     assert await _stored_texts(running) == ["DB_PASSWORD=******** and again ********"]
 
 
-async def test_it_stores_a_batch_before_broadcasting_it(running):
+def _event_seqs(event: dict) -> list[int]:
+    """The seqs of a log.batch as the browser reads them (each line is encoded once)."""
+    return [json.loads(line)["seq"] for line in event["lines"]]
+
+
+def _lock_log_table(locked: threading.Event, release: threading.Event) -> None:
+    """Hold a lock that makes every COPY into the log table wait, until `release` is set."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {LogLine._meta.db_table} IN EXCLUSIVE MODE")  # noqa: S608
+        locked.set()
+        release.wait(30)
+
+
+@postgres_only
+async def test_it_broadcasts_batches_while_their_copy_waits_and_stores_them_in_order(running):
     layer, channel = await _subscribe(running)
     sink = DeploymentSink(deployment_id=running.pk)
-    for n in range(3):
-        await sink.line("web-1", "out", f"line {n}", 1.0)
-    await sink.flush()
-    event = await asyncio.wait_for(layer.receive(channel), 5)
-    stored = await LogLine.objects.filter(deployment=running).acount()
-    assert event["type"] == "log.batch" and [line["seq"] for line in event["lines"]] == [1, 2, 3]
-    assert stored == 3
+    locked, release = threading.Event(), threading.Event()
+    holder = asyncio.ensure_future(_elsewhere(_lock_log_table, locked, release))
+    await sync_to_async(locked.wait, thread_sensitive=False)(10)
+    await sink.start(asyncio.Event())
+    try:
+        await sink.line("web-1", "out", "first", 1.0)
+        first = await asyncio.wait_for(layer.receive(channel), 5)  # while its COPY waits
+        await sink.line("web-1", "out", "second", 1.0)
+        second = await asyncio.wait_for(layer.receive(channel), 5)
+    finally:
+        release.set()  # a failing test must not leave the table locked for the next ones
+        await holder
+    await sink.close()
+    assert _event_seqs(first) == [1] and _event_seqs(second) == [2]
+    assert await _stored_seqs(running) == [1, 2]
 
 
 @pytest.mark.slow
@@ -144,6 +168,16 @@ async def test_it_stores_lines_postgres_cannot_hold_verbatim(running):
     assert text.startswith("nul\ufffdbyte and ")
 
 
+async def test_it_stores_copy_syntax_in_a_line_verbatim(running):
+    # The COPY text is built by hand (sink.copy_text): its own syntax must come back as it went.
+    text = "C:\\path\\n\ttab \\. end\\"
+    sink = DeploymentSink(deployment_id=running.pk)
+    await sink.line("web\\1", "out", text, 1.5)
+    await sink.flush()
+    line = await LogLine.objects.aget(deployment=running)
+    assert (line.server, line.text, line.ts.timestamp()) == ("web\\1", text, 1.5)
+
+
 def _backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -193,7 +227,7 @@ async def test_it_writes_lines_and_steps_again_after_losing_its_connection(runni
     await sink.step_finished("install", "web-1", "succeeded", 0)
     event = await asyncio.wait_for(layer.receive(channel), 5)  # step.status running
     event = await asyncio.wait_for(layer.receive(channel), 5)
-    assert [line["seq"] for line in event["lines"]] == [1, 2, 3]
+    assert _event_seqs(event) == [1, 2, 3]
     assert await _stored_seqs(running) == [1, 2, 3]
     step = await DeploymentStep.objects.aget(deployment=running)
     assert (step.status, step.exit_code) == ("succeeded", 0)

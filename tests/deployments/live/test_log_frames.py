@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
+from deployments.consumers import DeploymentLogConsumer
 from deployments.events import send_status
 from tests.fixtures.live import broadcast_lines, store_lines
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def wide_frame_window(monkeypatch):
+    """A window wide enough that sending the batches surely fits in one, on a loaded machine
+    too: these tests pin the coalescing, not how short its window is."""
+    monkeypatch.setattr(DeploymentLogConsumer, "frame_interval", 0.5)
 
 BATCHES, PER_BATCH = 100, 5
 

@@ -8,8 +8,10 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 
-from deployments.consumers import DeploymentLogConsumer, live_line
+from deployments.consumers import DeploymentLogConsumer
+from deployments.events import StepStatusEvent, deployment_group, live_line, log_batch_event
 from tests.deployments.live.conftest import line_text, receive_lines
 from tests.fixtures.live import broadcast_lines, store_and_broadcast, store_lines
 
@@ -110,7 +112,7 @@ async def test_it_gives_every_watcher_the_same_lines(cast, deployment, ws_open):
     ]
     sent = await store_and_broadcast(deployment, [f"line {n}" for n in range(100)])
     received = await asyncio.gather(*(receive_lines(socket, 100) for socket in sockets))
-    assert all(lines == [live_line(line) for line in sent] for lines in received)
+    assert all(lines == [live_line(**line) for line in sent] for lines in received)
 
 
 async def test_it_splits_a_huge_live_batch_into_frames_under_the_size_limit(
@@ -118,7 +120,8 @@ async def test_it_splits_a_huge_live_batch_into_frames_under_the_size_limit(
 ):
     socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
     count = DeploymentLogConsumer.chunk_size * 3 + 1  # one sink batch at 10,000 lines/s
-    await store_and_broadcast(deployment, ["x" * 200] * count)
+    # 100 characters a line: 500 of them fit the frame's 128 KiB (chunk_chars) with the JSON.
+    await store_and_broadcast(deployment, ["x" * 100] * count)
     sizes = []
     for _ in range(4):
         frame = await socket.receive_json_from(timeout=10)
@@ -171,3 +174,47 @@ async def test_it_replays_a_big_log_of_long_lines_in_frames_under_the_size_limit
             frames.append(frame)
     assert [ln["seq"] for frame in frames for ln in frame["lines"]] == list(range(1, count + 1))
     assert max(len(json.dumps(frame)) for frame in frames) < 256 * 1024
+
+
+async def test_it_reads_back_what_a_step_status_says_is_stored_but_it_never_got(
+    cast, deployment, ws_open
+):
+    # The sink broadcast these before this socket joined and stored them after it read.
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    await sync_to_async(store_lines)(deployment, ["missed", "too"])
+    await get_channel_layer().group_send(deployment_group(deployment.pk), StepStatusEvent(
+        type="step.status", deployment_id=deployment.pk, step="install", server="web1",
+        status="succeeded", exit_code=0, duration="1s", last_seq=2,
+    ))
+    lines = await receive_lines(socket, 2)
+    status = await socket.receive_json_from(timeout=5)
+    assert [line_text(line) for line in lines] == ["missed", "too"]
+    assert (status["type"], status["step"]) == ("step.status", "install")
+
+
+async def test_it_reads_back_the_last_stored_lines_before_the_final_status(
+    cast, deployment, ws_open
+):
+    from deployments.events import send_status
+
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    await sync_to_async(store_lines)(deployment, ["the last batch, broadcast before we joined"])
+    deployment.status = "succeeded"
+    await send_status(deployment)
+    [line] = await receive_lines(socket, 1)
+    status = await socket.receive_json_from(timeout=5)
+    assert line["seq"] == 1 and status["type"] == "deployment.status"
+
+
+async def test_it_waits_for_a_missed_batch_that_is_still_being_stored(cast, deployment, ws_open):
+    # The sink stores a batch just behind its broadcast: the gap may not be in the database yet.
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    await get_channel_layer().group_send(deployment_group(deployment.pk), log_batch_event(
+        deployment.pk, [(3, "web1", "out", "third", time.time())]
+    ))
+    await asyncio.sleep(0.1)
+    await sync_to_async(store_lines)(deployment, ["first", "second"])  # their COPY lands
+    lines = await receive_lines(socket, 3)
+    assert [(line["seq"], line_text(line)) for line in lines] == [
+        (1, "first"), (2, "second"), (3, "third"),
+    ]
