@@ -8,15 +8,11 @@ which psycopg runs outside Django's cursor wrappers."""
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 import pytest
-from django.db import connections
-from django.db.backends.signals import connection_created
 
 from deployments.models import Status
 from deployments.tasks import reconcile_site, run_deployment
+from tests.fixtures.queries import all_queries
 
 pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -24,33 +20,6 @@ pytestmark = [pytest.mark.ssh, pytest.mark.redis, pytest.mark.django_db(transact
 # of deployments/sink.py, lifecycle.py and the status receivers; 69 after.
 MAX_DEPLOY_QUERIES = 69
 MAX_RECONCILE_QUERIES = 19
-
-
-@contextmanager
-def all_queries():
-    """Every SQL statement run through Django on any thread while the block runs."""
-    statements: list[str] = []
-    lock = threading.Lock()
-
-    def count(execute, sql, params, many, context):
-        with lock:
-            statements.append(sql)
-        return execute(sql, params, many, context)
-
-    def watch(sender, connection, **kwargs):
-        if count not in connection.execute_wrappers:
-            connection.execute_wrappers.append(count)
-
-    connection_created.connect(watch, weak=False)
-    for connection in connections.all(initialized_only=True):
-        watch(None, connection)
-    try:
-        yield statements
-    finally:
-        connection_created.disconnect(watch)
-        for connection in connections.all(initialized_only=True):
-            if count in connection.execute_wrappers:
-                connection.execute_wrappers.remove(count)
 
 
 # The sink's periodic statements (the poll's SELECT, the heartbeat's UPDATE).
