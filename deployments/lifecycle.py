@@ -21,8 +21,8 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from deployments import selectors
@@ -63,7 +63,9 @@ def check_transition(current: str, new: str) -> None:
 def announce(deployment: Deployment) -> None:
     """Announce a committed status change: live broadcast, then the status signal."""
     send_status_sync(deployment)
-    deployment_status_changed.send_robust(sender=Deployment, deployment_id=deployment.pk)
+    deployment_status_changed.send_robust(
+        sender=Deployment, deployment_id=deployment.pk, status=deployment.status
+    )
 
 
 def deployment_claim(deployment_id: int) -> Deployment | None:
@@ -117,8 +119,18 @@ def _next_epoch(site_id: int) -> int:
     Every lease gets one: a claimed deployment, or the watchdog taking a lost one away, so a
     worker that wakes up holding an older epoch is refused by the servers' locks.
     """
-    Site.objects.filter(pk=site_id).update(deploy_epoch=F("deploy_epoch") + 1)
-    return Site.objects.filter(pk=site_id).values_list("deploy_epoch", flat=True).get()
+    # One statement (UPDATE … RETURNING: PostgreSQL, SQLite 3.35+), where the ORM takes two.
+    table, column = (connection.ops.quote_name(name) for name in (Site._meta.db_table,
+                                                                  "deploy_epoch"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + 1 WHERE id = %s RETURNING {column}",  # noqa: S608
+            [site_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Site.DoesNotExist(f"site {site_id}")
+    return row[0]
 
 
 def deployment_cancel_queued(row: Deployment) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # A deployment's status changed (running, finished, cancelled while queued); sent with
-# `deployment_id`. Listeners: the reconcile (deployments/tasks.py), the
-# notifications fan-out (notifications/services.py) and the webhook inbox's stale-push note
-# (webhooks/receivers.py).
+# `deployment_id` and `status`, the status it changed to, so a receiver that has nothing to do
+# for that status returns without reading the row (a status of None: read it). Listeners:
+# the reconcile (deployments/tasks.py), the notifications fan-out (notifications/services.py)
+# and the webhook inbox's stale-push note (webhooks/receivers.py).
 deployment_status_changed = Signal()
 
 # A queued deployment should go to a worker now (just requested); sent with `deployment_id`.

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, F
 from django.utils import timezone
 
 from deployments import events
@@ -78,6 +79,8 @@ class DeploymentSink:
         self._db = DatabaseRetry(f"deployment {deployment_id}: log sink")
         # Set while a line write may have committed without our knowing (see _store).
         self._maybe_stored = False
+        # Set when the last step row write saw the lease held (see lease_lost).
+        self._lease_held = False
 
     # -- the contract --------------------------------------------------------------------
 
@@ -131,8 +134,8 @@ class DeploymentSink:
                 exit_code=exit_code, error=error,
             ))
         else:
-            await self._db.arun(
-                DeploymentStep.objects.filter(pk=pk).update,
+            self._lease_held = await self._db.arun(
+                _close_step, self.deployment_id, pk,
                 status=status, finished_at=now, exit_code=exit_code, error=error,
             )
         await self._send_step(step, server, status, exit_code, format_duration(now - started))
@@ -146,7 +149,14 @@ class DeploymentSink:
 
     async def lease_lost(self) -> str:
         """Why this deployment may no longer change anything: it is no longer running (the
-        watchdog declared it lost) or the site's epoch moved past its own."""
+        watchdog declared it lost) or the site's epoch moved past its own.
+
+        The runner asks right after the previous step's row was closed; that UPDATE checked
+        the lease in the same statement (_close_step), so its answer is used once instead of
+        a SELECT per step. The servers' locks fence every mutating command regardless."""
+        if self._lease_held:
+            self._lease_held = False
+            return ""
         status, epoch, site_epoch = await self._db.arun(
             Deployment.objects.filter(pk=self.deployment_id)
             .values_list("status", "epoch", "site__deploy_epoch").get
@@ -309,6 +319,19 @@ def _record_step(deployment_id: int, order: int, **fields) -> int:
         deployment_id=deployment_id, order=order, defaults=fields
     )
     return step.pk
+
+
+def _close_step(deployment_id: int, pk: int, **fields) -> bool:
+    """Close step row `pk`; True when the deployment still held its lease (running, epoch
+    equal to the site's) in the same statement. A lost lease still records the step's end
+    (a second UPDATE): the row says what the cut-off worker saw, as before."""
+    held = Deployment.objects.filter(
+        pk=deployment_id, status=Status.RUNNING, epoch=F("site__deploy_epoch")
+    )
+    if DeploymentStep.objects.filter(pk=pk).filter(Exists(held)).update(**fields):
+        return True
+    DeploymentStep.objects.filter(pk=pk).update(**fields)
+    return False
 
 
 def _beat(deployment_id: int) -> None:

@@ -90,13 +90,17 @@ def reconcile_site(site_id: int) -> None:
         site_reconcile(site=site, actor=Actor.system())
 
 
-def reconcile_after_finish(sender, *, deployment_id: int, **kwargs) -> None:
+def reconcile_after_finish(
+    sender, *, deployment_id: int, status: str | None = None, **kwargs
+) -> None:
     """deployment_status_changed receiver: once a deployment that ran has ended, reconcile its
     site (connected in DeploymentsConfig.ready()).
 
     A deployment cancelled while still queued, or refused at its start because its requester
     may no longer deploy (deployments/authority.py), never touched a server: nothing to read.
     """
+    if status is not None and status not in FINISHED:
+        return
     row = (
         Deployment.objects.filter(pk=deployment_id)
         .values("site_id", "status", "started_at", "error")

@@ -77,6 +77,8 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
         # Not needed to deploy (no diff, no skip); the context build below reports a site
         # whose settings cannot be read.
         logger.exception("deployment %s: what is live could not be recorded", deployment.pk)
+        # Maybe set in memory but not stored: the context build chooses and records it.
+        deployment.env_version = None
     try:
         result = execute(deployment)
     except Exception as exc:
@@ -142,8 +144,10 @@ def execute(deployment: Deployment) -> PipelineResult:
     try:
         # A database blink while reading the site must not fail the deploy at "prepare".
         db = DatabaseRetry(f"deployment {deployment.pk}: context")
+        recorded = deployment.env_version_id  # by the baseline, when it could be read
         ctx = db.run(build_context, deployment)
-        db.run(_record_env_version, deployment)
+        if deployment.env_version_id != recorded:
+            db.run(_record_env_version, deployment)
     except Exception as exc:
         logger.exception("deployment %s: cannot build its context", deployment.pk)
         return PipelineResult(status="failed", failed_step="prepare",

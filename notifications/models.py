@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from sites.models import Site
@@ -46,6 +46,13 @@ class ChannelQuerySet(models.QuerySet):
         """Enabled channels of `site` and the organization-wide ones of its organization."""
         return self.filter(Q(site=site) | Q(site__isnull=True),
                            organization_id=site.organization_id, enabled=True)
+
+    def listening_to_site_of(self, deployment: models.QuerySet) -> ChannelQuerySet:
+        """`listening_to` the site of the one deployment `deployment` selects, found in the
+        same statement (no deployment: none)."""
+        return self.filter(Q(site_id=Subquery(deployment.values("site_id"))) | Q(site__isnull=True),
+                           organization_id=Subquery(deployment.values("site__organization_id")),
+                           enabled=True)
 
 
 class Channel(models.Model):

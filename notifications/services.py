@@ -145,10 +145,13 @@ def notify_deployment_status(deployment_id: int) -> int:
     return notify_deployment_event(deployment_id, event) if event else 0
 
 
-def notify_status_change(sender, *, deployment_id: int, **kwargs) -> None:
+def notify_status_change(
+    sender, *, deployment_id: int, status: str | None = None, **kwargs
+) -> None:
     """deployment_status_changed receiver (connected in NotificationsConfig.ready())."""
     notify_deployment_status(deployment_id)
-    notify_approvers(deployment_id)
+    if status is None or status == Status.AWAITING_APPROVAL:
+        notify_approvers(deployment_id)
 
 
 def notify_approvers(deployment_id: int) -> int:
@@ -186,16 +189,17 @@ def approval_mail_deliver(*, recipients: list[str], payload: dict) -> None:
 
 
 def _fan_out(deployment_id: int, event: Event) -> int:
-    deployment = (
-        Deployment.objects.select_related("site__organization").filter(pk=deployment_id).first()
-    )
-    if deployment is None:
-        return 0
+    # The channels first, found through the deployment in the same statement: most sites
+    # have none, and the deployment's full row (for the payload) is read only when one listens.
+    row = Deployment.objects.filter(pk=deployment_id)
     channel_ids = [
-        c.pk for c in Channel.objects.listening_to(deployment.site).only("id", "events")
+        c.pk for c in Channel.objects.listening_to_site_of(row).only("id", "events")
         if event in c.events
     ]
     if not channel_ids:
+        return 0
+    deployment = row.select_related("site__organization").first()
+    if deployment is None:
         return 0
     payload = event_payload(
         deployment, event, msg_id=f"msg_{uuid.uuid4().hex}", now=timezone.now()

@@ -13,8 +13,11 @@ from deployments.pipeline.git import STALE_PUSH
 from webhooks.models import Decision, WebhookDelivery
 
 
-def delivery_mark_stale(sender, deployment_id: int, **kwargs) -> None:
+def delivery_mark_stale(sender, deployment_id: int, status: str | None = None,
+                        **kwargs) -> None:
     """deployment_status_changed receiver (connected in WebhooksConfig.ready())."""
+    if status is not None and status != Status.FAILED:
+        return
     row = (
         Deployment.objects.filter(pk=deployment_id, trigger=Trigger.WEBHOOK,
                                   status=Status.FAILED, error__contains=STALE_PUSH)

@@ -15,10 +15,13 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from deployments.models import Deployment, DeploymentStep, LogLine, Status
 from deployments.sink import DeploymentSink, _StepRecord, store_lines
+from sites.models import Site
+from tests.fixtures.queries import all_queries
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SECRET = "s3cr3t-db-password"
@@ -269,3 +272,23 @@ async def test_its_heartbeat_and_cancel_watch_resume_after_losing_the_connection
     await sink.close()
     assert (await Deployment.objects.aget(pk=running.pk)).heartbeat_at > lost_at
 
+
+
+async def test_the_lease_check_after_a_step_closed_reads_nothing_more(running):
+    sink = DeploymentSink(deployment_id=running.pk)
+    await sink.step_started("install", "web-1")
+    await sink.step_finished("install", "web-1", "succeeded", 0)
+    await sync_to_async(connections.close_all)()  # its next query opens one all_queries sees
+    with all_queries() as statements:
+        reason = await sink.lease_lost()
+    assert (reason, statements) == ("", [])
+
+
+async def test_a_step_that_ends_after_the_site_moved_on_is_recorded_and_reports_it(running):
+    sink = DeploymentSink(deployment_id=running.pk)
+    await sink.step_started("install", "web-1")
+    await Site.objects.filter(pk=running.site_id).aupdate(deploy_epoch=F("deploy_epoch") + 1)
+    await sink.step_finished("install", "web-1", "succeeded", 0)
+    step = await DeploymentStep.objects.aget(deployment=running)
+    assert step.status == "succeeded"
+    assert "the site was taken over" in await sink.lease_lost()
