@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 apt_ensure /usr/sbin/sshd:openssh-server ssh:openssh-client git:git \
   /usr/sbin/nginx:nginx "/usr/sbin/php-fpm*:php-fpm" php:php-cli \
-  cap:capistrano ip:iproute2 nsenter:util-linux
+  cap:capistrano ip:iproute2 nsenter:util-linux composer:composer node:nodejs npm:npm
 venv_ensure
 say "Running the benchmarks (up to an hour and more: lb-rolling alone sends 1,000,000 requests; --only picks sections)"
 exec "$VENV/bin/python" -m bench "$@"
