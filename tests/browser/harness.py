@@ -60,6 +60,10 @@ def start_chromium(user_data_dir: Path) -> webdriver.Chrome:
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
+SITE_DEPLOY_BUTTON = "form[action$='/deploy/'] button"
+PLAN_LOADING = "[hx-get$='/plan/button/']"  # the site page's Deploy button before its plan
+
+
 class Browser:
     """One Chromium session against `base_url` (a running daphne)."""
 
@@ -91,6 +95,14 @@ class Browser:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {message}")
             time.sleep(0.05)
+
+    def site_deploy_button(self):
+        """The site page's Deploy button once its plan has loaded: the page swaps the button for
+        the plan fragment's (deployments/templates/deployments/_plan_button.html) after it
+        loads, and a click on the element being replaced is lost (a stale element)."""
+        self.wait_for(lambda: not self.driver.find_elements(By.CSS_SELECTOR, PLAN_LOADING),
+                      60, "the Deploy button's plan")
+        return self.driver.find_element(By.CSS_SELECTOR, SITE_DEPLOY_BUTTON)
 
     def text(self, selector: str) -> str:
         return self.driver.find_element(By.CSS_SELECTOR, selector).text

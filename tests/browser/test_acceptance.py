@@ -85,7 +85,7 @@ def test_it_shows_a_deploy_live_from_the_button_to_the_served_release(
     stage.release("1.0.0")
     browser.login(cast.developer.email, PASSWORD)
     browser.get(f"/o/acme/sites/{stage.site.pk}/")
-    click(browser, "form[action$='/deploy/'] button")
+    browser.site_deploy_button().click()
     browser.wait_for(lambda: "first" in shown_texts(browser), 60, '"first" on the page')
     deployment = Deployment.objects.get(site=stage.site)
     assert (deployment.status, "second" in shown_texts(browser)) == (Status.RUNNING, False)

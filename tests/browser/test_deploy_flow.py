@@ -28,7 +28,7 @@ def test_it_follows_a_real_deploy_live_from_the_deploy_button(
     stage.release("1.0.0")
     browser.login(cast.developer.email, PASSWORD)
     browser.get(f"/o/acme/sites/{stage.site.pk}/")
-    browser.driver.find_element(By.CSS_SELECTOR, "form[action$='/deploy/'] button").click()
+    browser.site_deploy_button().click()
     browser.wait_for(lambda: browser.driver.find_elements(By.CSS_SELECTOR, LOG), message="log")
     # The worker's part first (its log explains a failure), then what the browser shows of it.
     deployment = browser.wait_for(lambda: finished_deployment(stage.site), 120, "the deploy")

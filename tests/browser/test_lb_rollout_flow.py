@@ -70,7 +70,7 @@ def _put_site_behind(browser, lb: LoadBalancer, site) -> None:
 def _watch_rollout(browser, site) -> tuple[Deployment, set[str]]:
     """Deploy from the site page; every panel row seen until the deployment has finished."""
     browser.get(f"/o/acme/sites/{site.pk}/")
-    browser.driver.find_element(By.CSS_SELECTOR, "form[action$='/deploy/'] button").click()
+    browser.site_deploy_button().click()
     seen: set[str] = set()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -94,6 +94,7 @@ def test_a_manager_provisions_a_bare_host_then_deploys_and_the_site_is_served(
     browser.get(f"/o/acme/servers/{server.pk}/")
     _shots(browser, "provision-server-php", "#php")
     browser.get(f"/o/acme/sites/{site.pk}/")
+    browser.site_deploy_button()  # its plan has loaded: the button is the one that stays
     _submit(browser, "form[action$='/deploy/'] button")
     deploy = browser.wait_for(lambda: _finished(site, Kind.DEPLOY), 120, "the deploy")
     assert deploy.status == "succeeded", deploy.error

@@ -71,7 +71,10 @@ def test_it_refuses_a_chunked_webhook_body_once_it_passes_the_limit(daphne_serve
         status, body = status_and_json(read_response(sock))
     assert status == 413
     assert str(settings.WEBHOOK_MAX_BODY_BYTES) in body["detail"]
-    assert sent < 4 * settings.WEBHOOK_MAX_BODY_BYTES  # stopped early, not after 26 MiB
+    # Stopped early, not after 26 MiB. `sent` counts what the client handed to its kernel:
+    # loopback's socket buffers (tcp_rmem autotunes up to 32 MiB here) absorb several MiB the
+    # server never read (4.1 and 4.6 MiB seen with a 1 MiB limit), so the bound is half the body.
+    assert sent < HUGE // 2
 
 
 def test_it_still_serves_a_body_under_the_limit(daphne_server):
