@@ -40,6 +40,16 @@ class SSHTarget:
         return f"{self.host}:{self.port}"
 
 
+# AES-GCM first: asyncssh seals each chacha20-poly1305 packet with three cipher objects built
+# in Python (the packet key, the length and the Poly1305 key), AES-GCM with one AES-NI call;
+# on the worker that was about a tenth of a deploy's CPU (docs/benchmarks.md, "Worker cost
+# per deployment"). Both are authenticated ciphers; the rest of asyncssh's defaults follow.
+ENCRYPTION_ALGS = tuple(dict.fromkeys(
+    ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+     *(alg.decode() for alg in asyncssh.encryption.get_default_encryption_algs())]
+))
+
+
 async def connect(target: SSHTarget) -> RemoteConnection:
     """Connect and log in, or raise Unreachable, ConnectTimeout, AuthFailed, HostKeyChanged."""
     keys = _client_keys(target)
@@ -54,6 +64,7 @@ async def connect(target: SSHTarget) -> RemoteConnection:
             client_factory=lambda: policy,
             known_hosts=policy.known_hosts(),
             server_host_key_algs=policy.host_key_algorithms(),
+            encryption_algs=ENCRYPTION_ALGS,
             # Only the keys we were given: no agent, no ~/.ssh config, keys or CA bundle.
             client_keys=keys,
             agent_path=None,
