@@ -34,7 +34,7 @@ class TimingSink:
     async def line(self, server, stream, text, ts) -> None:
         pass
 
-    async def commit_resolved(self, sha, message, author) -> None:
+    async def commit_resolved(self, sha, message, author, mirror=None) -> None:
         pass
 
     async def lease_lost(self) -> str:

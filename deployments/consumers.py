@@ -3,9 +3,9 @@
 Join the group first, then replay stored lines after `seq`, then forward live batches; any
 seq already sent is dropped, so nothing arrives twice. A batch broadcast before we joined but
 stored after our read is the one thing the group cannot give us: the next batch's gap, or the
-next step status (its `last_seq` says up to where all is stored), makes us read it back from
-the database (as for a batch Redis dropped), waiting briefly for the sink's COPY, which runs
-just behind its broadcast; the final status reads whatever is left.
+next step status (its `last_seq` names the last line broadcast before it), makes us read
+it back from the database (as for a batch Redis dropped), waiting briefly for the sink's
+COPY, which runs just behind its broadcast; the final status reads whatever is left.
 
 Live lines arrive encoded once by the sink (deployments/events.py); a frame is their join.
 """
@@ -190,10 +190,21 @@ class DeploymentLogConsumer(MemberSocket):
     async def step_status(self, event: dict) -> None:
         await self.send_outbox()  # the lines before a status change arrive before it
         if event.get("last_seq", 0) > self.last_seq:
-            await self.send_stored(before=event["last_seq"] + 1)
+            # Broadcast before this status but missed here: stored just behind it.
+            await self.read_gap(before=event["last_seq"] + 1)
         await self.send_json(event)
+
+    async def deployment_events(self, event: dict) -> None:
+        """Several batches and step statuses in one message (events.bundle), in order."""
+        for bundled in event["events"]:
+            handler = self.BUNDLED.get(bundled["type"])
+            if handler is not None:
+                await handler(self, bundled)
 
     async def deployment_status(self, event: dict) -> None:
         await self.send_outbox()
         await self.send_stored()  # the sink stored every line before the run's status is sent
         await self.send_json(event)
+
+    # What a `deployment.events` message may carry, and who handles each.
+    BUNDLED = {"log.batch": log_batch, "step.status": step_status}

@@ -1,6 +1,7 @@
 """Every payload sent on the channel layer about deployments, and the groups they go to.
 
-Groups: `deployment-<id>` (log batches, step and status changes of one deployment) and
+Groups: `deployment-<id>` (log batches, step and status changes of one deployment; the sink
+sends batches and step statuses bundled, `deployment.events`) and
 `org-<org_id>` (status changes of every deployment of the organization, for lists/badges).
 The `type` maps to a consumer handler name (`log.batch` -> `log_batch`).
 
@@ -65,6 +66,16 @@ class StepStatusEvent(TypedDict):
     last_seq: int  # every line up to this seq is stored (a socket reads back what it missed)
 
 
+class DeploymentEventsEvent(TypedDict):
+    """Several log batches and step statuses of one deployment in one channel-layer message,
+    in the order they happened (the sink's sender, deployments/sink.py); a socket handles
+    each as if it came alone (deployments/consumers.py)."""
+
+    type: Literal["deployment.events"]
+    deployment_id: int
+    events: list[dict]
+
+
 class DeploymentStatusEvent(TypedDict):
     type: Literal["deployment.status"]
     deployment_id: int
@@ -98,6 +109,45 @@ def log_batch_event(deployment_id: int, batch: list[Row]) -> LogBatchEvent:
     first = batch[0][0] if lines else 0
     return LogBatchEvent(type="log.batch", deployment_id=deployment_id, first_seq=first,
                          lines=lines)
+
+
+# At most this many lines in one channel-layer message (of joined batches or a bundle).
+BUNDLE_LINES = 2_000
+
+
+def bundle(deployment_id: int, queued: list[dict]) -> list[dict]:
+    """`queued` events (log batches, step statuses) as few channel-layer messages, in order:
+    consecutive batches joined (each follows the one before it seq for seq), then several
+    events at once as one `deployment.events`. Each send costs the worker four Redis round
+    trips (channels_redis's group_send), and a deploy queued ~40 of them, mostly step
+    statuses (docs/benchmarks.md, "Worker cost per deployment")."""
+    messages: list[list[dict]] = [[]]
+    lines = 0
+    for event in _joined(queued):
+        size = len(event.get("lines", ()))
+        if messages[-1] and lines + size > BUNDLE_LINES:
+            messages.append([])
+            lines = 0
+        messages[-1].append(event)
+        lines += size
+    return [
+        group[0] if len(group) == 1 else
+        DeploymentEventsEvent(type="deployment.events", deployment_id=deployment_id, events=group)
+        for group in messages if group
+    ]
+
+
+def _joined(queued: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for event in queued:
+        last = out[-1] if out else None
+        if (event["type"] == "log.batch" and last is not None and last["type"] == "log.batch"
+                and last["first_seq"] + len(last["lines"]) == event["first_seq"]
+                and len(last["lines"]) + len(event["lines"]) <= BUNDLE_LINES):
+            out[-1] = {**last, "lines": last["lines"] + event["lines"]}
+        else:
+            out.append(event)
+    return out
 
 
 def log_frame(lines: list[str]) -> str:

@@ -44,12 +44,17 @@ def release_diff(*, site: Site, base: str, target: str) -> dict:
     servers = [(server.name, server_ssh_target(server))
                for server in site.servers.select_related("organization").order_by("name", "id")]
     data = asyncio.run(_read_from_servers(servers, site.deploy_path, base, target))
+    keep_release_diff(site=site, base=base, target=target, data=data)
+    return data
+
+
+def keep_release_diff(*, site: Site, base: str, target: str, data: dict) -> None:
+    """Keep a diff read from a server (once per pair)."""
     try:
         with transaction.atomic():
             ReleaseDiff.objects.create(site=site, base=base, target=target, data=data)
     except IntegrityError:
         pass  # another process read the same pair meanwhile: same commits, same answer
-    return data
 
 
 def release_diff_cached(*, site: Site, base: str, target: str) -> dict | None:
@@ -74,23 +79,28 @@ async def _read_from_servers(
 
 async def read_diff(target_host: SSHTarget, deploy_path: str, base: str, target: str) -> dict:
     """Read the diff on one server's mirror: read-only git commands over one connection."""
-    repo = deploy_path.rstrip("/") + "/repo"
     async with await connect(target_host) as conn:
-        reader = _Reader(conn)
-        for sha in (base, target):
-            if (await reader.text(rd.resolve(repo, sha))).strip() != sha:
-                raise DiffUnavailable(f"commit {sha[:12]} is not in the mirror")
-        commits, more = rd.parse_log(await reader.lines(rd.log_between(repo, base, target)))
-        changed = rd.parse_name_status(await reader.lines(rd.files_between(repo, base, target)))
-        paths = {path for _, path in changed}
-        packages = {}
-        for name in (lock for lock in rd.LOCK_FILES if lock in paths):
-            packages[name] = rd.package_changes(await reader.locked(repo, base, name),
-                                                await reader.locked(repo, target, name))
-        migrations = []
-        for path in rd.new_migrations(changed):
-            source = await reader.text(rd.show_file(repo, target, path))
-            migrations.append({"path": path, "destructive": rd.destructive_operations(source)})
+        return await read_diff_over(conn, deploy_path, base, target)
+
+
+async def read_diff_over(conn, deploy_path: str, base: str, target: str) -> dict:
+    """`read_diff` over an open connection (a deploy's own, deployments/worker.py)."""
+    repo = deploy_path.rstrip("/") + "/repo"
+    reader = _Reader(conn)
+    for sha in (base, target):
+        if (await reader.text(rd.resolve(repo, sha))).strip() != sha:
+            raise DiffUnavailable(f"commit {sha[:12]} is not in the mirror")
+    commits, more = rd.parse_log(await reader.lines(rd.log_between(repo, base, target)))
+    changed = rd.parse_name_status(await reader.lines(rd.files_between(repo, base, target)))
+    paths = {path for _, path in changed}
+    packages = {}
+    for name in (lock for lock in rd.LOCK_FILES if lock in paths):
+        packages[name] = rd.package_changes(await reader.locked(repo, base, name),
+                                            await reader.locked(repo, target, name))
+    migrations = []
+    for path in rd.new_migrations(changed):
+        source = await reader.text(rd.show_file(repo, target, path))
+        migrations.append({"path": path, "destructive": rd.destructive_operations(source)})
     return {
         "base": base, "target": target,
         "commits": [{"sha": c.sha, "author": c.author, "subject": c.subject} for c in commits],

@@ -5,10 +5,11 @@ it for the step's tail (deployments/log_cap.py), number what is kept (`seq`, gap
 deployment), buffer; then in batches (every FLUSH_INTERVAL, every FLUSH_LINES lines and at step
 boundaries) broadcast the batch, encoded once for every browser (deployments/events.py), and
 store it behind the broadcast with one COPY (bulk INSERT), in seq order: the database's pace
-never holds up the live log. Step statuses say up to which seq everything is stored
-(`last_seq`), and the run's status comes after every line is stored; a socket that missed a
-batch (it joined late, Redis dropped it) reads it back from the database when it notices the
-gap, waiting briefly for the COPY behind it (deployments/consumers.py). A browser that
+never holds up the live log. Broadcasts (batches and step statuses) leave in order from one
+sender task, so a step does not wait for Redis; a step status names the last line broadcast
+before it (`last_seq`), and the run's status comes after every line is stored; a socket
+that missed a batch (it joined late, Redis dropped it) reads it back from the database when it
+notices the gap, waiting briefly for the COPY behind it (deployments/consumers.py). A browser that
 reconnects asks for `seq > last` the same way.
 
 The same background loop keeps the deployment alive for the watchdog (heartbeat) and
@@ -22,19 +23,20 @@ batch whose COPY may have committed unseen is written again without the seqs alr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F
 from django.utils import timezone
 
-from deployments import events
+from deployments import events, sink_sql
 from deployments.dbretry import DatabaseRetry
 from deployments.log_cap import LogCap
 from deployments.models import Deployment, DeploymentStep, LogLine, Status, format_duration
+from deployments.pipeline.context import MirrorConnection
 from deployments.redaction import Redactor
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class DeploymentSink:
     FLUSH_INTERVAL = 0.02
     FLUSH_LINES = 500
     MAX_PENDING = 20_000
+    MAX_OUTBOX = 200  # events queued for Redis before a flush waits for them
     POLL_INTERVAL = 0.5
     HEARTBEAT_INTERVAL = 2.0
 
@@ -69,7 +72,11 @@ class DeploymentSink:
         self._unstored: list[Row] = []  # broadcast, not stored yet (in seq order)
         self._store_lock = asyncio.Lock()  # one COPY at a time keeps the stored seqs in order
         self._storer: asyncio.Task | None = None
-        self._stored_seq = 0  # every line up to this seq is in the database
+        self._queued_seq = 0  # every line up to this seq is queued for broadcast
+        self._outbox: list[dict] = []  # events to broadcast, in order (see _emit)
+        self._sender: asyncio.Task | None = None
+        self._hurry = False  # send what is queued without waiting for company
+        self._waiting: asyncio.Future | None = None
         self._open_steps: dict[tuple[str, str], int] = {}
         self._step_started: dict[tuple[str, str], datetime] = {}
         self._order = 0
@@ -105,9 +112,10 @@ class DeploymentSink:
             self._flusher = asyncio.create_task(self._broadcast_pending())
 
     async def step_started(self, step: str, server: str) -> None:
-        """Record a running DeploymentStep (after flushing the previous step's lines)."""
+        """Record a running DeploymentStep before the step runs (the journal says what a
+        worker that dies now was doing); its status follows the previous step's lines."""
         await self._append(self._cap.release(server[:100]))
-        await self.flush()
+        await self._broadcast_pending()
         self._order += 1
         pk = await self._db.arun(_StepRecord(
             self.deployment_id, self._order, name=step[:100], server=server[:100],
@@ -115,14 +123,14 @@ class DeploymentSink:
         ))
         self._open_steps[(step, server)] = pk
         self._step_started[(step, server)] = started
-        await self._send_step(step, server, "running", None)
+        self._emit_step(step, server, "running", None)
 
     async def step_finished(
         self, step: str, server: str, status: str, exit_code: int | None, error: str = ""
     ) -> None:
         """Close the step's row (or record it whole, for a step that never started)."""
         await self._append(self._cap.release(server[:100]))
-        await self.flush()
+        await self._broadcast_pending()
         now, error = timezone.now(), self.redact(error or "")
         pk = self._open_steps.pop((step, server), None)
         started = self._step_started.pop((step, server), now)
@@ -135,12 +143,14 @@ class DeploymentSink:
             ))
         else:
             self._lease_held = await self._db.arun(
-                _close_step, self.deployment_id, pk,
+                sink_sql.close_step, self.deployment_id, pk,
                 status=status, finished_at=now, exit_code=exit_code, error=error,
             )
-        await self._send_step(step, server, status, exit_code, format_duration(now - started))
+        self._emit_step(step, server, status, exit_code, format_duration(now - started))
 
-    async def commit_resolved(self, sha: str, message: str, author: str) -> None:
+    async def commit_resolved(
+        self, sha: str, message: str, author: str, mirror: MirrorConnection | None = None
+    ) -> None:
         """Store the exact commit being deployed, as soon as the pipeline knows it."""
         await self._db.arun(
             Deployment.objects.filter(pk=self.deployment_id).update,
@@ -170,20 +180,67 @@ class DeploymentSink:
     # -- batching ------------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Broadcast the buffered lines; return once every line is stored."""
+        """Broadcast the buffered lines and every queued event; return once every line is
+        stored and every event sent."""
         await self._broadcast_pending()
         await self._store_unstored()
+        await self._sent()
 
     async def _broadcast_pending(self) -> None:
-        """Broadcast the buffered lines, then have them stored behind the broadcast."""
+        """Queue the buffered lines for broadcast, then have them stored behind it."""
         async with self._flush_lock:
             batch, self._pending = self._pending, []
             if not batch:
                 return
-            await events.send(self.group, events.log_batch_event(self.deployment_id, batch))
+            self._emit(events.log_batch_event(self.deployment_id, batch))
+            self._queued_seq = batch[-1][0]
             self._unstored.extend(batch)
             if self._storer is None or self._storer.done():
                 self._storer = asyncio.create_task(self._store_in_background())
+            if len(self._outbox) >= self.MAX_OUTBOX:
+                await self._sent()  # Redis is far behind: slow the producer down
+
+    # -- broadcasting ----------------------------------------------------------------------
+
+    def _emit(self, event: dict, *, now: bool = True) -> None:
+        """Queue `event` for the group; one sender task sends the queue in order. The step
+        that follows does not wait for Redis: two awaited sends a step were about a third
+        of a one-host deploy's time in the worker (docs/benchmarks.md, "The Deploy button").
+
+        Lines go at once (`now`); a step status waits up to FLUSH_INTERVAL for company, so
+        the statuses of short steps and the lines between them leave as one message
+        (events.bundle)."""
+        self._outbox.append(event)
+        if now:
+            self._send_now()
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_outbox())
+
+    def _send_now(self) -> None:
+        self._hurry = True
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_result(None)
+
+    async def _send_outbox(self) -> None:
+        while self._outbox:
+            if not self._hurry:
+                # A future of this loop, not an Event kept on the sink: nothing outlives
+                # the wait (tests drive one sink from several loops, tests/browser/sinks.py).
+                self._waiting = asyncio.get_running_loop().create_future()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.FLUSH_INTERVAL):
+                        await self._waiting
+                self._waiting = None
+            self._hurry = False
+            queued, self._outbox = self._outbox, []
+            for message in events.bundle(self.deployment_id, queued):
+                await events.send(self.group, message)
+
+    async def _sent(self) -> None:
+        """Return once every queued event went to the channel layer."""
+        self._send_now()
+        while self._sender is not None and not self._sender.done():
+            await asyncio.gather(self._sender, return_exceptions=True)
 
     async def _store_unstored(self) -> None:
         """Store the broadcast lines in seq order, all that waited in one COPY (so a slow
@@ -193,7 +250,6 @@ class DeploymentSink:
                 batch = self._unstored[:]
                 await self._db.arun(self._store, batch)
                 del self._unstored[: len(batch)]
-                self._stored_seq = batch[-1][0]
 
     async def _store_in_background(self) -> None:
         try:
@@ -260,26 +316,25 @@ class DeploymentSink:
 
     async def _should_stop(self) -> bool:
         """True once someone asked to cancel, or the row is no longer running (watchdog)."""
-        status, cancel_requested_at = await self._db.arun(
-            Deployment.objects.filter(pk=self.deployment_id)
-            .values_list("status", "cancel_requested_at").get
-        )
-        return cancel_requested_at is not None or status != Status.RUNNING
+        return await self._db.arun(sink_sql.should_stop, self.deployment_id)
 
     async def _heartbeat(self, now: float) -> None:
         if now - self._last_heartbeat < self.HEARTBEAT_INTERVAL:
             return
         self._last_heartbeat = now
-        await self._db.arun(_beat, self.deployment_id)
+        # The time of this attempt, not of the first one: it says the worker is alive now.
+        await self._db.arun(lambda: sink_sql.beat(self.deployment_id, timezone.now()))
 
-    async def _send_step(
+    def _emit_step(
         self, step: str, server: str, status: str, exit_code: int | None, duration: str = ""
     ) -> None:
-        # The duration as the page renders it, so the live table and a reload agree.
-        await events.send(self.group, events.StepStatusEvent(
+        # The duration as the page renders it, so the live table and a reload agree. Every
+        # line before the status was queued before it; `last_seq` names the last of them
+        # (a socket that missed them reads them back, waiting for their COPY).
+        self._emit(events.StepStatusEvent(
             type="step.status", deployment_id=self.deployment_id, step=step, server=server,
-            status=status, exit_code=exit_code, duration=duration, last_seq=self._stored_seq,
-        ))
+            status=status, exit_code=exit_code, duration=duration, last_seq=self._queued_seq,
+        ), now=False)
 
 
 def _storable(text: str) -> str:
@@ -308,9 +363,7 @@ class _StepRecord:
         if self.tried:
             return _record_step(self.deployment_id, self.order, **self.fields)
         self.tried = True
-        return DeploymentStep.objects.create(
-            deployment_id=self.deployment_id, order=self.order, **self.fields
-        ).pk
+        return sink_sql.insert_step(self.deployment_id, self.order, **self.fields)
 
 
 def _record_step(deployment_id: int, order: int, **fields) -> int:
@@ -319,26 +372,6 @@ def _record_step(deployment_id: int, order: int, **fields) -> int:
         deployment_id=deployment_id, order=order, defaults=fields
     )
     return step.pk
-
-
-def _close_step(deployment_id: int, pk: int, **fields) -> bool:
-    """Close step row `pk`; True when the deployment still held its lease (running, epoch
-    equal to the site's) in the same statement. A lost lease still records the step's end
-    (a second UPDATE): the row says what the cut-off worker saw, as before."""
-    held = Deployment.objects.filter(
-        pk=deployment_id, status=Status.RUNNING, epoch=F("site__deploy_epoch")
-    )
-    if DeploymentStep.objects.filter(pk=pk).filter(Exists(held)).update(**fields):
-        return True
-    DeploymentStep.objects.filter(pk=pk).update(**fields)
-    return False
-
-
-def _beat(deployment_id: int) -> None:
-    # The time of this attempt, not of the first one: it says the worker is alive now.
-    Deployment.objects.filter(pk=deployment_id, status=Status.RUNNING).update(
-        heartbeat_at=timezone.now()
-    )
 
 
 def unstored(deployment_id: int, batch: list[Row]) -> list[Row]:

@@ -61,7 +61,7 @@ class CommitResolver:
             if not self.sha:
                 self.sha = found
                 author, subject = (described[1:] + ["", ""])[:2]
-                await s.sink.commit_resolved(found, subject, author)
+                await s.sink.commit_resolved(found, subject, author, mirror=s.connection)
                 return found
         if found != self.sha:
             await _verify(s, self.sha)

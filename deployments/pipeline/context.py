@@ -10,11 +10,12 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from deployments.pipeline.rolling import BalancerLink
-from servers.ssh import SSHTarget
+from servers.ssh import RemoteConnection, SSHTarget
 
 RELEASE_NAME = re.compile(r"^\d{14}$")
 # Where a site may live on a server unless the server says otherwise ("~": the deploy user's
@@ -306,6 +307,10 @@ class Paths:
         return self._in("releases", name)
 
 
+# The open connection to one server of the deployment (ServerSession.connection).
+MirrorConnection = Callable[[], Awaitable[RemoteConnection]]
+
+
 class Sink(Protocol):
     """Receives everything the pipeline reports. Implementations MUST NOT raise on ordinary data.
 
@@ -323,7 +328,12 @@ class Sink(Protocol):
 
     async def line(self, server: str, stream: str, text: str, ts: float) -> None: ...
 
-    async def commit_resolved(self, sha: str, message: str, author: str) -> None: ...
+    async def commit_resolved(
+        self, sha: str, message: str, author: str, mirror: MirrorConnection | None = None
+    ) -> None:
+        """The deployment's exact commit; `mirror` gives the connection to the server whose
+        mirror resolved it (read-only use: the release diff is read over it)."""
+        ...
 
     async def lease_lost(self) -> str:
         """Why this deployment may no longer change anything ("" while it holds the site)."""

@@ -26,7 +26,16 @@ class SinkDriver:
         async_to_sync(write)()
 
     def step_started(self, step: str, server: str = "web1") -> None:
-        async_to_sync(self.sink.step_started)(step, server)
+        self._then_flush(self.sink.step_started(step, server))
 
     def step_finished(self, step: str, status: str = "succeeded", server: str = "web1") -> None:
-        async_to_sync(self.sink.step_finished)(step, server, status, 0)
+        self._then_flush(self.sink.step_finished(step, server, status, 0))
+
+    def _then_flush(self, coroutine) -> None:
+        # Each call runs on an event loop of its own, which ends with it: nothing the sink
+        # queued (a step status waits briefly for company) may be left behind on it.
+        async def run() -> None:
+            await coroutine
+            await self.sink.flush()
+
+        async_to_sync(run)()

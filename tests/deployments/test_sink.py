@@ -69,6 +69,16 @@ async def _subscribe(deployment: Deployment) -> tuple:
     return layer, channel
 
 
+async def _received(layer, channel, count: int) -> list[dict]:
+    """The next `count` events on `channel`, each event of a bundle (deployment.events) on
+    its own, in order."""
+    found: list[dict] = []
+    while len(found) < count:
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+        found.extend(message["events"] if message["type"] == "deployment.events" else [message])
+    return found
+
+
 async def _stored_texts(deployment: Deployment) -> list[str]:
     lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
     return [line.text async for line in lines]
@@ -228,9 +238,9 @@ async def test_it_writes_lines_and_steps_again_after_losing_its_connection(runni
     for n in range(3):
         await sink.line("web-1", "out", f"line {n}", 1.0)
     await sink.step_finished("install", "web-1", "succeeded", 0)
-    event = await asyncio.wait_for(layer.receive(channel), 5)  # step.status running
-    event = await asyncio.wait_for(layer.receive(channel), 5)
-    assert _event_seqs(event) == [1, 2, 3]
+    started, batch, finished = await _received(layer, channel, 3)
+    assert [started["status"], _event_seqs(batch), finished["status"]] == [
+        "running", [1, 2, 3], "succeeded"]
     assert await _stored_seqs(running) == [1, 2, 3]
     step = await DeploymentStep.objects.aget(deployment=running)
     assert (step.status, step.exit_code) == ("succeeded", 0)
@@ -292,3 +302,20 @@ async def test_a_step_that_ends_after_the_site_moved_on_is_recorded_and_reports_
     step = await DeploymentStep.objects.aget(deployment=running)
     assert step.status == "succeeded"
     assert "the site was taken over" in await sink.lease_lost()
+
+
+async def test_statuses_and_lines_reach_the_group_in_the_order_they_happened(running):
+    layer, channel = await _subscribe(running)
+    sink = DeploymentSink(deployment_id=running.pk)
+    for step in ("install", "migrate"):
+        await sink.step_started(step, "web-1")
+        await sink.line("web-1", "out", f"{step} output", 1.0)
+        await sink.step_finished(step, "web-1", "succeeded", 0)
+    await sink.close()
+    shown = [(e["type"], e.get("step"), e.get("status"), e.get("last_seq"))
+             for e in await _received(layer, channel, 6)]
+    assert shown == [
+        ("step.status", "install", "running", 0), ("log.batch", None, None, None),
+        ("step.status", "install", "succeeded", 1), ("step.status", "migrate", "running", 1),
+        ("log.batch", None, None, None), ("step.status", "migrate", "succeeded", 2),
+    ]

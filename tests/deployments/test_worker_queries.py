@@ -30,7 +30,7 @@ MAX_RECONCILE_QUERIES = 19
 
 
 # The sink's periodic statements (the poll's SELECT, the heartbeat's UPDATE).
-PERIODIC = ('"cancel_requested_at" AS "cancel_requested_at" FROM',
+PERIODIC = ('"cancel_requested_at" FROM',
             'UPDATE "deployments_deployment" SET "heartbeat_at" =')
 
 

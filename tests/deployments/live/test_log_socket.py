@@ -218,3 +218,25 @@ async def test_it_waits_for_a_missed_batch_that_is_still_being_stored(cast, depl
     assert [(line["seq"], line_text(line)) for line in lines] == [
         (1, "first"), (2, "second"), (3, "third"),
     ]
+
+
+async def test_it_opens_a_bundle_into_the_frames_each_event_would_have_made(
+    cast, deployment, ws_open
+):
+    from deployments.events import bundle
+
+    socket, _ = await ws_open(cast.viewer, f"/ws/deployments/{deployment.pk}/")
+    rows = await sync_to_async(store_lines)(deployment, ["built"])
+    step = StepStatusEvent(type="step.status", deployment_id=deployment.pk, step="install",
+                           server="web1", status="succeeded", exit_code=0, duration="1s",
+                           last_seq=1)
+    [message] = bundle(deployment.pk, [
+        log_batch_event(deployment.pk, [(1, "web1", "out", rows[0]["text"], time.time())]),
+        step,
+    ])
+    await get_channel_layer().group_send(deployment_group(deployment.pk), message)
+    lines = await receive_lines(socket, 1)
+    status = await socket.receive_json_from(timeout=5)
+    assert [line_text(line) for line in lines] == ["built"]
+    assert (status["type"], status["step"], status["status"]) == ("step.status", "install",
+                                                                  "succeeded")

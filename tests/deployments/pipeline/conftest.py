@@ -62,7 +62,7 @@ class RecordingSink:
     async def line(self, server: str, stream: str, text: str, ts: float) -> None:
         self.lines.append((server, stream, text))
 
-    async def commit_resolved(self, sha: str, message: str, author: str) -> None:
+    async def commit_resolved(self, sha: str, message: str, author: str, mirror=None) -> None:
         self.commits.append((sha, message, author))
 
     async def lease_lost(self) -> str:

@@ -162,7 +162,7 @@ class Sink:
     async def line(self, server, stream, text, ts):
         self.lines.append(f"{server}: {text}")
 
-    async def commit_resolved(self, sha, message, author):
+    async def commit_resolved(self, sha, message, author, mirror=None):
         pass
 
     async def lease_lost(self):
