@@ -58,7 +58,8 @@ code the Celery worker runs; the worker's queue pick-up time is not included.
 A load generator (bench/load.py: 16 keep-alive connections in the bench process, every
 response parsed) runs while the pipeline deploys and rolls back. Each switch is `ln -s` +
 `mv -T` (rename), then a graceful PHP-FPM reload (SIGUSR2). With several hosts the pipeline
-prepares all hosts in parallel, then switches them one at a time (its multi-server mode).
+prepares all hosts in parallel, then switches the first alone and the others together (its
+multi-server mode).
 
 Columns: "non-2xx" are 4xx/5xx answers; "socket errors" are connections that broke
 mid-response; "no release in body" are 2xx answers without the page's release marker
@@ -145,7 +146,8 @@ CPU is user + system time of each namespaced host's sshd and everything it ran f
 /proc/PID/stat), per web host (mean), on the busiest web host (the seed, which also runs the
 others' `git archive`), and on the git host. The second table splits the median run's
 wall-clock time into its phases: preparation (every step before the switch, on all hosts in
-parallel), the switch (host by host) and the rest (reload, cleanup).
+parallel), the switch (the first host alone, then the others together) and the rest
+(reload, cleanup).
 
 {_section(r, "fleet", lambda: report.fleet_table(r.fleet))}
 

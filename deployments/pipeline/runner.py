@@ -2,9 +2,10 @@
 
 Order: the steps before the switch step on all servers in parallel (each with its
 own connection); the switch, with the steps that go with it (steps.WITH_SWITCH: reload
-and the live health check), one server at a time; then the remaining steps per
-server. The first failure stops everything still running (the remote command is
-killed), then: servers already switched are switched back and reloaded, and
+and the live health check), on the first server alone, then on all the others at once
+(a release found unhealthy on the first goes no further; the rest share one short
+mixed-version window); then the remaining steps per server. The first failure before
+the switch stops everything still running (the remote command is killed), then: servers already switched are switched back and reloaded, and
 ON_FAILURE runs on every server, best effort. Cancellation and the overall
 timeout take the same road. Nothing is left half-switched.
 """
@@ -165,9 +166,18 @@ class Run:
         if self.rollout is not None:
             await self._roll(self.rollout)
         else:
-            for session in self.sessions:  # one at a time: a failure leaves the rest untouched
-                await self._steps(session, self.switching)
+            await self._switch_fleet()
         await _all_or_none([self._steps(s, self.after) for s in self.sessions])
+
+    async def _switch_fleet(self) -> None:
+        """The first server switches alone: live, reloaded and found healthy before any other
+        moves. Then the others switch together, each to the end of its switch steps (none is
+        stopped halfway by another's failure, so every `switched` flag is true to its
+        server), and the first failure undoes them all. Host by host, ten servers spent
+        ten times the switch in a mixed fleet (docs/benchmarks.md, "Several hosts")."""
+        first, *others = self.sessions
+        await self._steps(first, self.switching)
+        await _all_settled([self._steps(s, self.switching) for s in others])
 
     async def _roll(self, rollout: Rollout) -> None:
         """Through the load balancer, batch by batch: drain, switch + reload + live probe (one
@@ -308,6 +318,15 @@ def _describe(
     if session.last_lines:
         message += "\nlast output:\n" + "\n".join(session.last_lines)
     return code, message
+
+
+async def _all_settled(coroutines: list[Coroutine[Any, Any, None]]) -> None:
+    """Run concurrently to the end, each of them; then raise the first failure (in the
+    order given), if any."""
+    outcomes = await asyncio.gather(*coroutines, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _all_or_none(coroutines: list[Coroutine[Any, Any, None]]) -> None:

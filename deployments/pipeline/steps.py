@@ -3,7 +3,8 @@
 A step is an async function of one ServerSession. It asks the pure builders
 (commands.py, git.py) for argv commands and runs them; it returns SKIPPED when
 there was nothing to do. The runner prepares every server with the steps before
-the switch step (in parallel), switches servers one at a time, then runs the rest.
+the switch step (in parallel), switches the first server alone and then the others
+together, then runs the rest.
 """
 
 from __future__ import annotations
@@ -364,10 +365,11 @@ ROLLBACK: tuple[Step, ...] = (
 )  # fmt: skip
 
 # The step that switches `current`: everything before it runs on all servers in
-# parallel; it runs one server at a time; failing at or after it switches back.
+# parallel; it runs on the first server alone, then on the others together; failing at or
+# after it switches back.
 SWITCH_STEPS: frozenset[Step] = frozenset({activate, activate_release})
-# Steps right after the switch that run with it, one server at a time: a server is live,
-# reloaded and found healthy before the next one switches.
+# Steps right after the switch that run with it: the first server is live, reloaded and
+# found healthy before the others switch.
 WITH_SWITCH: frozenset[Step] = frozenset({reload, health_check_live})
 SWITCH_BACK: tuple[Step, ...] = (switch_back, reload)
 # Once the release is live everywhere, a failing cleanup (or the hook after it) is reported

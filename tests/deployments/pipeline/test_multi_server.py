@@ -1,4 +1,5 @@
-"""Several servers: prepare all in parallel, switch one at a time, never leave a half-switch."""
+"""Several servers: prepare all in parallel, switch the first alone and then the others
+together, never leave a half-switch."""
 
 from __future__ import annotations
 
@@ -41,11 +42,21 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path, site: Site, make_sshd_host, web_stack_factory, ssh_client_key):
+    yield from _cluster(("web1", "web2"), tmp_path, site, make_sshd_host, web_stack_factory)
+
+
+@pytest.fixture
+def trio(tmp_path, site: Site, make_sshd_host, web_stack_factory, ssh_client_key):
+    yield from _cluster(("web1", "web2", "web3"), tmp_path, site, make_sshd_host,
+                        web_stack_factory)
+
+
+def _cluster(names, tmp_path, site: Site, make_sshd_host, web_stack_factory):
     mount_point = tmp_path / "mnt"
     mount_point.mkdir()
     site.deploy_path = mount_point / "site"  # the same path on every server
     specs, servers, daemons = [], {}, []
-    for name in ("web1", "web2"):
+    for name in names:
         private = tmp_path / name
         private.mkdir()
         host = make_sshd_host()
@@ -117,3 +128,52 @@ async def test_it_switches_back_when_cancelled_after_the_first_switch(cluster):
     assert result.status == "cancelled"
     assert sink.status("switch_back", "web1") == "succeeded"
     assert [server.live() for server in cluster.servers.values()] == [cluster.first_release] * 2
+
+
+class OrderSink(RecordingSink):
+    """A RecordingSink that also keeps starts and ends in one list, in the order they came."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.order: list[tuple[str, str, str]] = []
+
+    async def step_started(self, step: str, server: str) -> None:
+        self.order.append(("start", step, server))
+        await super().step_started(step, server)
+
+    async def step_finished(self, step, server, status, exit_code, error="") -> None:
+        self.order.append(("end", step, server))
+        await super().step_finished(step, server, status, exit_code, error)
+
+
+def test_the_first_server_is_live_and_healthy_before_any_other_switches(trio):
+    sink = OrderSink()
+    ctx = trio.context(preset="none")
+
+    result, _sink = run(run_deploy, ctx, sink)
+
+    assert result.status == "succeeded", result.error
+    first_healthy = sink.order.index(("end", "health_check_live", "web1"))
+    for other in ("web2", "web3"):
+        assert sink.order.index(("start", "activate", other)) > first_healthy
+    assert {server.live() for server in trio.servers.values()} == {ctx.release}
+
+
+def test_a_failed_switch_among_the_others_switches_every_server_back(trio):
+    web2_current = trio.servers["web2"].site_dir / "current"
+
+    def break_web2_after_prepare(step: str, server: str, status: str) -> None:
+        if (step, server) == ("custom_script", "web2"):
+            web2_current.unlink()
+            web2_current.mkdir()  # a real directory: `mv -T` cannot replace it
+
+    sink = RecordingSink(on_finished=break_web2_after_prepare)
+    result, _sink = run(run_deploy, trio.context(preset="none"), sink)
+
+    assert (result.status, result.failed_step) == ("failed", "activate")
+    # web3 switched beside web2 and was not stopped halfway: switched, then switched back.
+    for server in ("web1", "web3"):
+        assert [sink.status("activate", server), sink.status("switch_back", server)] == [
+            "succeeded"
+        ] * 2
+        assert trio.servers[server].live() == trio.first_release
