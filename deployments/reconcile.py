@@ -4,12 +4,17 @@ The database is the journal of what was asked; the servers are the truth about w
 live (docs/architecture.md). `site_reconcile` reads each server once
 (deployments/pipeline/inventory.py), concurrently and with a bounded timeout, stores the
 facts per server (ServerReleaseFacts) and audits what disagreed. It never changes a server.
-Runs after every finished deployment (deployments/tasks.py reconcile_site) and on demand.
+Runs after every finished deployment (deployments/tasks.py) and on demand. After a deployment
+that succeeded, what its pipeline read over its own connections once its last step ended
+(`finishing_with`) stands in for a second round of connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -20,20 +25,40 @@ from deployments import selectors
 from deployments.models import Deployment, ServerReleaseFacts, Status
 from deployments.pipeline import lock
 from deployments.pipeline.context import ServerSpec
-from deployments.pipeline.inventory import Inventory, inventory, parse_inventory
+from deployments.pipeline.inventory import Inventory, InventoryFailed, read_inventory
 from servers.models import Server
 from servers.services import server_ssh_target
-from servers.ssh import SSHError, connect
+from servers.ssh import connect
 from sites.models import Site
 from tenancy.audit import Actor, audit_record
+
+__all__ = ["InventoryFailed", "finishing_with", "observe", "observed_at_finish", "site_reconcile"]
 
 # One server's whole observation (connect, login, one command) must end within this.
 OBSERVE_TIMEOUT_SECONDS = 20.0
 Current = ServerReleaseFacts.Current
 
 
-class InventoryFailed(SSHError):
-    """The inventory command ran but did not succeed."""
+# What each server said at the end of the deployment being finished on this thread, read over
+# the deployment's own connections (PipelineResult.observed): set by the worker around the
+# finish (deployments/worker.py), read by the reconcile that follows (deployments/tasks.py).
+_observed_at_finish: ContextVar[dict[str, Inventory] | None] = ContextVar(
+    "observed_at_finish", default=None
+)
+
+
+@contextmanager
+def finishing_with(observed: dict[str, Inventory] | None) -> Iterator[None]:
+    """While a deployment is finished: what its servers said at its end (None: nothing)."""
+    token = _observed_at_finish.set(observed or None)
+    try:
+        yield
+    finally:
+        _observed_at_finish.reset(token)
+
+
+def observed_at_finish() -> dict[str, Inventory] | None:
+    return _observed_at_finish.get()
 
 
 @dataclass(frozen=True)
@@ -76,29 +101,29 @@ async def observe(
     a newer deployment holds already is left alone.
     Raises SSHError (connection, login, host key, or the command failing) or TimeoutError.
     """
-    command = inventory(deploy_path)
-    out: list[str] = []
-    err: list[str] = []
-
-    def collect(line) -> None:
-        (out if line.stream == "out" else err).append(line.text)
-
     async with asyncio.timeout(OBSERVE_TIMEOUT_SECONDS):
         async with await connect(server_spec.target) as conn:
             if fence_epoch is not None:
                 await conn.run(lock.fence_off(deploy_path, fence_epoch).argv)
-            result = await conn.run(command.argv, on_line=collect)
-    if result.exit_status != 0:
-        detail = " ".join(err[-3:]) or "no output"
-        raise InventoryFailed(f"inventory exited with {result.exit_status}: {detail}")
-    return parse_inventory(out)
+            return await read_inventory(conn, deploy_path)
 
 
-def site_reconcile(*, site: Site, actor: Actor) -> ReconcileReport:
-    """Observe every server of `site`, store the facts, audit ("site.reconciled"), report."""
+def site_reconcile(
+    *, site: Site, actor: Actor, observed: dict[str, Inventory] | None = None
+) -> ReconcileReport:
+    """Observe every server of `site`, store the facts, audit ("site.reconciled"), report.
+
+    `observed`: server name -> what a deployment that just ended read over its own
+    connection, after its last step (`finishing_with`); those servers are not asked again.
+    """
+    observed = observed or {}
     servers = list(site.servers.order_by("name"))
-    specs = [ServerSpec(name=server.name, target=server_ssh_target(server)) for server in servers]
-    outcomes = asyncio.run(_observe_all(specs, site.deploy_path, _pending_fence(site)))
+    specs = [ServerSpec(name=server.name, target=server_ssh_target(server))
+             for server in servers if server.name not in observed]
+    asked = iter(asyncio.run(_observe_all(specs, site.deploy_path, _pending_fence(site)))
+                 if specs else [])
+    outcomes = [observed[server.name] if server.name in observed else next(asked)
+                for server in servers]
     with transaction.atomic():
         report = _judge(site, servers, outcomes)
         _store(site, servers, report)

@@ -23,8 +23,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from deployments import approvals, worker
 from deployments.authority import REFUSED
 from deployments.lifecycle import WORKER_LOST
-from deployments.models import FINISHED, Deployment
-from deployments.reconcile import site_reconcile
+from deployments.models import FINISHED, Deployment, Status
+from deployments.reconcile import observed_at_finish, site_reconcile
 from sites.models import Site
 from tenancy.audit import Actor
 
@@ -111,7 +111,20 @@ def reconcile_after_finish(
     if row["error"].startswith(REFUSED):
         return
     site_id = row["site_id"]
+    observed = observed_at_finish()
+    if observed and row["status"] == Status.SUCCEEDED:
+        # The worker finishing it read every server at the deployment's end, over the
+        # deployment's own connections: reconcile from that, here, without a task and
+        # without connecting again (a server it could not read is asked as usual).
+        transaction.on_commit(lambda: _reconcile_observed(site_id, observed), robust=True)
+        return
     queue = FENCING_QUEUE if row["error"].startswith(WORKER_LOST) else RECONCILE_QUEUE
     transaction.on_commit(
         lambda: reconcile_site.apply_async((site_id,), queue=queue), robust=True
     )
+
+
+def _reconcile_observed(site_id: int, observed: dict) -> None:
+    site = Site.objects.select_related("organization").filter(pk=site_id).first()
+    if site is not None:
+        site_reconcile(site=site, actor=Actor.system(), observed=observed)

@@ -35,6 +35,7 @@ from deployments.models import Deployment, Kind, Status
 from deployments.pipeline import run_deploy, run_rollback
 from deployments.pipeline.context import FULL_SHA, DeployContext, MirrorConnection, PipelineResult
 from deployments.provisioning import run_provisioning
+from deployments.reconcile import finishing_with
 from deployments.release_diff import (
     DIFF_TIMEOUT_SECONDS,
     keep_release_diff,
@@ -95,7 +96,10 @@ def run_deployment(deployment_id: int, *, send: Send) -> None:
     # left it broken, and nothing closes it inside a task: start the finish on a fresh one.
     close_old_connections()
     note_release_diff(deployment, result)
-    finish(deployment, result, send=send, db=db)
+    # The servers as the pipeline left them, read over its own connections: the reconcile
+    # after the finish uses that instead of connecting again (deployments/tasks.py).
+    with finishing_with(dict(result.observed) if result.status == Status.SUCCEEDED else None):
+        finish(deployment, result, send=send, db=db)
 
 
 def finish(

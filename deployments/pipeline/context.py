@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from deployments.pipeline.rolling import BalancerLink
 from servers.ssh import RemoteConnection, SSHTarget
@@ -352,3 +352,6 @@ class PipelineResult:
     failed_step: str = ""
     error: str = ""
     commit: str = ""
+    # (server name, inventory.Inventory): what each server said once a succeeded run's last
+    # step ended, read over its own connection (a server that did not answer is left out).
+    observed: tuple[tuple[str, Any], ...] = ()

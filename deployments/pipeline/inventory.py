@@ -15,6 +15,7 @@ from deployments.pipeline.actions import Command
 from deployments.pipeline.context import RELEASE_NAME
 from deployments.pipeline.facts import parse_releases_log
 from deployments.pipeline.scripts import script
+from servers.ssh import SSHError
 
 # REVISION holds the commit the release was built from (deployments/pipeline/git.py writes
 # it with printf, no newline); SHA-1 or SHA-256 object names.
@@ -74,6 +75,26 @@ def inventory(deploy_path: str) -> Command:
         posixpath.join(deploy, "releases"), posixpath.join(deploy, ".deploynix", "releases.log"),
     )  # fmt: skip
     return Command(argv, label=f"inventory of {deploy} (current, releases, REVISION)")
+
+
+class InventoryFailed(SSHError):
+    """The inventory command ran but did not succeed."""
+
+
+async def read_inventory(conn, deploy_path: str) -> Inventory:
+    """Run the inventory command over an open connection (servers.ssh RemoteConnection).
+    Raises SSHError (the connection, or the command failing)."""
+    out: list[str] = []
+    err: list[str] = []
+
+    def collect(line) -> None:
+        (out if line.stream == "out" else err).append(line.text)
+
+    result = await conn.run(inventory(deploy_path).argv, on_line=collect)
+    if result.exit_status != 0:
+        detail = " ".join(err[-3:]) or "no output"
+        raise InventoryFailed(f"inventory exited with {result.exit_status}: {detail}")
+    return parse_inventory(out)
 
 
 def parse_inventory(lines: list[str]) -> Inventory:

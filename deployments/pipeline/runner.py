@@ -5,15 +5,18 @@ own connection); the switch, with the steps that go with it (steps.WITH_SWITCH: 
 and the live health check), on the first server alone, then on all the others at once
 (a release found unhealthy on the first goes no further; the rest share one short
 mixed-version window); then the remaining steps per server. The first failure before
-the switch stops everything still running (the remote command is killed), then: servers already switched are switched back and reloaded, and
-ON_FAILURE runs on every server, best effort. Cancellation and the overall
-timeout take the same road. Nothing is left half-switched.
+the switch stops everything still running (the remote command is killed); a failure
+among the others' switches lets theirs end. Then servers already switched are switched
+back and reloaded, and ON_FAILURE runs on every server, best effort. Cancellation and
+the overall timeout take the same road. Nothing is left half-switched. A succeeded run
+reads each server's inventory at its end (Run._observe) for the reconcile that follows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 from deployments.pipeline import balancing, rolling, steps
 from deployments.pipeline.commit import CommitResolver
 from deployments.pipeline.context import DeployContext, PipelineResult, Sink
+from deployments.pipeline.inventory import Inventory, read_inventory
 from deployments.pipeline.rolling import BalancerError, Rollout
 from deployments.pipeline.session import FencedOff, ServerSession, StepFailed
 from deployments.pipeline.steps import Step
@@ -33,6 +37,8 @@ RECOVERY_STEP_TIMEOUT = 120.0
 # Tries (a second apart) to put the balancer's config back after a failure: outlasts a short
 # outage of the balancer's sshd (see _restore_balancer).
 RESTORE_TRIES = 5
+# The inventory read at the end of a succeeded run (Run._observe) is one read-only command.
+OBSERVE_TIMEOUT = 10.0
 # A step failing with one of these is the server's or the site's problem, not a bug.
 EXPECTED_FAILURES = (StepFailed, SSHError, ValueError, TimeoutError)
 
@@ -109,13 +115,27 @@ class Run:
                 raise
             if result.status != "succeeded":
                 await self._undo()
-            return result
+                return result
+            return dataclasses.replace(result, observed=await self._observe())
         finally:
             for session in self.sessions:
                 with contextlib.suppress(Exception):
                     await session.close()
             if self.rollout is not None:
                 await self.rollout.close()
+
+    async def _observe(self) -> tuple[tuple[str, Inventory], ...]:
+        """What each server says now that the run is over, over its own connection (one
+        read-only command): the reconcile after the deployment uses it instead of connecting
+        again (deployments/reconcile.py). Best effort: a server that does not answer is left
+        out, and the reconcile asks it itself."""
+        async def one(session: ServerSession) -> tuple[str, Inventory]:
+            async with asyncio.timeout(OBSERVE_TIMEOUT):
+                conn = await session.connection()
+                return session.name, await read_inventory(conn, self.ctx.deploy_path)
+
+        outcomes = await asyncio.gather(*(one(s) for s in self.sessions), return_exceptions=True)
+        return tuple(outcome for outcome in outcomes if isinstance(outcome, tuple))
 
     async def _forward_or_stop(self, cancel: asyncio.Event | None) -> PipelineResult:
         """Run forward until done, cancelled or out of time (then kill what runs)."""

@@ -17,14 +17,16 @@ from tests.deployments.pipeline.conftest import Site, run, without_build_tools
 pytestmark = pytest.mark.ssh
 
 # guard (may the path hold a site here? before anything is created), probe (+ mkdir release),
-# fetch + resolve, extract, switch, reload, log + prune
-PLAIN_DEPLOY_COMMANDS = 7
-# check release, switch, reload
-ROLLBACK_COMMANDS = 3
-# the plain deploy's 7, plus: link shared paths, write .env, composer (vendor/ reuse is
+# fetch + resolve, extract, switch, reload, log + prune, and the inventory once it succeeded
+# (runner.Run._observe: the reconcile after the deployment reads it instead of opening a
+# connection of its own for the same command)
+PLAIN_DEPLOY_COMMANDS = 8
+# check release, switch, reload, inventory
+ROLLBACK_COMMANDS = 4
+# the plain deploy's 8, plus: link shared paths, write .env, composer (vendor/ reuse is
 # checked in the same round trip), composer.json's ext-* against the server's PHP, migrate,
 # npm ci, npm run build, 4 caches, queue:restart
-LARAVEL_DEPLOY_COMMANDS = 7 + 13
+LARAVEL_DEPLOY_COMMANDS = 8 + 13
 
 
 def sessions(host) -> int:
@@ -39,7 +41,7 @@ def plain_php(site: Site, server, **overrides):
     return site.context(servers=(site.server(server),), **options, **overrides)
 
 
-def test_it_deploys_a_plain_php_site_in_seven_commands_first_and_later(site, make_sshd_host):
+def test_it_deploys_a_plain_php_site_in_eight_commands_first_and_later(site, make_sshd_host):
     server = make_sshd_host()
     without_build_tools(site.repo)
 
@@ -52,7 +54,7 @@ def test_it_deploys_a_plain_php_site_in_seven_commands_first_and_later(site, mak
     assert counts == [PLAIN_DEPLOY_COMMANDS, PLAIN_DEPLOY_COMMANDS]
 
 
-def test_it_rolls_back_in_three_commands(site, make_sshd_host):
+def test_it_rolls_back_in_four_commands(site, make_sshd_host):
     server = make_sshd_host()
     without_build_tools(site.repo)
     first = plain_php(site, server)
@@ -78,8 +80,8 @@ def test_it_deploys_a_laravel_site_with_one_command_per_tool(site, make_sshd_hos
     assert sessions(server) == LARAVEL_DEPLOY_COMMANDS, sink.text()
 
 
-# the plain deploy's 7, plus: install + restart the workers (one command), verify (one)
-WORKERS_DEPLOY_COMMANDS = 7 + 2
+# the plain deploy's 8, plus: install + restart the workers (one command), verify (one)
+WORKERS_DEPLOY_COMMANDS = 8 + 2
 
 
 def test_it_restarts_and_verifies_workers_in_two_more_commands(site, make_sshd_host, supervisor):
