@@ -280,8 +280,9 @@ The same real worker process as above, asked for its own `getrusage(RUSAGE_SELF)
 remote-control command) before each deployment and again once it is idle (under
 4 ms of CPU per 250 ms): the figure includes everything the worker does for a deployment
 — claim, context, SSH (encryption included), the sink's database writes and channel-layer
-broadcasts, the finish, and the reconcile task that follows every finished deployment on
-the `default` queue — and nothing of the panel's web process. The probes' own cost
+broadcasts, the finish, and the reconcile that follows (after a deploy that succeeded it runs
+in the worker from the pipeline's own last look at the server; otherwise it is a task on the
+`default` queue) — and nothing of the panel's web process. The probes' own cost
 {_probe_cost(r)} is subtracted. "One at a time" are the Deploy-button runs of the section
 above; "at once": that many more sites on the same host, each deployed once (their first
 clone, not counted), then all requested together from the bench process
@@ -328,24 +329,27 @@ def _worker_cost_notes(r: Results) -> str:
     if statistics.median(solo) <= report.WORKER_CPU_TARGET_MS:
         return ""
     return (
-        "\nThe 60 ms target is missed. Where the worker's CPU goes, from a per-thread CPU "
-        "profile of the worker's path (cProfile with `time.thread_time`): Django building and "
-        "running the SQL statements of a deployment (about 70 on one host, besides the sink's "
-        "cancel poll, heartbeat and log COPYs; pinned by tests/deployments/test_worker_queries.py: "
-        "the claim, a step row INSERT and its closing UPDATE per step, the finish with its audit "
-        "and notifications), the channel-layer sends (two per step, the log batches, the "
-        "statuses: about a sixth of the task thread's CPU), then asyncssh's key exchange "
-        "and encryption for the pipeline's connection and the two short connections around it "
-        "(the release diff, read while the steps run, and the reconcile after the finish). "
-        "Cut so far: the redaction pattern built once per set of secrets; one INSERT per step "
-        "row; the lease check folded into the UPDATE that closes the previous step (one SELECT "
-        "per step fewer); the status receivers (reconcile, webhook inbox, approvers) skip the "
-        "statuses they ignore without reading the row, and notifications read the deployment "
-        "only when a channel listens (93 statements per deploy before these last cuts, 69 "
-        "after). Parsing the client key is 0.05 ms per connection here, not worth a cache. "
-        "Next: one channel-layer send per step instead of two (a step's running and finished "
-        "statuses, which the live-log consumer would have to accept as one frame), and fewer "
-        "ORM compilations on the hot path."
+        "\nThe 60 ms target is missed. Where the worker's CPU goes, measured in one process "
+        "against the same kind of host (getrusage around the worker's own functions; yappi "
+        "with its CPU clock for the split): the pipeline itself (asyncssh with AES-GCM, "
+        "asyncio, the steps' commands on one connection) costs about 17 ms of CPU per plain "
+        "deploy, timed as run_deploy with a sink that keeps nothing. The rest is the panel's "
+        "side of a deployment: Django building and running about 80 SQL statements (the "
+        "claim, what was live, the context, 16 step rows opened and closed, the finish with "
+        "its audit and notifications, and the reconcile; pinned by "
+        "tests/deployments/test_worker_queries.py), where the ORM compiling each statement in "
+        "Python is about a quarter of all the worker's CPU and running them another fifth; "
+        "then the channel-layer sends (about 20 a deploy, four Redis round trips each in "
+        "channels_redis) and Celery's handling of the task. Cut in this round, from 228 ms: "
+        "the bench's Django runs with DEBUG off, as production must (the debug cursor wrapped "
+        "every statement); asyncssh prefers AES-GCM to chacha20-poly1305 (three cipher objects "
+        "built in Python per packet); the sink's per-step statements are SQL written once "
+        "(deployments/sink_sql.py); its broadcasts leave the step's path and short steps' "
+        "statuses travel bundled (about 48 sends a deploy before, 20 after); the release diff "
+        "is read over the deploy's own connection; the reconcile after a deploy that "
+        "succeeded uses the inventory its own connection read at the end, in the worker (one "
+        "SSH connection and one Celery task fewer). Meeting 60 ms would take the claim, the "
+        "context and the finish as hand-written SQL too; the ORM keeps writing those."
     )
 
 
@@ -503,20 +507,28 @@ def _fleet_notes(r: Results) -> str:
     grew = (
         "the parallel preparation"
         if prepare[1] - prepare[0] >= switch[1] - switch[0]
-        else ("the host-by-host switch")
+        else ("the switch")
     )
+    # Every host's CPU (its sshd, git, tar, php-fpm) comes out of this machine's cores: the
+    # least the biggest fleet can take, however parallel the pipeline.
+    cores = os.cpu_count() or 1
+    cpu_bound = most * r.fleet.cpu_median("once", most, 0) / cores
     return (
         f"Preparation (every step before the switch) runs on all hosts in parallel: "
         f"{prepare[0]:.2f} s for {one} host, {prepare[1]:.2f} s for {most}. Here the {most} "
         f"hosts' sshd, git and tar and the bench process all share this machine's "
-        f"{os.cpu_count()} cores, so parallel work on N hosts costs up to N times the CPU time; "
-        f"on separate machines each host would do its own. The switch runs one host at a time "
-        f"by design (a failure leaves the other hosts untouched): {switch[0]:.2f} s for {one}, "
-        f"{switch[1]:.2f} s for {most} hosts. "
+        f"{cores} cores, so parallel work on N hosts costs up to N times the CPU time; "
+        f"on separate machines each host would do its own. The switch runs on the first host "
+        f"alone (live, reloaded and found healthy), then on the others together: "
+        f"{switch[0]:.2f} s for {one}, {switch[1]:.2f} s for {most} hosts. "
         + (
             f"The ≤ {report.FLEET_TARGET:g}× target is missed here ({ratio:.2f}×); the time "
-            f"grew most in {grew}. How much of that is this machine's shared CPU and how much "
-            f"the pipeline would need separate machines to tell."
+            f"grew most in {grew}. It cannot be met on this machine: the {most} hosts used "
+            f"{r.fleet.cpu_median('once', most, 0) * 1000:.0f} ms of CPU each (table above), "
+            f"{most} × that over {cores} cores is {cpu_bound:.2f} s, already "
+            f"{cpu_bound / r.fleet.median(one):.2f}× one host's whole deploy before anything "
+            f"else runs. On {most} machines of their own, each host's part would take what one "
+            f"host's does."
             if ratio > report.FLEET_TARGET
             else ""
         )

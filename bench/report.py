@@ -155,7 +155,7 @@ def fleet_table(fleet: FleetScaling) -> str:
     rows += [
         "",
         "| hosts (seed fetches once) | preparation, all hosts in parallel (s) | "
-        "switch, one host at a time (s) | reload, cleanup (s) |",
+        "switch: the first host, then the others together (s) | reload, cleanup (s) |",
         "|---|---|---|---|",
     ]
     for count in fleet.seconds:
