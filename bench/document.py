@@ -622,13 +622,13 @@ def _panel_notes(r: Results) -> str:
         f"organization (3 servers; steps for the newest 500), bulk-inserted into a private "
         f"PostgreSQL database, then ANALYZEd as autovacuum would (bench/panel.py). Each page "
         f"through Django's test client in process (server time only: no network, no browser), "
-        f"median of 10 requests after a warm-up; queries counted with CaptureQueriesContext, "
-        f"and again for an organization with a tenth of the deployments (a constant count is "
-        f"the same in both; tests/deploynix/test_panel_queries.py pins it). The API list is "
-        f"authenticated with a bearer token (`site:read`). The CPU column is the measuring "
-        f"process's own CPU time per request (`time.process_time`): on a loaded machine the "
-        f"server time includes waiting for a core, the CPU time does not (PostgreSQL's work "
-        f"runs in its own processes and is not in it). {verdict}"
+        f"median of 10 requests after a warm-up; queries counted by an execute wrapper on the "
+        f"connection, and again for an organization with a tenth of the deployments (a "
+        f"constant count is the same in both; tests/deploynix/test_panel_queries.py pins it). "
+        f"The API list is authenticated with a bearer token (`site:read`). The CPU column is "
+        f"the measuring process's own CPU time per request (`time.process_time`): on a "
+        f"loaded machine the server time includes waiting for a core, the CPU time does not "
+        f"(PostgreSQL's work runs in its own processes and is not in it). {verdict}"
     )
 
 

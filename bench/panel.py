@@ -3,8 +3,8 @@ by bench), and the big-log figures of bench/biglog.py.
 
 Rows are bulk-inserted into the bench's private database; each page is requested through
 Django's test client (in process: server time only, no network) after one warm-up request.
-Query counts come from CaptureQueriesContext, for the full data set and for one of a tenth
-the size (a constant count is the same in both). Prints one JSON object.
+Query counts come from an execute wrapper on the connection, for the full data set and for one
+of a tenth the size (a constant count is the same in both). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import django
 
 django.setup()
 
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import biglog  # noqa: E402
@@ -114,9 +113,15 @@ def measure(client: Client, url: str, **headers) -> dict:
     """Median server time over REPEATS requests (after a warm-up) and the query count."""
     first = client.get(url, **headers)
     assert first.status_code == 200, (url, first.status_code)
-    # Each request starts by clearing the query log; start the capture from an empty log too.
-    reset_queries()
-    with CaptureQueriesContext(connection) as queries:
+    # Counted by an execute wrapper, not the debug query log: the bench runs Django with
+    # DEBUG off, as production does (bench/django_env.py).
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
         client.get(url, **headers)
     times, cpu = [], []
     for _ in range(REPEATS):
