@@ -28,8 +28,9 @@ class SinkDriver:
     def step_started(self, step: str, server: str = "web1") -> None:
         self._then_flush(self.sink.step_started(step, server))
 
-    def step_finished(self, step: str, status: str = "succeeded", server: str = "web1") -> None:
-        self._then_flush(self.sink.step_finished(step, server, status, 0))
+    def step_finished(self, step: str, status: str = "succeeded", server: str = "web1",
+                      exit_code: int | None = 0) -> None:
+        self._then_flush(self.sink.step_finished(step, server, status, exit_code))
 
     def _then_flush(self, coroutine) -> None:
         # Each call runs on an event loop of its own, which ends with it: nothing the sink

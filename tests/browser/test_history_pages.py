@@ -4,7 +4,6 @@ laptop's width (1366 px) and a phone's (390 px). Screenshots: <page>-1366.png, <
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from selenium.webdriver.common.by import By
 
 from deployments.events import send_status_sync
@@ -43,7 +42,7 @@ def test_the_live_page_fills_steps_and_caption_and_leaves_stderr_uncoloured(brow
     sink.step_started("fetch_code")
     sink.lines("ordinary output")
     sink.lines("Cloning into bare repository 'repo'...", stream="err")
-    async_to_sync(sink.sink.step_finished)("fetch_code", "web1", "failed", 128)
+    sink.step_finished("fetch_code", "failed", exit_code=128)
     row = f'[data-step-status="{deployment.pk}/fetch_code/web1"]'
     browser.wait_for(lambda: browser.text(row) == "Failed", message="step badge")
     cells = "[data-deployment-steps] tr:last-child "

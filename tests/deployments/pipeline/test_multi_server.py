@@ -95,8 +95,10 @@ def test_it_switches_no_server_when_one_fails_to_prepare(cluster):
     )
 
 
-def test_it_switches_the_first_server_back_when_the_second_switch_fails(cluster):
-    web2_current = cluster.servers["web2"].site_dir / "current"
+def breaking_web2_switch(servers: dict[str, Server]) -> RecordingSink:
+    """A sink that, once web2 is prepared, puts a hand-made directory where web2's `current`
+    symlink was: its switch (`mv -T`) then fails."""
+    web2_current = servers["web2"].site_dir / "current"
 
     def break_web2_after_prepare(step: str, server: str, status: str) -> None:
         if (step, server) == ("custom_script", "web2"):
@@ -104,7 +106,11 @@ def test_it_switches_the_first_server_back_when_the_second_switch_fails(cluster)
             web2_current.mkdir()  # a real directory: `mv -T` cannot replace it
             (web2_current / "index.html").write_text("someone's hand-made site")
 
-    sink = RecordingSink(on_finished=break_web2_after_prepare)
+    return RecordingSink(on_finished=break_web2_after_prepare)
+
+
+def test_it_switches_the_first_server_back_when_the_second_switch_fails(cluster):
+    sink = breaking_web2_switch(cluster.servers)
     result, _sink = run(run_deploy, cluster.context(preset="none"), sink)
 
     assert (result.status, result.failed_step) == ("failed", "activate")
@@ -160,14 +166,7 @@ def test_the_first_server_is_live_and_healthy_before_any_other_switches(trio):
 
 
 def test_a_failed_switch_among_the_others_switches_every_server_back(trio):
-    web2_current = trio.servers["web2"].site_dir / "current"
-
-    def break_web2_after_prepare(step: str, server: str, status: str) -> None:
-        if (step, server) == ("custom_script", "web2"):
-            web2_current.unlink()
-            web2_current.mkdir()  # a real directory: `mv -T` cannot replace it
-
-    sink = RecordingSink(on_finished=break_web2_after_prepare)
+    sink = breaking_web2_switch(trio.servers)
     result, _sink = run(run_deploy, trio.context(preset="none"), sink)
 
     assert (result.status, result.failed_step) == ("failed", "activate")
