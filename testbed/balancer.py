@@ -18,11 +18,14 @@ from pathlib import Path
 from testbed.web import NGINX_BINARY
 
 START_TIMEOUT = 10.0
+RELOAD_TIMEOUT = 10.0
+# The master logs (at `notice`) one line per worker it starts: at start, then one per reload.
+WORKER_STARTED = "start worker process "
 
 MAIN_CONF = """\
 {user}worker_processes 1;
 pid {base}/nginx.pid;
-error_log {base}/logs/error.log warn;
+error_log {base}/logs/error.log notice;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
@@ -63,6 +66,7 @@ class BalancerNginx:
 
     base: Path
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _workers_started: int = field(default=1, repr=False)
 
     @classmethod
     def start(cls, base: Path) -> BalancerNginx:
@@ -98,12 +102,22 @@ class BalancerNginx:
     def reload_command(self) -> list[str]:
         return nginx_argv(self.base, "-s", "reload")
 
-    def reloads_settled(self, timeout: float = 5.0) -> None:
-        """Wait until the old workers of a reload are gone (new requests use the new config)."""
+    def reloads_settled(self, timeout: float = RELOAD_TIMEOUT) -> None:
+        """Wait until the master took in a reload since the last call and its old workers are gone.
+
+        `nginx -s reload` only signals the master, which re-reads the config later; checking
+        the worker count alone could pass before the signal was handled (the old config still
+        live, a new listen port refusing). A new worker started is the proof it was handled.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self._workers()) <= 1:
+        while True:
+            started = self._error_log().count(WORKER_STARTED)
+            if started > self._workers_started and len(self._workers()) <= 1:
+                self._workers_started = started
                 return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"balancer nginx took in no reload in {timeout:g}s:\n"
+                                     f"{self.logs()}")
             time.sleep(0.05)
 
     def _workers(self) -> list[int]:
@@ -112,6 +126,10 @@ class BalancerNginx:
             ["pgrep", "-P", str(self._process.pid)], capture_output=True, text=True, check=False
         )
         return [int(pid) for pid in out.stdout.split()]
+
+    def _error_log(self) -> str:
+        path = self.base / "logs" / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def logs(self) -> str:
         paths = [self.base / "logs" / "error.log", self.base / "logs" / "nginx.out"]
