@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from deployments.ansi import frame_segments
+from deployments.send_loop import run_on_send_loop
 
 logger = logging.getLogger(__name__)
 
@@ -177,16 +178,34 @@ def status_event(deployment) -> DeploymentStatusEvent:
     )
 
 
+# The longest a synchronous caller waits for a status broadcast: Redis's connect timeout
+# (deploynix/settings.py CHANNEL_LAYERS, 5 s) and then some.
+STATUS_SEND_TIMEOUT = 10.0
+
+
+def _status_groups(deployment) -> tuple[str, str]:
+    return deployment_group(deployment.pk), org_group(deployment.organization_id)
+
+
 async def send_status(deployment) -> None:
     """Broadcast a deployment's status to its own group and its organization's group."""
-    event = status_event(deployment)
-    await _send(deployment_group(deployment.pk), event)
-    await _send(org_group(deployment.organization_id), event)
+    await _send_to_groups(_status_groups(deployment), status_event(deployment))
 
 
 def send_status_sync(deployment) -> None:
-    """`send_status` for synchronous code (services, after commit)."""
-    async_to_sync(send_status)(deployment)
+    """`send_status` for synchronous code (services, after commit), on the process's send loop
+    (deployments/send_loop.py), which keeps its Redis connection from one status to the next."""
+    groups, event = _status_groups(deployment), status_event(deployment)
+    try:
+        run_on_send_loop(_send_to_groups, groups, event, timeout=STATUS_SEND_TIMEOUT)
+    except FutureTimeout:
+        logger.warning("broadcasting %s of deployment %s took over %gs; given up",
+                       event["status"], deployment.pk, STATUS_SEND_TIMEOUT)
+
+
+async def _send_to_groups(groups: tuple[str, ...], event: dict) -> None:
+    for group in groups:
+        await _send(group, event)
 
 
 async def _send(group: str, event: dict) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from deployments import lifecycle
+from deployments.events import send_status_sync
 from deployments.models import Trigger
 from deployments.services import deployment_request
 from deployments.signals import deployment_status_changed
@@ -74,3 +78,40 @@ BROKEN = RuntimeError("a broken receiver must not break deployments")
 
 def _broken_receiver(sender, **kwargs) -> None:
     raise BROKEN
+
+
+def _connections_received() -> int:
+    """How many connections the Redis server accepted so far (all clients)."""
+    return redis.Redis.from_url(settings.REDIS_URL).info("stats")["total_connections_received"]
+
+
+def test_statuses_sent_from_synchronous_code_share_one_redis_connection(site):
+    """The worker announces from plain threads; each announce used to start an event loop and
+    open a Redis connection of its own (deployments/send_loop.py)."""
+    deployment = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
+    layer, channel = async_to_sync(_subscribe)(f"deployment-{deployment.pk}")
+    send_status_sync(deployment)  # the send loop is up and connected
+    before = _connections_received()
+    threads = [threading.Thread(target=send_status_sync, args=(deployment,)) for _ in range(SENDS)]
+    for thread in threads:
+        thread.start()
+        send_status_sync(deployment)
+    for thread in threads:
+        thread.join()
+    events = async_to_sync(_receive_all)(layer, channel, 1 + 2 * SENDS)
+    assert {e["status"] for e in events} == {"queued"}
+    # Our own INFO call above is one; other clients of the server may add a few.
+    assert _connections_received() - before < SENDS
+
+
+def test_the_send_loop_refuses_a_caller_on_a_running_loop(site):
+    deployment = deployment_request(site=site, actor=Actor.system(), trigger=Trigger.API)
+
+    async def from_a_loop():
+        send_status_sync(deployment)
+
+    with pytest.raises(RuntimeError, match="running event loop"):
+        asyncio.run(from_a_loop())
+
+
+SENDS = 8
