@@ -30,6 +30,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
 ]
 SLOW_SECONDS = 5
+SLOW_STARTED = "slow-started"
 
 
 def _start_hosts(network: Network, base: Path, count: int, first: int = 1) -> list[NetnsHost]:
@@ -43,7 +44,10 @@ def _start_hosts(network: Network, base: Path, count: int, first: int = 1) -> li
             public = host.base / "srv" / "app" / "current" / "public"
             public.mkdir(parents=True)
             (public / "index.php").write_text(f"<?php echo 'h{name}';")
-            (public / "slow.php").write_text(f"<?php sleep({SLOW_SECONDS}); echo 'h{name}';")
+            # It marks its start: a test waits for that, not for a time (tests under load).
+            (public / "slow.php").write_text(
+                f"<?php touch(__DIR__ . '/{SLOW_STARTED}'); sleep({SLOW_SECONDS}); echo 'h{name}';"
+            )
     except BaseException:
         for host in hosts:
             host.stop()
@@ -100,6 +104,13 @@ def _get(port: int, path: str = "/", source: str | None = None) -> str:
         connection.close()
 
 
+def _wait_for_any(paths: list[Path], timeout: float = SLOW_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(path.exists() for path in paths):
+        assert time.monotonic() < deadline, f"none of {paths} appeared in {timeout} s"
+        time.sleep(0.02)
+
+
 def _count(port: int, requests: int) -> Counter[str]:
     return Counter(_get(port) for _ in range(requests))
 
@@ -127,10 +138,13 @@ def test_ip_hash_keeps_each_client_on_one_backend(hosts, live):
 
 def test_least_connections_prefers_the_idle_backend(hosts, live):
     port = live(hosts[:2], method="least_conn")
+    markers = [h.base / "srv" / "app" / "current" / "public" / SLOW_STARTED for h in hosts[:2]]
+    for marker in markers:
+        marker.unlink(missing_ok=True)
     slow_answer: list[str] = []
     holder = threading.Thread(target=lambda: slow_answer.append(_get(port, "/slow.php")))
     holder.start()
-    time.sleep(1.0)  # the slow request is now held open on one backend (even under load)
+    _wait_for_any(markers)  # the slow request is now held open on one backend
     fast = _count(port, 30)
     holder.join()
     busy = slow_answer[0]

@@ -106,9 +106,8 @@ async def test_it_kills_a_hanging_fetch_on_cancel_and_leaves_no_key(site: Site):
     cancel, sink = asyncio.Event(), RecordingSink()
     task = asyncio.create_task(run_deploy(ctx, sink, cancel))
     await wait_for_line(sink, "$ git fetch")
-    await asyncio.sleep(0.5)  # the fetch is now waiting for the silent host
     ssh = f"ssh .*{site.deploy_path}/.deploynix/git"  # git's ssh, using the deploy key
-    waiting = remote_processes(ssh)
+    waiting = await _appeared(ssh)  # the fetch is now waiting for the silent host
 
     cancel.set()
     result = await task
@@ -117,6 +116,14 @@ async def test_it_kills_a_hanging_fetch_on_cancel_and_leaves_no_key(site: Site):
     assert (result.status, result.failed_step) == ("cancelled", "fetch_code")
     assert waiting != "" and remote_processes(ssh) == ""
     assert leftovers(site) == []
+
+
+async def _appeared(pattern: str, timeout: float = 10.0) -> str:
+    """pgrep's lines for `pattern` once there are any (a slow machine starts git's ssh late)."""
+    async with asyncio.timeout(timeout):
+        while not (found := await asyncio.to_thread(remote_processes, pattern)):
+            await asyncio.sleep(0.05)
+    return found
 
 
 async def test_it_keeps_the_first_servers_commit_when_this_mirror_saw_a_newer_head(site: Site):
