@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from tenancy.audit import Actor
 from tenancy.models import Membership, Organization, User
@@ -27,6 +29,18 @@ pytest_plugins = [
 ]
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and at the end no connection of ours left to it.
+
+    Async tests run their thread-sensitive sync code (`sync_to_async`) on asgiref's one
+    executor thread, whose connection outlived them: the test database then could not be
+    dropped ("is being accessed by other users") and stayed on the server after every run."""
+    yield
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 # `make test` runs these modules a second time on SQLite, the embedded default of `make run`
 # (scripts/test.sh: `-m sqlite`): everything that really deploys, rolls back, cancels or
